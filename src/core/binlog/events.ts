@@ -1,0 +1,42 @@
+// Our own row-event type, independent of the binlog library (io/streamer.ts maps zongji's events to it).
+
+/** A point in the binlog. A RowEvent's `resume` position is a transaction boundary that is safe to restart from. */
+export interface BinlogPosition {
+  readonly file: string;
+  readonly position: number;
+}
+
+/** Column name -> value, as decoded: numbers, strings (BIGINT beyond 2^53, DECIMAL, dates, JSON text), Buffers, null. */
+export type Row = Readonly<Record<string, unknown>>;
+
+interface EventBase {
+  readonly database: string;
+  readonly table: string;
+  /** Restart here (transaction boundary) to see this event again. */
+  readonly resume: BinlogPosition;
+  /** End of this event in the binlog. */
+  readonly next: BinlogPosition;
+}
+
+export interface InsertEvent extends EventBase {
+  readonly kind: 'insert';
+  readonly row: Row;
+}
+
+export interface UpdateEvent extends EventBase {
+  readonly kind: 'update';
+  readonly before: Row;
+  readonly after: Row;
+}
+
+export interface DeleteEvent extends EventBase {
+  readonly kind: 'delete';
+  readonly row: Row;
+}
+
+export type RowEvent = InsertEvent | UpdateEvent | DeleteEvent;
+export type RowEventKind = RowEvent['kind'];
+
+export function formatPosition(p: BinlogPosition): string {
+  return `${p.file}:${p.position}`;
+}

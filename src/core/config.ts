@@ -14,7 +14,7 @@ export interface MigrationConfig {
   readonly connection: ConnectionConfig;
   readonly database: string;
   readonly table: string;
-  /** The ALTER clauses, without `ALTER TABLE name` (a leading `ALTER TABLE name` given by the user is stripped). */
+  /** The ALTER as the user gave it (clauses, or a whole `ALTER TABLE name ...`); core/alter.ts analyses it. */
   readonly alter: string;
   /** false: noop (check everything, prove the ALTER on a ghost, print the plan, drop the ghost). */
   readonly execute: boolean;
@@ -35,6 +35,8 @@ export interface MigrationConfig {
   readonly statusIntervalSeconds: number;
   /** Milliseconds between changelog heartbeats. */
   readonly heartbeatIntervalMillis: number;
+  /** Where the config came from, for messages (never the password). */
+  readonly confFile: string | null;
 }
 
 export const DEFAULTS = {

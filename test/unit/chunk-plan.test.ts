@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { advance, nextRange, sameKey, startPlan } from '../../src/core/chunk/plan.js';
+
+describe('copy plan', () => {
+  it('is done at once for an empty table', () => {
+    const s = startPlan(null, null);
+    expect(s).toEqual({ min: null, max: null, watermark: null, done: true });
+    expect(nextRange(s)).toBeNull();
+  });
+  it('starts at min inclusive, then continues after the watermark', () => {
+    let s = startPlan([1], [2500]);
+    expect(nextRange(s)).toEqual({ lower: [1], lowerInclusive: true, max: [2500] });
+    s = advance(s, [1000], false);
+    expect(s).toEqual({ min: [1], max: [2500], watermark: [1000], done: false });
+    expect(nextRange(s)).toEqual({ lower: [1000], lowerInclusive: false, max: [2500] });
+    s = advance(s, [2000], false);
+    expect(nextRange(s)).toEqual({ lower: [2000], lowerInclusive: false, max: [2500] });
+    s = advance(s, [2500], true);
+    expect(s.done).toBe(true);
+    expect(nextRange(s)).toBeNull();
+  });
+  it('is done when the upper bound equals max even if not flagged', () => {
+    const s = advance(startPlan(['1'], ['9']), [9n], false);
+    expect(s.done).toBe(true);
+  });
+  it('handles a one-row table', () => {
+    const s = startPlan([7], [7]);
+    expect(nextRange(s)).toEqual({ lower: [7], lowerInclusive: true, max: [7] });
+    expect(advance(s, [7], true).done).toBe(true);
+  });
+  it('resumes from a persisted watermark', () => {
+    const saved = JSON.parse(JSON.stringify(advance(startPlan(['1', 'a'], ['9', 'z']), ['5', 'm'], false)));
+    expect(nextRange(saved)).toEqual({ lower: ['5', 'm'], lowerInclusive: false, max: ['9', 'z'] });
+  });
+});
+
+describe('sameKey', () => {
+  it('compares numbers, bigints and strings by decimal text', () => {
+    expect(sameKey([12, 'a'], ['12', 'a'])).toBe(true);
+    expect(sameKey([18446744073709551615n], ['18446744073709551615'])).toBe(true);
+    expect(sameKey(['9007199254740993'], ['9007199254740992'])).toBe(false);
+    expect(sameKey(['a'], ['A'])).toBe(false);
+  });
+  it('compares buffers by bytes', () => {
+    expect(sameKey([Buffer.from([1, 2])], [Buffer.from([1, 2])])).toBe(true);
+    expect(sameKey([Buffer.from([1, 2])], [Buffer.from([1, 3])])).toBe(false);
+    expect(sameKey([Buffer.from([1])], [Buffer.from([1, 0])])).toBe(false);
+    expect(sameKey([Buffer.from('1')], ['1'])).toBe(false);
+  });
+  it('treats null as equal only to null', () => {
+    expect(sameKey([null], [null])).toBe(true);
+    expect(sameKey([null], [0])).toBe(false);
+    expect(sameKey([1, 2], [1])).toBe(false);
+  });
+});

@@ -3,11 +3,14 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, string | number | boolean | bigint | null | undefined>>;
 
+/** Fields, or a line already rendered as `key=value ...` (the status line). */
+export type LogBody = LogFields | string;
+
 export interface Logger {
-  debug(event: string, fields?: LogFields): void;
-  info(event: string, fields?: LogFields): void;
-  warn(event: string, fields?: LogFields): void;
-  error(event: string, fields?: LogFields): void;
+  debug(event: string, fields?: LogBody): void;
+  info(event: string, fields?: LogBody): void;
+  warn(event: string, fields?: LogBody): void;
+  error(event: string, fields?: LogBody): void;
 }
 
 export interface LoggerOptions {
@@ -24,7 +27,12 @@ function textValue(v: string | number | boolean | bigint | null): string {
   return /^[^\s"=]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel, event: string, fields: LogFields): string {
+export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel, event: string, body: LogBody): string {
+  if (typeof body === 'string') {
+    if (format === 'json') return JSON.stringify({ ts: time.toISOString(), level, event, line: body });
+    return `${time.toISOString()} ${level.toUpperCase().padEnd(5)} ${event}${body ? ' ' + body : ''}`;
+  }
+  const fields = body;
   const entries = Object.entries(fields).filter((e): e is [string, string | number | boolean | bigint | null] => e[1] !== undefined);
   if (format === 'json') {
     const obj: Record<string, unknown> = { ts: time.toISOString(), level, event };
@@ -38,7 +46,7 @@ export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel,
 export function createLogger(opts: LoggerOptions): Logger {
   const min = opts.verbose ? ORDER.debug : ORDER.info;
   const now = opts.now ?? (() => new Date());
-  const emit = (level: LogLevel) => (event: string, fields: LogFields = {}) => {
+  const emit = (level: LogLevel) => (event: string, fields: LogBody = {}) => {
     if (ORDER[level] < min) return;
     opts.write(formatLine(opts.format, now(), level, event, fields) + '\n');
   };

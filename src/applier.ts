@@ -1,0 +1,249 @@
+// Replays binlog row events onto the ghost table, in binlog order, in small transactions, and watches the
+// changelog for heartbeats (replay lag) and markers (everything before this point is applied).
+import type { RowEvent, RowEventKind, Row, BinlogPosition } from './core/binlog/events.js';
+import { eventToStatements } from './core/binlog/to-dml.js';
+import type { DmlBuilder } from './core/sql/dml.js';
+import { MigrationError, OscError } from './core/errors.js';
+import { classifyWarnings } from './core/sql/warnings.js';
+import type { ChunkKey } from './core/types.js';
+import type { SessionPool } from './io/pool.js';
+import { ER_DUP_ENTRY, isRetryable, sqlErrno } from './io/pool.js';
+import type { BinlogStreamer } from './io/streamer.js';
+import type { Logger } from './log.js';
+
+export const HEARTBEAT_HINT = 'heartbeat';
+export const MARKER_HINT = 'marker';
+
+export interface ApplierDeps {
+  readonly streamer: BinlogStreamer;
+  readonly pool: SessionPool;
+  readonly dml: DmlBuilder;
+  readonly key: ChunkKey;
+  readonly database: string;
+  readonly table: string;
+  readonly changelog: string;
+  readonly retries: number;
+  /** Events replayed in one transaction at most. */
+  readonly batchSize: number;
+  readonly logger: Logger;
+}
+
+export interface ApplierStats {
+  readonly applied: Readonly<Record<RowEventKind, number>>;
+  readonly position: BinlogPosition | null;
+  readonly heartbeatLagMs: number | null;
+  readonly lastHeartbeatAt: number | null;
+}
+
+interface MarkerWait {
+  readonly token: string;
+  readonly hold: boolean;
+  resolve(): void;
+}
+
+export class Applier {
+  private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
+  private position: BinlogPosition | null = null;
+  private heartbeatLagMs: number | null = null;
+  private lastHeartbeatAt: number | null = null;
+  private busy = false;
+  private pending: RowEvent[] = [];
+  private readonly waits = new Set<MarkerWait>();
+  private releaseHold: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private failure: unknown = null;
+  private stopped = false;
+
+  constructor(private readonly deps: ApplierDeps) {}
+
+  /** Starts the replay loop in the background. `done` settles when the stream ends; it rejects on any failure. */
+  start(): Promise<void> {
+    this.loop = this.run().catch((err: unknown) => {
+      this.failure = err;
+      throw err;
+    });
+    // The orchestrator awaits `done`; avoid an unhandled rejection before it does.
+    this.loop.catch(() => undefined);
+    return this.loop;
+  }
+
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  stats(): ApplierStats {
+    return { applied: { ...this.applied }, position: this.position, heartbeatLagMs: this.heartbeatLagMs, lastHeartbeatAt: this.lastHeartbeatAt };
+  }
+
+  /** Events received and not yet applied. */
+  backlog(): number {
+    return this.deps.streamer.backlog() + this.pending.length;
+  }
+
+  /** Resolves once every event received so far is applied (replayed events go before copied chunks). */
+  async idle(signal?: AbortSignal): Promise<void> {
+    while (this.busy || this.backlog() > 0) {
+      this.throwIfFailed();
+      if (signal?.aborted) return;
+      await sleep(2);
+    }
+    this.throwIfFailed();
+  }
+
+  /**
+   * Resolves when the changelog marker `token` has been replayed: every event before it is applied.
+   * With `hold`, replay then stops until release() — the cut-over needs nothing applied after its marker.
+   */
+  waitForMarker(token: string, hold: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wait: MarkerWait = {
+        token,
+        hold,
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new MigrationError('REPLAY_FAILED', `marker not replayed within ${timeoutMs} ms (replay backlog ${this.backlog()})`));
+      }, timeoutMs);
+      const poll = setInterval(() => {
+        if (this.failure !== null || signal?.aborted) {
+          cleanup();
+          reject(this.failure ?? new MigrationError('ABORTED', 'aborted'));
+        }
+      }, 20);
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.waits.delete(wait);
+      };
+      this.waits.add(wait);
+    });
+  }
+
+  /** Ends replay: nothing more is applied, even after a held marker (the cut-over renamed the tables). */
+  stop(): void {
+    this.stopped = true;
+    this.release();
+  }
+
+  /** Lets replay go on after a held marker. */
+  release(): void {
+    const r = this.releaseHold;
+    this.releaseHold = null;
+    r?.();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async run(): Promise<void> {
+    const { streamer, batchSize } = this.deps;
+    for await (const ev of streamer.events()) {
+      if (this.stopped) return;
+      this.busy = true;
+      try {
+        if (ev.table === this.deps.changelog) {
+          await this.onChangelog(ev);
+        } else if (ev.table === this.deps.table) {
+          this.pending.push(ev);
+          if (this.pending.length >= batchSize || streamer.backlog() === 0) await this.flush();
+        }
+      } finally {
+        this.busy = this.pending.length > 0;
+      }
+    }
+    if (!this.stopped) await this.flush();
+  }
+
+  private async onChangelog(ev: RowEvent): Promise<void> {
+    const row: Row | null = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
+    if (!row) return;
+    const hint = String(row['hint']);
+    const value = String(row['value']);
+    if (hint === HEARTBEAT_HINT) {
+      const sent = Number(value);
+      if (Number.isFinite(sent)) {
+        this.lastHeartbeatAt = Date.now();
+        this.heartbeatLagMs = Math.max(0, this.lastHeartbeatAt - sent);
+      }
+      // Heartbeats are frequent: apply what is pending at least this often even under a steady stream.
+      if (this.pending.length > 0) await this.flush();
+      this.position = ev.next;
+      return;
+    }
+    if (hint !== MARKER_HINT) return;
+    await this.flush();
+    this.position = ev.next;
+    for (const w of [...this.waits]) {
+      if (this.stopped) return;
+      if (w.token !== value) continue;
+      if (w.hold) {
+        const released = new Promise<void>((r) => (this.releaseHold = r));
+        w.resolve();
+        await released;
+      } else {
+        w.resolve();
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const statements = batch.flatMap((ev) => eventToStatements(ev, this.deps.dml));
+    const retries = this.deps.retries;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.pool.withSession(async (s) => {
+          await s.run('START TRANSACTION');
+          try {
+            for (const st of statements) await s.run(st.sql, st.params);
+            await s.run('COMMIT');
+          } catch (err) {
+            await s.run('ROLLBACK').catch(() => undefined);
+            throw err;
+          }
+        });
+        break;
+      } catch (err) {
+        if (sqlErrno(err) === ER_DUP_ENTRY) throw this.conflictError(err);
+        if (!isRetryable(err) || attempt >= retries) {
+          throw err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`, { cause: err });
+        }
+        this.deps.logger.warn('replay_retry', { attempt, retries, errno: sqlErrno(err) });
+        await sleep(Math.min(100 * attempt, 2000));
+      }
+    }
+    for (const ev of batch) this.applied[ev.kind]++;
+    const last = batch[batch.length - 1];
+    if (last) this.position = last.next;
+  }
+
+  private conflictError(err: unknown): MigrationError {
+    const message = err instanceof Error ? err.message : '';
+    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.key.name, ghostName: this.deps.key.ghostName });
+    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.key.ghostName;
+    return new MigrationError(
+      'DATA_CONFLICT',
+      `a row change replayed from the binlog collides on unique key '${keyName}' of the new table: the application wrote values that the ALTER's unique key rejects; the original table is untouched`,
+      { cause: err },
+    );
+  }
+}
+
+/** errno and symbolic code only: the server's message text can quote row values, which osc never logs. */
+export function describeSqlError(err: unknown): string {
+  const n = sqlErrno(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (n !== undefined) return `server error ${n}${typeof code === 'string' ? ` ${code}` : ''}`;
+  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown error';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,132 @@
+// Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
+// INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
+import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from './core/chunk/plan.js';
+import { buildCopyChunk, buildKeyBoundary, buildNextBoundary } from './core/sql/copy.js';
+import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
+import { MigrationError, OscError } from './core/errors.js';
+import type { ChunkKey, ColumnMapping, KeyValues } from './core/types.js';
+import type { Db, DbRow, SessionPool } from './io/pool.js';
+import { withRetries } from './io/pool.js';
+import { describeSqlError } from './applier.js';
+import type { Logger } from './log.js';
+
+export interface ChunkStats {
+  /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */
+  readonly rowsRead: number;
+  readonly rowsInserted: number;
+  readonly durationMs: number;
+  readonly state: CopyPlanState;
+}
+
+export interface CopierDeps {
+  readonly pool: SessionPool;
+  readonly database: string;
+  readonly table: string;
+  readonly ghost: string;
+  readonly mapping: readonly ColumnMapping[];
+  readonly key: ChunkKey;
+  readonly lock: 'FOR SHARE' | 'LOCK IN SHARE MODE';
+  readonly chunkSize: () => number;
+  readonly retries: number;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Runs before every chunk: replayed events go first (and, later, throttling waits here). */
+  readonly beforeChunk: () => Promise<void>;
+  /** Resolves when every binlog event written up to now is applied. */
+  readonly catchUp: () => Promise<void>;
+  readonly onChunk: (stats: ChunkStats) => void;
+}
+
+// A duplicate on another unique key can be transient: the ghost may still hold a row's older image (its change
+// is not replayed yet) while the copy reads the newer one. After the replay catches up such a collision is gone;
+// one that survives this many catch-ups is real duplicate data.
+const CONFLICT_RECHECKS = 3;
+
+function keyOf(row: DbRow, key: ChunkKey): KeyValues {
+  return key.columns.map((c) => row[c.name]);
+}
+
+export async function readKeyRange(db: Db, d: Pick<CopierDeps, 'database' | 'table' | 'key'>): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
+  const min = await db.rows(...stmt(buildKeyBoundary({ database: d.database, table: d.table, key: d.key, which: 'min' })));
+  const max = await db.rows(...stmt(buildKeyBoundary({ database: d.database, table: d.table, key: d.key, which: 'max' })));
+  return { min: min[0] ? keyOf(min[0], d.key) : null, max: max[0] ? keyOf(max[0], d.key) : null };
+}
+
+function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly unknown[]] {
+  return [s.sql, s.params];
+}
+
+/** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
+export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
+  let state = initial ?? (await (async () => {
+    const { min, max } = await readKeyRange(deps.pool, deps);
+    return startPlan(min, max);
+  })());
+  for (let range = nextRange(state); range !== null; range = nextRange(state)) {
+    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
+    await deps.beforeChunk();
+    const started = Date.now();
+    const boundary = await withRetries(deps.retries, () =>
+      deps.pool.rows(...stmt(buildNextBoundary({ database: deps.database, table: deps.table, key: deps.key, range, chunkSize: deps.chunkSize() }))),
+    );
+    const upper = boundary[0] ? keyOf(boundary[0], deps.key) : range.max;
+    const reachedMax = !boundary[0] || sameKey(upper, range.max);
+    const copy = buildCopyChunk({
+      database: deps.database,
+      table: deps.table,
+      ghost: deps.ghost,
+      mapping: deps.mapping,
+      key: deps.key,
+      lower: range.lower,
+      lowerInclusive: range.lowerInclusive,
+      upper,
+      lock: deps.lock,
+    });
+    const result = await copyChunk(deps, copy);
+    state = advance(state, upper, reachedMax);
+    deps.onChunk({ ...result, durationMs: Date.now() - started, state });
+  }
+  return state;
+}
+
+async function copyChunk(deps: CopierDeps, copy: { sql: string; params: readonly unknown[] }): Promise<{ rowsRead: number; rowsInserted: number }> {
+  for (let check = 0; ; check++) {
+    const outcome = await withRetries(
+      deps.retries,
+      () =>
+        deps.pool.withSession(async (s) => {
+          const res = await s.run(copy.sql, copy.params);
+          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS') : [];
+          return { res, warnings };
+        }),
+      (attempt, err) => deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
+      deps.signal,
+    ).catch((err: unknown) => {
+      throw err instanceof OscError ? err : new MigrationError('COPY_FAILED', `copying a chunk failed: ${describeSqlError(err)}`, { cause: err });
+    });
+    const { res, warnings } = outcome;
+    if (warnings.length < res.warningStatus) {
+      throw new MigrationError('COPY_FAILED', `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`);
+    }
+    const verdict = classifyWarnings(warnings, { name: deps.key.name, ghostName: deps.key.ghostName });
+    if (verdict.problems.length > 0) {
+      throw new MigrationError('COPY_FAILED', `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`);
+    }
+    const rowsRead = recordsOf(res.info) ?? res.affectedRows;
+    if (verdict.otherDuplicateKeys.length === 0) return { rowsRead, rowsInserted: res.affectedRows };
+    if (check >= CONFLICT_RECHECKS) {
+      throw new MigrationError(
+        'DATA_CONFLICT',
+        `rows of the table collide on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table: the data has duplicate values for a UNIQUE key the ALTER adds or changes; remove the duplicates or change the ALTER; the original table is untouched`,
+      );
+    }
+    deps.logger.info('copy_conflict_recheck', { keys: verdict.otherDuplicateKeys.join(','), check: check + 1 });
+    await deps.catchUp();
+  }
+}
+
+/** `Records: 1000  Duplicates: 3  Warnings: 3` -> 1000 */
+export function recordsOf(info: string | undefined): number | null {
+  const m = /Records:\s*(\d+)/.exec(info ?? '');
+  return m ? Number(m[1]) : null;
+}

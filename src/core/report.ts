@@ -1,0 +1,78 @@
+// What osc prints on stdout: the plan (noop and before a run) and the final summary. Pure text rendering.
+import type { ColumnMapping, ChunkKey, ServerInfo, TableSchema } from './types.js';
+import { formatDuration } from './progress.js';
+
+export interface PlanFacts {
+  readonly server: ServerInfo;
+  readonly address: string;
+  readonly database: string;
+  readonly table: string;
+  readonly alter: string;
+  readonly ghost: string;
+  readonly original: TableSchema;
+  readonly altered: TableSchema;
+  readonly mapping: readonly ColumnMapping[];
+  readonly renames: ReadonlyMap<string, string>;
+  readonly key: ChunkKey;
+  readonly estimatedRows: number;
+  readonly exactRowcount: boolean;
+  readonly execute: boolean;
+  readonly notes: readonly string[];
+}
+
+function names(list: readonly string[]): string {
+  return list.length > 0 ? list.join(', ') : '(none)';
+}
+
+export function renderPlan(p: PlanFacts): string {
+  const mapped = new Set(p.mapping.map((m) => m.source.name.toLowerCase()));
+  const dropped = p.original.columns.filter((c) => !c.generated && !mapped.has(c.name.toLowerCase())).map((c) => c.name);
+  const targets = new Set(p.mapping.map((m) => m.target.name.toLowerCase()));
+  const added = p.altered.columns.filter((c) => !c.generated && !targets.has(c.name.toLowerCase())).map((c) => c.name);
+  const generated = p.altered.columns.filter((c) => c.generated).map((c) => c.name);
+  const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
+  const keyCols = p.key.columns.map((c) => c.name).join(', ');
+  const lines = [
+    `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,
+    `  server:          ${p.server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${p.server.version} at ${p.address}`,
+    `  alter:           ${p.alter}`,
+    `  ghost table:     ${p.ghost} (created and altered${p.execute ? '' : ', then dropped'})`,
+    `  chunk key:       ${p.key.name} (${keyCols})`,
+    `  shared columns:  ${names(p.mapping.map((m) => m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`))}`,
+    `  renamed columns: ${names(renamed)}`,
+    `  dropped columns: ${names(dropped)}`,
+    `  new columns:     ${names(added)}`,
+    `  generated:       ${names(generated)}${generated.length > 0 ? ' (computed by the server, not copied)' : ''}`,
+    `  estimated rows:  ${p.estimatedRows}${p.exactRowcount ? ' (exact count)' : ' (information_schema estimate; --exact-rowcount counts)'}`,
+  ];
+  for (const n of p.notes) lines.push(`  note:            ${n}`);
+  return lines.join('\n') + '\n';
+}
+
+export interface SummaryFacts {
+  readonly database: string;
+  readonly table: string;
+  readonly alter: string;
+  readonly rowsCopied: number;
+  readonly events: Readonly<Record<'insert' | 'update' | 'delete', number>>;
+  readonly cutOverAttempts: number;
+  readonly lockMs: number;
+  readonly old: string;
+  readonly oldDropped: boolean;
+  readonly phaseSeconds: Readonly<Record<string, number>>;
+  readonly totalSeconds: number;
+}
+
+export function renderSummary(s: SummaryFacts): string {
+  const ev = s.events;
+  const total = ev.insert + ev.update + ev.delete;
+  const phases = Object.entries(s.phaseSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ');
+  return [
+    `migrated ${s.database}.${s.table}: ${s.alter}`,
+    `  rows copied:      ${s.rowsCopied}`,
+    `  binlog replayed:  ${total} row events (${ev.insert} inserts, ${ev.update} updates, ${ev.delete} deletes)`,
+    `  cut-over:         attempt ${s.cutOverAttempts}, writes blocked ${s.lockMs} ms`,
+    `  old table:        ${s.oldDropped ? 'dropped (--ok-to-drop-table)' : `${s.database}.${s.old} (drop it once you no longer need it)`}`,
+    `  time:             ${phases}; total ${formatDuration(s.totalSeconds)}`,
+  ].join('\n') + '\n';
+}

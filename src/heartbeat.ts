@@ -1,0 +1,43 @@
+// Writes the current time into the changelog every interval. The applier reads it back from the binlog:
+// the difference is how far replay lags behind the primary (and, on replicas, how far they lag).
+import { writeChangelog } from './core/sql/ddl.js';
+import type { Db } from './io/pool.js';
+import type { Logger } from './log.js';
+import { HEARTBEAT_HINT } from './applier.js';
+
+export interface Heartbeat {
+  stop(): Promise<void>;
+}
+
+export function startHeartbeat(db: Db, database: string, changelog: string, intervalMs: number, logger: Logger): Heartbeat {
+  let stopped = false;
+  let failing = false;
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<void> = Promise.resolve();
+  const beat = async (): Promise<void> => {
+    const st = writeChangelog(database, changelog, HEARTBEAT_HINT, String(Date.now()));
+    try {
+      await db.run(st.sql, st.params);
+      if (failing) logger.info('heartbeat_restored');
+      failing = false;
+    } catch (err) {
+      // Logged once per outage: a missing heartbeat shows as growing lag, it does not stop the migration.
+      if (!failing) logger.warn('heartbeat_failed', { errno: (err as { errno?: number }).errno ?? null });
+      failing = true;
+    }
+  };
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      inFlight = beat().finally(schedule);
+    }, intervalMs);
+  };
+  inFlight = beat().finally(schedule);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await inFlight.catch(() => undefined);
+    },
+  };
+}

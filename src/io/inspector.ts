@@ -1,0 +1,129 @@
+// Reads what osc needs to know from the server: version, variables, replica status, binlog position, table schema.
+// Where the flavours differ, the branch says which servers it was verified on.
+import type { Db, DbRow } from './pool.js';
+import type { BinlogPosition } from '../core/binlog/events.js';
+import type { Column, ServerInfo, TableSchema, UniqueKey } from '../core/types.js';
+
+export function parseVersion(version: string): ServerInfo {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const [major, minor, patch] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  return { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version, major, minor, patch };
+}
+
+export function atLeast(s: ServerInfo, major: number, minor = 0, patch = 0): boolean {
+  if (s.major !== major) return s.major > major;
+  if (s.minor !== minor) return s.minor > minor;
+  return s.patch >= patch;
+}
+
+export async function readServerInfo(db: Db): Promise<ServerInfo> {
+  const [row] = await db.rows<{ v: string }>('SELECT VERSION() AS v');
+  return parseVersion(String(row?.v ?? ''));
+}
+
+/** Global variables by name (lower-case keys); missing ones are absent. */
+export async function readGlobalVariables(db: Db, names: readonly string[]): Promise<Map<string, string>> {
+  const rows = await db.rows<{ Variable_name: string; Value: string }>(
+    `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`,
+    names,
+  );
+  return new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
+}
+
+// MySQL 8.0.22 added SHOW REPLICA STATUS; 9.x removed SHOW SLAVE STATUS (verified on 9.7).
+// MariaDB keeps SHOW SLAVE STATUS (verified on 10.11).
+export function replicaStatusSql(s: ServerInfo): string {
+  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
+}
+
+export async function readReplicaStatus(db: Db, s: ServerInfo): Promise<DbRow[]> {
+  return db.rows(replicaStatusSql(s));
+}
+
+// MySQL 8.2 added SHOW BINARY LOG STATUS and 8.4/9.x removed SHOW MASTER STATUS (verified on 9.7);
+// MariaDB answers SHOW MASTER STATUS (verified on 10.11).
+export function binlogStatusSql(s: ServerInfo): string {
+  return s.flavor === 'mysql' && atLeast(s, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
+}
+
+export async function readBinlogPosition(db: Db, s: ServerInfo): Promise<BinlogPosition | null> {
+  const [row] = await db.rows<{ File: string; Position: string | number }>(binlogStatusSql(s));
+  if (!row) return null;
+  return { file: String(row.File), position: Number(row.Position) };
+}
+
+export interface TableInfo {
+  readonly engine: string | null;
+  readonly type: string;
+  readonly estimatedRows: number;
+}
+
+export async function readTableInfo(db: Db, database: string, table: string): Promise<TableInfo | null> {
+  const [row] = await db.rows<{ ENGINE: string | null; TABLE_TYPE: string; TABLE_ROWS: string | number | null }>(
+    'SELECT ENGINE, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    [database, table],
+  );
+  if (!row) return null;
+  return { engine: row.ENGINE, type: String(row.TABLE_TYPE), estimatedRows: Number(row.TABLE_ROWS ?? 0) };
+}
+
+export async function tableExists(db: Db, database: string, table: string): Promise<boolean> {
+  return (await readTableInfo(db, database, table)) !== null;
+}
+
+export async function readTableSchema(db: Db, database: string, table: string): Promise<TableSchema> {
+  const cols = await db.rows<{ COLUMN_NAME: string; DATA_TYPE: string; COLUMN_TYPE: string; IS_NULLABLE: string; EXTRA: string | null; GEN: string | null }>(
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, GENERATION_EXPRESSION AS GEN
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [database, table],
+  );
+  const columns: Column[] = cols.map((c) => ({
+    name: String(c.COLUMN_NAME),
+    dataType: String(c.DATA_TYPE).toLowerCase(),
+    columnType: String(c.COLUMN_TYPE).toLowerCase(),
+    nullable: c.IS_NULLABLE === 'YES',
+    // MySQL: EXTRA 'VIRTUAL GENERATED' / 'STORED GENERATED'; MariaDB 10.11: the same, and a GENERATION_EXPRESSION.
+    generated: /GENERATED/i.test(String(c.EXTRA ?? '')) || (c.GEN !== null && String(c.GEN) !== ''),
+  }));
+  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string }>(
+    `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
+      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+    [database, table],
+  );
+  const byName = new Map<string, (string | null)[]>();
+  for (const s of stats) {
+    const list = byName.get(s.INDEX_NAME) ?? [];
+    list.push(s.COLUMN_NAME);
+    byName.set(s.INDEX_NAME, list);
+  }
+  const uniqueKeys: UniqueKey[] = [];
+  for (const [name, list] of byName) {
+    // A functional key part (MySQL 8) has no column: such a key cannot drive a range scan over column values.
+    if (list.some((c) => c === null)) continue;
+    uniqueKeys.push({ name, columns: list as string[], primary: name === 'PRIMARY' });
+  }
+  return { database, table, columns, uniqueKeys };
+}
+
+export async function readForeignKeys(db: Db, database: string, table: string): Promise<string[]> {
+  const rows = await db.rows<{ d: string }>(
+    `SELECT DISTINCT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) AS d FROM information_schema.KEY_COLUMN_USAGE
+      WHERE REFERENCED_TABLE_NAME IS NOT NULL
+        AND ((TABLE_SCHEMA = ? AND TABLE_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?))`,
+    [database, table, database, table],
+  );
+  return rows.map((r) => String(r.d));
+}
+
+export async function readTriggers(db: Db, database: string, table: string): Promise<string[]> {
+  const rows = await db.rows<{ n: string }>(
+    'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?',
+    [database, table],
+  );
+  return rows.map((r) => String(r.n));
+}
+
+export async function readGrants(db: Db): Promise<string[]> {
+  const rows = await db.rows('SHOW GRANTS');
+  return rows.map((r) => String(Object.values(r)[0]));
+}

@@ -1,0 +1,450 @@
+// The orchestrator: runs the phases in order, owns the counters and the phase, and cleans up after itself.
+// Reads top to bottom: preflight, setup, copy, cut-over, cleanup.
+import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
+import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
+import type { MigrationConfig } from './core/config.js';
+import { MigrationError, OscError, PreflightError } from './core/errors.js';
+import { lockName, tableNames } from './core/names.js';
+import { assertTransition, type Phase } from './core/phase.js';
+import { shareLockClause } from './core/preflight.js';
+import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
+import { renderPlan, renderSummary } from './core/report.js';
+import { chooseChunkKey, describeKeyProblem, mapColumns } from './core/schema.js';
+import { createDmlBuilder } from './core/sql/dml.js';
+import { alterTable, createChangelog, createGhost, dropTable, writeChangelog } from './core/sql/ddl.js';
+import { buildExactCount } from './core/sql/copy.js';
+import { qualify } from './core/sql/quote.js';
+import type { ChunkKey, ColumnMapping, ServerInfo, TableSchema } from './core/types.js';
+import { Applier, MARKER_HINT, describeSqlError } from './applier.js';
+import { checkGrants, checkServer, checkTable } from './checks.js';
+import { copyRows } from './copier.js';
+import { cutOver } from './cutover.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { readBinlogPosition, readServerInfo, readTableSchema, tableExists } from './io/inspector.js';
+import { openPool, openSession, type Session, type SessionPool } from './io/pool.js';
+import { acquireRunLock, type RunLock } from './io/run-lock.js';
+import { createStreamer, type BinlogStreamer } from './io/streamer.js';
+import type { Logger } from './log.js';
+
+export interface MigrationDeps {
+  readonly logger: Logger;
+  readonly out: (text: string) => void;
+  readonly signal: AbortSignal;
+}
+
+export interface MigrationResult {
+  readonly outcome: 'noop' | 'migrated';
+  readonly summary: string;
+}
+
+export function runMigration(config: MigrationConfig, deps: MigrationDeps): Promise<MigrationResult> {
+  return new Migration(config, deps).run();
+}
+
+/** What the preflight established; passed explicitly to the later phases. */
+interface Prepared {
+  readonly server: ServerInfo;
+  readonly alter: AlterAnalysis;
+  readonly original: TableSchema;
+  readonly altered: TableSchema;
+  readonly mapping: readonly ColumnMapping[];
+  readonly key: ChunkKey;
+  readonly estimatedRows: number;
+}
+
+const START_MARKER_TIMEOUT_MS = 30_000;
+const DML_BATCH_SIZE = 50;
+const POOL_SIZE = 6;
+
+class Migration {
+  private phase: Phase = 'init';
+  private readonly names;
+  private readonly started = Date.now();
+  private readonly phaseStarted = new Map<Phase, number>();
+  private readonly phaseSeconds: Record<string, number> = {};
+  private rowsCopied = 0;
+  private copySeconds = 0;
+  private estimatedRows = 0;
+  private cutOverAttempts = 0;
+
+  // What this run created or holds, so cleanup removes exactly that.
+  private admin: Session | null = null;
+  private pool: SessionPool | null = null;
+  private lock: RunLock | null = null;
+  private createdGhost = false;
+  private createdChangelog = false;
+  private swapped = false;
+  private streamer: BinlogStreamer | null = null;
+  private applier: Applier | null = null;
+  private heartbeat: Heartbeat | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private startPosition: BinlogPosition | null = null;
+
+  constructor(
+    private readonly config: MigrationConfig,
+    private readonly deps: MigrationDeps,
+  ) {
+    this.names = tableNames(config.table);
+  }
+
+  private get log(): Logger {
+    return this.deps.logger;
+  }
+
+  private enter(next: Phase): void {
+    assertTransition(this.phase, next);
+    const now = Date.now();
+    const since = this.phaseStarted.get(this.phase);
+    if (since !== undefined && this.phase !== next) this.phaseSeconds[this.phase] = (this.phaseSeconds[this.phase] ?? 0) + (now - since) / 1000;
+    if (this.phase !== next) this.phaseStarted.set(next, now);
+    this.log.info('phase', { from: this.phase, to: next });
+    this.phase = next;
+  }
+
+  private checkAborted(): void {
+    if (this.deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted by signal; the original table is untouched');
+  }
+
+  async run(): Promise<MigrationResult> {
+    const { config } = this;
+    this.log.info('start', { database: config.database, table: config.table, host: config.connection.host, port: config.connection.port, execute: config.execute });
+    try {
+      this.enter('preflight');
+      const prepared = await this.preflight();
+      if (!config.execute) {
+        this.enter('cleanup');
+        await this.dropGhost();
+        this.enter('done');
+        return { outcome: 'noop', summary: '' };
+      }
+      this.enter('setup');
+      await this.setup(prepared);
+      this.enter('copy');
+      await this.copy(prepared);
+      this.enter('cutover');
+      const result = await cutOver({
+        connection: config.connection,
+        pool: this.requirePool(),
+        database: config.database,
+        table: config.table,
+        ghost: this.names.ghost,
+        old: this.names.old,
+        timeoutSeconds: config.cutOverLockTimeoutSeconds,
+        retries: config.defaultRetries,
+        applier: this.requireApplier(),
+        writeMarker: (token) => this.writeMarker(token),
+        logger: this.log,
+        signal: this.deps.signal,
+        onAttempt: (n) => (this.cutOverAttempts = n),
+      });
+      this.swapped = true;
+      this.enter('cleanup');
+      await this.stopReplay();
+      const oldDropped = await this.finishTables();
+      this.enter('done');
+      const applied = this.applier?.stats().applied ?? { insert: 0, update: 0, delete: 0 };
+      const summary = renderSummary({
+        database: config.database,
+        table: config.table,
+        alter: prepared.alter.clauses,
+        rowsCopied: this.rowsCopied,
+        events: applied,
+        cutOverAttempts: result.attempts,
+        lockMs: result.lockMs,
+        old: this.names.old,
+        oldDropped,
+        phaseSeconds: this.phaseSeconds,
+        totalSeconds: (Date.now() - this.started) / 1000,
+      });
+      this.log.info('success', { rows_copied: this.rowsCopied, cut_over_attempts: result.attempts, lock_ms: result.lockMs });
+      return { outcome: 'migrated', summary };
+    } catch (err) {
+      await this.cleanupAfterFailure(err);
+      throw this.classify(err);
+    } finally {
+      if (this.statusTimer) clearInterval(this.statusTimer);
+      await this.release();
+    }
+  }
+
+  // ---- preflight: nothing changes on the server until the ghost is created, and a refused ALTER drops it again.
+  private async preflight(): Promise<Prepared> {
+    const { config } = this;
+    const alter = analyzeAlter(config.alter, config.table);
+    this.admin = await openSession(config.connection);
+    const admin = this.admin;
+    const server = await readServerInfo(admin);
+    this.log.info('server', { flavor: server.flavor, version: server.version });
+    await checkServer(admin, server, { host: `${config.connection.host}:${config.connection.port}`, replicaServerId: config.replicaServerId });
+    await checkGrants(admin, server, config.database, config.connection.user);
+    const { info, schema: original } = await checkTable(admin, server, config.database, config.table);
+    this.checkAborted();
+
+    this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+    const notes = await this.claimNames(admin);
+
+    await this.createAlteredGhost(admin, alter);
+    const altered = await readTableSchema(admin, config.database, this.names.ghost);
+    const mapping = mapColumns(original, altered, alter.renames);
+    if (alter.renames.size > 0 && !config.approveRenamedColumns) {
+      const list = [...alter.renames].map(([a, b]) => `${a} -> ${b}`).join(', ');
+      throw new PreflightError('RENAME_NOT_APPROVED', `the ALTER renames columns (${list}); osc will copy their data to the new names. If that is what you mean, rerun with --approve-renamed-columns`);
+    }
+    const key = chooseChunkKey(original, altered, mapping);
+    if (!key) throw new PreflightError('NO_SHARED_UNIQUE_KEY', describeKeyProblem(original, altered, mapping));
+    const estimatedRows = config.exactRowcount
+      ? Number((await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]?.n ?? 0)
+      : info.estimatedRows;
+    this.estimatedRows = estimatedRows;
+    this.log.info('preflight_ok', { chunk_key: key.name, columns: mapping.length, estimated_rows: estimatedRows });
+    this.deps.out(renderPlan({
+      server,
+      address: `${config.connection.host}:${config.connection.port}`,
+      database: config.database,
+      table: config.table,
+      alter: alter.clauses,
+      ghost: this.names.ghost,
+      original,
+      altered,
+      mapping,
+      renames: alter.renames,
+      key,
+      estimatedRows,
+      exactRowcount: config.exactRowcount,
+      execute: config.execute,
+      notes,
+    }));
+    return { server, alter, original, altered, mapping, key, estimatedRows };
+  }
+
+  /** Our table names must be free; --initially-drop-* frees them, only now that this run holds the lock. */
+  private async claimNames(admin: Session): Promise<string[]> {
+    const { config } = this;
+    const db = config.database;
+    const notes: string[] = [];
+    const leftovers: Array<{ name: string; flag: boolean; flagName: string; what: string }> = [
+      { name: this.names.ghost, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'ghost table' },
+      { name: this.names.old, flag: config.initiallyDropOldTable, flagName: '--initially-drop-old-table', what: 'old table' },
+    ];
+    if (config.execute) leftovers.push({ name: this.names.changelog, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'changelog table' });
+    for (const t of leftovers) {
+      if (!(await tableExists(admin, db, t.name))) continue;
+      if (!t.flag) {
+        throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists (left by an earlier run?): drop it, or pass ${t.flagName}`);
+      }
+      if (!config.execute) {
+        if (t.name === this.names.ghost) throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists; a noop run drops nothing it did not create: drop it, or run with --execute ${t.flagName}`);
+        notes.push(`${db}.${t.name} exists; --execute would drop it (${t.flagName})`);
+        continue;
+      }
+      this.log.warn('drop_leftover', { table: t.name, flag: t.flagName });
+      await admin.run(dropTable(db, t.name));
+    }
+    return notes;
+  }
+
+  private async createAlteredGhost(admin: Session, alter: AlterAnalysis): Promise<void> {
+    const db = this.config.database;
+    await admin.run(createGhost(db, this.config.table, this.names.ghost));
+    this.createdGhost = true;
+    this.log.info('ghost_created', { table: this.names.ghost });
+    try {
+      await admin.run(alterTable(db, this.names.ghost, alter.clauses));
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      // The server's message quotes the ALTER text (the user's own), never row data.
+      throw new PreflightError('ALTER_INVALID', `the ALTER failed on the ghost table: ${msg}`, { cause: err });
+    }
+  }
+
+  // ---- setup: changelog, binlog position, streamer, applier, heartbeat.
+  private async setup(p: Prepared): Promise<void> {
+    const { config } = this;
+    const admin = this.requireAdmin();
+    await admin.run(createChangelog(config.database, this.names.changelog));
+    this.createdChangelog = true;
+    this.pool = openPool(config.connection, POOL_SIZE);
+    const start = await readBinlogPosition(admin, p.server);
+    if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
+    this.startPosition = start;
+    this.log.info('binlog_start', { position: formatPosition(start), server_id: config.replicaServerId });
+    this.streamer = createStreamer({
+      host: config.connection.host,
+      port: config.connection.port,
+      user: config.connection.user,
+      password: config.connection.password,
+      serverId: config.replicaServerId,
+      database: config.database,
+      tables: [config.table, this.names.changelog],
+      start,
+      logger: this.log,
+      maxReconnects: config.defaultRetries,
+    });
+    await this.streamer.start();
+    this.applier = new Applier({
+      streamer: this.streamer,
+      pool: this.pool,
+      dml: createDmlBuilder({ database: config.database, ghost: this.names.ghost, mapping: p.mapping, key: p.key }),
+      key: p.key,
+      database: config.database,
+      table: config.table,
+      changelog: this.names.changelog,
+      retries: config.defaultRetries,
+      batchSize: DML_BATCH_SIZE,
+      logger: this.log,
+    });
+    void this.applier.start();
+    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log);
+    // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
+    await this.catchUp(START_MARKER_TIMEOUT_MS);
+    this.statusTimer = setInterval(() => this.log.info('status', renderStatusLine(this.snapshot())), config.statusIntervalSeconds * 1000);
+    this.statusTimer.unref();
+  }
+
+  private async writeMarker(token: string): Promise<void> {
+    const st = writeChangelog(this.config.database, this.names.changelog, MARKER_HINT, token);
+    await this.requirePool().run(st.sql, st.params);
+  }
+
+  /** Resolves when every binlog event written before this call is applied. */
+  private async catchUp(timeoutMs = 60_000): Promise<void> {
+    const applier = this.requireApplier();
+    const token = `catch-up ${Date.now()} ${Math.random().toString(36).slice(2)}`;
+    const replayed = applier.waitForMarker(token, false, timeoutMs, this.deps.signal);
+    replayed.catch(() => undefined);
+    await this.writeMarker(token);
+    await replayed;
+  }
+
+  // ---- copy
+  private async copy(p: Prepared): Promise<void> {
+    const { config } = this;
+    const applier = this.requireApplier();
+    const startedAt = Date.now();
+    await copyRows({
+      pool: this.requirePool(),
+      database: config.database,
+      table: config.table,
+      ghost: this.names.ghost,
+      mapping: p.mapping,
+      key: p.key,
+      lock: shareLockClause(p.server),
+      chunkSize: () => config.chunkSize,
+      retries: config.defaultRetries,
+      logger: this.log,
+      signal: this.deps.signal,
+      beforeChunk: () => applier.idle(this.deps.signal),
+      catchUp: () => this.catchUp(),
+      onChunk: (s) => {
+        this.rowsCopied += s.rowsRead;
+        this.copySeconds = (Date.now() - startedAt) / 1000;
+      },
+    });
+    this.checkAborted();
+    this.copySeconds = (Date.now() - startedAt) / 1000;
+    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1) });
+    this.log.info('status', renderStatusLine(this.snapshot()));
+  }
+
+  snapshot(): ProgressSnapshot {
+    const stats = this.applier?.stats();
+    const applied = stats ? stats.applied.insert + stats.applied.update + stats.applied.delete : 0;
+    const position = stats?.position ?? this.startPosition;
+    return {
+      phase: this.phase,
+      database: this.config.database,
+      table: this.config.table,
+      rowsCopied: this.rowsCopied,
+      rowsEstimated: Math.max(this.estimatedRows, this.rowsCopied),
+      elapsedSeconds: (Date.now() - this.started) / 1000,
+      copySeconds: this.copySeconds,
+      eventsApplied: applied,
+      backlog: this.applier?.backlog() ?? 0,
+      binlogPosition: position ? formatPosition(position) : null,
+      heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
+      throttleReason: null,
+      cutOverAttempts: this.cutOverAttempts,
+    };
+  }
+
+  // ---- cleanup
+  private async stopReplay(): Promise<void> {
+    this.applier?.stop();
+    await this.heartbeat?.stop();
+    this.heartbeat = null;
+    await this.streamer?.stop();
+    await this.applier?.done.catch(() => undefined);
+  }
+
+  private async finishTables(): Promise<boolean> {
+    const admin = this.requireAdmin();
+    await admin.run(dropTable(this.config.database, this.names.changelog));
+    this.createdChangelog = false;
+    if (this.config.okToDropTable) {
+      await admin.run(dropTable(this.config.database, this.names.old));
+      this.log.info('old_table_dropped', { table: this.names.old });
+      return true;
+    }
+    this.log.info('old_table_kept', { table: this.names.old });
+    return false;
+  }
+
+  private async dropGhost(): Promise<void> {
+    if (!this.createdGhost || this.swapped) return;
+    await this.requireAdmin().run(dropTable(this.config.database, this.names.ghost));
+    this.createdGhost = false;
+    this.log.info('ghost_dropped', { table: this.names.ghost });
+  }
+
+  private async cleanupAfterFailure(err: unknown): Promise<void> {
+    const code = err instanceof OscError ? err.code : 'INTERNAL';
+    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
+    await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
+    if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
+    // A fresh connection: the admin session may be what failed.
+    let s: Session | null = null;
+    try {
+      s = this.admin ?? (await openSession(this.config.connection));
+      const db = this.config.database;
+      if (this.createdGhost && !this.swapped) {
+        await s.run(dropTable(db, this.names.ghost));
+        this.log.info('ghost_dropped', { table: this.names.ghost });
+      }
+      if (this.createdChangelog) {
+        await s.run(dropTable(db, this.names.changelog));
+        this.log.info('changelog_dropped', { table: this.names.changelog });
+      }
+    } catch (cleanupErr) {
+      // Never turned into success: the original error still fails the run; say what is left behind.
+      this.log.error('cleanup_failed', { ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog), error: describeSqlError(cleanupErr) });
+    }
+  }
+
+  private classify(err: unknown): unknown {
+    if (err instanceof OscError) return err;
+    if (this.deps.signal.aborted) return new MigrationError('ABORTED', 'aborted by signal; the original table is untouched', { cause: err });
+    return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
+  }
+
+  private async release(): Promise<void> {
+    await this.pool?.close().catch(() => undefined);
+    this.pool = null;
+    await this.lock?.release().catch(() => undefined);
+    this.lock = null;
+    await this.admin?.close().catch(() => undefined);
+    this.admin = null;
+  }
+
+  private requireAdmin(): Session {
+    if (!this.admin) throw new OscError('INTERNAL', 'no admin connection');
+    return this.admin;
+  }
+  private requirePool(): SessionPool {
+    if (!this.pool) throw new OscError('INTERNAL', 'no connection pool');
+    return this.pool;
+  }
+  private requireApplier(): Applier {
+    if (!this.applier) throw new OscError('INTERNAL', 'no applier');
+    return this.applier;
+  }
+}

@@ -1,0 +1,168 @@
+// Statements of the row copy: key boundaries, the next chunk's upper bound, and the chunked
+// INSERT IGNORE ... SELECT into the ghost. Key values are always bound through keyPlaceholder /
+// keyParam so that BIGINT and DECIMAL keys compare exactly (see values.ts).
+import { OscError } from '../errors.js';
+import type { ChunkKey, Column, ColumnMapping, KeyValues, Statement } from '../types.js';
+import { columnList, qualify, quoteId } from './quote.js';
+import { keyParam, keyPlaceholder } from './values.js';
+
+export type RangeOp = '>' | '>=' | '<' | '<=';
+export type ReadLock = 'FOR SHARE' | 'LOCK IN SHARE MODE';
+
+const STRICT: Readonly<Record<RangeOp, '>' | '<'>> = { '>': '>', '>=': '>', '<': '<', '<=': '<' };
+
+function checkBound(columns: readonly Column[], values: KeyValues): void {
+  if (columns.length === 0) throw new OscError('INTERNAL', 'a chunking key needs at least one column');
+  if (values.length !== columns.length) {
+    throw new OscError('INTERNAL', `a key bound has ${values.length} values for ${columns.length} key columns`);
+  }
+}
+
+/**
+ * Lexicographic comparison of a composite key with a bound, in the expanded form indexes can use:
+ * (a, b) > (x, y)  ->  ((`a` > ?) OR (`a` = ? AND `b` > ?)); a > x  ->  (`a` > ?). Only the
+ * last column's term is inclusive for `>=` / `<=`. Always parenthesised, safe to AND.
+ */
+export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues): Statement {
+  checkBound(columns, bound);
+  const terms: string[] = [];
+  const params: unknown[] = [];
+  for (let i = 0; i < columns.length; i++) {
+    const parts: string[] = [];
+    for (let j = 0; j <= i; j++) {
+      const c = columns[j]!;
+      const cmp = j < i ? '=' : i === columns.length - 1 ? op : STRICT[op];
+      parts.push(`${quoteId(c.name)} ${cmp} ${keyPlaceholder(c)}`);
+      params.push(keyParam(c, bound[j]));
+    }
+    terms.push(`(${parts.join(' AND ')})`);
+  }
+  return { sql: terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`, params };
+}
+
+/** `a` = ? AND `b` = ? for one exact key. */
+export function keyEquals(columns: readonly Column[], key: KeyValues): Statement {
+  checkBound(columns, key);
+  return {
+    sql: columns.map((c) => `${quoteId(c.name)} = ${keyPlaceholder(c)}`).join(' AND '),
+    params: columns.map((c, i) => keyParam(c, key[i])),
+  };
+}
+
+function keyNames(key: ChunkKey): string[] {
+  return key.columns.map((c) => c.name);
+}
+
+function orderBy(key: ChunkKey, dir: 'ASC' | 'DESC'): string {
+  return key.columns.map((c) => `${quoteId(c.name)} ${dir}`).join(', ');
+}
+
+function source(database: string, table: string, key: ChunkKey): string {
+  return `${qualify(database, table)} FORCE INDEX (${quoteId(key.name)})`;
+}
+
+export interface BoundaryArgs {
+  readonly database: string;
+  readonly table: string;
+  readonly key: ChunkKey;
+  readonly which: 'min' | 'max';
+}
+
+/** The smallest or largest key of the table; no row means an empty table. */
+export function buildKeyBoundary(a: BoundaryArgs): Statement {
+  const dir = a.which === 'min' ? 'ASC' : 'DESC';
+  return {
+    sql: `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)} ORDER BY ${orderBy(a.key, dir)} LIMIT 1`,
+    params: [],
+  };
+}
+
+export interface NextBoundaryArgs {
+  readonly database: string;
+  readonly table: string;
+  readonly key: ChunkKey;
+  readonly range: { readonly lower: KeyValues; readonly lowerInclusive: boolean; readonly max: KeyValues };
+  readonly chunkSize: number;
+}
+
+/**
+ * The key of the chunkSize-th row after `lower`, not beyond max; no row means the chunk runs to max.
+ * OFFSET is a validated integer literal: prepared-statement placeholders in LIMIT differ across servers.
+ */
+export function buildNextBoundary(a: NextBoundaryArgs): Statement {
+  if (!Number.isSafeInteger(a.chunkSize) || a.chunkSize < 1) {
+    throw new OscError('INTERNAL', `chunk size must be a positive integer, got ${a.chunkSize}`);
+  }
+  const lower = rangeCondition(a.key.columns, a.range.lowerInclusive ? '>=' : '>', a.range.lower);
+  const upper = rangeCondition(a.key.columns, '<=', a.range.max);
+  return {
+    sql:
+      `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)}` +
+      ` WHERE ${lower.sql} AND ${upper.sql} ORDER BY ${orderBy(a.key, 'ASC')} LIMIT 1 OFFSET ${a.chunkSize - 1}`,
+    params: [...lower.params, ...upper.params],
+  };
+}
+
+interface CopyTarget {
+  readonly database: string;
+  readonly table: string;
+  readonly ghost: string;
+  readonly mapping: readonly ColumnMapping[];
+  readonly key: ChunkKey;
+  readonly lock: ReadLock;
+}
+
+function insertSelect(t: CopyTarget): string {
+  if (t.mapping.length === 0) throw new OscError('INTERNAL', 'the column mapping is empty');
+  return (
+    `INSERT IGNORE INTO ${qualify(t.database, t.ghost)} (${columnList(t.mapping.map((m) => m.target.name))})` +
+    ` SELECT ${columnList(t.mapping.map((m) => m.source.name))} FROM ${source(t.database, t.table, t.key)}`
+  );
+}
+
+export interface CopyChunkArgs extends CopyTarget {
+  readonly lower: KeyValues;
+  readonly lowerInclusive: boolean;
+  readonly upper: KeyValues;
+}
+
+/** Copies the rows between lower and upper (inclusive), skipping rows the ghost already holds. */
+export function buildCopyChunk(a: CopyChunkArgs): Statement {
+  const lower = rangeCondition(a.key.columns, a.lowerInclusive ? '>=' : '>', a.lower);
+  const upper = rangeCondition(a.key.columns, '<=', a.upper);
+  return {
+    sql: `${insertSelect(a)} WHERE ${lower.sql} AND ${upper.sql} ${a.lock}`,
+    params: [...lower.params, ...upper.params],
+  };
+}
+
+export interface CopyKeysArgs extends CopyTarget {
+  readonly keys: readonly KeyValues[];
+}
+
+/** Copies individual rows by exact key (re-copying rows, e.g. after a conflict). */
+export function buildCopyKeys(a: CopyKeysArgs): Statement {
+  if (a.keys.length === 0) throw new OscError('INTERNAL', 'no keys to copy');
+  const conds = a.keys.map((k) => keyEquals(a.key.columns, k));
+  return {
+    sql: `${insertSelect(a)} WHERE ${conds.map((c) => `(${c.sql})`).join(' OR ')} ${a.lock}`,
+    params: conds.flatMap((c) => c.params),
+  };
+}
+
+export interface TableRef {
+  readonly database: string;
+  readonly table: string;
+}
+
+export function buildExactCount(a: TableRef): Statement {
+  return { sql: `SELECT COUNT(*) AS n FROM ${qualify(a.database, a.table)}`, params: [] };
+}
+
+/** InnoDB's row estimate: cheap, often off by tens of percent. */
+export function buildEstimate(a: TableRef): Statement {
+  return {
+    sql: 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    params: [a.database, a.table],
+  };
+}

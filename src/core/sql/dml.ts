@@ -1,0 +1,69 @@
+// Statements that replay row events onto the ghost. The SQL text is built and its invariants are
+// checked once per table; per row only the parameters are collected.
+import type { Row } from '../binlog/events.js';
+import { OscError } from '../errors.js';
+import type { ChunkKey, ColumnMapping, KeyValues, Statement } from '../types.js';
+import { columnList, qualify, quoteId } from './quote.js';
+import { keyParam, keyPlaceholder } from './values.js';
+
+export interface DmlBuilderArgs {
+  readonly database: string;
+  readonly ghost: string;
+  readonly mapping: readonly ColumnMapping[];
+  readonly key: ChunkKey;
+}
+
+export interface DmlBuilder {
+  /** INSERT INTO ghost (targets) VALUES (...) with the row's mapped values. */
+  insert(row: Row): Statement;
+  /** DELETE FROM ghost WHERE <ghost key> = <row's key>. */
+  deleteByKey(row: Row): Statement;
+  /** UPDATE ghost SET <every mapped column from after> WHERE <ghost key> = <before's key>. */
+  update(before: Row, after: Row): Statement;
+  /** The row's chunking-key values, in key order, as decoded. */
+  keyOf(row: Row): KeyValues;
+}
+
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+function valueOf(row: Row, column: string): unknown {
+  // A missing column means the decoder (or a non-FULL row image) lost it: writing NULL would corrupt data.
+  if (!Object.hasOwn(row, column)) {
+    throw new OscError('REPLAY_FAILED', `a row event lacks column ${quoteId(column)}; the binlog row image must be FULL`);
+  }
+  return row[column];
+}
+
+export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
+  if (a.mapping.length === 0) throw new OscError('INTERNAL', 'the column mapping is empty');
+  if (a.key.columns.length === 0 || a.key.columns.length !== a.key.ghostColumns.length) {
+    throw new OscError('INTERNAL', `chunking key ${a.key.name} has mismatched original and ghost columns`);
+  }
+  a.key.columns.forEach((c, i) => {
+    const m = a.mapping.find((x) => x.source.name === c.name);
+    if (m === undefined) throw new OscError('INTERNAL', `key column ${quoteId(c.name)} is not in the column mapping`);
+    const g = a.key.ghostColumns[i]!;
+    if (!same(m.target.name, g.name)) {
+      throw new OscError('INTERNAL', `key column ${quoteId(c.name)} maps to ${quoteId(m.target.name)}, not to ghost key column ${quoteId(g.name)}`);
+    }
+  });
+
+  const table = qualify(a.database, a.ghost);
+  const sources = a.mapping.map((m) => m.source.name);
+  const insertSql = `INSERT INTO ${table} (${columnList(a.mapping.map((m) => m.target.name))}) VALUES (${sources.map(() => '?').join(', ')})`;
+  // Values are compared with the ghost's key columns, so placeholders and params follow the ghost's types.
+  const where = a.key.ghostColumns.map((g) => `${quoteId(g.name)} = ${keyPlaceholder(g)}`).join(' AND ');
+  const deleteSql = `DELETE FROM ${table} WHERE ${where}`;
+  const updateSql = `UPDATE ${table} SET ${a.mapping.map((m) => `${quoteId(m.target.name)} = ?`).join(', ')} WHERE ${where}`;
+
+  const keyOf = (row: Row): KeyValues => a.key.columns.map((c) => valueOf(row, c.name));
+  const keyParams = (row: Row): unknown[] => keyOf(row).map((v, i) => keyParam(a.key.ghostColumns[i]!, v));
+  const values = (row: Row): unknown[] => sources.map((s) => valueOf(row, s));
+
+  return {
+    insert: (row) => ({ sql: insertSql, params: values(row) }),
+    deleteByKey: (row) => ({ sql: deleteSql, params: keyParams(row) }),
+    update: (before, after) => ({ sql: updateSql, params: [...values(after), ...keyParams(before)] }),
+    keyOf,
+  };
+}

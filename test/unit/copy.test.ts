@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildCopyChunk,
+  buildCopyKeys,
+  buildEstimate,
+  buildExactCount,
+  buildKeyBoundary,
+  buildNextBoundary,
+  rangeCondition,
+} from '../../src/core/sql/copy.js';
+import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
+
+const col = (name: string, dataType = 'int', columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generated: false });
+const id = col('id', 'bigint', 'bigint unsigned');
+const a = col('a');
+const b = col('b', 'varchar', 'varchar(10)');
+const c = col('c', 'decimal', 'decimal(20,4)');
+
+const pk: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id] };
+const composite: ChunkKey = { name: 'uk`ab', ghostName: 'uk`ab', columns: [a, b], ghostColumns: [a, b] };
+const mapping: ColumnMapping[] = [
+  { source: id, target: id },
+  { source: col('old name', 'varchar', 'varchar(5)'), target: col('new`name', 'varchar', 'varchar(5)') },
+];
+
+describe('rangeCondition', () => {
+  it('single column', () => {
+    expect(rangeCondition([id], '>', ['18446744073709551615'])).toEqual({ sql: '(`id` > ?)', params: [18446744073709551615n] });
+    expect(rangeCondition([id], '<=', [5])).toEqual({ sql: '(`id` <= ?)', params: [5n] });
+  });
+  it('two columns, each operator', () => {
+    expect(rangeCondition([a, b], '>', [1, 'x'])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `b` > ?))', params: [1n, 1n, 'x'] });
+    expect(rangeCondition([a, b], '>=', [1, 'x'])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `b` >= ?))', params: [1n, 1n, 'x'] });
+    expect(rangeCondition([a, b], '<', [1, 'x'])).toEqual({ sql: '((`a` < ?) OR (`a` = ? AND `b` < ?))', params: [1n, 1n, 'x'] });
+    expect(rangeCondition([a, b], '<=', [1, 'x'])).toEqual({ sql: '((`a` < ?) OR (`a` = ? AND `b` <= ?))', params: [1n, 1n, 'x'] });
+  });
+  it('three columns with a decimal cast', () => {
+    expect(rangeCondition([a, b, c], '>=', [2, 'y', '1.5000'])).toEqual({
+      sql: '((`a` > ?) OR (`a` = ? AND `b` > ?) OR (`a` = ? AND `b` = ? AND `c` >= CAST(? AS DECIMAL(20,4))))',
+      params: [2n, 2n, 'y', 2n, 'y', '1.5000'],
+    });
+  });
+  it('refuses a bound of the wrong width', () => {
+    expect(() => rangeCondition([a, b], '>', [1])).toThrow('a key bound has 1 values for 2 key columns');
+  });
+});
+
+describe('key boundaries', () => {
+  it('min and max', () => {
+    expect(buildKeyBoundary({ database: 'shop', table: 'orders', key: composite, which: 'min' })).toEqual({
+      sql: 'SELECT `a`, `b` FROM `shop`.`orders` FORCE INDEX (`uk``ab`) ORDER BY `a` ASC, `b` ASC LIMIT 1',
+      params: [],
+    });
+    expect(buildKeyBoundary({ database: 'shop', table: 'orders', key: pk, which: 'max' })).toEqual({
+      sql: 'SELECT `id` FROM `shop`.`orders` FORCE INDEX (`PRIMARY`) ORDER BY `id` DESC LIMIT 1',
+      params: [],
+    });
+  });
+  it('next boundary after an exclusive lower bound', () => {
+    expect(
+      buildNextBoundary({ database: 'shop', table: 'orders', key: composite, range: { lower: [1, 'a'], lowerInclusive: false, max: [9, 'z'] }, chunkSize: 1000 }),
+    ).toEqual({
+      sql:
+        'SELECT `a`, `b` FROM `shop`.`orders` FORCE INDEX (`uk``ab`) WHERE ((`a` > ?) OR (`a` = ? AND `b` > ?))' +
+        ' AND ((`a` < ?) OR (`a` = ? AND `b` <= ?)) ORDER BY `a` ASC, `b` ASC LIMIT 1 OFFSET 999',
+      params: [1n, 1n, 'a', 9n, 9n, 'z'],
+    });
+  });
+  it('next boundary from min inclusive, chunk of one', () => {
+    expect(buildNextBoundary({ database: 'd', table: 't', key: pk, range: { lower: [1], lowerInclusive: true, max: [10] }, chunkSize: 1 })).toEqual({
+      sql: 'SELECT `id` FROM `d`.`t` FORCE INDEX (`PRIMARY`) WHERE (`id` >= ?) AND (`id` <= ?) ORDER BY `id` ASC LIMIT 1 OFFSET 0',
+      params: [1n, 10n],
+    });
+  });
+  it('refuses a chunk size that is not a positive safe integer', () => {
+    const range = { lower: [1], lowerInclusive: true, max: [10] };
+    for (const chunkSize of [0, -1, 1.5, Number.NaN, 2 ** 60]) {
+      expect(() => buildNextBoundary({ database: 'd', table: 't', key: pk, range, chunkSize })).toThrow('chunk size must be a positive integer');
+    }
+  });
+});
+
+describe('copy statements', () => {
+  it('copies one range with renamed columns', () => {
+    expect(
+      buildCopyChunk({ database: 'shop', table: 'orders', ghost: '_orders_gho', mapping, key: pk, lower: ['1'], lowerInclusive: true, upper: ['1000'], lock: 'FOR SHARE' }),
+    ).toEqual({
+      sql:
+        'INSERT IGNORE INTO `shop`.`_orders_gho` (`id`, `new``name`) SELECT `id`, `old name` FROM `shop`.`orders` FORCE INDEX (`PRIMARY`)' +
+        ' WHERE (`id` >= ?) AND (`id` <= ?) FOR SHARE',
+      params: [1n, 1000n],
+    });
+  });
+  it('copies a composite range under LOCK IN SHARE MODE', () => {
+    const m: ColumnMapping[] = [
+      { source: a, target: a },
+      { source: b, target: b },
+    ];
+    expect(
+      buildCopyChunk({ database: 'd', table: 't', ghost: '_t_gho', mapping: m, key: composite, lower: [1, 'k'], lowerInclusive: false, upper: [2, 'b'], lock: 'LOCK IN SHARE MODE' }),
+    ).toEqual({
+      sql:
+        'INSERT IGNORE INTO `d`.`_t_gho` (`a`, `b`) SELECT `a`, `b` FROM `d`.`t` FORCE INDEX (`uk``ab`)' +
+        ' WHERE ((`a` > ?) OR (`a` = ? AND `b` > ?)) AND ((`a` < ?) OR (`a` = ? AND `b` <= ?)) LOCK IN SHARE MODE',
+      params: [1n, 1n, 'k', 2n, 2n, 'b'],
+    });
+  });
+  it('copies exact keys', () => {
+    const m: ColumnMapping[] = [
+      { source: a, target: a },
+      { source: b, target: b },
+    ];
+    expect(buildCopyKeys({ database: 'd', table: 't', ghost: '_t_gho', mapping: m, key: composite, keys: [[1, 'x'], ['2', 'y']], lock: 'FOR SHARE' })).toEqual({
+      sql: 'INSERT IGNORE INTO `d`.`_t_gho` (`a`, `b`) SELECT `a`, `b` FROM `d`.`t` FORCE INDEX (`uk``ab`) WHERE (`a` = ? AND `b` = ?) OR (`a` = ? AND `b` = ?) FOR SHARE',
+      params: [1n, 'x', 2n, 'y'],
+    });
+    expect(() => buildCopyKeys({ database: 'd', table: 't', ghost: '_t_gho', mapping: m, key: composite, keys: [], lock: 'FOR SHARE' })).toThrow('no keys to copy');
+  });
+  it('refuses an empty mapping', () => {
+    expect(() =>
+      buildCopyChunk({ database: 'd', table: 't', ghost: 'g', mapping: [], key: pk, lower: [1], lowerInclusive: true, upper: [2], lock: 'FOR SHARE' }),
+    ).toThrow('the column mapping is empty');
+  });
+});
+
+describe('row counts', () => {
+  it('exact and estimated', () => {
+    expect(buildExactCount({ database: 'shop', table: 'orders' })).toEqual({ sql: 'SELECT COUNT(*) AS n FROM `shop`.`orders`', params: [] });
+    expect(buildEstimate({ database: 'shop', table: 'orders' })).toEqual({
+      sql: 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      params: ['shop', 'orders'],
+    });
+  });
+});

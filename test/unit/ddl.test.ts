@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alterTable,
+  createChangelog,
+  createGhost,
+  createSentry,
+  dropSentry,
+  dropTable,
+  lockForCutOver,
+  renameForCutOver,
+  writeChangelog,
+} from '../../src/core/sql/ddl.js';
+
+describe('ddl', () => {
+  it('creates and alters the ghost', () => {
+    expect(createGhost('shop', 'orders', '_orders_gho')).toBe('CREATE TABLE `shop`.`_orders_gho` LIKE `shop`.`orders`');
+    expect(alterTable('shop', '_orders_gho', ' ADD COLUMN x INT ')).toBe('ALTER TABLE `shop`.`_orders_gho` ADD COLUMN x INT');
+    expect(() => alterTable('shop', '_orders_gho', '  ')).toThrow('the ALTER clauses are empty');
+  });
+  it('quotes names with backticks', () => {
+    expect(createGhost('my`db', 'a b', '_a b_gho')).toBe('CREATE TABLE `my``db`.`_a b_gho` LIKE `my``db`.`a b`');
+  });
+  it('changelog', () => {
+    expect(createChangelog('shop', '_orders_ghc')).toBe(
+      'CREATE TABLE `shop`.`_orders_ghc` (`hint` VARCHAR(64) NOT NULL PRIMARY KEY, `value` VARCHAR(4096) NOT NULL, ' +
+        '`updated_at` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)) ' +
+        "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='osc changelog'",
+    );
+    expect(writeChangelog('shop', '_orders_ghc', 'heartbeat', '1700000000000')).toEqual({
+      sql: 'INSERT INTO `shop`.`_orders_ghc` (`hint`, `value`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `value` = ?',
+      params: ['heartbeat', '1700000000000', '1700000000000'],
+    });
+  });
+  it('cut-over statements', () => {
+    expect(createSentry('shop', '_orders_del')).toBe(
+      "CREATE TABLE `shop`.`_orders_del` (`id` INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry'",
+    );
+    expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe('LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE');
+    expect(renameForCutOver('shop', 'orders', '_orders_del', '_orders_gho')).toBe(
+      'RENAME TABLE `shop`.`orders` TO `shop`.`_orders_del`, `shop`.`_orders_gho` TO `shop`.`orders`',
+    );
+    expect(dropSentry('shop', '_orders_del')).toBe('DROP TABLE `shop`.`_orders_del`');
+    expect(dropTable('shop', '_orders_gho')).toBe('DROP TABLE IF EXISTS `shop`.`_orders_gho`');
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { eventToStatements } from '../../src/core/binlog/to-dml.js';
+import type { RowEvent } from '../../src/core/binlog/events.js';
+import { createDmlBuilder } from '../../src/core/sql/dml.js';
+import type { ChunkKey, Column } from '../../src/core/types.js';
+
+const col = (name: string, dataType: string, columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generated: false });
+const id = col('id', 'bigint', 'bigint unsigned');
+const v = col('v', 'varchar', 'varchar(10)');
+const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id] };
+const dml = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: id, target: id }, { source: v, target: v }], key });
+
+const pos = { file: 'binlog.000001', position: 4 };
+const base = { database: 'd', table: 't', resume: pos, next: pos };
+
+const INSERT = 'INSERT INTO `d`.`_t_gho` (`id`, `v`) VALUES (?, ?)';
+const DELETE = 'DELETE FROM `d`.`_t_gho` WHERE `id` = ?';
+const UPDATE = 'UPDATE `d`.`_t_gho` SET `id` = ?, `v` = ? WHERE `id` = ?';
+
+describe('eventToStatements', () => {
+  it('insert: delete by key, then plain insert', () => {
+    const e: RowEvent = { ...base, kind: 'insert', row: { id: 1, v: 'a' } };
+    expect(eventToStatements(e, dml)).toEqual([
+      { sql: DELETE, params: [1n] },
+      { sql: INSERT, params: [1, 'a'] },
+    ]);
+  });
+  it('delete', () => {
+    const e: RowEvent = { ...base, kind: 'delete', row: { id: '9007199254740993', v: 'a' } };
+    expect(eventToStatements(e, dml)).toEqual([{ sql: DELETE, params: [9007199254740993n] }]);
+  });
+  it('update with an unchanged key', () => {
+    const e: RowEvent = { ...base, kind: 'update', before: { id: 1, v: 'a' }, after: { id: 1, v: 'b' } };
+    expect(eventToStatements(e, dml)).toEqual([{ sql: UPDATE, params: [1, 'b', 1n] }]);
+  });
+  it('update that changes the key: delete both keys, insert the after image', () => {
+    const e: RowEvent = { ...base, kind: 'update', before: { id: 1, v: 'a' }, after: { id: 2, v: 'a' } };
+    expect(eventToStatements(e, dml)).toEqual([
+      { sql: DELETE, params: [1n] },
+      { sql: DELETE, params: [2n] },
+      { sql: INSERT, params: [2, 'a'] },
+    ]);
+  });
+  it('big keys differing beyond 2^53 count as a key change', () => {
+    const e: RowEvent = { ...base, kind: 'update', before: { id: '9007199254740993', v: 'a' }, after: { id: '9007199254740992', v: 'a' } };
+    expect(eventToStatements(e, dml).map((s) => s.sql)).toEqual([DELETE, DELETE, INSERT]);
+  });
+});

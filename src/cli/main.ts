@@ -1,6 +1,7 @@
 // The CLI's wiring: argv -> config -> runMigration, signals -> AbortController, errors -> exit code.
 // Never calls process.exit; bin/osc.ts sets process.exitCode from the returned number.
 import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
 import { CommanderError } from 'commander';
 import { MigrationError, errorCode, isRefusal } from '../core/errors.js';
 import type { MigrationConfig } from '../core/config.js';
@@ -13,13 +14,14 @@ import { PASSWORD_ENV, parseOptions } from './options.js';
 import type { RawFlags } from './options.js';
 import { HELP_HINT, parseArgv } from './program.js';
 
+// Function-valued properties rather than methods: main passes them around unbound.
 export interface CliIO {
-  stdout(text: string): void;
-  stderr(text: string): void;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   /** When given, the caller owns cancellation and no signal handlers are installed. */
   signal?: AbortSignal;
-  readFile(path: string): string;
+  readFile: (path: string) => string;
 }
 
 export const EXIT_OK = 0;
@@ -53,7 +55,7 @@ function causeChain(err: unknown): string[] {
   let cur: unknown = err instanceof Error ? err.cause : undefined;
   // Bounded: a cause cycle must not hang the error path.
   for (let i = 0; cur !== undefined && cur !== null && i < 10; i++) {
-    out.push(cur instanceof Error ? cur.message : String(cur));
+    out.push(cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : inspect(cur, { breakLength: Infinity }));
     cur = cur instanceof Error ? cur.cause : undefined;
   }
   return out;

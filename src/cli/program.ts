@@ -128,5 +128,5 @@ export function parseArgv(argv: readonly string[], version: string, out: Program
   for (const key of BOOLEAN_FLAGS) {
     if (fromCli(key) && values[key] === true) raw[key] = true;
   }
-  return raw as RawFlags;
+  return raw;
 }

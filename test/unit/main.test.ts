@@ -230,7 +230,7 @@ describe('main signals', () => {
           deps.signal.addEventListener('abort', () => {
             // Cleanup takes a while; a second signal must not change anything.
             process.emit('SIGINT', 'SIGINT');
-            setTimeout(() => reject(deps.signal.reason), 10);
+            setTimeout(() => reject(deps.signal.reason instanceof Error ? deps.signal.reason : new Error('aborted')), 10);
           });
         }),
     );

@@ -1,0 +1,394 @@
+// The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier).
+// A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received);
+// any other reader error is fatal and surfaces from the iterator.
+import ZongJi from '@vlasky/zongji';
+import type { BinlogPosition, RowEvent } from '../core/binlog/events.js';
+import { OscError } from '../core/errors.js';
+import type { Logger } from '../log.js';
+import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
+
+export interface StreamerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** --replica-server-id; must differ from every server's server_id. */
+  readonly serverId: number;
+  readonly database: string;
+  /** The migrated table and the changelog table. */
+  readonly tables: readonly string[];
+  /** Read (SHOW MASTER STATUS / SHOW BINARY LOG STATUS) before the copy began. */
+  readonly start: BinlogPosition;
+  readonly logger: Logger;
+  /** Consecutive reconnects before giving up; default 60 (gh-ost's --default-retries). */
+  readonly maxReconnects?: number;
+  /** Queued events above which the reader is paused (backpressure); default 10000. */
+  readonly highWaterMark?: number;
+}
+
+export interface BinlogStreamer {
+  /** Connects and starts reading; resolves once the binlog dump is running, rejects with OscError('BINLOG_STREAM') otherwise. */
+  start(): Promise<void>;
+  /**
+   * The row events in binlog order, one RowEvent per row. Ends after stop() (events still queued are dropped);
+   * throws OscError('BINLOG_STREAM', with cause) on a fatal reader error. Single consumer.
+   */
+  events(): AsyncIterable<RowEvent>;
+  /** Events received and not yet taken by the consumer. */
+  backlog(): number;
+  /** The resume point after the last event received (a transaction boundary), or the start position. */
+  position(): BinlogPosition;
+  /** Stops reading and closes connections; idempotent. */
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_MAX_RECONNECTS = 60;
+export const DEFAULT_HIGH_WATER_MARK = 10_000;
+/** The dump must answer with its first event (the server's artificial rotate) within this time. */
+const START_TIMEOUT_MS = 30_000;
+/** A connection that stayed up this long resets the reconnect count: only consecutive failures add up. */
+const STABLE_CONNECTION_MS = 10_000;
+const INCLUDE_EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows'];
+
+/** Errors meaning "the connection went away" (KILL, restart, network): reconnect rather than fail. */
+const CONNECTION_LOSS_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ER_CONNECTION_KILLED',
+  'ER_SERVER_SHUTDOWN',
+  'ER_QUERY_INTERRUPTED',
+  'ER_CON_COUNT_ERROR',
+  'BINLOG_START_TIMEOUT',
+]);
+const CONNECTION_LOSS_ERRNOS = new Set([
+  1040, // ER_CON_COUNT_ERROR
+  1053, // ER_SERVER_SHUTDOWN
+  1152, // ER_ABORTING_CONNECTION
+  1158, 1159, 1160, 1161, // ER_NET_READ_ERROR, ER_NET_READ_INTERRUPTED, ER_NET_ERROR_ON_WRITE, ER_NET_WRITE_INTERRUPTED
+  1317, // ER_QUERY_INTERRUPTED
+  1927, // ER_CONNECTION_KILLED (MariaDB)
+  2013, // CR_SERVER_LOST
+  4031, // ER_CLIENT_INTERACTION_TIMEOUT (MySQL)
+]);
+
+/**
+ * True when a reader error is a lost connection. Everything else (1236 purged or unreadable binlog, an event or
+ * column type zongji cannot decode, missing privileges) is fatal: skipping it would lose row changes.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const { code, errno } = err as { code?: unknown; errno?: unknown };
+  if (typeof code === 'string' && CONNECTION_LOSS_CODES.has(code)) return true;
+  if (typeof errno === 'number' && CONNECTION_LOSS_ERRNOS.has(errno)) return true;
+  // zongji's own report when its metadata connection died before a table lookup.
+  return err.message.startsWith('Control connection unavailable');
+}
+
+export function createStreamer(opts: StreamerOptions): BinlogStreamer {
+  return new Streamer(opts);
+}
+
+/** The parts of a mysql2 connection we touch: its socket, paused for backpressure. */
+interface SocketHolder {
+  readonly stream?: { pause(): void; resume(): void };
+}
+
+class Streamer implements BinlogStreamer {
+  private readonly maxReconnects: number;
+  private readonly highWaterMark: number;
+  private readonly tables: ReadonlySet<string>;
+  private queue: RowEvent[] = [];
+  private head = 0;
+  private waiter: (() => void) | null = null;
+  private failure: OscError | null = null;
+  private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private consuming = false;
+  private reader: ZongJi | null = null;
+  /** Bumped for each reader: events and errors of a replaced reader are ignored. */
+  private generation = 0;
+  private connectedAt = 0;
+  private reconnects = 0;
+  private reconnecting = false;
+  private paused = false;
+  private pos: BinlogPosition;
+
+  constructor(private readonly opts: StreamerOptions) {
+    this.maxReconnects = opts.maxReconnects ?? DEFAULT_MAX_RECONNECTS;
+    this.highWaterMark = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
+    this.tables = new Set(opts.tables);
+    this.pos = opts.start;
+  }
+
+  async start(): Promise<void> {
+    const { serverId, start, logger } = this.opts;
+    if (!Number.isInteger(serverId) || serverId < 1 || serverId > 0xffffffff) {
+      throw new OscError('BINLOG_STREAM', `binlog reader server id ${serverId} is not an integer in 1..4294967295`);
+    }
+    if (this.reader !== null || this.stopped) throw new OscError('BINLOG_STREAM', 'binlog streamer already started');
+    try {
+      await this.connect(start);
+    } catch (err) {
+      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
+    }
+    logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
+  }
+
+  events(): AsyncIterable<RowEvent> {
+    return { [Symbol.asyncIterator]: () => this.iterator() };
+  }
+
+  backlog(): number {
+    return this.queue.length - this.head;
+  }
+
+  position(): BinlogPosition {
+    this.pos = this.readerPosition() ?? this.pos;
+    return this.pos;
+  }
+
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopped = true;
+    this.generation++;
+    this.queue = [];
+    this.head = 0;
+    this.wake();
+    const reader = this.reader;
+    this.stopping = reader ? closeReader(reader) : Promise.resolve();
+    return this.stopping;
+  }
+
+  private iterator(): AsyncIterator<RowEvent> {
+    if (this.consuming) throw new OscError('INTERNAL', 'the binlog event stream has a single consumer');
+    this.consuming = true;
+    return {
+      next: async (): Promise<IteratorResult<RowEvent>> => {
+        for (;;) {
+          if (this.failure) throw this.failure;
+          if (this.stopped) return { done: true, value: undefined };
+          const ev = this.take();
+          if (ev) return { done: false, value: ev };
+          await new Promise<void>((resolve) => (this.waiter = resolve));
+        }
+      },
+      return: async (): Promise<IteratorResult<RowEvent>> => {
+        this.consuming = false;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  private take(): RowEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const ev = this.queue[this.head];
+    this.head++;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= 4096 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    if (this.paused && this.backlog() <= this.highWaterMark / 2) this.setPaused(false);
+    return ev;
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  /** Starts a reader at `from`; resolves on its first event (the dump is running), rejects on an error before that. */
+  private connect(from: BinlogPosition): Promise<void> {
+    const gen = ++this.generation;
+    const { host, port, user, password, serverId, database } = this.opts;
+    const reader = new ZongJi({
+      host,
+      port,
+      user,
+      password,
+      // Exact values: JSON as its text, DATETIME/TIMESTAMP as strings with every fractional digit, BIGINT and
+      // DECIMAL exact, TIMESTAMP rendered in UTC like the applier's sessions (time_zone '+00:00').
+      jsonStrings: true,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      timezone: '+00:00',
+    });
+    this.reader = reader;
+    this.paused = false;
+    return new Promise<void>((resolve, reject) => {
+      let running = false;
+      const timer = setTimeout(() => {
+        if (running) return;
+        running = true;
+        const err = Object.assign(new Error(`no binlog event within ${START_TIMEOUT_MS} ms of starting the dump`), { code: 'BINLOG_START_TIMEOUT' });
+        reject(err);
+      }, START_TIMEOUT_MS);
+      timer.unref(); // never keeps the process alive after stop()
+      // An 'error' listener stays attached for the reader's whole life: zongji rethrows errors nobody listens to.
+      reader.on('error', (err: Error) => {
+        if (gen !== this.generation) return;
+        if (!running) {
+          running = true;
+          clearTimeout(timer);
+          reject(err);
+          return;
+        }
+        this.onReaderError(err);
+      });
+      reader.on('binlog', (ev) => {
+        if (gen !== this.generation) return;
+        if (!running) {
+          running = true;
+          clearTimeout(timer);
+          this.connectedAt = Date.now();
+          resolve();
+        }
+        this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
+      });
+      reader.start({
+        serverId,
+        filename: from.file,
+        position: from.position,
+        includeEvents: INCLUDE_EVENTS,
+        includeSchema: { [database]: [...this.opts.tables] },
+      });
+    });
+  }
+
+  private onEvent(reader: ZongJi, ev: ZongjiRowsEvent): void {
+    const resume = this.readerPosition(reader) ?? this.pos;
+    this.pos = resume;
+    const rows = mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables });
+    if (rows.length === 0) return;
+    for (const r of rows) this.queue.push(r);
+    if (!this.paused && this.backlog() > this.highWaterMark) this.setPaused(true);
+    else if (this.paused) this.setPaused(true); // zongji's own pause/resume around a metadata lookup may have resumed it
+    this.wake();
+  }
+
+  /** zongji's resume pair: it advances only at transaction boundaries, past everything delivered so far. */
+  private readerPosition(reader: ZongJi | null = this.reader): BinlogPosition | null {
+    const file = reader?.options.filename;
+    const position = reader?.options.position;
+    return typeof file === 'string' && file !== '' && typeof position === 'number' ? { file, position } : null;
+  }
+
+  private setPaused(paused: boolean): void {
+    // Pause the socket, not the mysql2 connection: zongji pauses and resumes the connection itself around
+    // metadata lookups, and resuming it early would let row events through before their table's metadata.
+    const socket = (this.reader?.connection as SocketHolder | null | undefined)?.stream;
+    if (!socket) return;
+    if (paused) socket.pause();
+    else socket.resume();
+    if (paused !== this.paused) this.opts.logger.debug(paused ? 'binlog_paused' : 'binlog_resumed', { backlog: this.backlog() });
+    this.paused = paused;
+  }
+
+  private onReaderError(err: Error): void {
+    if (this.stopped || this.failure) return;
+    if (isConnectionLoss(err)) {
+      void this.reconnect(err);
+      return;
+    }
+    this.fail(err);
+  }
+
+  private async reconnect(cause: Error): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    const from = this.position();
+    const old = this.reader;
+    this.generation++; // ignore whatever the old reader still emits
+    if (old) void closeReader(old);
+    if (Date.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.reconnects = 0;
+    let last: unknown = cause;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        this.reconnects++;
+        if (this.reconnects > this.maxReconnects) {
+          this.fail(last, `binlog connection lost; ${this.maxReconnects} reconnects failed`);
+          return;
+        }
+        this.opts.logger.warn('binlog_reconnect', {
+          attempt: this.reconnects,
+          max: this.maxReconnects,
+          file: from.file,
+          position: from.position,
+          reason: errorLabel(last),
+        });
+        await sleep(Math.min(100 * 2 ** (this.reconnects - 1), 2000));
+        if (this.stopped) return;
+        try {
+          await this.connect(from);
+          return;
+        } catch (err) {
+          last = err;
+          if (this.reader) void closeReader(this.reader);
+          if (!isConnectionLoss(err)) {
+            this.fail(err);
+            return;
+          }
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private fail(err: unknown, message?: string): void {
+    if (this.stopped || this.failure) return;
+    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
+    this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
+    this.generation++;
+    if (this.reader) void closeReader(this.reader);
+    this.wake();
+  }
+}
+
+/** Stops a reader and waits for its connections to close (zongji gives up KILLing its dump thread after 1 s). */
+function closeReader(reader: ZongJi): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (reader.stopped) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(resolve, 2000);
+    reader.once('stopped', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      reader.stop();
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+/** A short label for logs: the driver's code or errno, never a message that might quote values. */
+function errorLabel(err: unknown): string {
+  if (!(err instanceof Error)) return 'unknown';
+  const { code, errno } = err as { code?: unknown; errno?: unknown };
+  if (typeof code === 'string') return code;
+  if (typeof errno === 'number') return String(errno);
+  return err.name;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

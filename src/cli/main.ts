@@ -7,7 +7,6 @@ import { MigrationError, errorCode, isRefusal } from '../core/errors.js';
 import type { MigrationConfig } from '../core/config.js';
 import { createLogger } from '../log.js';
 import type { Logger } from '../log.js';
-import { runMigration } from '../migration.js';
 import { loadConfFile } from './conf-file.js';
 import type { ConfFile } from './conf-file.js';
 import { PASSWORD_ENV, parseOptions } from './options.js';
@@ -129,6 +128,8 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
   const signal = io.signal ?? controller.signal;
 
   try {
+    // Loaded only now: --help, --version and usage errors need none of the migration's modules.
+    const { runMigration } = await import('../migration.js');
     const result = await runMigration(config, { logger, out: io.stdout, signal });
     io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
     return EXIT_OK;

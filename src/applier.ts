@@ -51,7 +51,7 @@ export class Applier {
   private readonly waits = new Set<MarkerWait>();
   private releaseHold: (() => void) | null = null;
   private loop: Promise<void> | null = null;
-  private failure: unknown = null;
+  private failure: Error | null = null;
   private stopped = false;
 
   constructor(private readonly deps: ApplierDeps) {}
@@ -59,8 +59,9 @@ export class Applier {
   /** Starts the replay loop in the background. `done` settles when the stream ends; it rejects on any failure. */
   start(): Promise<void> {
     this.loop = this.run().catch((err: unknown) => {
-      this.failure = err;
-      throw err;
+      const failure = err instanceof Error ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${String(err)}`);
+      this.failure = failure;
+      throw failure;
     });
     // The orchestrator awaits `done`; avoid an unhandled rejection before it does.
     this.loop.catch(() => undefined);

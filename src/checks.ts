@@ -18,7 +18,9 @@ export async function checkServer(db: Db, server: ServerInfo, opts: { readonly h
   }
   const source = replica[0];
   if (source) {
-    const from = `${String(source['Master_Host'] ?? source['Source_Host'] ?? '?')}:${String(source['Master_Port'] ?? source['Source_Port'] ?? '?')}`;
+    const host = (source['Master_Host'] ?? source['Source_Host'] ?? '?') as string;
+    const port = (source['Master_Port'] ?? source['Source_Port'] ?? '?') as string | number;
+    const from = `${host}:${port}`;
     throw new PreflightError('NOT_PRIMARY', `${opts.host} is a replica (it replicates from ${from}); osc runs on the primary: point --host at the primary`);
   }
   const vars = await readGlobalVariables(db, PREFLIGHT_VARIABLES);

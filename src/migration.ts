@@ -113,7 +113,7 @@ class Migration {
       const prepared = await this.preflight();
       if (!config.execute) {
         this.enter('cleanup');
-        await this.dropGhost();
+        await this.dropOwnTables(this.requireAdmin());
         this.enter('done');
         return { outcome: 'noop', summary: '' };
       }
@@ -389,34 +389,40 @@ class Migration {
     return false;
   }
 
-  private async dropGhost(): Promise<void> {
-    if (!this.createdGhost || this.swapped) return;
-    await this.requireAdmin().run(dropTable(this.config.database, this.names.ghost));
-    this.createdGhost = false;
-    this.log.info('ghost_dropped', { table: this.names.ghost });
-  }
-
   private async cleanupAfterFailure(err: unknown): Promise<void> {
     const code = err instanceof OscError ? err.code : 'INTERNAL';
     this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
-    // A fresh connection: the admin session may be what failed.
-    let s: Session | null = null;
     try {
-      s = this.admin ?? (await openSession(this.config.connection));
-      const db = this.config.database;
-      if (this.createdGhost && !this.swapped) {
-        await s.run(dropTable(db, this.names.ghost));
-        this.log.info('ghost_dropped', { table: this.names.ghost });
+      await this.dropOwnTables(this.requireAdmin());
+    } catch {
+      // The admin session may be what failed: one more try on a fresh connection.
+      let fresh: Session | null = null;
+      try {
+        fresh = await openSession(this.config.connection);
+        await this.dropOwnTables(fresh);
+      } catch (cleanupErr) {
+        // Never turned into success: the original error still fails the run; say what is left behind.
+        this.log.error('cleanup_failed', { ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog), error: describeSqlError(cleanupErr) });
+      } finally {
+        await fresh?.close();
       }
-      if (this.createdChangelog) {
-        await s.run(dropTable(db, this.names.changelog));
-        this.log.info('changelog_dropped', { table: this.names.changelog });
-      }
-    } catch (cleanupErr) {
-      // Never turned into success: the original error still fails the run; say what is left behind.
-      this.log.error('cleanup_failed', { ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog), error: describeSqlError(cleanupErr) });
+    }
+  }
+
+  /** Drops the ghost (unless it became the table) and the changelog, if this run created them. */
+  private async dropOwnTables(s: Session): Promise<void> {
+    const db = this.config.database;
+    if (this.createdGhost && !this.swapped) {
+      await s.run(dropTable(db, this.names.ghost));
+      this.createdGhost = false;
+      this.log.info('ghost_dropped', { table: this.names.ghost });
+    }
+    if (this.createdChangelog) {
+      await s.run(dropTable(db, this.names.changelog));
+      this.createdChangelog = false;
+      this.log.info('changelog_dropped', { table: this.names.changelog });
     }
   }
 

@@ -1,0 +1,10 @@
+CREATE TABLE `t` (
+  `tenant_id` INT NOT NULL,
+  `seq` BIGINT NOT NULL,
+  `name` VARCHAR(64) NOT NULL,
+  `qty` INT NOT NULL,
+  `price` DECIMAL(10,2) NOT NULL,
+  `note` VARCHAR(255) NULL,
+  `updated_at` DATETIME(6) NOT NULL,
+  PRIMARY KEY (`tenant_id`, `seq`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

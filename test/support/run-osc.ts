@@ -1,0 +1,105 @@
+// Runs osc in-process through the CLI's main(), capturing stdout and stderr, as the migration user
+// with exactly the documented grants (created here from the admin connection).
+import type { Connection } from 'mysql2/promise';
+import { main } from '../../src/cli/main.js';
+import type { Endpoint } from './load.js';
+import { quoteId } from './load.js';
+
+export interface OscRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export interface RunOptions {
+  /** Called with each stderr chunk as it is written (one log line per event). */
+  readonly onStderr?: (text: string) => void;
+  readonly signal?: AbortSignal;
+  /** Echo stderr to the test's own stderr (the demo shows status lines this way). */
+  readonly echo?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** argv for main(): connection flags first, then the rest. */
+export function oscArgv(e: Endpoint, database: string, table: string, rest: readonly string[]): string[] {
+  return [
+    'node',
+    'osc',
+    '--host',
+    e.host,
+    '--port',
+    String(e.port),
+    '--user',
+    e.user,
+    '--password',
+    e.password,
+    '--database',
+    database,
+    '--table',
+    table,
+    ...rest,
+  ];
+}
+
+export async function runOsc(argv: readonly string[], opts: RunOptions = {}): Promise<OscRun> {
+  let stdout = '';
+  let stderr = '';
+  const started = Date.now();
+  const code = await main(argv, {
+    stdout: (t: string) => {
+      stdout += t;
+    },
+    stderr: (t: string) => {
+      stderr += t;
+      if (opts.echo) process.stderr.write(t);
+      opts.onStderr?.(t);
+    },
+    env: opts.env ?? {},
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
+
+/** One message for a failed expectation: exit code and the tail of the output. */
+export function explainRun(r: OscRun): string {
+  const tail = (s: string) => s.split('\n').slice(-25).join('\n');
+  return `exit ${r.code} after ${r.ms} ms\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
+}
+
+export const MIGRATION_USER = 'osc_e2e';
+export const MIGRATION_PASSWORD = 'osc_e2e_pw';
+
+async function isMariaDb(admin: Connection): Promise<boolean> {
+  const [rows] = await admin.query('SELECT VERSION() AS v');
+  return /mariadb/i.test(String((rows as { v: unknown }[])[0]?.v));
+}
+
+/**
+ * The migration user with exactly the grants the README documents: on the test database ALTER, CREATE, DELETE,
+ * DROP, INDEX, INSERT, LOCK TABLES, SELECT, UPDATE; globally REPLICATION SLAVE plus REPLICATION CLIENT (MySQL)
+ * or BINLOG MONITOR, SLAVE MONITOR (MariaDB). Grants accumulate per database; `user` lets a test make another.
+ */
+export async function migrationUser(
+  admin: Connection,
+  server: Pick<Endpoint, 'host' | 'port'>,
+  database: string,
+  opts: { user?: string; password?: string; global?: readonly string[] } = {},
+): Promise<Endpoint> {
+  const user = opts.user ?? MIGRATION_USER;
+  const password = opts.password ?? MIGRATION_PASSWORD;
+  const mariadb = await isMariaDb(admin);
+  const global = opts.global ?? (mariadb ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR'] : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
+  await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
+  await admin.query(
+    `GRANT ALTER, CREATE, DELETE, DROP, INDEX, INSERT, LOCK TABLES, SELECT, UPDATE ON ${quoteId(database)}.* TO ?@?`,
+    [user, '%'],
+  );
+  if (global.length > 0) await admin.query(`GRANT ${global.join(', ')} ON *.* TO ?@?`, [user, '%']);
+  return { host: server.host, port: server.port, user, password };
+}
+
+/** Drops a user made by migrationUser (for tests that make one lacking a grant). */
+export async function dropUser(admin: Connection, user: string): Promise<void> {
+  await admin.query('DROP USER IF EXISTS ?@?', [user, '%']);
+}

@@ -41,7 +41,10 @@ export async function checkGrants(db: Db, server: ServerInfo, database: string, 
   const grants = parseGrants(await readGrants(db));
   const missing = missingPrivileges(grants, database, server);
   if (missing.length > 0) {
-    throw new PreflightError('MISSING_GRANTS', `user '${user}' lacks ${missing.join(', ')}; run: ${grantAdvice(missing, database, user, server)}`);
+    // CURRENT_USER() names the account the server matched (user@host), so the advice fits it exactly.
+    const [row] = await db.rows<{ u: string }>('SELECT CURRENT_USER() AS u');
+    const account = row?.u ?? user;
+    throw new PreflightError('MISSING_GRANTS', `user '${user}' lacks ${missing.join(', ')}; run: ${grantAdvice(missing, database, account, server)}`);
   }
 }
 

@@ -20,7 +20,7 @@ import { checkGrants, checkServer, checkTable } from './checks.js';
 import { copyRows } from './copier.js';
 import { cutOver } from './cutover.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
-import { readBinlogPosition, readServerInfo, readTableSchema, tableExists } from './io/inspector.js';
+import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/inspector.js';
 import { openPool, openSession, type Session, type SessionPool } from './io/pool.js';
 import { acquireRunLock, type RunLock } from './io/run-lock.js';
 import { createStreamer, type BinlogStreamer } from './io/streamer.js';
@@ -184,6 +184,10 @@ class Migration {
     const notes = await this.claimNames(admin);
 
     await this.createAlteredGhost(admin, alter);
+    const ghostInfo = await readTableInfo(admin, config.database, this.names.ghost);
+    if ((ghostInfo?.engine ?? '').toLowerCase() !== 'innodb') {
+      throw new PreflightError('ALTER_REFUSED', `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`);
+    }
     const altered = await readTableSchema(admin, config.database, this.names.ghost);
     const mapping = mapColumns(original, altered, alter.renames);
     if (alter.renames.size > 0 && !config.approveRenamedColumns) {

@@ -5,11 +5,12 @@
 // test/integration/streamer.test.ts: integers (exact strings beyond 2^53), DECIMAL (strings), DOUBLE, DATE,
 // DATETIME(6)/TIMESTAMP(6) (strings with all fractional digits under dateStrings), CHAR/VARCHAR/TEXT in any
 // charset (JS strings), BINARY/VARBINARY/BLOB/BIT (Buffers), SET (comma-joined string), JSON (text under
-// jsonStrings). The cases below are the ones it does not.
+// jsonStrings), and FLOAT as the exact float32 widened to a double (3.140000104904175 where SELECT shows 3.14).
+// FLOAT stays that way on purpose: it writes back to the same float32, while a shorter decimal can round past
+// FLT_MAX (3.4028235e38) and be refused as out of range. The cases below are the ones zongji gets wrong.
 
 /** MySQL wire type codes (include/field_types.h) of the columns that need a fix. */
 export const TYPE = {
-  FLOAT: 4,
   TIME: 11,
   YEAR: 13,
   TIME2: 19,
@@ -29,27 +30,12 @@ export function normalizeValue(type: number, value: unknown): unknown {
     case TYPE.YEAR:
       // zongji adds 1900 to the stored byte, so YEAR 0000 (stored 0) arrives as 1900, which is out of YEAR's range.
       return value === 1900 ? 0 : value;
-    case TYPE.FLOAT:
-      return typeof value === 'number' ? shortestFloat32(value) : value;
     case TYPE.TIME:
     case TYPE.TIME2:
       return typeof value === 'string' ? repairTime(value) : value;
     default:
       return value;
   }
-}
-
-/**
- * zongji hands FLOAT over as the exact float32 (3.140000104904175). That writes back losslessly, but a SELECT
- * shows 3.14; return the shortest decimal that rounds to the same float32, so both agree and still round-trip.
- */
-export function shortestFloat32(x: number): number {
-  if (!Number.isFinite(x) || x === 0) return x;
-  for (let digits = 1; digits <= 9; digits++) {
-    const candidate = Number(x.toPrecision(digits));
-    if (Math.fround(candidate) === x) return candidate;
-  }
-  return x;
 }
 
 const TIME_RE = /^(-?)(\d+):(\d+):(\d+)(\.\d+)?$/;

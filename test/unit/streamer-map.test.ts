@@ -9,7 +9,7 @@ const orders: ZongjiTable = {
   columns: [
     { name: 'id', type: 8 },
     { name: 'y', type: TYPE.YEAR },
-    { name: 'f', type: TYPE.FLOAT },
+    { name: 'f', type: 4 },
     { name: 'b', type: 16 },
   ],
 };

@@ -134,6 +134,8 @@ class Streamer implements BinlogStreamer {
     try {
       await this.connect(start);
     } catch (err) {
+      this.generation++;
+      if (this.reader) await closeReader(this.reader);
       throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
@@ -252,7 +254,11 @@ class Streamer implements BinlogStreamer {
           this.connectedAt = Date.now();
           resolve();
         }
-        this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
+        try {
+          this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
+        } catch (err) {
+          this.fail(err); // never let an exception escape into zongji's packet handler
+        }
       });
       reader.start({
         serverId,

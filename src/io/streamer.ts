@@ -179,9 +179,9 @@ class Streamer implements BinlogStreamer {
           await new Promise<void>((resolve) => (this.waiter = resolve));
         }
       },
-      return: async (): Promise<IteratorResult<RowEvent>> => {
+      return: (): Promise<IteratorResult<RowEvent>> => {
         this.consuming = false;
-        return { done: true, value: undefined };
+        return Promise.resolve({ done: true, value: undefined });
       },
     };
   }

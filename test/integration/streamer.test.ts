@@ -259,7 +259,7 @@ describe('binlog streamer', () => {
       await writer.end();
     }
     const original = await selectAll(admin, src);
-    expect(original.map((r) => r['id'])).toEqual(['3', '5', '7', '40', '9007199254740993', '18446744073709551615']);
+    expect(original.map((r): unknown => r['id'])).toEqual(['3', '5', '7', '40', '9007199254740993', '18446744073709551615']);
     expect(await selectAll(admin, `\`${DB}\`.copy`)).toEqual(original);
     expect(await digests(admin, `\`${DB}\`.copy`)).toEqual(await digests(admin, src));
     await s.stop();

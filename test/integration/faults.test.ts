@@ -1,0 +1,123 @@
+// Faults during a migration under write load; both must still end with an exact result.
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exactConnection, quoteId } from '../support/load.js';
+import { explainRun } from '../support/run-osc.js';
+import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
+import { columnsOf, describeComparison, tableNames } from '../support/verify.js';
+import { ordersModel } from '../scenarios/models.js';
+import { migrateUnderLoad, prepareTable, recreateDatabase } from '../scenarios/runner.js';
+
+const CREATE = `CREATE TABLE t (
+  id INT NOT NULL PRIMARY KEY,
+  name VARCHAR(64) NOT NULL,
+  qty INT NOT NULL,
+  price DECIMAL(10,2) NOT NULL,
+  note VARCHAR(255) NULL,
+  updated_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+const ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'";
+const ORIGINAL_COLUMNS = ['id', 'name', 'qty', 'price', 'note', 'updated_at'];
+
+let admin: Connection;
+
+beforeAll(async () => {
+  admin = await exactConnection(testServer().primary);
+});
+
+afterAll(async () => {
+  await admin?.end();
+});
+
+async function ghostHasRows(database: string): Promise<boolean> {
+  const [rows] = await admin.query<RowDataPacket[]>(`SELECT 1 AS one FROM ${quoteId(database)}.\`_t_gho\` LIMIT 1`);
+  return rows.length > 0;
+}
+
+describe('faults under write load', () => {
+  test('the binlog dump thread is KILLed mid-copy: the result is still exact', async () => {
+    const database = 'osc_t_fault_kill';
+    const model = ordersModel();
+    const rows = 30_000;
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, CREATE, 't', model, rows);
+    let killedDuringCopy = false;
+    const result = await migrateUnderLoad({
+      admin,
+      primary: testServer().primary,
+      database,
+      table: 't',
+      model,
+      seededRows: rows,
+      alter: ALTER,
+      // Small chunks: the copy lasts long enough to kill the reader in the middle of it.
+      args: ['--chunk-size', '100'],
+      replicaServerId: uniqueServerId(),
+      during: async ({ stderr, migrationUser }) => {
+        await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to start' });
+        const [threads] = await admin.query<RowDataPacket[]>(
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
+          [migrationUser.user],
+        );
+        expect(threads.length, 'osc has one binlog dump thread').toBe(1);
+        killedDuringCopy = !stderr().includes('copy_done');
+        await admin.query(`KILL ${Number(threads[0]?.['id'])}`);
+      },
+    });
+    expect(result.run.code, explainRun(result.run)).toBe(0);
+    expect(killedDuringCopy, 'the dump thread was killed before the copy finished').toBe(true);
+    expect(result.run.stderr).toMatch(/binlog_reconnect/);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.writesDuringRun).toBeGreaterThan(0);
+  });
+
+  test('a lock held on the table at cut-over: attempt 1 times out, the original stays, success once released', async () => {
+    const database = 'osc_t_fault_lock';
+    const model = ordersModel();
+    const rows = 20_000;
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, CREATE, 't', model, rows);
+    const locker = await exactConnection(testServer().primary);
+    let releasedAfterAttempt2 = false;
+    let lockedSeen: { columns: string[]; tables: string[] } | null = null;
+    try {
+      const result = await migrateUnderLoad({
+        admin,
+        primary: testServer().primary,
+        database,
+        table: 't',
+        model,
+        seededRows: rows,
+        alter: ALTER,
+        args: ['--chunk-size', '500', '--cut-over-lock-timeout-seconds', '1'],
+        replicaServerId: uniqueServerId(),
+        during: async ({ stderr }) => {
+          // An open transaction that read the table holds a shared metadata lock until it ends:
+          // the copy and the load go on, but LOCK TABLES ... WRITE and RENAME must wait for it.
+          await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to start' });
+          await locker.query('START TRANSACTION');
+          await locker.query(`SELECT COUNT(*) AS n FROM ${quoteId(database)}.t`);
+          await waitFor(() => /attempt=2\/\d+|attempt 2\/\d+/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'cut-over attempt 2' });
+          // Between the attempts the original is still in place and unchanged in shape.
+          lockedSeen = {
+            columns: (await columnsOf(admin, { database, table: 't' })).map((c) => c.name),
+            tables: await tableNames(admin, database),
+          };
+          await locker.query('COMMIT');
+          releasedAfterAttempt2 = true;
+        },
+      });
+      expect(result.run.code, explainRun(result.run)).toBe(0);
+      expect(releasedAfterAttempt2).toBe(true);
+      expect(result.run.stderr).toMatch(/cut_over_failed.*attempt=1\/\d+|cut_over_failed.*attempt 1\/\d+/);
+      expect(lockedSeen).not.toBeNull();
+      expect(lockedSeen!.columns).toEqual(ORIGINAL_COLUMNS);
+      expect(lockedSeen!.tables).toContain('t');
+      expect(lockedSeen!.tables).toContain('_t_gho');
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+      expect(result.writesDuringRun).toBeGreaterThan(0);
+    } finally {
+      await locker.end();
+    }
+  });
+});

@@ -7,33 +7,14 @@ import type { BinlogPosition, Row, RowEvent } from '../../src/core/binlog/events
 import { OscError } from '../../src/core/errors.js';
 import type { LogFields, Logger } from '../../src/log.js';
 import { createStreamer, type BinlogStreamer, type StreamerOptions } from '../../src/io/streamer.js';
+import { freshSchema, testServer, uniqueServerId, type ServerEndpoint } from '../support/servers.js';
 
-const DB = 'osc_it_streamer';
-const OTHER_DB = 'osc_it_streamer_other';
+let DB = '';
+let OTHER_DB = '';
 
 // The connection options the applier uses: exact numbers, dates as strings, every session in UTC.
 const EXACT = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, timezone: '+00:00', charset: 'UTF8MB4_GENERAL_CI' } as const;
 const SESSION = "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
-
-interface Target {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-}
-
-function target(): Target {
-  const fallback = process.env['OSC_TEST_FLAVOR'] === 'mysql' ? 'mysql://osc:osc@127.0.0.1:3326' : 'mysql://osc:osc@127.0.0.1:3316';
-  const url = new URL(process.env['OSC_TEST_DSN'] ?? fallback);
-  return { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
-}
-
-let serverIdSeq = 0;
-/** A binlog reader id of our own per streamer: never 1, 2 or 99999, and distinct across concurrent runs. */
-function nextServerId(): number {
-  serverIdSeq++;
-  return 3_000_000 + (process.pid % 100_000) * 20 + serverIdSeq;
-}
 
 interface Captured {
   readonly logger: Logger;
@@ -46,7 +27,7 @@ function captureLogger(): Captured {
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-let t: Target;
+let t: ServerEndpoint;
 let admin: Connection;
 let isMariaDb = false;
 const streamers: BinlogStreamer[] = [];
@@ -59,7 +40,7 @@ async function binlogStatus(): Promise<BinlogPosition> {
 }
 
 function streamer(start: BinlogPosition, tables: readonly string[], extra: Partial<StreamerOptions> = {}): BinlogStreamer {
-  const s = createStreamer({ ...t, serverId: nextServerId(), database: DB, tables, start, logger: captureLogger().logger, ...extra });
+  const s = createStreamer({ ...t, serverId: uniqueServerId(), database: DB, tables, start, logger: captureLogger().logger, ...extra });
   streamers.push(s);
   return s;
 }
@@ -109,12 +90,13 @@ function sleep(ms: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  t = target();
+  t = testServer().primary;
+  isMariaDb = testServer().flavor === 'mariadb';
+  DB = await freshSchema('streamer');
+  OTHER_DB = await freshSchema('streamer_other');
+  // Values as the applier reads them, plus JSON as text so big integers inside it compare exactly.
   admin = await mysql.createConnection({ ...t, ...EXACT, jsonStrings: true, multipleStatements: true });
   await admin.query(SESSION);
-  const [v] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
-  isMariaDb = /mariadb/i.test(String(v[0]?.['v']));
-  await admin.query(`DROP DATABASE IF EXISTS \`${DB}\`; CREATE DATABASE \`${DB}\`; DROP DATABASE IF EXISTS \`${OTHER_DB}\`; CREATE DATABASE \`${OTHER_DB}\``);
   await admin.query(`CREATE TABLE \`${DB}\`.chg (id INT AUTO_INCREMENT PRIMARY KEY, token VARCHAR(64) NOT NULL)`);
 });
 

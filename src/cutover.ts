@@ -5,7 +5,8 @@ import { CutOverError, MigrationError, OscError } from './core/errors.js';
 import { createSentry, dropSentry, dropTable, lockForCutOver, renameForCutOver } from './core/sql/ddl.js';
 import { cutOverBackoffMillis, describeAttempt } from './core/cutover/plan.js';
 import type { ConnectionConfig } from './core/config.js';
-import { openSession, type Session, type SessionPool } from './io/pool.js';
+import { openSession, sqlErrno, type Session, type SessionPool } from './io/pool.js';
+import { qualify } from './core/sql/quote.js';
 import type { Applier } from './applier.js';
 import { describeSqlError } from './applier.js';
 import type { Logger } from './log.js';
@@ -59,6 +60,7 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
   const timeoutMs = timeoutSeconds * 1000;
   let a: Session | null = null;
   let b: Session | null = null;
+  let probe: Session | null = null;
   let sentry = false;
   let locked = false;
   let held = false;
@@ -68,8 +70,11 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
   try {
     a = await openSession(deps.connection);
     b = await openSession(deps.connection);
+    probe = await openSession(deps.connection);
     await a.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
     await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
+    // MariaDB takes 0 as "do not wait"; MySQL raises it to its minimum of 1 s (the probe never waits that long).
+    await probe.run('SET SESSION lock_wait_timeout = 0');
     // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
     await a.run(createSentry(database, old));
     sentry = true;
@@ -84,16 +89,21 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
     await deps.writeMarker(token);
     await replayed;
     held = true;
-    // 4. B queues the swap behind A's lock; DDL waiting on a metadata lock goes before the waiting DML.
-    const session = b;
-    rename = session.run(renameForCutOver(database, table, old, ghost)).then(
+    const deadline = Date.now() + timeoutMs;
+    // 4. B queues the swap; it first waits on the sentry A holds.
+    const bThread = b.threadId;
+    rename = b.run(renameForCutOver(database, table, old, ghost)).then(
       () => 'ok' as const,
       (err: unknown) => err,
     );
-    await waitUntilRenameWaits(pool, session.threadId, rename, timeoutMs);
-    // 5. Drop the sentry and unlock: B's RENAME runs first.
+    const watch = settleWatch(rename);
+    await waitForMetadataLockWait(pool, bThread, watch, deadline);
+    // 5. Drop the sentry: B takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     sentry = false;
+    // 6. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
+    await waitUntilGhostHeld(pool, probe, qualify(database, ghost), watch, deadline);
+    await waitForMetadataLockWait(pool, bThread, watch, deadline);
     await a.run('UNLOCK TABLES');
     locked = false;
     const outcome = await rename;
@@ -101,20 +111,22 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
     succeeded = true;
     return Date.now() - lockedAt;
   } catch (err) {
-    // Unlock first: the sentry (if still there) makes a queued RENAME fail rather than swap.
-    if (locked && a) await a.run('UNLOCK TABLES').catch(() => a?.destroy());
+    // Kill B's RENAME before unlocking: once the sentry is gone nothing else would stop it.
     if (rename && b) {
-      let outcome = await Promise.race([rename, sleep(timeoutMs + 2000).then(() => 'pending' as const)]);
+      const bThread = b.threadId;
+      let outcome = await Promise.race([rename, sleep(20).then(() => 'pending' as const)]);
       if (outcome === 'pending') {
-        await pool.run('KILL QUERY ?', [b.threadId]).catch(() => undefined);
-        outcome = await rename;
+        await pool.run('KILL QUERY ?', [bThread]).catch(() => undefined);
+        outcome = await Promise.race([rename, sleep(timeoutMs + 2000).then(() => 'pending' as const)]);
+        if (outcome === 'pending') b.destroy();
       }
       if (outcome === 'ok') {
-        // The swap happened after all (e.g. A's session died after the sentry was dropped).
+        // The swap happened after all (A's session died after the sentry was dropped): every change was replayed.
         succeeded = true;
         return Date.now() - lockedAt;
       }
     }
+    if (locked && a) await a.run('UNLOCK TABLES').catch(() => a?.destroy());
     // RENAME did not run: _t_del is our sentry (or absent), never the old table.
     if (sentry) await pool.run(dropTable(database, old)).catch(() => undefined);
     throw err;
@@ -123,31 +135,67 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
     if (held && !succeeded) deps.applier.release();
     await a?.close();
     await b?.close();
+    await probe?.close();
   }
 }
 
-async function waitUntilRenameWaits(pool: SessionPool, threadId: number, rename: Promise<unknown>, timeoutMs: number): Promise<void> {
-  let settled: unknown = undefined;
-  let done = false;
-  void rename.then((v) => {
-    settled = v;
-    done = true;
+interface SettleWatch {
+  readonly settled: boolean;
+  readonly value: unknown;
+}
+
+function settleWatch(p: Promise<unknown>): SettleWatch {
+  const w = { settled: false, value: undefined as unknown };
+  void p.then((v) => {
+    w.settled = true;
+    w.value = v;
   });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (done) {
-      throw settled === 'ok'
-        ? new MigrationError('INTERNAL', 'RENAME completed while the original table was locked')
-        : settled;
-    }
-    const [row] = await pool.rows<{ STATE: string | null; INFO: string | null }>(
-      'SELECT STATE, INFO FROM information_schema.PROCESSLIST WHERE ID = ?',
-      [threadId],
-    );
-    if (row && /metadata lock/i.test(String(row.STATE ?? '')) && /^\s*rename/i.test(String(row.INFO ?? ''))) return;
-    await sleep(5);
+  return w;
+}
+
+function throwIfSettled(rename: SettleWatch): void {
+  if (!rename.settled) return;
+  throw rename.value === 'ok' ? new MigrationError('INTERNAL', 'RENAME completed while the original table was locked') : rename.value;
+}
+
+async function threadState(pool: SessionPool, threadId: number): Promise<string> {
+  const [row] = await pool.rows<{ STATE: string | null }>('SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+  return String(row?.STATE ?? '');
+}
+
+const METADATA_LOCK_WAIT = /metadata lock/i;
+
+async function waitForMetadataLockWait(pool: SessionPool, threadId: number, rename: SettleWatch, deadline: number): Promise<void> {
+  for (;;) {
+    throwIfSettled(rename);
+    if (METADATA_LOCK_WAIT.test(await threadState(pool, threadId))) return;
+    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME was not seen waiting on the metadata lock in time');
+    await sleep(2);
   }
-  throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen waiting on the metadata lock within ${timeoutMs} ms`);
+}
+
+/**
+ * Resolves once someone (B, the only other user of the ghost during cut-over) holds the ghost's metadata lock:
+ * the probe's read of it then fails at once (MariaDB, lock_wait_timeout 0) or waits (MySQL, minimum 1 s).
+ */
+async function waitUntilGhostHeld(pool: SessionPool, probe: Session, ghost: string, rename: SettleWatch, deadline: number): Promise<void> {
+  for (;;) {
+    throwIfSettled(rename);
+    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME did not reach the table lock in time');
+    const read = settleWatch(probe.run(`SELECT 1 FROM ${ghost} LIMIT 0`).then(() => 'free' as const, (err: unknown) => err));
+    for (;;) {
+      await sleep(1);
+      if (read.settled) break;
+      if (METADATA_LOCK_WAIT.test(await threadState(pool, probe.threadId))) {
+        await pool.run('KILL QUERY ?', [probe.threadId]).catch(() => undefined);
+        while (!read.settled) await sleep(1);
+        return;
+      }
+    }
+    if (read.value === 'free') continue;
+    if (sqlErrno(read.value) === 1205) return;
+    throw read.value;
+  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -17,7 +17,9 @@ describe('cut-over plan', () => {
       'wait-marker-replayed',
       'issue-rename',
       'wait-rename-blocked',
-      'drop-sentry-unlock',
+      'drop-sentry',
+      'wait-rename-queued-on-table',
+      'unlock',
       'rename-completes',
     ]);
   });

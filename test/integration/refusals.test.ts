@@ -2,7 +2,7 @@
 // (the schema's table list and the original's checksum are identical before and after).
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Connection } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { exactConnection, quoteId } from '../support/load.js';
 import type { Endpoint } from '../support/load.js';
@@ -131,8 +131,9 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
   ] as const) {
     test(`${variable} = ${bad}`, async () => {
       await seed(ORDERS);
-      const [rows] = await admin.query(`SELECT @@GLOBAL.${variable} AS v`);
-      const original = String((rows as { v: unknown }[])[0]?.v ?? good);
+      const [rows] = await admin.query<RowDataPacket[]>(`SELECT @@GLOBAL.${variable} AS v`);
+      const v: unknown = rows[0]?.['v'];
+      const original = typeof v === 'string' ? v : good;
       await admin.query(`SET GLOBAL ${variable} = ?`, [bad]);
       try {
         await expectRefusal(ALTER, 'BINLOG_SETTINGS', new RegExp(`${variable}.*${bad}`, 'i'));

@@ -155,21 +155,19 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
     },
     ...(i.echo === undefined ? {} : { echo: i.echo }),
   });
-  let duringError: unknown = null;
-  const during = i.during ? i.during({ stderr: () => stderr, done, migrationUser: mig }).catch((err: unknown) => {
-    duringError = err;
-  }) : Promise.resolve();
+  // A failing fault injector must not leave osc or the load running: settle both, then report it.
+  const during = i.during ? i.during({ stderr: () => stderr, done, migrationUser: mig }).then(() => null, (err: unknown) => err) : Promise.resolve(null);
   let run: OscRun;
+  let writesDuringRun: number;
   let loadResult: LoadResult;
-  let writesDuringRun = 0;
   try {
     run = await done;
   } finally {
     writesDuringRun = load.committed - before;
     loadResult = await load.stop(i.tailMs ?? 500);
   }
-  await during;
-  if (duringError !== null) throw duringError;
+  const duringError = await during;
+  if (duringError !== null) throw duringError instanceof Error ? duringError : new Error(`fault injection failed: ${JSON.stringify(duringError)}`);
 
   const comparison =
     run.code === 0

@@ -152,7 +152,6 @@ export class LoadGenerator {
   private readonly counts: Record<LoggedWrite['kind'], number> = { insert: 0, 'update-key': 0, update: 0, delete: 0 };
   private retried = 0;
   private dropped = 0;
-  private readonly table: string;
   private readonly writeCols: readonly string[];
   private readonly writeColIdx: readonly number[];
 
@@ -161,7 +160,6 @@ export class LoadGenerator {
     this.rnd = prng(opts.seed ?? 42);
     for (let id = 1; id <= opts.seededRows; id++) this.live.push(id);
     this.nextId = opts.seededRows + 1;
-    this.table = TABLE_TOKEN;
     const omit = new Set(opts.omitColumns ?? []);
     this.writeColIdx = opts.model.valueColumns.map((c, i) => (omit.has(c) ? -1 : i)).filter((i) => i >= 0);
     this.writeCols = this.writeColIdx.map((i) => opts.model.valueColumns[i] as string);
@@ -214,7 +212,7 @@ export class LoadGenerator {
   private next(): { write: LoggedWrite; commit: () => void } {
     const m = this.opts.model;
     const kind = this.pickKind();
-    const t = this.table;
+    const t = TABLE_TOKEN;
     if (kind === 'insert') {
       const id = this.nextId++;
       const cols = [...m.keyColumns, ...this.writeCols];

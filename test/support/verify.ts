@@ -79,8 +79,8 @@ export async function tableExists(conn: Connection, t: TableRef): Promise<boolea
 /** CHECKSUM TABLE of one table, as text (null when the table is missing). */
 export async function checksum(conn: Connection, t: TableRef): Promise<string | null> {
   const [rows] = await conn.query<RowDataPacket[]>(`CHECKSUM TABLE ${qualified(t.database, t.table)} EXTENDED`);
-  const v = rows[0]?.['Checksum'];
-  return v === null || v === undefined ? null : String(v);
+  const v: unknown = rows[0]?.['Checksum'];
+  return typeof v === 'string' || typeof v === 'number' ? String(v) : null;
 }
 
 /** Copies the table (definition and rows of every non-generated column) to `to`, replacing it. */
@@ -128,7 +128,9 @@ function norm(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
   if (Buffer.isBuffer(v)) return `x'${v.toString('hex')}'`;
   if (typeof v === 'string') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  // Nothing else is expected with dateStrings and JSON read as text; show it rather than hide it.
+  return `?${JSON.stringify(v)}`;
 }
 
 function short(s: string): string {

@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection } from '../support/load.js';
 import { explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
 import { testServer, uniqueServerId } from '../support/servers.js';
-import { checksum, columnsOf, describeComparison, tableNames } from '../support/verify.js';
-import { loadCases, migrateUnderLoad, prepareTable, recreateDatabase } from './runner.js';
+import { LoadGenerator } from '../support/load.js';
+import { checksum, columnsOf, compareTables, describeComparison, replayWrites, snapshotTable, tableNames } from '../support/verify.js';
+import { ordersModel } from './models.js';
+import { expectedDatabase, loadCases, migrateUnderLoad, prepareTable, recreateDatabase } from './runner.js';
 
 const cases = loadCases();
 let admin: Connection;
@@ -40,6 +42,33 @@ describe('scenarios', () => {
       'rename-column',
       'unique-not-pk',
     ]);
+  });
+
+  test('the verification itself: a replayed load matches, a lost write and a changed value do not', async () => {
+    const server = testServer();
+    const database = dbName('harness');
+    const exp = { database: expectedDatabase(database), table: 't' };
+    const model = ordersModel();
+    await recreateDatabase(admin, database);
+    await recreateDatabase(admin, exp.database);
+    await prepareTable(admin, database, cases.find((c) => c.name === 'add-index')?.createSql ?? '', 't', model, 2000);
+    await snapshotTable(admin, { database, table: 't' }, exp);
+    const load = new LoadGenerator({ endpoint: server.primary, database, table: 't', model, seededRows: 2000, rate: 500, maxWrites: 300 }).start();
+    const result = await load.stop(1000);
+    expect(result.writes.length).toBeGreaterThan(100);
+    await replayWrites(admin, result.writes, exp);
+    const same = await compareTables(admin, exp, { database, table: 't' });
+    expect(same.ok, describeComparison(same)).toBe(true);
+
+    const [ids] = await admin.query(`SELECT id FROM \`${database}\`.t ORDER BY id LIMIT 2`);
+    const [a, b] = (ids as { id: number }[]).map((r) => r.id);
+    await admin.query(`UPDATE \`${database}\`.t SET qty = qty + 1 WHERE id = ?`, [a]);
+    await admin.query(`DELETE FROM \`${database}\`.t WHERE id = ?`, [b]);
+    const differs = await compareTables(admin, exp, { database, table: 't' });
+    expect(differs.ok).toBe(false);
+    expect(differs.differences).toHaveLength(2);
+    expect(differs.differences[0]).toMatch(new RegExp(`^row \\(id=${a}\\) column qty: expected -?\\d+, actual -?\\d+$`));
+    expect(differs.differences[1]).toBe(`row (id=${b}): expected but missing from the migrated table`);
   });
 
   for (const c of cases) {

@@ -368,6 +368,10 @@ class Migration {
       heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
       throttleReason: null,
       cutOverAttempts: this.cutOverAttempts,
+      eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
+      replicaLags: [],
+      chunkSize: this.config.chunkSize,
+      cutOverLockMs: null,
     };
   }
 

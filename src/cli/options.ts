@@ -1,7 +1,7 @@
 // Pure: raw flags + environment + --conf file -> one frozen MigrationConfig.
 // Precedence for every value: flag > environment > conf file > default.
 import { ConfigError } from '../core/errors.js';
-import { DEFAULTS } from '../core/config.js';
+import { DEFAULTS, defaultSocketFile } from '../core/config.js';
 import type { LogFormat, MigrationConfig } from '../core/config.js';
 import type { ConfFile } from './conf-file.js';
 
@@ -161,6 +161,26 @@ export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): Mi
       DEFAULTS.heartbeatIntervalMillis,
     ),
     confFile: conf?.path ?? null,
+    // Operator-control settings: defaults until their flags are parsed (issue 3).
+    dmlBatchSize: DEFAULTS.dmlBatchSize,
+    maxLagMillis: DEFAULTS.maxLagMillis,
+    throttleControlReplicas: [],
+    maxLoad: [],
+    criticalLoad: [],
+    criticalLoadIntervalMillis: DEFAULTS.criticalLoadIntervalMillis,
+    throttleFlagFile: null,
+    throttleAdditionalFlagFile: DEFAULTS.throttleAdditionalFlagFile,
+    throttleQuery: null,
+    niceRatio: DEFAULTS.niceRatio,
+    postponeCutOverFlagFile: null,
+    panicFlagFile: null,
+    serveSocketFile: defaultSocketFile(database, table),
+    serveTcpPort: null,
+    forceNamedCutOver: false,
+    forceNamedPanic: false,
+    metricsAddress: null,
+    hooksPath: null,
+    quiet: false,
   };
   return deepFreeze(config);
 }

@@ -2,6 +2,17 @@
 
 export type LogFormat = 'text' | 'json';
 
+/** `Threads_running=25` in --max-load / --critical-load. */
+export interface LoadThreshold {
+  readonly variable: string;
+  readonly limit: number;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ConnectionConfig {
   readonly host: string;
   readonly port: number;
@@ -37,6 +48,36 @@ export interface MigrationConfig {
   readonly heartbeatIntervalMillis: number;
   /** Where the config came from, for messages (never the password). */
   readonly confFile: string | null;
+
+  // ---- operator control (issue 3). Values an operator can change while osc runs start here and live on in Tunables.
+  /** Binlog events replayed per transaction. */
+  readonly dmlBatchSize: number;
+  readonly maxLagMillis: number;
+  /** Replicas whose lag throttles the copy; empty = discover them from the primary. */
+  readonly throttleControlReplicas: readonly HostPort[];
+  readonly maxLoad: readonly LoadThreshold[];
+  readonly criticalLoad: readonly LoadThreshold[];
+  /** 0: abort at once when critical-load is met; else re-check once after this many ms (gh-ost's semantics). */
+  readonly criticalLoadIntervalMillis: number;
+  readonly throttleFlagFile: string | null;
+  /** Shared by all runs; default /tmp/osc.throttle. */
+  readonly throttleAdditionalFlagFile: string | null;
+  readonly throttleQuery: string | null;
+  /** Sleep this fraction of each chunk's copy time after it (0 = none). */
+  readonly niceRatio: number;
+  readonly postponeCutOverFlagFile: string | null;
+  readonly panicFlagFile: string | null;
+  /** Default /tmp/osc.<database>.<table>.sock. */
+  readonly serveSocketFile: string;
+  /** Also serve the control protocol on 127.0.0.1:<port>; null = off. */
+  readonly serveTcpPort: number | null;
+  readonly forceNamedCutOver: boolean;
+  readonly forceNamedPanic: boolean;
+  /** host:port for /metrics; null = off. */
+  readonly metricsAddress: HostPort | null;
+  readonly hooksPath: string | null;
+  /** Only warnings, errors and the final summary. */
+  readonly quiet: boolean;
 }
 
 export const DEFAULTS = {
@@ -48,4 +89,14 @@ export const DEFAULTS = {
   logFormat: 'text' as LogFormat,
   statusIntervalSeconds: 5,
   heartbeatIntervalMillis: 100,
+  dmlBatchSize: 10,
+  maxLagMillis: 1500,
+  criticalLoadIntervalMillis: 0,
+  throttleAdditionalFlagFile: '/tmp/osc.throttle',
+  niceRatio: 0,
+  metricsAddress: '127.0.0.1:9466',
 } as const;
+
+export function defaultSocketFile(database: string, table: string): string {
+  return `/tmp/osc.${database}.${table}.sock`;
+}

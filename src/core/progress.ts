@@ -16,6 +16,14 @@ export interface ProgressSnapshot {
   readonly heartbeatLagSeconds: number | null;
   readonly throttleReason: string | null;
   readonly cutOverAttempts: number;
+  /** Row events replayed, by kind (eventsApplied is their sum). */
+  readonly eventsByKind: Readonly<Record<'insert' | 'update' | 'delete', number>>;
+  /** Lag of each throttle-control replica (`host:port`), null when it could not be read. */
+  readonly replicaLags: readonly { readonly replica: string; readonly seconds: number | null }[];
+  /** The chunk size in force now. */
+  readonly chunkSize: number;
+  /** Cut-over: how long the last successful swap blocked writes, ms (null before). */
+  readonly cutOverLockMs: number | null;
 }
 
 /** Phases in which the row copy has finished. */

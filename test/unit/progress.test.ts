@@ -16,6 +16,10 @@ const base: ProgressSnapshot = {
   heartbeatLagSeconds: 0.2,
   throttleReason: null,
   cutOverAttempts: 0,
+  eventsByKind: { insert: 500, update: 10, delete: 2 },
+  replicaLags: [],
+  chunkSize: 1000,
+  cutOverLockMs: null,
 };
 
 describe('progress arithmetic', () => {

@@ -1,5 +1,6 @@
 // Replays binlog row events onto the ghost table, in binlog order, in small transactions, and watches the
 // changelog for heartbeats (replay lag) and markers (everything before this point is applied).
+import { sleep } from './sleep.js';
 import type { RowEvent, RowEventKind, Row, BinlogPosition } from './core/binlog/events.js';
 import { eventToStatements } from './core/binlog/to-dml.js';
 import type { DmlBuilder } from './core/sql/dml.js';
@@ -23,8 +24,8 @@ export interface ApplierDeps {
   readonly table: string;
   readonly changelog: string;
   readonly retries: number;
-  /** Events replayed in one transaction at most. */
-  readonly batchSize: number;
+  /** Events replayed in one transaction at most (read per batch: an operator can change it). */
+  readonly batchSize: () => number;
   readonly logger: Logger;
 }
 
@@ -142,7 +143,7 @@ export class Applier {
   }
 
   private async run(): Promise<void> {
-    const { streamer, batchSize } = this.deps;
+    const { streamer } = this.deps;
     for await (const ev of streamer.events()) {
       if (this.stopped) return;
       this.busy = true;
@@ -151,7 +152,7 @@ export class Applier {
           await this.onChangelog(ev);
         } else if (ev.table === this.deps.table) {
           this.pending.push(ev);
-          if (this.pending.length >= batchSize || streamer.backlog() === 0) await this.flush();
+          if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
         }
       } finally {
         this.busy = this.pending.length > 0;
@@ -245,6 +246,3 @@ export function describeSqlError(err: unknown): string {
   return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown error';
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

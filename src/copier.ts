@@ -1,5 +1,6 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
+import { sleep } from './sleep.js';
 import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from './core/chunk/plan.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary } from './core/sql/copy.js';
 import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
@@ -27,6 +28,8 @@ export interface CopierDeps {
   readonly key: ChunkKey;
   readonly lock: 'FOR SHARE' | 'LOCK IN SHARE MODE';
   readonly chunkSize: () => number;
+  /** Sleep this fraction of each chunk's time after it (gh-ost's --nice-ratio). */
+  readonly niceRatio: () => number;
   readonly retries: number;
   readonly logger: Logger;
   readonly signal: AbortSignal;
@@ -84,7 +87,10 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     });
     const result = await copyChunk(deps, copy);
     state = advance(state, upper, reachedMax);
-    deps.onChunk({ ...result, durationMs: Date.now() - started, state });
+    const durationMs = Date.now() - started;
+    deps.onChunk({ ...result, durationMs, state });
+    const nice = deps.niceRatio();
+    if (nice > 0 && !reachedMax) await sleep(durationMs * nice, deps.signal);
   }
   return state;
 }
@@ -130,3 +136,4 @@ export function recordsOf(info: string | undefined): number | null {
   const m = /Records:\s*(\d+)/.exec(info ?? '');
   return m ? Number(m[1]) : null;
 }
+

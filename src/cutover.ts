@@ -1,6 +1,7 @@
 // The atomic cut-over, gh-ost's two-connection algorithm (core/cutover/plan.ts explains each step).
 // Verified on MariaDB 10.11 (which refuses RENAME under LOCK TABLES) and MySQL 9.7; the same steps work on
 // MySQL 8.0/8.4, so one algorithm serves every flavour.
+import { sleep } from './sleep.js';
 import { CutOverError, MigrationError, OscError } from './core/errors.js';
 import { createSentry, dropSentry, dropTable, lockForCutOver, renameForCutOver } from './core/sql/ddl.js';
 import { cutOverBackoffMillis, describeAttempt } from './core/cutover/plan.js';
@@ -198,12 +199,3 @@ async function waitUntilGhostHeld(pool: SessionPool, probe: Session, ghost: stri
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
-}

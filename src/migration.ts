@@ -1,5 +1,6 @@
 // The orchestrator: runs the phases in order, owns the counters and the phase, and cleans up after itself.
 // Reads top to bottom: preflight, setup, copy, cut-over, cleanup.
+import { sleep } from './sleep.js';
 import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
 import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
 import type { MigrationConfig } from './core/config.js';
@@ -25,6 +26,8 @@ import { openPool, openSession, type Session, type SessionPool } from './io/pool
 import { acquireRunLock, type RunLock } from './io/run-lock.js';
 import { createStreamer, type BinlogStreamer } from './io/streamer.js';
 import type { Logger } from './log.js';
+import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
+import { existsSync } from 'node:fs';
 
 export interface MigrationDeps {
   readonly logger: Logger;
@@ -53,7 +56,8 @@ interface Prepared {
 }
 
 const START_MARKER_TIMEOUT_MS = 30_000;
-const DML_BATCH_SIZE = 50;
+const POSTPONE_POLL_MS = 200;
+const PANIC_POLL_MS = 100;
 const POOL_SIZE = 6;
 
 class Migration {
@@ -66,6 +70,7 @@ class Migration {
   private copySeconds = 0;
   private estimatedRows = 0;
   private cutOverAttempts = 0;
+  private cutOverLockMs: number | null = null;
 
   // What this run created or holds, so cleanup removes exactly that.
   private admin: Session | null = null;
@@ -79,12 +84,38 @@ class Migration {
   private heartbeat: Heartbeat | null = null;
   private statusTimer: NodeJS.Timeout | null = null;
   private startPosition: BinlogPosition | null = null;
+  // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
+  private readonly abort = new AbortController();
+  private abortError: MigrationError | null = null;
+  private panicWatch: NodeJS.Timeout | null = null;
+  readonly tunables: TunablesWriter;
 
   constructor(
     private readonly config: MigrationConfig,
     private readonly deps: MigrationDeps,
   ) {
     this.names = tableNames(config.table);
+    this.tunables = createTunables(initialTunables(config));
+    const onAbort = () => this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
+    if (deps.signal.aborted) onAbort();
+    else deps.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  private get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Stops the run at the next safe point; the first reason wins. */
+  stop(reason: MigrationError): void {
+    if (this.abort.signal.aborted) return;
+    this.abortError = reason;
+    this.log.warn('abort', { code: reason.code, reason: reason.message });
+    this.abort.abort(reason);
+  }
+
+  /** `panic` from the control socket, or the panic flag file: abort at once, original untouched. */
+  panic(source: string): void {
+    this.stop(new MigrationError('ABORTED', `panic (${source}): aborted; the original table is untouched`));
   }
 
   private get log(): Logger {
@@ -102,13 +133,14 @@ class Migration {
   }
 
   private checkAborted(): void {
-    if (this.deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted by signal; the original table is untouched');
+    if (this.signal.aborted) throw this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched');
   }
 
   async run(): Promise<MigrationResult> {
     const { config } = this;
     this.log.info('start', { database: config.database, table: config.table, host: config.connection.host, port: config.connection.port, execute: config.execute });
     try {
+      this.watchPanic();
       this.enter('preflight');
       const prepared = await this.preflight();
       if (!config.execute) {
@@ -121,6 +153,7 @@ class Migration {
       await this.setup(prepared);
       this.enter('copy');
       await this.copy(prepared);
+      await this.postponeCutOver();
       this.enter('cutover');
       const result = await cutOver({
         connection: config.connection,
@@ -134,10 +167,11 @@ class Migration {
         applier: this.requireApplier(),
         writeMarker: (token) => this.writeMarker(token),
         logger: this.log,
-        signal: this.deps.signal,
+        signal: this.signal,
         onAttempt: (n) => (this.cutOverAttempts = n),
       });
       this.swapped = true;
+      this.cutOverLockMs = result.lockMs;
       this.enter('cleanup');
       await this.stopReplay();
       const oldDropped = await this.finishTables();
@@ -163,6 +197,7 @@ class Migration {
       throw this.classify(err);
     } finally {
       if (this.statusTimer) clearInterval(this.statusTimer);
+      if (this.panicWatch) clearInterval(this.panicWatch);
       await this.release();
     }
   }
@@ -294,7 +329,7 @@ class Migration {
       table: config.table,
       changelog: this.names.changelog,
       retries: config.defaultRetries,
-      batchSize: DML_BATCH_SIZE,
+      batchSize: () => this.tunables.current().dmlBatchSize,
       logger: this.log,
     });
     void this.applier.start();
@@ -314,10 +349,40 @@ class Migration {
   private async catchUp(timeoutMs = 60_000): Promise<void> {
     const applier = this.requireApplier();
     const token = `catch-up ${Date.now()} ${Math.random().toString(36).slice(2)}`;
-    const replayed = applier.waitForMarker(token, false, timeoutMs, this.deps.signal);
+    const replayed = applier.waitForMarker(token, false, timeoutMs, this.signal);
     replayed.catch(() => undefined);
     await this.writeMarker(token);
     await replayed;
+  }
+
+  /**
+   * With a postpone flag file: keep replaying and wait until the file is gone or `unpostpone` arrives.
+   * Replay goes on meanwhile (the applier runs on its own), so the cut-over finds a small backlog.
+   */
+  private async postponeCutOver(): Promise<void> {
+    const postponed = () => {
+      const t = this.tunables.current();
+      return !t.cutOverReleased && t.postponeCutOverFlagFile !== null && existsSync(t.postponeCutOverFlagFile);
+    };
+    if (!postponed()) return;
+    this.enter('postponed');
+    this.log.info('postponing cut-over', { flag_file: this.tunables.current().postponeCutOverFlagFile ?? '' });
+    while (postponed()) {
+      this.checkAborted();
+      await sleep(POSTPONE_POLL_MS, this.signal);
+    }
+    this.checkAborted();
+    this.log.info('cut-over released', { by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed' });
+  }
+
+  /** Polls the panic flag file and the socket's panic request. */
+  private watchPanic(): void {
+    const file = this.config.panicFlagFile;
+    this.panicWatch = setInterval(() => {
+      if (this.tunables.current().panicRequested) this.panic('control socket');
+      else if (file !== null && existsSync(file)) this.panic(`flag file ${file}`);
+    }, PANIC_POLL_MS);
+    this.panicWatch.unref();
   }
 
   // ---- copy
@@ -333,11 +398,12 @@ class Migration {
       mapping: p.mapping,
       key: p.key,
       lock: shareLockClause(p.server),
-      chunkSize: () => config.chunkSize,
+      chunkSize: () => this.tunables.current().chunkSize,
+      niceRatio: () => this.tunables.current().niceRatio,
       retries: config.defaultRetries,
       logger: this.log,
-      signal: this.deps.signal,
-      beforeChunk: () => applier.idle(this.deps.signal),
+      signal: this.signal,
+      beforeChunk: () => applier.idle(this.signal),
       catchUp: () => this.catchUp(),
       onChunk: (s) => {
         this.rowsCopied += s.rowsRead;
@@ -370,8 +436,8 @@ class Migration {
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
       replicaLags: [],
-      chunkSize: this.config.chunkSize,
-      cutOverLockMs: null,
+      chunkSize: this.tunables.current().chunkSize,
+      cutOverLockMs: this.cutOverLockMs,
     };
   }
 
@@ -436,7 +502,7 @@ class Migration {
 
   private classify(err: unknown): unknown {
     if (err instanceof OscError) return err;
-    if (this.deps.signal.aborted) return new MigrationError('ABORTED', 'aborted by signal; the original table is untouched', { cause: err });
+    if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
 
@@ -462,3 +528,4 @@ class Migration {
     return this.applier;
   }
 }
+

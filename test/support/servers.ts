@@ -123,7 +123,7 @@ export async function waitFor<T>(
     try {
       const value = await predicate();
       if (value !== undefined && value !== null && value !== false && value !== 0 && value !== '') {
-        return value as NonNullable<T>;
+        return value;
       }
     } catch (err) {
       lastError = err;

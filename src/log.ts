@@ -16,6 +16,8 @@ export interface Logger {
 export interface LoggerOptions {
   readonly format: 'text' | 'json';
   readonly verbose: boolean;
+  /** --quiet: only warnings and errors (the final summary goes to stdout regardless). Wins over verbose. */
+  readonly quiet?: boolean;
   readonly write: (line: string) => void;
   readonly now?: () => Date;
 }
@@ -44,7 +46,7 @@ export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel,
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
-  const min = opts.verbose ? ORDER.debug : ORDER.info;
+  const min = opts.quiet === true ? ORDER.warn : opts.verbose ? ORDER.debug : ORDER.info;
   const now = opts.now ?? (() => new Date());
   const emit = (level: LogLevel) => (event: string, fields: LogBody = {}) => {
     if (ORDER[level] < min) return;

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BINLOG_STREAM'
   | 'CUT_OVER_FAILED'
   | 'ABORTED'
+  | 'HOOK_FAILED'
   | 'INTERNAL';
 
 export class OscError extends Error {

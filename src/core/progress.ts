@@ -62,19 +62,37 @@ export function formatDuration(seconds: number): string {
   return `${s}s`;
 }
 
+export interface ProgressFigures {
+  /** 0..100, one decimal; 100 once the copy has finished. */
+  readonly percent: number;
+  /** Rows copied per second of copy time. */
+  readonly rate: number;
+  /** Seconds left; 0 once the copy has finished, null when unknown. */
+  readonly eta: number | null;
+}
+
+/** The derived figures every rendering shares, so the status line, the bar and the hooks agree. */
+export function progressFigures(s: ProgressSnapshot): ProgressFigures {
+  const copyDone = COPY_FINISHED.has(s.phase);
+  const rate = rowsPerSecond(s.rowsCopied, s.copySeconds);
+  return {
+    percent: percent(s.rowsCopied, s.rowsEstimated, copyDone),
+    rate,
+    eta: copyDone ? 0 : etaSeconds(s.rowsCopied, s.rowsEstimated, rate),
+  };
+}
+
 /**
  * `phase=copy copied=12000/200000 pct=6.0% rate=2400/s eta=1m18s backlog=3 applied=512 lag=0.2s
  * binlog=binlog.000003:1234`, then ` cutover_attempts=n` once cut-over was tried and
  * ` throttled="reason"` while throttled. Unknown values print as `-`.
  */
 export function renderStatusLine(s: ProgressSnapshot): string {
-  const copyDone = COPY_FINISHED.has(s.phase);
-  const rate = rowsPerSecond(s.rowsCopied, s.copySeconds);
-  const eta = copyDone ? 0 : etaSeconds(s.rowsCopied, s.rowsEstimated, rate);
+  const { percent: pct, rate, eta } = progressFigures(s);
   const parts = [
     `phase=${s.phase}`,
     `copied=${s.rowsCopied}/${s.rowsEstimated}`,
-    `pct=${percent(s.rowsCopied, s.rowsEstimated, copyDone).toFixed(1)}%`,
+    `pct=${pct.toFixed(1)}%`,
     `rate=${Math.round(rate)}/s`,
     `eta=${eta === null ? '-' : formatDuration(eta)}`,
     `backlog=${s.backlog}`,
@@ -85,4 +103,65 @@ export function renderStatusLine(s: ProgressSnapshot): string {
   if (s.cutOverAttempts > 0) parts.push(`cutover_attempts=${s.cutOverAttempts}`);
   if (s.throttleReason !== null) parts.push(`throttled=${JSON.stringify(s.throttleReason)}`);
   return parts.join(' ');
+}
+
+// ---- the live terminal line
+
+/** What the bar says the migration is doing; `postponed` reads as the issue's `postponing cut-over`. */
+const PHASE_LABEL: Readonly<Record<Phase, string>> = {
+  init: 'starting',
+  preflight: 'preflight',
+  setup: 'setup',
+  copy: 'copy',
+  postponed: 'postponing cut-over',
+  cutover: 'cut-over',
+  cleanup: 'cleanup',
+  done: 'done',
+  failed: 'failed',
+};
+
+/** Below this many cells a bar says nothing useful; the text gets the room instead. */
+const MIN_BAR = 10;
+const MAX_BAR = 40;
+
+/**
+ * One terminal line of at most `width` characters:
+ * `copy [########................]  42.5% 85000/200000 2400/s eta 47s backlog 3 lag 0.2s throttled: flag-file`.
+ * When it does not fit, the bar goes first, then rows, backlog, lag and rate, in that order; what still does not
+ * fit is cut with `…`. The throttle reason sits last but outlives every optional field.
+ */
+export function renderProgressBar(s: ProgressSnapshot, width: number): string {
+  const w = Math.floor(width);
+  if (!(w > 0)) return '';
+  const { percent: pct, rate, eta } = progressFigures(s);
+  const fields: { readonly key: string; readonly text: string }[] = [
+    { key: 'pct', text: `${pct.toFixed(1)}%` },
+    { key: 'rows', text: `${s.rowsCopied}/${s.rowsEstimated}` },
+    { key: 'rate', text: `${Math.round(rate)}/s` },
+    { key: 'eta', text: `eta ${eta === null ? '-' : formatDuration(eta)}` },
+    { key: 'backlog', text: `backlog ${s.backlog}` },
+    { key: 'lag', text: `lag ${s.heartbeatLagSeconds === null ? '-' : `${s.heartbeatLagSeconds.toFixed(1)}s`}` },
+  ];
+  if (s.throttleReason !== null) fields.push({ key: 'throttle', text: `throttled: ${s.throttleReason}` });
+  const label = PHASE_LABEL[s.phase];
+  const join = (list: readonly { readonly text: string }[]): string => [label, ...list.map((f) => f.text)].join(' ');
+
+  let text = join(fields);
+  // Room for the bar's cells: less its brackets, the space after it and the percent's padding to 6.
+  const pctText = fields[0]?.text ?? '';
+  const room = w - text.length - 3 - Math.max(0, 6 - pctText.length);
+  if (room >= MIN_BAR) {
+    const cells = Math.min(MAX_BAR, room);
+    const filled = Math.round((pct / 100) * cells);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(cells - filled)}]`;
+    // With a bar the percent keeps a fixed width, so the numbers after it do not jitter.
+    return `${label} ${bar} ${fields.map((f) => (f.key === 'pct' ? f.text.padStart(6) : f.text)).join(' ')}`;
+  }
+  let kept = fields;
+  for (const drop of ['rows', 'backlog', 'lag', 'rate']) {
+    if (text.length <= w) break;
+    kept = kept.filter((f) => f.key !== drop);
+    text = join(kept);
+  }
+  return text.length <= w ? text : `${text.slice(0, w - 1)}…`;
 }

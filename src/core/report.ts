@@ -1,5 +1,6 @@
 // What osc prints on stdout: the plan (noop and before a run) and the final summary. Pure text rendering.
 import type { ColumnMapping, ChunkKey, ServerInfo, TableSchema } from './types.js';
+import { PHASES } from './phase.js';
 import { formatDuration } from './progress.js';
 
 export interface PlanFacts {
@@ -66,7 +67,15 @@ export interface SummaryFacts {
 export function renderSummary(s: SummaryFacts): string {
   const ev = s.events;
   const total = ev.insert + ev.update + ev.delete;
-  const phases = Object.entries(s.phaseSeconds).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ');
+  // The phases in the order they ran (PHASES), then any other name; a minute and longer reads as 1m05s.
+  const rank = (k: string): number => {
+    const i = (PHASES as readonly string[]).indexOf(k);
+    return i < 0 ? PHASES.length : i;
+  };
+  const phases = Object.entries(s.phaseSeconds)
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => `${k} ${v < 60 ? `${v.toFixed(1)}s` : formatDuration(v)}`)
+    .join(', ');
   return [
     `migrated ${s.database}.${s.table}: ${s.alter}`,
     `  rows copied:      ${s.rowsCopied}`,

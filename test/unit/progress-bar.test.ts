@@ -1,0 +1,223 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { renderProgressBar, renderStatusLine } from '../../src/core/progress.js';
+import type { ProgressSnapshot } from '../../src/core/progress.js';
+import { renderSummary } from '../../src/core/report.js';
+import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/io/terminal.js';
+import { createLogger } from '../../src/log.js';
+import type { Logger } from '../../src/log.js';
+
+const base: ProgressSnapshot = {
+  phase: 'copy',
+  database: 'shop',
+  table: 'orders',
+  rowsCopied: 12000,
+  rowsEstimated: 200000,
+  elapsedSeconds: 7,
+  copySeconds: 5,
+  eventsApplied: 512,
+  backlog: 3,
+  binlogPosition: 'binlog.000003:1234',
+  heartbeatLagSeconds: 0.2,
+  throttleReason: null,
+  cutOverAttempts: 0,
+  eventsByKind: { insert: 500, update: 10, delete: 2 },
+  replicaLags: [],
+  chunkSize: 1000,
+  cutOverLockMs: null,
+};
+
+describe('renderProgressBar', () => {
+  it('draws a bar up to 40 cells when there is room', () => {
+    expect(renderProgressBar(base, 120)).toBe('copy [##......................................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
+  });
+  it('fills exactly the width when the bar is shorter than 40 cells', () => {
+    const line = renderProgressBar(base, 80);
+    expect(line).toBe('copy [#................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
+    expect(line.length).toBe(80);
+  });
+  it('drops the bar, then rows, backlog, lag and rate as the width shrinks', () => {
+    expect(renderProgressBar(base, 70)).toBe('copy 6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
+    expect(renderProgressBar(base, 50)).toBe('copy 6.0% 2400/s eta 1m18s backlog 3 lag 0.2s');
+    expect(renderProgressBar(base, 40)).toBe('copy 6.0% 2400/s eta 1m18s lag 0.2s');
+    expect(renderProgressBar(base, 30)).toBe('copy 6.0% 2400/s eta 1m18s');
+    expect(renderProgressBar(base, 20)).toBe('copy 6.0% eta 1m18s');
+  });
+  it('cuts what still does not fit with an ellipsis; nothing for no width', () => {
+    expect(renderProgressBar(base, 5)).toBe('copy…');
+    expect(renderProgressBar(base, 1)).toBe('…');
+    expect(renderProgressBar(base, 0)).toBe('');
+  });
+  it('keeps the throttle reason longest', () => {
+    const t: ProgressSnapshot = { ...base, rowsCopied: 100000, throttleReason: 'lag=2.3s on 127.0.0.1:3317' };
+    expect(renderProgressBar(t, 120)).toBe(
+      'copy [##########..........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s throttled: lag=2.3s on 127.0.0.1:3317',
+    );
+    expect(renderProgressBar(t, 60)).toBe('copy 50.0% eta 5s throttled: lag=2.3s on 127.0.0.1:3317');
+    expect(renderProgressBar(t, 40)).toBe('copy 50.0% eta 5s throttled: lag=2.3s o…');
+  });
+  it('says postponing cut-over, 100% and eta 0s once the copy is done; unknown lag is -', () => {
+    expect(renderProgressBar({ ...base, phase: 'postponed', heartbeatLagSeconds: null }, 100)).toBe(
+      'postponing cut-over [############################] 100.0% 12000/200000 2400/s eta 0s backlog 3 lag -',
+    );
+  });
+  it('leaves the status line as it was', () => {
+    expect(renderStatusLine(base)).toBe(
+      'phase=copy copied=12000/200000 pct=6.0% rate=2400/s eta=1m18s backlog=3 applied=512 lag=0.2s binlog=binlog.000003:1234',
+    );
+  });
+});
+
+describe('terminal', () => {
+  it('passes text through untouched when there is no live line', () => {
+    const out: string[] = [];
+    const t = createTerminal({ write: (s) => out.push(s), isTTY: false });
+    t.setLive('ignored: not a terminal');
+    t.write('line 1\n');
+    expect(out).toEqual(['line 1\n']);
+  });
+  it('clears the live line before a log line and redraws it after, in one write', () => {
+    const out: string[] = [];
+    const t = createTerminal({ write: (s) => out.push(s), isTTY: true, columns: () => 100 });
+    t.setLive('copy 10%');
+    t.write('INFO phase\n');
+    t.setLive('copy 20%');
+    t.setLive(null);
+    t.write('INFO done\n');
+    expect(out).toEqual([`${CLEAR_LINE}copy 10%`, `${CLEAR_LINE}INFO phase\ncopy 10%`, `${CLEAR_LINE}copy 20%`, CLEAR_LINE, 'INFO done\n']);
+    expect(t.columns()).toBe(100);
+  });
+  it('does not redraw after text without a newline; columns default to 80', () => {
+    const out: string[] = [];
+    const t = createTerminal({ write: (s) => out.push(s), isTTY: true, columns: () => undefined });
+    t.setLive('bar');
+    t.write('partial');
+    t.write(' rest\n');
+    expect(out).toEqual([`${CLEAR_LINE}bar`, `${CLEAR_LINE}partial`, ' rest\n']);
+    expect(t.columns()).toBe(80);
+  });
+});
+
+describe('progress output', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const fixedTime = () => new Date('2026-01-02T03:04:05.000Z');
+
+  it('on a terminal redraws the bar about 4 times a second, a log line in between, and clears it on stop', () => {
+    vi.useFakeTimers();
+    const out: string[] = [];
+    const terminal = createTerminal({ write: (s) => out.push(s), isTTY: true, columns: () => 81 });
+    const logger = createLogger({ format: 'text', verbose: false, write: terminal.write, now: fixedTime });
+    let copied = 12000;
+    const p = createProgressOutput({ terminal, intervalSeconds: 5, quiet: false, snapshot: () => ({ ...base, rowsCopied: copied }), logger });
+    p.start();
+    copied = 100000;
+    vi.advanceTimersByTime(250);
+    logger.info('phase', { from: 'copy', to: 'cutover' });
+    p.stop();
+    vi.advanceTimersByTime(1000);
+    expect(out).toEqual([
+      `${CLEAR_LINE}copy [#................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s`,
+      `${CLEAR_LINE}copy [#########.........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s`,
+      `${CLEAR_LINE}2026-01-02T03:04:05.000Z INFO  phase from=copy to=cutover\ncopy [#########.........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s`,
+      CLEAR_LINE,
+    ]);
+  });
+  it('elsewhere logs the plain status line every interval', () => {
+    vi.useFakeTimers();
+    const out: string[] = [];
+    const terminal = createTerminal({ write: (s) => out.push(s), isTTY: false });
+    const logger = createLogger({ format: 'text', verbose: false, write: terminal.write, now: fixedTime });
+    const p = createProgressOutput({ terminal, intervalSeconds: 5, quiet: false, snapshot: () => base, logger });
+    p.start();
+    vi.advanceTimersByTime(4999);
+    expect(out).toEqual([]);
+    vi.advanceTimersByTime(1);
+    p.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(out).toEqual([
+      '2026-01-02T03:04:05.000Z INFO  status phase=copy copied=12000/200000 pct=6.0% rate=2400/s eta=1m18s backlog=3 applied=512 lag=0.2s binlog=binlog.000003:1234\n',
+    ]);
+  });
+  it('prints nothing with --quiet, on a terminal or not', () => {
+    vi.useFakeTimers();
+    for (const isTTY of [true, false]) {
+      const out: string[] = [];
+      const terminal = createTerminal({ write: (s) => out.push(s), isTTY });
+      const logger = createLogger({ format: 'text', verbose: false, write: terminal.write });
+      const p = createProgressOutput({ terminal, intervalSeconds: 1, quiet: true, snapshot: () => base, logger });
+      p.start();
+      vi.advanceTimersByTime(10_000);
+      p.stop();
+      expect(out).toEqual([]);
+    }
+  });
+  it('skips a frame when the snapshot cannot be taken', () => {
+    vi.useFakeTimers();
+    const lines: string[] = [];
+    const logger: Logger = { debug: (e) => lines.push(`debug ${e}`), info: (e) => lines.push(`info ${e}`), warn() {}, error() {} };
+    const terminal = createTerminal({ write: () => {}, isTTY: false });
+    const p = createProgressOutput({ terminal, intervalSeconds: 1, quiet: false, snapshot: () => { throw new Error('not yet'); }, logger });
+    p.start();
+    vi.advanceTimersByTime(1000);
+    p.stop();
+    expect(lines).toEqual(['debug status_unavailable']);
+  });
+});
+
+describe('--quiet logger', () => {
+  it('keeps only warnings and errors, even with --verbose', () => {
+    const out: string[] = [];
+    const logger = createLogger({ format: 'text', verbose: true, quiet: true, write: (s) => out.push(s), now: () => new Date(0) });
+    logger.debug('d');
+    logger.info('i');
+    logger.warn('w', { a: 1 });
+    logger.error('e');
+    expect(out).toEqual(['1970-01-01T00:00:00.000Z WARN  w a=1\n', '1970-01-01T00:00:00.000Z ERROR e\n']);
+  });
+});
+
+describe('renderSummary', () => {
+  it('states what changed, rows, events, phase times, lock time and where the old table is', () => {
+    const text = renderSummary({
+      database: 'shop',
+      table: 'orders',
+      alter: 'ADD COLUMN note VARCHAR(20)',
+      rowsCopied: 200000,
+      events: { insert: 40, update: 12, delete: 3 },
+      cutOverAttempts: 2,
+      lockMs: 37,
+      old: '_orders_del',
+      oldDropped: false,
+      phaseSeconds: { cutover: 0.42, setup: 0.31, copy: 95.2, preflight: 0.12 },
+      totalSeconds: 96.5,
+    });
+    expect(text).toBe(
+      [
+        'migrated shop.orders: ADD COLUMN note VARCHAR(20)',
+        '  rows copied:      200000',
+        '  binlog replayed:  55 row events (40 inserts, 12 updates, 3 deletes)',
+        '  cut-over:         attempt 2, writes blocked 37 ms',
+        '  old table:        shop._orders_del (drop it once you no longer need it)',
+        '  time:             preflight 0.1s, setup 0.3s, copy 1m35s, cutover 0.4s; total 1m36s',
+        '',
+      ].join('\n'),
+    );
+  });
+  it('says when the old table was dropped', () => {
+    const text = renderSummary({
+      database: 'd',
+      table: 't',
+      alter: 'ENGINE=InnoDB',
+      rowsCopied: 0,
+      events: { insert: 0, update: 0, delete: 0 },
+      cutOverAttempts: 1,
+      lockMs: 5,
+      old: '_t_del',
+      oldDropped: true,
+      phaseSeconds: {},
+      totalSeconds: 1,
+    });
+    expect(text).toContain('  old table:        dropped (--ok-to-drop-table)\n');
+  });
+});

@@ -3,6 +3,15 @@
 import { ConfigError } from '../core/errors.js';
 import { DEFAULTS, defaultSocketFile } from '../core/config.js';
 import type { LogFormat, MigrationConfig } from '../core/config.js';
+import type { Parsed } from '../core/control/values.js';
+import {
+  TUNABLE_RANGES,
+  parseInteger,
+  parseLoad,
+  parseMetricsAddress,
+  parseNiceRatio,
+  parseReplicaList,
+} from '../core/control/values.js';
 import type { ConfFile } from './conf-file.js';
 
 /** What program.ts hands over: only the flags given on the command line, values as typed. */
@@ -29,6 +38,25 @@ export interface RawFlags {
   readonly logFormat?: string;
   readonly statusInterval?: string;
   readonly heartbeatIntervalMillis?: string;
+  readonly dmlBatchSize?: string;
+  readonly maxLagMillis?: string;
+  readonly throttleControlReplicas?: string;
+  readonly maxLoad?: string;
+  readonly criticalLoad?: string;
+  readonly criticalLoadIntervalMillis?: string;
+  readonly throttleFlagFile?: string;
+  readonly throttleAdditionalFlagFile?: string;
+  readonly throttleQuery?: string;
+  readonly niceRatio?: string;
+  readonly postponeCutOverFlagFile?: string;
+  readonly panicFlagFile?: string;
+  readonly serveSocketFile?: string;
+  readonly serveTcpPort?: string;
+  readonly forceNamedCutOver?: boolean;
+  readonly forceNamedPanic?: boolean;
+  readonly metricsAddress?: string;
+  readonly hooksPath?: string;
+  readonly quiet?: boolean;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -39,25 +67,50 @@ export const PASSWORD_ENV = 'OSC_PASSWORD';
 /** Inclusive integer ranges, gh-ost's where it has them. */
 export const RANGES = {
   port: [1, 65535],
-  chunkSize: [10, 100_000],
+  chunkSize: TUNABLE_RANGES.chunkSize,
   cutOverLockTimeoutSeconds: [1, 60],
   defaultRetries: [1, Number.MAX_SAFE_INTEGER],
   replicaServerId: [1, 4_294_967_295],
   statusIntervalSeconds: [1, 3600],
   heartbeatIntervalMillis: [10, 10_000],
+  dmlBatchSize: TUNABLE_RANGES.dmlBatchSize,
+  maxLagMillis: TUNABLE_RANGES.maxLagMillis,
+  criticalLoadIntervalMillis: [0, 3_600_000],
+  serveTcpPort: [1, 65535],
 } as const satisfies Record<string, readonly [number, number]>;
 
-function rangeText([min, max]: readonly [number, number]): string {
-  return max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+/** The value, or a ConfigError in the one message style: `invalid --flag "value": expected ...`. */
+function valid<T>(name: string, value: string, parsed: Parsed<T>, where = ''): T {
+  if (!parsed.ok) throw new ConfigError('BAD_USAGE', `invalid ${name} ${JSON.stringify(value)}${where}: expected ${parsed.expected}`);
+  return parsed.value;
 }
 
 /** Plain decimal digits only: "1e3", "0x10", "10.5" and " 10" are refused rather than guessed at. */
 function integer(name: string, value: string, range: readonly [number, number], where = ''): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < range[0] || n > range[1]) {
-    throw new ConfigError('BAD_USAGE', `invalid ${name} ${JSON.stringify(value)}${where}: expected ${rangeText(range)}`);
+  return valid(name, value, parseInteger(value, range), where);
+}
+
+function optionalParsed<T>(flag: string, value: string | undefined, parse: (v: string) => Parsed<T>, fallback: T): T {
+  return value === undefined ? fallback : valid(flag, value, parse(value));
+}
+
+/** A path flag: absent is null; given, it must not be empty. */
+function optionalPath(flag: string, value: string | undefined): string | null {
+  return nonEmpty(flag, value) ?? null;
+}
+
+// sun_path holds 108 bytes including the terminating NUL.
+const MAX_SOCKET_PATH_BYTES = 107;
+
+function socketFile(raw: RawFlags, database: string, table: string): string {
+  const path = optionalPath('--serve-socket-file', raw.serveSocketFile) ?? defaultSocketFile(database, table);
+  if (new TextEncoder().encode(path).length > MAX_SOCKET_PATH_BYTES) {
+    throw new ConfigError(
+      'BAD_USAGE',
+      `invalid --serve-socket-file ${JSON.stringify(path)}: a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes; give a shorter --serve-socket-file`,
+    );
   }
-  return n;
+  return path;
 }
 
 function optionalInt(flag: string, value: string | undefined, range: readonly [number, number], fallback: number): number {
@@ -161,26 +214,40 @@ export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): Mi
       DEFAULTS.heartbeatIntervalMillis,
     ),
     confFile: conf?.path ?? null,
-    // Operator-control settings: defaults until their flags are parsed (issue 3).
-    dmlBatchSize: DEFAULTS.dmlBatchSize,
-    maxLagMillis: DEFAULTS.maxLagMillis,
-    throttleControlReplicas: [],
-    maxLoad: [],
-    criticalLoad: [],
-    criticalLoadIntervalMillis: DEFAULTS.criticalLoadIntervalMillis,
-    throttleFlagFile: null,
-    throttleAdditionalFlagFile: DEFAULTS.throttleAdditionalFlagFile,
-    throttleQuery: null,
-    niceRatio: DEFAULTS.niceRatio,
-    postponeCutOverFlagFile: null,
-    panicFlagFile: null,
-    serveSocketFile: defaultSocketFile(database, table),
-    serveTcpPort: null,
-    forceNamedCutOver: false,
-    forceNamedPanic: false,
-    metricsAddress: null,
-    hooksPath: null,
-    quiet: false,
+    dmlBatchSize: optionalInt('--dml-batch-size', raw.dmlBatchSize, RANGES.dmlBatchSize, DEFAULTS.dmlBatchSize),
+    maxLagMillis: optionalInt('--max-lag-millis', raw.maxLagMillis, RANGES.maxLagMillis, DEFAULTS.maxLagMillis),
+    throttleControlReplicas: optionalParsed('--throttle-control-replicas', raw.throttleControlReplicas, parseReplicaList, []),
+    maxLoad: optionalParsed('--max-load', raw.maxLoad, parseLoad, []),
+    criticalLoad: optionalParsed('--critical-load', raw.criticalLoad, parseLoad, []),
+    criticalLoadIntervalMillis: optionalInt(
+      '--critical-load-interval-millis',
+      raw.criticalLoadIntervalMillis,
+      RANGES.criticalLoadIntervalMillis,
+      DEFAULTS.criticalLoadIntervalMillis,
+    ),
+    throttleFlagFile: optionalPath('--throttle-flag-file', raw.throttleFlagFile),
+    // Shared by every run; an empty value turns it off (gh-ost's behaviour).
+    throttleAdditionalFlagFile:
+      raw.throttleAdditionalFlagFile === undefined
+        ? DEFAULTS.throttleAdditionalFlagFile
+        : raw.throttleAdditionalFlagFile.trim() === ''
+          ? null
+          : raw.throttleAdditionalFlagFile,
+    throttleQuery: nonEmpty('--throttle-query', raw.throttleQuery) ?? null,
+    niceRatio: optionalParsed('--nice-ratio', raw.niceRatio, parseNiceRatio, DEFAULTS.niceRatio),
+    postponeCutOverFlagFile: optionalPath('--postpone-cut-over-flag-file', raw.postponeCutOverFlagFile),
+    panicFlagFile: optionalPath('--panic-flag-file', raw.panicFlagFile),
+    serveSocketFile: socketFile(raw, database, table),
+    serveTcpPort: raw.serveTcpPort === undefined ? null : integer('--serve-tcp-port', raw.serveTcpPort, RANGES.serveTcpPort),
+    forceNamedCutOver: raw.forceNamedCutOver === true,
+    forceNamedPanic: raw.forceNamedPanic === true,
+    metricsAddress: valid(
+      '--metrics-address',
+      raw.metricsAddress ?? DEFAULTS.metricsAddress,
+      parseMetricsAddress(raw.metricsAddress ?? DEFAULTS.metricsAddress),
+    ),
+    hooksPath: optionalPath('--hooks-path', raw.hooksPath),
+    quiet: raw.quiet === true,
   };
   return deepFreeze(config);
 }

@@ -2,6 +2,7 @@
 // so every bad value gets one message style and the conf file / environment can fill what flags leave out.
 import { Command, Option } from 'commander';
 import { DEFAULTS } from '../core/config.js';
+import { TUNABLE_RANGES } from '../core/control/values.js';
 import { DEFAULT_HOST, PASSWORD_ENV, RANGES } from './options.js';
 import type { RawFlags } from './options.js';
 
@@ -78,6 +79,46 @@ export function buildProgram(version: string, out: ProgramOutput): Command {
       `milliseconds between changelog heartbeats, ${range(RANGES.heartbeatIntervalMillis)}`,
       DEFAULTS.heartbeatIntervalMillis,
     ),
+    withDefault('--dml-batch-size <n>', `binlog events replayed per transaction, ${range(RANGES.dmlBatchSize)}`, DEFAULTS.dmlBatchSize),
+    // Throttling (gh-ost's flags).
+    withDefault(
+      '--max-lag-millis <ms>',
+      `throttle the copy while a replica lags more than this, ${range(RANGES.maxLagMillis)}`,
+      DEFAULTS.maxLagMillis,
+    ),
+    new Option(
+      '--throttle-control-replicas <host:port,...>',
+      'replicas whose lag throttles the copy (port 3306 when absent); default: discover them from the primary',
+    ),
+    new Option('--max-load <var=n,...>', 'throttle while a status variable is at or over its limit, e.g. Threads_running=25'),
+    new Option('--critical-load <var=n,...>', 'abort (original untouched) when a status variable reaches its limit, e.g. Threads_running=80'),
+    withDefault(
+      '--critical-load-interval-millis <ms>',
+      `0: abort at once on critical-load; else re-check once after this long, ${range(RANGES.criticalLoadIntervalMillis)}`,
+      DEFAULTS.criticalLoadIntervalMillis,
+    ),
+    new Option('--throttle-flag-file <path>', 'throttle while this file exists'),
+    withDefault(
+      '--throttle-additional-flag-file <path>',
+      'throttle while this file exists; shared by all runs ("" turns it off)',
+      DEFAULTS.throttleAdditionalFlagFile,
+    ),
+    new Option('--throttle-query <sql>', 'throttle while this query returns a value > 0'),
+    withDefault(
+      '--nice-ratio <ratio>',
+      `sleep this fraction of each chunk's copy time after it (0.7 adds 70%), ${TUNABLE_RANGES.niceRatio.join('..')}`,
+      DEFAULTS.niceRatio,
+    ),
+    // Operator control.
+    new Option('--postpone-cut-over-flag-file <path>', 'when the copy is done, keep replaying and wait while this file exists'),
+    new Option('--panic-flag-file <path>', 'abort at once (original untouched) when this file appears'),
+    new Option('--serve-socket-file <path>', 'control socket (mode 0600); default /tmp/osc.<database>.<table>.sock'),
+    new Option('--serve-tcp-port <port>', `also serve the control protocol on 127.0.0.1:<port>, ${range(RANGES.serveTcpPort)}`),
+    new Option('--force-named-cut-over', "the 'unpostpone' command must name the table (unpostpone=<table>)"),
+    new Option('--force-named-panic', "the 'panic' command must name the table (panic=<table>)"),
+    withDefault('--metrics-address <host:port|off>', 'serve Prometheus /metrics here; off disables it', DEFAULTS.metricsAddress),
+    new Option('--hooks-path <dir>', 'run the osc-on-* executables found in this directory at each phase'),
+    new Option('--quiet', 'print only warnings, errors and the final summary'),
   ];
   for (const option of options) program.addOption(option);
   return program;
@@ -99,6 +140,22 @@ const STRING_FLAGS = [
   'logFormat',
   'statusInterval',
   'heartbeatIntervalMillis',
+  'dmlBatchSize',
+  'maxLagMillis',
+  'throttleControlReplicas',
+  'maxLoad',
+  'criticalLoad',
+  'criticalLoadIntervalMillis',
+  'throttleFlagFile',
+  'throttleAdditionalFlagFile',
+  'throttleQuery',
+  'niceRatio',
+  'postponeCutOverFlagFile',
+  'panicFlagFile',
+  'serveSocketFile',
+  'serveTcpPort',
+  'metricsAddress',
+  'hooksPath',
 ] as const satisfies readonly (keyof RawFlags)[];
 
 const BOOLEAN_FLAGS = [
@@ -109,6 +166,9 @@ const BOOLEAN_FLAGS = [
   'approveRenamedColumns',
   'exactRowcount',
   'verbose',
+  'forceNamedCutOver',
+  'forceNamedPanic',
+  'quiet',
 ] as const satisfies readonly (keyof RawFlags)[];
 
 /**

@@ -146,7 +146,7 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
   const unix = net.createServer({ allowHalfOpen: true }, serve);
   // The socket file is created by bind(), synchronously inside listen(): a umask of 0177 makes it
   // 0600 from the start. process.umask cannot be changed in worker threads, so chmod follows anyway.
-  let oldMask: number | null = null;
+  let oldMask: number | null;
   try {
     oldMask = process.umask(0o177);
   } catch {

@@ -214,19 +214,19 @@ function parseSetting(name: SettingName, arg: string): SetCommand | ProtocolErro
 /** The one place a parsed setting reaches the writer (the name -> field mapping lives in SETTINGS). */
 export function applySetting(writer: TunablesWriter, command: SetCommand): void {
   const spec = SETTINGS[command.name] as unknown as SettingSpec<keyof TunableValues>;
-  writer.set(spec.key, command.value as never);
+  writer.set(spec.key, command.value);
 }
 
 /** A setting's current value, written as `name=<value>` would set it. */
 export function renderSetting(name: SettingName, values: TunableValues): string {
   const spec = SETTINGS[name] as unknown as SettingSpec<keyof TunableValues>;
-  return spec.render(values[spec.key] as never);
+  return spec.render(values[spec.key]);
 }
 
 /** A set command's new value, as `renderSetting` would show it. */
 export function renderSetValue(command: SetCommand): string {
   const spec = SETTINGS[command.name] as unknown as SettingSpec<keyof TunableValues>;
-  return spec.render(command.value as never);
+  return spec.render(command.value);
 }
 
 /**

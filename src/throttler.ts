@@ -1,0 +1,499 @@
+// The throttler: background collectors read replica lag, server load, flag files and the throttle query, each on
+// its own timer (never overlapping with itself); check() turns their latest readings into a decision with no I/O,
+// so the copy loop can ask before every chunk. Critical load calls onCritical; what to do then is the caller's.
+import { existsSync } from 'node:fs';
+import { HEARTBEAT_HINT } from './applier.js';
+import type { ConnectionConfig, HostPort, MigrationConfig } from './core/config.js';
+import { qualify, quoteId } from './core/sql/quote.js';
+import {
+  criticalReason,
+  decideCritical,
+  decideThrottle,
+  formatSeconds,
+  heartbeatLagMillis,
+  statusMap,
+} from './core/throttle/decide.js';
+import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from './core/throttle/decide.js';
+import type { Tunables } from './core/tunables.js';
+import type { ServerInfo } from './core/types.js';
+import { atLeast } from './io/inspector.js';
+import { driverCode, openSession, sqlErrno } from './io/pool.js';
+import type { Db, Session } from './io/pool.js';
+import type { Logger } from './log.js';
+
+export interface ThrottlerIntervals {
+  /** Flag files: a stat each, cheap. */
+  readonly flagsMs: number;
+  /** Replica heartbeats; the heartbeat itself is written every 100 ms by default. */
+  readonly lagMs: number;
+  /** SHOW GLOBAL STATUS for max-load and critical-load. */
+  readonly loadMs: number;
+  readonly throttleQueryMs: number;
+  /** Re-discover replicas from the primary (only when --throttle-control-replicas is empty). */
+  readonly discoveryMs: number;
+  /** A replica read (connect included) slower than this counts as unreadable for that round. */
+  readonly replicaReadTimeoutMs: number;
+}
+
+export const DEFAULT_THROTTLER_INTERVALS: ThrottlerIntervals = Object.freeze({
+  flagsMs: 100,
+  lagMs: 250,
+  loadMs: 250,
+  throttleQueryMs: 500,
+  discoveryMs: 10_000,
+  replicaReadTimeoutMs: 2_000,
+});
+
+export interface ThrottlerDeps {
+  /** The primary (a pool): SHOW GLOBAL STATUS, the throttle query, replica discovery. Up to 3 statements at once. */
+  readonly primary: Db;
+  /** Credentials for the replica connections (host and port replaced per replica). */
+  readonly connection: ConnectionConfig;
+  readonly server: ServerInfo;
+  readonly database: string;
+  /** The changelog table the heartbeat is written to. */
+  readonly changelog: string;
+  readonly tunables: Tunables;
+  readonly config: Pick<MigrationConfig, 'throttleFlagFile' | 'throttleAdditionalFlagFile' | 'criticalLoadIntervalMillis'>;
+  readonly logger: Logger;
+  /** Critical load met (after the re-check when an interval is set). Called at most once. */
+  readonly onCritical: (reason: string) => void;
+  readonly intervals?: Partial<ThrottlerIntervals>;
+  /** Clock for lag (ms since the epoch); the heartbeat is written with Date.now(). */
+  readonly now?: () => number;
+}
+
+export interface ThrottleState {
+  readonly throttled: boolean;
+  readonly reason: string | null;
+}
+
+export interface ReplicaLag {
+  readonly replica: string;
+  readonly seconds: number | null;
+}
+
+interface ReplicaConn {
+  readonly target: HostPort;
+  session: Session | null;
+  connecting: Promise<Session> | null;
+  /** Unreadable since the last success: its error was logged once. */
+  failing: boolean;
+}
+
+const replicaKey = (hp: HostPort): string => `${hp.host}:${hp.port}`;
+
+function errFields(err: unknown): { errno: number | null; code: string | null; error: string } {
+  return { errno: sqlErrno(err) ?? null, code: driverCode(err) ?? null, error: err instanceof Error ? err.message : String(err) };
+}
+
+/** A column read back as text (SHOW output: strings, numbers); anything else is ''. */
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return '';
+}
+
+class Timeout extends Error {}
+
+/** Races `p` against a timer; `onTimeout` runs when the timer wins (to destroy what is stuck). */
+async function within<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Timeout(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// SHOW REPLICAS arrived in MySQL 8.0.22 (SHOW SLAVE HOSTS is gone in 9.7); MariaDB 10.11 keeps SHOW SLAVE HOSTS.
+export function discoverySql(s: ServerInfo): string {
+  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS';
+}
+
+export class Throttler {
+  private readonly deps: ThrottlerDeps;
+  private readonly iv: ThrottlerIntervals;
+  private readonly now: () => number;
+
+  private started = false;
+  /** Every collector has read once: from now on a collector's reading may log a throttle change. */
+  private ready = false;
+  private stopped = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  // Latest readings.
+  private flags: readonly string[] = [];
+  private lags: readonly ReplicaLagReading[] = [];
+  private status: ReadonlyMap<string, number> | null = null;
+  /** Lower-case variable names the last status read asked for (a max-load just set waits for its first read). */
+  private statusAsked: ReadonlySet<string> = new Set();
+  private query: { readonly text: string; readonly reading: ThrottleQueryReading } | null = null;
+
+  // Replicas.
+  private readonly replicas = new Map<string, ReplicaConn>();
+  private discovered: readonly HostPort[] = [];
+  private lastDiscoveryAt = Number.NEGATIVE_INFINITY;
+  private discoveryFailing = false;
+
+  // Logged-once state.
+  private statusFailing = false;
+  private readonly unknownVariables = new Set<string>();
+  private queryFailingFor: string | null = null;
+  private readonly noReportHost = new Set<string>();
+
+  // Critical load.
+  private criticalFired = false;
+  private recheckPending = false;
+
+  // Throttle transitions.
+  private lastSource: ThrottleSource | null = null;
+  private throttledSince = 0;
+
+  constructor(deps: ThrottlerDeps) {
+    this.deps = deps;
+    this.iv = { ...DEFAULT_THROTTLER_INTERVALS, ...deps.intervals };
+    this.now = deps.now ?? Date.now;
+  }
+
+  /**
+   * Starts the collectors. Resolves once each has taken its first reading, so check() reflects the servers from
+   * then on; it never rejects (a collector's failure is a reading: fail closed where it matters).
+   */
+  async start(): Promise<void> {
+    if (this.started) throw new Error('the throttler was already started');
+    this.started = true;
+    await Promise.all([
+      this.collector(this.iv.flagsMs, () => this.collectFlags()),
+      this.collector(this.iv.lagMs, () => this.collectLag()),
+      this.collector(this.iv.loadMs, () => this.collectLoad()),
+      this.collector(this.iv.throttleQueryMs, () => this.collectThrottleQuery()),
+    ]);
+    this.ready = true;
+    this.check();
+  }
+
+  /** Stops every collector, waits for running reads, closes the replica connections. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.replicas.values()].map((r) => this.closeReplica(r)));
+    this.replicas.clear();
+  }
+
+  /** Cheap, no I/O: the latest readings through decideThrottle. Logs a throttle change when it happens. */
+  check(): ThrottleState {
+    const d = this.decide();
+    this.track(d);
+    return { throttled: d.throttled, reason: d.reason };
+  }
+
+  /** Lag of each control replica at its latest read; seconds is null when it could not be read. */
+  replicaLags(): ReplicaLag[] {
+    return this.lags.map((l) => ({ replica: l.replica, seconds: l.lagMillis === null ? null : l.lagMillis / 1000 }));
+  }
+
+  /** Returns when check() says not throttled, or when `signal` aborts (the caller then looks at the signal). */
+  async waitWhileThrottled(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && this.check().throttled) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, 50);
+        function done() {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          resolve();
+        }
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ decision
+
+  private decide(): ThrottleDecision {
+    const tv = this.deps.tunables.current();
+    // A threshold set by a command since the last status read is judged from the next read, not called unknown.
+    const maxLoad = this.status === null ? tv.maxLoad : tv.maxLoad.filter((l) => this.statusAsked.has(l.variable.toLowerCase()));
+    const query = tv.throttleQuery !== null && this.query?.text === tv.throttleQuery ? this.query.reading : null;
+    return decideThrottle(
+      { commandedByUser: tv.throttledByUser, flagFiles: this.flags, replicaLags: this.lags, status: this.status, throttleQuery: query },
+      { maxLagMillis: tv.maxLagMillis, maxLoad, throttleQueryEnabled: tv.throttleQuery !== null },
+    );
+  }
+
+  // The lag value moves with every read: a change is logged when the source of the throttle changes.
+  private track(d: ThrottleDecision): void {
+    if (d.source === this.lastSource) return;
+    const now = this.now();
+    if (d.throttled) {
+      if (this.lastSource === null) this.throttledSince = now;
+      this.deps.logger.info('throttled', { reason: d.reason });
+    } else {
+      this.deps.logger.info('throttle_released', { after: formatSeconds(now - this.throttledSince) });
+    }
+    this.lastSource = d.source;
+  }
+
+  // ------------------------------------------------------------------ collectors
+
+  /** Runs `fn` now and then `intervalMs` after each run ends; resolves after the first run. */
+  private collector(intervalMs: number, fn: () => Promise<void>): Promise<void> {
+    const tick = (): Promise<void> => {
+      const run: Promise<void> = fn()
+        .catch((err: unknown) => this.deps.logger.warn('throttle_collector_failed', errFields(err)))
+        .finally(() => {
+          this.inFlight.delete(run);
+          if (this.stopped) return;
+          if (this.ready) this.check();
+          const t = setTimeout(() => {
+            this.timers.delete(t);
+            void tick();
+          }, intervalMs);
+          this.timers.add(t);
+        });
+      this.inFlight.add(run);
+      return run;
+    };
+    return tick();
+  }
+
+  private collectFlags(): Promise<void> {
+    const { throttleFlagFile, throttleAdditionalFlagFile } = this.deps.config;
+    const paths = [throttleFlagFile, throttleAdditionalFlagFile].filter((p): p is string => p !== null && p !== '');
+    this.flags = paths.filter((p) => existsSync(p));
+    return Promise.resolve();
+  }
+
+  private async collectLoad(): Promise<void> {
+    const tv = this.deps.tunables.current();
+    const names = [...new Set([...tv.maxLoad, ...tv.criticalLoad].map((l) => l.variable.toLowerCase()))];
+    if (names.length === 0) {
+      this.status = new Map();
+      this.statusAsked = new Set();
+      return;
+    }
+    const status = await this.readStatus(names);
+    this.statusAsked = new Set(names);
+    this.status = status;
+    if (status === null) return;
+    for (const l of [...tv.maxLoad, ...tv.criticalLoad]) {
+      const key = l.variable.toLowerCase();
+      if (!status.has(key) && !this.unknownVariables.has(key)) {
+        this.unknownVariables.add(key);
+        this.deps.logger.warn('status_variable_unknown', { variable: l.variable });
+      }
+    }
+    if (this.criticalFired || this.recheckPending) return;
+    const hit = decideCritical(status, tv.criticalLoad);
+    if (hit === null) return;
+    const interval = this.deps.config.criticalLoadIntervalMillis;
+    if (interval <= 0) {
+      this.fireCritical(criticalReason(hit));
+      return;
+    }
+    // gh-ost: a spike may pass; read once more after the interval and abort only if it still holds.
+    this.deps.logger.warn('critical_load_met', { reason: criticalReason(hit), recheck_in_ms: interval });
+    this.recheckPending = true;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      const run: Promise<void> = this.recheckCritical().finally(() => {
+        this.inFlight.delete(run);
+        this.recheckPending = false;
+      });
+      this.inFlight.add(run);
+    }, interval);
+    this.timers.add(t);
+  }
+
+  private async recheckCritical(): Promise<void> {
+    const criticalLoad = this.deps.tunables.current().criticalLoad;
+    const status = await this.readStatus([...new Set(criticalLoad.map((l) => l.variable.toLowerCase()))]);
+    if (this.stopped || status === null) return;
+    const hit = decideCritical(status, criticalLoad);
+    if (hit === null) this.deps.logger.info('critical_load_cleared');
+    else this.fireCritical(criticalReason(hit));
+  }
+
+  private fireCritical(reason: string): void {
+    if (this.criticalFired || this.stopped) return;
+    this.criticalFired = true;
+    this.deps.logger.error('critical_load', { reason });
+    try {
+      this.deps.onCritical(reason);
+    } catch (err) {
+      this.deps.logger.error('critical_load_handler_failed', errFields(err));
+    }
+  }
+
+  /** GLOBAL STATUS for the lower-case names; null (logged once per outage) when it cannot be read. */
+  private async readStatus(names: readonly string[]): Promise<Map<string, number> | null> {
+    try {
+      const rows = await this.deps.primary.rows(
+        `SHOW GLOBAL STATUS WHERE ${quoteId('Variable_name')} IN (${names.map(() => '?').join(', ')})`,
+        names,
+      );
+      if (this.statusFailing) this.deps.logger.info('status_readable');
+      this.statusFailing = false;
+      return statusMap(rows.map((r) => ({ name: text(r['Variable_name']), value: text(r['Value']) })));
+    } catch (err) {
+      if (!this.statusFailing) this.deps.logger.warn('status_unreadable', errFields(err));
+      this.statusFailing = true;
+      return null;
+    }
+  }
+
+  private async collectThrottleQuery(): Promise<void> {
+    const text = this.deps.tunables.current().throttleQuery;
+    if (text === null) {
+      this.query = null;
+      this.queryFailingFor = null;
+      return;
+    }
+    let reading: ThrottleQueryReading;
+    try {
+      // The operator's own query (gh-ost's --throttle-query), run as given: it is configuration, not data.
+      const rows = await this.deps.primary.rows(text);
+      const first = rows[0] === undefined ? 0 : Object.values(rows[0])[0];
+      const value = first === null || first === undefined ? 0 : Number(first);
+      if (!Number.isFinite(value)) throw new Error('the throttle query did not return a number');
+      reading = { value };
+      if (this.queryFailingFor === text) this.deps.logger.info('throttle_query_ok');
+      this.queryFailingFor = null;
+    } catch (err) {
+      reading = { error: true };
+      if (this.queryFailingFor !== text) this.deps.logger.warn('throttle_query_failed', errFields(err));
+      this.queryFailingFor = text;
+    }
+    this.query = { text, reading };
+  }
+
+  // ------------------------------------------------------------------ replicas
+
+  private async collectLag(): Promise<void> {
+    const listed = this.deps.tunables.current().throttleControlReplicas;
+    let targets: readonly HostPort[];
+    if (listed.length > 0) {
+      targets = listed;
+    } else {
+      if (this.now() - this.lastDiscoveryAt >= this.iv.discoveryMs) await this.discover();
+      targets = this.discovered;
+    }
+    const keys = new Set(targets.map(replicaKey));
+    for (const [key, r] of this.replicas) {
+      if (!keys.has(key)) {
+        this.replicas.delete(key);
+        void this.closeReplica(r);
+      }
+    }
+    this.lags = await Promise.all(targets.map((t) => this.readReplica(t)));
+  }
+
+  /** The primary's replicas; on failure the previous list stays (logged once per outage). */
+  private async discover(): Promise<void> {
+    this.lastDiscoveryAt = this.now();
+    let rows: Awaited<ReturnType<Db['rows']>>;
+    try {
+      rows = await this.deps.primary.rows(discoverySql(this.deps.server));
+    } catch (err) {
+      if (!this.discoveryFailing) {
+        const hint =
+          this.deps.server.flavor === 'mariadb'
+            ? 'SHOW SLAVE HOSTS needs the REPLICATION MASTER ADMIN privilege'
+            : 'SHOW REPLICAS needs the REPLICATION SLAVE privilege';
+        this.deps.logger.warn('replica_discovery_failed', { ...errFields(err), hint });
+      }
+      this.discoveryFailing = true;
+      return;
+    }
+    this.discoveryFailing = false;
+    const found: HostPort[] = [];
+    for (const r of rows) {
+      const host = text(r['Host']);
+      const port = Number(r['Port']);
+      const id = text(r['Server_id'] ?? r['Server_Id']) || '?';
+      if (host === '' || !Number.isInteger(port) || port <= 0) {
+        // Without report_host a replica cannot be reached by name: it is not watched, and we say so once.
+        if (!this.noReportHost.has(id)) this.deps.logger.warn('replica_without_report_host', { server_id: id });
+        this.noReportHost.add(id);
+        continue;
+      }
+      found.push({ host, port });
+    }
+    found.sort((a, b) => replicaKey(a).localeCompare(replicaKey(b)));
+    const before = this.discovered.map(replicaKey).join(',');
+    const after = found.map(replicaKey).join(',');
+    if (before !== after) this.deps.logger.info('throttle_replicas', { replicas: after === '' ? 'none' : after });
+    this.discovered = found;
+  }
+
+  private async readReplica(target: HostPort): Promise<ReplicaLagReading> {
+    const key = replicaKey(target);
+    let r = this.replicas.get(key);
+    if (r === undefined) {
+      r = { target, session: null, connecting: null, failing: false };
+      this.replicas.set(key, r);
+    }
+    const conn = r;
+    const sql = `SELECT ${quoteId('value')} FROM ${qualify(this.deps.database, this.deps.changelog)} WHERE ${quoteId('hint')} = ?`;
+    try {
+      const session = await within(this.sessionFor(conn), this.iv.replicaReadTimeoutMs, () => undefined);
+      const rows = await within(session.rows(sql, [HEARTBEAT_HINT]), this.iv.replicaReadTimeoutMs, () => {
+        session.destroy();
+        if (conn.session === session) conn.session = null;
+      });
+      const lagMillis = heartbeatLagMillis(rows[0]?.['value'], this.now());
+      if (lagMillis === null) throw new Error('the replica holds no heartbeat yet');
+      if (conn.failing) this.deps.logger.info('replica_readable', { replica: key });
+      conn.failing = false;
+      return { replica: key, lagMillis };
+    } catch (err) {
+      if (!conn.failing) this.deps.logger.warn('replica_unreadable', { replica: key, ...errFields(err) });
+      conn.failing = true;
+      // A server error (ER_...) leaves the connection usable; anything else drops it, to reconnect next round.
+      if (!(driverCode(err)?.startsWith('ER_') ?? false) && conn.session !== null) {
+        conn.session.destroy();
+        conn.session = null;
+      }
+      return { replica: key, lagMillis: null };
+    }
+  }
+
+  private sessionFor(r: ReplicaConn): Promise<Session> {
+    if (r.session !== null) return Promise.resolve(r.session);
+    if (r.connecting === null) {
+      const connecting = openSession({ ...this.deps.connection, host: r.target.host, port: r.target.port })
+        .then(async (s) => {
+          if (this.stopped || this.replicas.get(replicaKey(r.target)) !== r) {
+            await s.close();
+            throw new Error('the throttler stopped watching this replica');
+          }
+          r.session = s;
+          return s;
+        })
+        .finally(() => {
+          r.connecting = null;
+        });
+      // A connect that outlives its round's timeout settles with nobody awaiting it.
+      connecting.catch(() => undefined);
+      r.connecting = connecting;
+    }
+    return r.connecting;
+  }
+
+  private async closeReplica(r: ReplicaConn): Promise<void> {
+    const s = r.session;
+    r.session = null;
+    if (s !== null) await s.close().catch(() => undefined);
+    // A connect still under way closes its session itself when it sees the replica is no longer watched.
+  }
+}

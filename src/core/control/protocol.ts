@@ -183,7 +183,8 @@ export function parseCommand(line: string): Command | ProtocolError {
     }
   }
 
-  const name = ALIASES[word] ?? (isCommandName(word) ? word : null);
+  // hasOwn, not `in`/indexing: `toString` or `__proto__` must not resolve to Object.prototype.
+  const name = Object.hasOwn(ALIASES, word) ? (ALIASES[word] ?? null) : isCommandName(word) ? word : null;
   if (name === null) return fail(`unknown command: ${word}; send help for the list`);
   const spec = COMMANDS[name];
 

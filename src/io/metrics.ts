@@ -32,9 +32,14 @@ export interface OscMetrics {
   eventsReceived(kind: EventKind, n: number): void;
 }
 
-export interface MetricsLabels {
+export interface MetricsOptions {
   readonly database: string;
   readonly table: string;
+  /**
+   * When given, every scrape first renders this snapshot, so the numbers are as fresh as the scrape
+   * (also while nothing else calls update, e.g. a postponed cut-over). update() still works alongside.
+   */
+  readonly snapshot?: () => ProgressSnapshot;
 }
 
 /** Phases in which the row copy has finished (progress is then 1 whatever the estimate said). */
@@ -74,12 +79,20 @@ export function progressRatio(s: Pick<ProgressSnapshot, 'phase' | 'rowsCopied' |
   return Math.min(1, Math.max(0, s.rowsCopied / s.rowsEstimated));
 }
 
-export function createMetrics(labels: MetricsLabels): OscMetrics {
+export function createMetrics(labels: MetricsOptions): OscMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ database: labels.database, table: labels.table });
   const registers = [registry];
 
-  const rowsCopied = new Counter({ name: 'osc_rows_copied_total', help: 'Rows copied from the original table into the ghost table.', registers });
+  // The first metric registered is the first one rendered: its collect() refreshes all the others
+  // (update is a hoisted declaration below; it runs only at scrape time, after every metric exists).
+  const source = labels.snapshot;
+  const rowsCopied = new Counter({
+    name: 'osc_rows_copied_total',
+    help: 'Rows copied from the original table into the ghost table.',
+    registers,
+    ...(source === undefined ? {} : { collect: () => update(source()) }),
+  });
   const rowsEstimated = new Gauge({ name: 'osc_rows_estimated', help: 'Rows the original table is estimated (or counted) to hold.', registers });
   const progress = new Gauge({ name: 'osc_progress_ratio', help: 'Fraction of the row copy done, 0 to 1.', registers });
   const copyRate = new Gauge({ name: 'osc_copy_rate_rows_per_second', help: 'Average copy rate since the copy began, rows per second.', registers });
@@ -126,49 +139,51 @@ export function createMetrics(labels: MetricsLabels): OscMetrics {
     else g.set({}, value);
   };
 
+  function update(s: ProgressSnapshot): void {
+    lastCopied = advance(rowsCopied, lastCopied, s.rowsCopied);
+    rowsEstimated.set(s.rowsEstimated);
+    progress.set(progressRatio(s));
+    const rate = rowsPerSecond(s.rowsCopied, s.copySeconds);
+    copyRate.set(rate);
+    setOrRemove(eta, COPY_FINISHED.has(s.phase) ? 0 : etaSeconds(s.rowsCopied, s.rowsEstimated, rate));
+    elapsed.set(s.elapsedSeconds);
+    chunkSize.set(s.chunkSize);
+    for (const k of EVENT_KINDS) lastApplied[k] = advance(applied, lastApplied[k], s.eventsByKind[k], { kind: k });
+    backlog.set(s.backlog);
+
+    const pos = s.binlogPosition === null ? null : parseBinlogPosition(s.binlogPosition);
+    setOrRemove(binlogFile, pos?.fileNumber ?? null);
+    setOrRemove(binlogOffset, pos?.offset ?? null);
+    setOrRemove(heartbeatLag, s.heartbeatLagSeconds);
+
+    const replicas = new Set<string>();
+    for (const r of s.replicaLags) {
+      replicas.add(r.replica);
+      replicaReadable.set({ replica: r.replica }, r.seconds === null ? 0 : 1);
+      if (r.seconds === null) replicaLag.remove({ replica: r.replica });
+      else replicaLag.set({ replica: r.replica }, r.seconds);
+    }
+    for (const gone of lastReplicas) {
+      if (replicas.has(gone)) continue;
+      replicaLag.remove({ replica: gone });
+      replicaReadable.remove({ replica: gone });
+    }
+    lastReplicas = replicas;
+
+    const reason = s.throttleReason === null ? null : throttleCategory(s.throttleReason);
+    throttled.set(reason === null ? 0 : 1);
+    if (lastReason !== null && lastReason !== reason) throttleReason.remove({ reason: lastReason });
+    if (reason !== null) throttleReason.set({ reason }, 1);
+    lastReason = reason;
+
+    for (const p of PHASES) phase.set({ phase: p }, p === s.phase ? 1 : 0);
+    lastAttempts = advance(cutOverAttempts, lastAttempts, s.cutOverAttempts);
+    setOrRemove(cutOverLock, s.cutOverLockMs === null ? null : s.cutOverLockMs / 1000);
+  }
+
   return {
     registry,
-    update(s) {
-      lastCopied = advance(rowsCopied, lastCopied, s.rowsCopied);
-      rowsEstimated.set(s.rowsEstimated);
-      progress.set(progressRatio(s));
-      const rate = rowsPerSecond(s.rowsCopied, s.copySeconds);
-      copyRate.set(rate);
-      setOrRemove(eta, COPY_FINISHED.has(s.phase) ? 0 : etaSeconds(s.rowsCopied, s.rowsEstimated, rate));
-      elapsed.set(s.elapsedSeconds);
-      chunkSize.set(s.chunkSize);
-      for (const k of EVENT_KINDS) lastApplied[k] = advance(applied, lastApplied[k], s.eventsByKind[k], { kind: k });
-      backlog.set(s.backlog);
-
-      const pos = s.binlogPosition === null ? null : parseBinlogPosition(s.binlogPosition);
-      setOrRemove(binlogFile, pos?.fileNumber ?? null);
-      setOrRemove(binlogOffset, pos?.offset ?? null);
-      setOrRemove(heartbeatLag, s.heartbeatLagSeconds);
-
-      const replicas = new Set<string>();
-      for (const r of s.replicaLags) {
-        replicas.add(r.replica);
-        replicaReadable.set({ replica: r.replica }, r.seconds === null ? 0 : 1);
-        if (r.seconds === null) replicaLag.remove({ replica: r.replica });
-        else replicaLag.set({ replica: r.replica }, r.seconds);
-      }
-      for (const gone of lastReplicas) {
-        if (replicas.has(gone)) continue;
-        replicaLag.remove({ replica: gone });
-        replicaReadable.remove({ replica: gone });
-      }
-      lastReplicas = replicas;
-
-      const reason = s.throttleReason === null ? null : throttleCategory(s.throttleReason);
-      throttled.set(reason === null ? 0 : 1);
-      if (lastReason !== null && lastReason !== reason) throttleReason.remove({ reason: lastReason });
-      if (reason !== null) throttleReason.set({ reason }, 1);
-      lastReason = reason;
-
-      for (const p of PHASES) phase.set({ phase: p }, p === s.phase ? 1 : 0);
-      lastAttempts = advance(cutOverAttempts, lastAttempts, s.cutOverAttempts);
-      setOrRemove(cutOverLock, s.cutOverLockMs === null ? null : s.cutOverLockMs / 1000);
-    },
+    update,
     observeChunk(seconds) {
       chunkDuration.observe(seconds);
     },

@@ -187,6 +187,30 @@ describe('createMetrics', () => {
     expect(samples(await m.registry.metrics(), 'osc_rows_copied_total')).toEqual([`osc_rows_copied_total{${L}} 2150`]);
   });
 
+  it('with a snapshot source, every scrape renders the snapshot of that moment', async () => {
+    let current: ProgressSnapshot = base;
+    let calls = 0;
+    const m = createMetrics({
+      database: 'shop',
+      table: 'orders',
+      snapshot: () => {
+        calls++;
+        return current;
+      },
+    });
+    expect(calls).toBe(0);
+    let text = await m.registry.metrics();
+    expect(calls).toBe(1);
+    expect(samples(text, 'osc_rows_copied_total')).toEqual([`osc_rows_copied_total{${L}} 500`]);
+    expect(samples(text, 'osc_phase').filter((l) => l.endsWith(' 1'))).toEqual([`osc_phase{phase="copy",${L}} 1`]);
+    current = { ...base, phase: 'postponed', rowsCopied: 2000, backlog: 9 };
+    text = await m.registry.metrics();
+    expect(calls).toBe(2);
+    expect(samples(text, 'osc_rows_copied_total')).toEqual([`osc_rows_copied_total{${L}} 2000`]);
+    expect(samples(text, 'osc_replay_backlog_events')).toEqual([`osc_replay_backlog_events{${L}} 9`]);
+    expect(samples(text, 'osc_phase').filter((l) => l.endsWith(' 1'))).toEqual([`osc_phase{phase="postponed",${L}} 1`]);
+  });
+
   it('observes chunks, cut-over attempts, errors and received events', async () => {
     const m = createMetrics({ database: 'shop', table: 'orders' });
     m.observeChunk(0.2);

@@ -80,6 +80,11 @@ function reportError(err: unknown, logger: Logger, io: CliIO, verbose: boolean, 
 
 export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> = {}): Promise<number> {
   const io: CliIO = { ...defaultIO(), ...ioOverrides };
+  // `osc ctl ...` talks to a running migration; it shares none of the migration's flags.
+  if (argv[2] === 'ctl') {
+    const { runCtl } = await import('./ctl.js');
+    return runCtl(argv.slice(3), io);
+  }
 
   let raw: RawFlags;
   try {

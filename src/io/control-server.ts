@@ -166,7 +166,8 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
     if (errno(err) === 'EADDRINUSE') {
       throw new PreflightError('ALREADY_RUNNING', `another osc run is serving on ${socketFile}`, { cause: err });
     }
-    throw new PreflightError('ALREADY_RUNNING', `cannot serve the control socket ${socketFile}`, { cause: err });
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConfigError('BAD_USAGE', `cannot create the control socket ${socketFile} (${reason}); check --serve-socket-file`, { cause: err });
   }
 
   let tcp: net.Server | null = null;

@@ -12,7 +12,7 @@ import { main } from '../../src/cli/main.js';
 import { createControlHandler } from '../../src/control-handler.js';
 import { COMMANDS, renderHelp } from '../../src/core/control/protocol.js';
 import type { CommandName } from '../../src/core/control/protocol.js';
-import { PreflightError } from '../../src/core/errors.js';
+import { ConfigError, PreflightError } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues, TunablesWriter } from '../../src/core/tunables.js';
@@ -259,6 +259,15 @@ describe('control server', () => {
     const err = await startControlServer({ socketFile: path, tcpPort: null, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`--serve-socket-file ${path} exists and is not a socket; choose another path`);
     expect(existsSync(path)).toBe(true);
+  });
+
+  it('refuses a socket in a missing directory as bad usage', async () => {
+    const sock = join(dir, 'missing', 'x.sock');
+    const err = await startControlServer({ socketFile: sock, tcpPort: null, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).code).toBe('BAD_USAGE');
+    // libuv says ENOENT or EACCES, depending on the platform.
+    expect((err as Error).message).toMatch(/^cannot create the control socket .*missing\/x\.sock \(listen E[A-Z]+: .*\); check --serve-socket-file$/);
   });
 
   it('replies to the first line without waiting for EOF, and to a half-closed line without a newline', async () => {

@@ -26,7 +26,8 @@ export function buildProgram(version: string, out: ProgramOutput): Command {
   const program = new Command('osc')
     .description(
       'Online schema change for MySQL and MariaDB without triggers: copy into a ghost table, replay the binlog, swap atomically.\n' +
-        'Without --execute, osc checks everything, proves the ALTER on a ghost table, prints the plan and changes nothing.',
+        'Without --execute, osc checks everything, proves the ALTER on a ghost table, prints the plan and changes nothing.\n' +
+        'osc ctl [--socket PATH | --database D --table T | --tcp-port N] <command> steers a running migration (osc ctl --help).',
     )
     .version(version, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')

@@ -45,7 +45,9 @@ async function state(): Promise<State> {
 }
 
 function osc(args: readonly string[], who: Endpoint = mig, table = 't'): Promise<OscRun> {
-  return runOsc(oscArgv(who, DB, table, ['--replica-server-id', String(uniqueServerId()), ...args]));
+  // A refusal that does not happen becomes a whole migration: bound it, so its lock and tables are
+  // cleaned up before the next test instead of failing every test after it.
+  return runOsc(oscArgv(who, DB, table, ['--replica-server-id', String(uniqueServerId()), ...args]), { signal: AbortSignal.timeout(60_000) });
 }
 
 /** Runs osc, expects exit 2 with `code=<code>` and the message, and the schema exactly as before. */

@@ -61,6 +61,9 @@ function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly
 
 /** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
 export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
+  // Every duplicate warning must fit in what the server reports back (max_error_count).
+  const [limit] = await deps.pool.rows<{ m: string | number }>('SELECT @@session.max_error_count AS m');
+  const maxChunk = Math.max(1, Number(limit?.m ?? 64));
   let state = initial ?? (await (async () => {
     const { min, max } = await readKeyRange(deps.pool, deps);
     return startPlan(min, max);
@@ -70,7 +73,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     await deps.beforeChunk();
     const started = Date.now();
     const boundary = await withRetries(deps.retries, () =>
-      deps.pool.rows(...stmt(buildNextBoundary({ database: deps.database, table: deps.table, key: deps.key, range, chunkSize: deps.chunkSize() }))),
+      deps.pool.rows(...stmt(buildNextBoundary({ database: deps.database, table: deps.table, key: deps.key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
     );
     const upper = boundary[0] ? keyOf(boundary[0], deps.key) : range.max;
     const reachedMax = !boundary[0] || sameKey(upper, range.max);

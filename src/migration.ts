@@ -26,6 +26,9 @@ import { openPool, openSession, type Session, type SessionPool } from './io/pool
 import { acquireRunLock, type RunLock } from './io/run-lock.js';
 import { createStreamer, type BinlogStreamer } from './io/streamer.js';
 import type { Logger } from './log.js';
+import { Throttler } from './throttler.js';
+import { createControlHandler } from './control-handler.js';
+import { startControlServer, type ControlServer } from './io/control-server.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { existsSync } from 'node:fs';
 
@@ -88,6 +91,8 @@ class Migration {
   private readonly abort = new AbortController();
   private abortError: MigrationError | null = null;
   private panicWatch: NodeJS.Timeout | null = null;
+  private throttler: Throttler | null = null;
+  private control: ControlServer | null = null;
   readonly tunables: TunablesWriter;
 
   constructor(
@@ -216,6 +221,8 @@ class Migration {
     this.checkAborted();
 
     this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+    // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
+    if (config.execute) await this.startControl();
     const notes = await this.claimNames(admin);
 
     await this.createAlteredGhost(admin, alter);
@@ -334,6 +341,18 @@ class Migration {
     });
     void this.applier.start();
     this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log);
+    this.throttler = new Throttler({
+      primary: this.pool,
+      connection: config.connection,
+      server: p.server,
+      database: config.database,
+      changelog: this.names.changelog,
+      tunables: this.tunables,
+      config,
+      logger: this.log,
+      onCritical: (reason) => this.stop(new MigrationError('CRITICAL_LOAD', `critical load: ${reason}; aborted, the original table is untouched`)),
+    });
+    await this.throttler.start();
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await this.catchUp(START_MARKER_TIMEOUT_MS);
     this.statusTimer = setInterval(() => this.log.info('status', renderStatusLine(this.snapshot())), config.statusIntervalSeconds * 1000);
@@ -375,6 +394,26 @@ class Migration {
     this.log.info('cut-over released', { by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed' });
   }
 
+  private async startControl(): Promise<void> {
+    const { config } = this;
+    this.control = await startControlServer({
+      socketFile: config.serveSocketFile,
+      tcpPort: config.serveTcpPort,
+      logger: this.log,
+      handle: createControlHandler({
+        tunables: this.tunables,
+        snapshot: () => this.snapshot(),
+        coordinates: () => this.snapshot().binlogPosition ?? '',
+        table: config.table,
+        forceNamedCutOver: config.forceNamedCutOver,
+        forceNamedPanic: config.forceNamedPanic,
+        logger: this.log,
+        onPanic: () => this.panic('control socket'),
+      }),
+    });
+    this.log.info('control_socket', { path: config.serveSocketFile, tcp_port: config.serveTcpPort ?? undefined });
+  }
+
   /** Polls the panic flag file and the socket's panic request. */
   private watchPanic(): void {
     const file = this.config.panicFlagFile;
@@ -403,7 +442,12 @@ class Migration {
       retries: config.defaultRetries,
       logger: this.log,
       signal: this.signal,
-      beforeChunk: () => applier.idle(this.signal),
+      // Replayed events go first; while throttled the copy waits, and replay goes on.
+      beforeChunk: async () => {
+        await applier.idle(this.signal);
+        await this.throttler?.waitWhileThrottled(this.signal);
+        this.checkAborted();
+      },
       catchUp: () => this.catchUp(),
       onChunk: (s) => {
         this.rowsCopied += s.rowsRead;
@@ -432,10 +476,10 @@ class Migration {
       backlog: this.applier?.backlog() ?? 0,
       binlogPosition: position ? formatPosition(position) : null,
       heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
-      throttleReason: null,
+      throttleReason: this.throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
-      replicaLags: [],
+      replicaLags: this.throttler?.replicaLags() ?? [],
       chunkSize: this.tunables.current().chunkSize,
       cutOverLockMs: this.cutOverLockMs,
     };
@@ -443,6 +487,8 @@ class Migration {
 
   // ---- cleanup
   private async stopReplay(): Promise<void> {
+    await this.throttler?.stop();
+    this.throttler = null;
     this.applier?.stop();
     await this.heartbeat?.stop();
     this.heartbeat = null;
@@ -507,6 +553,8 @@ class Migration {
   }
 
   private async release(): Promise<void> {
+    await this.control?.close().catch(() => undefined);
+    this.control = null;
     await this.pool?.close().catch(() => undefined);
     this.pool = null;
     await this.lock?.release().catch(() => undefined);

@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'BINLOG_STREAM'
   | 'CUT_OVER_FAILED'
   | 'ABORTED'
+  | 'CRITICAL_LOAD'
   | 'HOOK_FAILED'
   | 'INTERNAL';
 

@@ -50,8 +50,12 @@ function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
 // No NO_ZERO_DATE/NO_ZERO_IN_DATE: rows the original already holds must copy as they are.
 export const SESSION_SETUP =
   "SET SESSION time_zone = '+00:00', " +
-  "sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', " +
-  'max_error_count = 65535';
+  "sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+// Room for every warning of a chunk, so the copier sees them all. MySQL 9.7 needs SESSION_VARIABLES_ADMIN for
+// this (verified), MariaDB 10.11 does not: where it is refused the server's own limit stays (MySQL's default
+// 1024), and the copier keeps its chunks within that limit.
+export const WARNING_ROOM = 'SET SESSION max_error_count = 65535';
 
 function wrap(conn: mysql.Connection | mysql.PoolConnection | mysql.Pool): Db {
   return {
@@ -74,6 +78,7 @@ export async function openSession(c: ConnectionConfig): Promise<Session> {
     throw connectError(c, err);
   }
   await conn.query(SESSION_SETUP);
+  await conn.query(WARNING_ROOM).catch(() => undefined);
   const db = wrap(conn);
   return {
     ...db,
@@ -90,6 +95,7 @@ export function openPool(c: ConnectionConfig, size: number): SessionPool {
   // The callback form: the session settings are queued before the pool hands the connection out.
   pool.pool.on('connection', (conn) => {
     conn.query(SESSION_SETUP);
+    conn.query(WARNING_ROOM, () => undefined);
   });
   const db = wrap(pool);
   return {

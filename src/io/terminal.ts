@@ -19,15 +19,33 @@ export interface Terminal {
   readonly isTTY: boolean;
   /** For createLogger's `write`: clears the live line, writes the text, redraws the live line. Unbound-safe. */
   readonly write: (text: string) => void;
-  /** Shows or replaces the live line (TTY only; ignored otherwise); null removes it. */
-  readonly setLive: (line: string | null) => void;
+  /**
+   * Shows or replaces the live line (TTY only; ignored otherwise); null removes it. A function is called afresh at
+   * every draw, so the line redrawn under a log line is current, not the one from the last tick.
+   */
+  readonly setLive: (line: string | (() => string) | null) => void;
+  /** Draws the live line again (from its function, if it has one). */
+  readonly redraw: () => void;
   readonly columns: () => number;
 }
 
 export function createTerminal(opts: TerminalOptions): Terminal {
-  let live: string | null = null;
+  let live: (() => string) | null = null;
   // Whether the live line is on screen now (a log text without a trailing newline leaves it off until the next draw).
   let shown = false;
+  let rendering = false;
+  // The line now; '' when it cannot be rendered, or when rendering logs (which would write through here again).
+  const render = (): string => {
+    if (live === null || rendering) return '';
+    rendering = true;
+    try {
+      return live();
+    } catch {
+      return '';
+    } finally {
+      rendering = false;
+    }
+  };
   const columns = (): number => {
     const c = opts.columns?.();
     return c !== undefined && c > 0 ? c : 80;
@@ -39,13 +57,19 @@ export function createTerminal(opts: TerminalOptions): Terminal {
     }
     // One write, so the terminal never shows the log line and the bar interleaved.
     if (text.endsWith('\n')) {
-      opts.write(CLEAR_LINE + text + live);
+      opts.write(CLEAR_LINE + text + render());
     } else {
       opts.write(CLEAR_LINE + text);
       shown = false;
     }
   };
-  const setLive = (line: string | null): void => {
+  const redraw = (): void => {
+    if (!opts.isTTY || live === null || rendering) return;
+    const line = render();
+    shown = true;
+    opts.write(CLEAR_LINE + line);
+  };
+  const setLive = (line: string | (() => string) | null): void => {
     if (!opts.isTTY) return;
     if (line === null) {
       if (shown) opts.write(CLEAR_LINE);
@@ -53,11 +77,10 @@ export function createTerminal(opts: TerminalOptions): Terminal {
       shown = false;
       return;
     }
-    live = line;
-    shown = true;
-    opts.write(CLEAR_LINE + line);
+    live = typeof line === 'string' ? () => line : line;
+    redraw();
   };
-  return { isTTY: opts.isTTY, write, setLive, columns };
+  return { isTTY: opts.isTTY, write, setLive, redraw, columns };
 }
 
 export interface ProgressOutputOptions {
@@ -88,8 +111,11 @@ export function createProgressOutput(opts: ProgressOutputOptions): ProgressOutpu
   const { terminal, logger } = opts;
   let timer: NodeJS.Timeout | null = null;
 
-  // A snapshot that cannot be taken skips one frame; it must never take the migration down.
-  const tick = (): void => {
+  // One column spare: writing into the last column makes some terminals wrap early. A snapshot that cannot be
+  // taken blanks the line (the terminal catches it); it must never take the migration down.
+  const bar = (): string => renderProgressBar(opts.snapshot(), terminal.columns() - 1);
+
+  const logStatus = (): void => {
     let snap: ProgressSnapshot;
     try {
       snap = opts.snapshot();
@@ -97,9 +123,7 @@ export function createProgressOutput(opts: ProgressOutputOptions): ProgressOutpu
       logger.debug('status_unavailable', { reason: err instanceof Error ? err.message : String(err) });
       return;
     }
-    // One column spare: writing into the last column makes some terminals wrap early.
-    if (terminal.isTTY) terminal.setLive(renderProgressBar(snap, terminal.columns() - 1));
-    else logger.info('status', renderStatusLine(snap));
+    logger.info('status', renderStatusLine(snap));
   };
 
   return {
@@ -107,8 +131,12 @@ export function createProgressOutput(opts: ProgressOutputOptions): ProgressOutpu
       if (opts.quiet || timer !== null) return;
       const ms = terminal.isTTY ? (opts.redrawMs ?? DEFAULT_REDRAW_MS) : opts.intervalSeconds * 1000;
       if (!(ms > 0)) return;
-      if (terminal.isTTY) tick();
-      timer = setInterval(tick, ms);
+      if (terminal.isTTY) {
+        terminal.setLive(bar);
+        timer = setInterval(terminal.redraw, ms);
+      } else {
+        timer = setInterval(logStatus, ms);
+      }
       timer.unref();
     },
     stop() {

@@ -86,6 +86,20 @@ describe('terminal', () => {
     expect(out).toEqual([`${CLEAR_LINE}copy 10%`, `${CLEAR_LINE}INFO phase\ncopy 10%`, `${CLEAR_LINE}copy 20%`, CLEAR_LINE, 'INFO done\n']);
     expect(t.columns()).toBe(100);
   });
+  it('renders a function afresh at every draw, and blanks a line that cannot be rendered', () => {
+    const out: string[] = [];
+    const t = createTerminal({ write: (s) => out.push(s), isTTY: true });
+    let n = 0;
+    t.setLive(() => {
+      n += 1;
+      if (n === 3) throw new Error('no snapshot');
+      return `frame ${n}`;
+    });
+    t.write('log\n');
+    t.redraw();
+    t.redraw();
+    expect(out).toEqual([`${CLEAR_LINE}frame 1`, `${CLEAR_LINE}log\nframe 2`, CLEAR_LINE, `${CLEAR_LINE}frame 4`]);
+  });
   it('does not redraw after text without a newline; columns default to 80', () => {
     const out: string[] = [];
     const t = createTerminal({ write: (s) => out.push(s), isTTY: true, columns: () => undefined });
@@ -113,13 +127,15 @@ describe('progress output', () => {
     p.start();
     copied = 100000;
     vi.advanceTimersByTime(250);
+    copied = 200000;
     logger.info('phase', { from: 'copy', to: 'cutover' });
     p.stop();
     vi.advanceTimersByTime(1000);
     expect(out).toEqual([
       `${CLEAR_LINE}copy [#................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s`,
       `${CLEAR_LINE}copy [#########.........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s`,
-      `${CLEAR_LINE}2026-01-02T03:04:05.000Z INFO  phase from=copy to=cutover\ncopy [#########.........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s`,
+      // Redrawn under the log line from a fresh snapshot, not the last tick's.
+      `${CLEAR_LINE}2026-01-02T03:04:05.000Z INFO  phase from=copy to=cutover\ncopy [##################] 100.0% 200000/200000 40000/s eta 0s backlog 3 lag 0.2s`,
       CLEAR_LINE,
     ]);
   });

@@ -1,6 +1,7 @@
 // Hooks through main(): a real migration with --hooks-path fires gh-ost's hook points (osc- prefix) in order with
 // their OSC_* environment; a failing osc-on-before-cut-over stops the migration before the swap.
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
@@ -9,7 +10,7 @@ import { exactConnection, quoteId } from '../support/load.js';
 import type { Endpoint } from '../support/load.js';
 import { explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
 import type { OscRun } from '../support/run-osc.js';
-import { testServer, uniqueServerId } from '../support/servers.js';
+import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { checksum, columnsOf, tableNames } from '../support/verify.js';
 
 const DB = 'osc_t_hooks';
@@ -30,6 +31,7 @@ function hook(name: string, exitCode = 0): void {
       '#!/bin/sh',
       `line="$(basename "$0") $OSC_DATABASE_NAME $OSC_TABLE_NAME $OSC_GHOST_TABLE_NAME $OSC_OLD_TABLE_NAME copied=$OSC_COPIED_ROWS dry=$OSC_DRY_RUN host=$OSC_INSPECTED_HOST ddl=[$OSC_DDL]"`,
       '[ -n "$OSC_ERROR_CODE" ] && line="$line error=$OSC_ERROR_CODE"',
+      '[ -n "$OSC_COMMAND" ] && line="$line command=$OSC_COMMAND"',
       // The migration user's password must never reach a hook.
       `env | grep -q ${quoteShell(mig.password)} && line="$line PASSWORD-LEAKED"`,
       `echo "$line" >> ${quoteShell(out)}`,
@@ -55,14 +57,43 @@ const ALL_HOOKS = [
   'osc-on-before-cut-over',
   'osc-on-success',
   'osc-on-failure',
+  'osc-on-interactive-command',
 ];
 
 function fired(): string[] {
   return existsSync(out) ? readFileSync(out, 'utf8').trimEnd().split('\n') : [];
 }
 
-function osc(): Promise<OscRun> {
-  return runOsc(oscArgv(mig, DB, 't', ['--alter', ALTER, '--execute', '--replica-server-id', String(uniqueServerId()), '--hooks-path', dir]));
+function osc(extra: readonly string[] = []): Promise<OscRun> {
+  return runOsc(
+    oscArgv(mig, DB, 't', [
+      '--alter',
+      ALTER,
+      '--execute',
+      '--replica-server-id',
+      String(uniqueServerId()),
+      '--hooks-path',
+      dir,
+      // Our own socket, and no metrics port that another run could hold.
+      '--serve-socket-file',
+      join(dir, 'osc.sock'),
+      '--metrics-address',
+      'off',
+      ...extra,
+    ]),
+  );
+}
+
+/** One command over the control socket; resolves with the reply. */
+function command(socket: string, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const c = createConnection(socket, () => c.write(`${line}\n`));
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => (reply += d));
+    c.on('end', () => resolve(reply));
+    c.on('error', reject);
+  });
 }
 
 beforeAll(async () => {
@@ -140,5 +171,33 @@ describe('hooks', () => {
     expect(await tableNames(admin, DB)).toEqual(['t']);
     expect(await checksum(admin, { database: DB, table: 't' })).toBe(before);
     expect((await columnsOf(admin, { database: DB, table: 't' })).map((c) => c.name)).not.toContain('note');
+  });
+
+  test('a postponed cut-over fires osc-on-begin-postponed; a socket command fires osc-on-interactive-command', async () => {
+    for (const name of ALL_HOOKS) hook(name);
+    const flag = join(dir, 'postpone');
+    writeFileSync(flag, '');
+    const running = osc(['--postpone-cut-over-flag-file', flag]);
+    await waitFor(() => fired().some((l) => l.startsWith('osc-on-begin-postponed ')), { timeoutMs: 60_000, message: 'osc-on-begin-postponed' });
+    expect(await command(join(dir, 'osc.sock'), 'unpostpone')).toMatch(/^ok/);
+    const run = await running;
+    expect(run.code, explainRun(run)).toBe(0);
+
+    const lines = fired();
+    const tail = `${DB} t _t_gho _t_del copied=${ROWS}`;
+    // The command's hook runs beside the migration, so only its presence is certain, not its place.
+    expect(lines.filter((l) => l.startsWith('osc-on-interactive-command '))).toEqual([
+      `osc-on-interactive-command ${tail} dry=false host=${mig.host}:${mig.port} ddl=[${ALTER}] command=unpostpone`,
+    ]);
+    expect(lines.filter((l) => !l.startsWith('osc-on-interactive-command ')).map((l) => l.split(' ')[0])).toEqual([
+      'osc-on-startup',
+      'osc-on-validated',
+      'osc-on-rowcount-complete',
+      'osc-on-before-row-copy',
+      'osc-on-row-copy-complete',
+      'osc-on-begin-postponed',
+      'osc-on-before-cut-over',
+      'osc-on-success',
+    ]);
   });
 });

@@ -26,6 +26,8 @@ export interface CutOverDeps {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   readonly onAttempt?: (attempt: number) => void;
+  /** Each attempt's duration, and whether it swapped the tables. */
+  readonly onAttemptDone?: (ms: number, ok: boolean) => void;
 }
 
 export interface CutOverResult {
@@ -42,11 +44,14 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     // Replay first, so the time under lock is spent on the few events written while locking.
     await deps.applier.idle(deps.signal);
     logger.info('cut_over_attempt', { attempt: describeAttempt(n, retries) });
+    const began = Date.now();
     try {
       const lockMs = await attempt(deps, n);
+      deps.onAttemptDone?.(Date.now() - began, true);
       logger.info('cut_over_done', { attempt: describeAttempt(n, retries), lock_ms: lockMs });
       return { attempts: n, lockMs };
     } catch (err) {
+      deps.onAttemptDone?.(Date.now() - began, false);
       if (deps.signal.aborted || (err instanceof OscError && (err.code === 'DATA_CONFLICT' || err.code === 'ABORTED'))) throw err;
       const reason = err instanceof OscError ? err.message : describeSqlError(err);
       logger.warn('cut_over_failed', { attempt: describeAttempt(n, retries), reason, original: 'intact' });

@@ -3,7 +3,7 @@
 import { sleep } from './sleep.js';
 import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
 import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
-import type { MigrationConfig } from './core/config.js';
+import type { HostPort, MigrationConfig } from './core/config.js';
 import { MigrationError, OscError, PreflightError } from './core/errors.js';
 import { lockName, tableNames } from './core/names.js';
 import { assertTransition, type Phase } from './core/phase.js';
@@ -31,11 +31,18 @@ import { createControlHandler } from './control-handler.js';
 import { startControlServer, type ControlServer } from './io/control-server.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { errorCode } from './core/errors.js';
+import { createHooks, hookFacts, type Hooks } from './hooks.js';
+import { createMetrics, serveMetrics, type MetricsServer, type OscMetrics } from './io/metrics.js';
+import { createProgressOutput, createTerminal, type ProgressOutput, type Terminal } from './io/terminal.js';
 
 export interface MigrationDeps {
   readonly logger: Logger;
   readonly out: (text: string) => void;
   readonly signal: AbortSignal;
+  /** stderr as main() set it up (the logger writes through it); absent: plain status lines through the logger. */
+  readonly terminal?: Terminal;
 }
 
 export interface MigrationResult {
@@ -85,7 +92,11 @@ class Migration {
   private streamer: BinlogStreamer | null = null;
   private applier: Applier | null = null;
   private heartbeat: Heartbeat | null = null;
-  private statusTimer: NodeJS.Timeout | null = null;
+  private progress: ProgressOutput | null = null;
+  private statusHook: { stop(): void } | null = null;
+  private readonly hooks: Hooks;
+  private readonly metrics: OscMetrics;
+  private metricsServer: MetricsServer | null = null;
   private startPosition: BinlogPosition | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
@@ -101,6 +112,18 @@ class Migration {
   ) {
     this.names = tableNames(config.table);
     this.tunables = createTunables(initialTunables(config));
+    const fixedFacts = {
+      database: config.database,
+      table: config.table,
+      ghostTable: this.names.ghost,
+      oldTable: this.names.old,
+      ddl: config.alter,
+      inspectedHost: `${config.connection.host}:${config.connection.port}`,
+      executingHost: hostname(),
+      dryRun: !config.execute,
+    };
+    this.metrics = createMetrics({ database: config.database, table: config.table, snapshot: () => this.snapshot() });
+    this.hooks = createHooks({ hooksPath: config.hooksPath, logger: deps.logger, facts: () => hookFacts(fixedFacts, this.snapshot()) });
     const onAbort = () => this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
     if (deps.signal.aborted) onAbort();
     else deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -146,6 +169,8 @@ class Migration {
     this.log.info('start', { database: config.database, table: config.table, host: config.connection.host, port: config.connection.port, execute: config.execute });
     try {
       this.watchPanic();
+      if (config.execute && config.metricsAddress !== null) await this.startMetrics(config.metricsAddress);
+      await this.hooks.run('osc-on-startup');
       this.enter('preflight');
       const prepared = await this.preflight();
       if (!config.execute) {
@@ -157,8 +182,11 @@ class Migration {
       this.enter('setup');
       await this.setup(prepared);
       this.enter('copy');
+      await this.hooks.run('osc-on-before-row-copy');
       await this.copy(prepared);
+      await this.hooks.run('osc-on-row-copy-complete');
       await this.postponeCutOver();
+      await this.hooks.run('osc-on-before-cut-over');
       this.enter('cutover');
       const result = await cutOver({
         connection: config.connection,
@@ -174,6 +202,7 @@ class Migration {
         logger: this.log,
         signal: this.signal,
         onAttempt: (n) => (this.cutOverAttempts = n),
+        onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
       });
       this.swapped = true;
       this.cutOverLockMs = result.lockMs;
@@ -196,13 +225,19 @@ class Migration {
         totalSeconds: (Date.now() - this.started) / 1000,
       });
       this.log.info('success', { rows_copied: this.rowsCopied, cut_over_attempts: result.attempts, lock_ms: result.lockMs });
+      await this.hooks.run('osc-on-success');
       return { outcome: 'migrated', summary };
     } catch (err) {
       await this.cleanupAfterFailure(err);
-      throw this.classify(err);
+      const failure = this.classify(err);
+      this.metrics.countError(errorCode(failure));
+      await this.hooks.run('osc-on-failure', { OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure), OSC_ERROR_CODE: errorCode(failure) });
+      throw failure;
     } finally {
-      if (this.statusTimer) clearInterval(this.statusTimer);
+      this.progress?.stop();
+      this.statusHook?.stop();
       if (this.panicWatch) clearInterval(this.panicWatch);
+      await this.metricsServer?.close().catch(() => undefined);
       await this.release();
     }
   }
@@ -219,6 +254,7 @@ class Migration {
     await checkGrants(admin, server, config.database, config.connection.user);
     const { info, schema: original } = await checkTable(admin, server, config.database, config.table);
     this.checkAborted();
+    await this.hooks.run('osc-on-validated');
 
     this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
     // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
@@ -242,6 +278,7 @@ class Migration {
       ? Number((await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]?.n ?? 0)
       : info.estimatedRows;
     this.estimatedRows = estimatedRows;
+    await this.hooks.run('osc-on-rowcount-complete');
     this.log.info('preflight_ok', { chunk_key: key.name, columns: mapping.length, estimated_rows: estimatedRows });
     this.deps.out(renderPlan({
       server,
@@ -355,8 +392,16 @@ class Migration {
     await this.throttler.start();
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await this.catchUp(START_MARKER_TIMEOUT_MS);
-    this.statusTimer = setInterval(() => this.log.info('status', renderStatusLine(this.snapshot())), config.statusIntervalSeconds * 1000);
-    this.statusTimer.unref();
+    this.progress = createProgressOutput({
+      terminal: this.deps.terminal ?? createTerminal({ write: () => {}, isTTY: false }),
+      intervalSeconds: config.statusIntervalSeconds,
+      quiet: config.quiet,
+      snapshot: () => this.snapshot(),
+      logger: this.log,
+    });
+    this.progress.start();
+    // gh-ost's --hooks-status-interval default.
+    this.statusHook = this.hooks.startStatusHook(60, () => renderStatusLine(this.snapshot()));
   }
 
   private async writeMarker(token: string): Promise<void> {
@@ -385,6 +430,7 @@ class Migration {
     };
     if (!postponed()) return;
     this.enter('postponed');
+    await this.hooks.run('osc-on-begin-postponed');
     this.log.info('postponing cut-over', { flag_file: this.tunables.current().postponeCutOverFlagFile ?? '' });
     while (postponed()) {
       this.checkAborted();
@@ -400,7 +446,7 @@ class Migration {
       socketFile: config.serveSocketFile,
       tcpPort: config.serveTcpPort,
       logger: this.log,
-      handle: createControlHandler({
+      handle: this.withCommandHook(createControlHandler({
         tunables: this.tunables,
         snapshot: () => this.snapshot(),
         coordinates: () => this.snapshot().binlogPosition ?? '',
@@ -409,9 +455,28 @@ class Migration {
         forceNamedPanic: config.forceNamedPanic,
         logger: this.log,
         onPanic: () => this.panic('control socket'),
-      }),
+      })),
     });
     this.log.info('control_socket', { path: config.serveSocketFile, tcp_port: config.serveTcpPort ?? undefined });
+  }
+
+  /** osc-on-interactive-command after each command; the reply does not wait for the hook. */
+  private withCommandHook(handle: (line: string) => string): (line: string) => string {
+    return (line) => {
+      const reply = handle(line);
+      if (line.trim() !== '') void this.hooks.run('osc-on-interactive-command', { OSC_COMMAND: line.trim() });
+      return reply;
+    };
+  }
+
+  /** Metrics are for watching, not for safety: an address already in use costs the dashboard, not the run. */
+  private async startMetrics(address: HostPort): Promise<void> {
+    try {
+      this.metricsServer = await serveMetrics(this.metrics.registry, address);
+      this.log.info('metrics', { url: this.metricsServer.url });
+    } catch (err) {
+      this.log.warn('metrics_unavailable', { address: `${address.host}:${address.port}`, reason: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Polls the panic flag file and the socket's panic request. */
@@ -450,6 +515,7 @@ class Migration {
       },
       catchUp: () => this.catchUp(),
       onChunk: (s) => {
+        this.metrics.observeChunk(s.durationMs / 1000);
         this.rowsCopied += s.rowsRead;
         this.copySeconds = (Date.now() - startedAt) / 1000;
       },

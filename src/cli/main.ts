@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { MigrationError, errorCode, isRefusal } from '../core/errors.js';
 import type { MigrationConfig } from '../core/config.js';
 import { createLogger } from '../log.js';
+import { createTerminal } from '../io/terminal.js';
 import type { Logger } from '../log.js';
 import { loadConfFile } from './conf-file.js';
 import type { ConfFile } from './conf-file.js';
@@ -97,7 +98,13 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
 
   const verbose = raw.verbose === true;
   // A bad --log-format is reported in text: options.ts names it below.
-  const logger = createLogger({ format: raw.logFormat === 'json' ? 'json' : 'text', verbose, write: io.stderr });
+  // The live progress line only on a real terminal, and only when stderr is process.stderr (tests capture it).
+  const terminal = createTerminal({
+    write: io.stderr,
+    isTTY: ioOverrides.stderr === undefined && process.stderr.isTTY === true,
+    columns: () => process.stderr.columns,
+  });
+  const logger = createLogger({ format: raw.logFormat === 'json' ? 'json' : 'text', verbose, quiet: raw.quiet === true, write: terminal.write });
   let conf: ConfFile | null = null;
   const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password]);
 
@@ -135,7 +142,7 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
   try {
     // Loaded only now: --help, --version and usage errors need none of the migration's modules.
     const { runMigration } = await import('../migration.js');
-    const result = await runMigration(config, { logger, out: io.stdout, signal });
+    const result = await runMigration(config, { logger, out: io.stdout, signal, terminal });
     io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
     return EXIT_OK;
   } catch (err) {

@@ -6,7 +6,11 @@
 import { quoteId } from './sql/quote.js';
 import type { ServerInfo } from './types.js';
 
-/** Needed on the migrated table's database (or globally): ghost, changelog, copy, cut-over. */
+/**
+ * Needed on the migrated table's database (or globally): ghost, changelog, copy, cut-over. TRIGGER only to see
+ * triggers: MySQL hides a table's triggers from information_schema without it (verified on 9.7), and a
+ * trigger osc cannot see would be lost in the swap.
+ */
 export const DATABASE_PRIVILEGES: readonly string[] = [
   'ALTER',
   'CREATE',
@@ -16,6 +20,7 @@ export const DATABASE_PRIVILEGES: readonly string[] = [
   'INSERT',
   'LOCK TABLES',
   'SELECT',
+  'TRIGGER',
   'UPDATE',
 ];
 

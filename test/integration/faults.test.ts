@@ -2,7 +2,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection, quoteId } from '../support/load.js';
-import { explainRun } from '../support/run-osc.js';
+import { dropUser, explainRun, MIGRATION_USER, RUN_TAG } from '../support/run-osc.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { columnsOf, describeComparison, tableNames } from '../support/verify.js';
 import { ordersModel } from '../scenarios/models.js';
@@ -26,7 +26,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin?.end();
+  if (!admin) return;
+  await dropUser(admin, MIGRATION_USER);
+  await admin.end();
 });
 
 async function ghostHasRows(database: string): Promise<boolean> {
@@ -36,7 +38,7 @@ async function ghostHasRows(database: string): Promise<boolean> {
 
 describe('faults under write load', () => {
   test('the binlog dump thread is KILLed mid-copy: the result is still exact', async () => {
-    const database = 'osc_t_fault_kill';
+    const database = `osc_t_fault_kill_${RUN_TAG}`;
     const model = ordersModel();
     const rows = 30_000;
     await recreateDatabase(admin, database);
@@ -72,7 +74,7 @@ describe('faults under write load', () => {
   });
 
   test('a lock held on the table at cut-over: attempt 1 times out, the original stays, success once released', async () => {
-    const database = 'osc_t_fault_lock';
+    const database = `osc_t_fault_lock_${RUN_TAG}`;
     const model = ordersModel();
     const rows = 20_000;
     await recreateDatabase(admin, database);

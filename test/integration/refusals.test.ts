@@ -6,12 +6,12 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { exactConnection, quoteId } from '../support/load.js';
 import type { Endpoint } from '../support/load.js';
-import { dropUser, explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
+import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, runOsc, RUN_TAG } from '../support/run-osc.js';
 import type { OscRun } from '../support/run-osc.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { checksum, tableNames } from '../support/verify.js';
 
-const DB = 'osc_t_refusals';
+const DB = `osc_t_refusals_${RUN_TAG}`;
 const ORDERS = `CREATE TABLE t (
   id INT NOT NULL PRIMARY KEY,
   name VARCHAR(64) NOT NULL,
@@ -72,7 +72,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin?.end();
+  if (!admin) return;
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteId(DB)}`);
+  await dropUser(admin, MIGRATION_USER);
+  await admin.end();
 });
 
 beforeEach(async () => {
@@ -85,7 +88,7 @@ beforeEach(async () => {
 describe('refusals: exit 2, a specific message, nothing changed', () => {
   test('unknown table', async () => {
     await seed(ORDERS);
-    await expectRefusal(ALTER, 'TABLE_NOT_FOUND', /table `?osc_t_refusals`?\.`?nope`? does not exist/, { table: 'nope' });
+    await expectRefusal(ALTER, 'TABLE_NOT_FOUND', new RegExp(`table ${DB}\\.nope does not exist`), { table: 'nope' });
   });
 
   test('no usable unique key', async () => {
@@ -176,7 +179,7 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
     await seed(ORDERS);
     const flavor = testServer().flavor;
     const lacking = await migrationUser(admin, testServer().primary, DB, {
-      user: 'osc_e2e_norepl',
+      user: `osc_e2e_norepl_${RUN_TAG}`,
       password: 'osc_e2e_norepl_pw',
       global: flavor === 'mariadb' ? ['BINLOG MONITOR', 'SLAVE MONITOR'] : ['REPLICATION CLIENT'],
     });
@@ -189,7 +192,7 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
 
   test('a wrong password', async () => {
     await seed(ORDERS);
-    const run = await expectRefusal(ALTER, 'ACCESS_DENIED', /access denied for user 'osc_e2e'/i, { who: { ...mig, password: 'not-the-password' } });
+    const run = await expectRefusal(ALTER, 'ACCESS_DENIED', new RegExp(`access denied for user '${MIGRATION_USER}'`, 'i'), { who: { ...mig, password: 'not-the-password' } });
     expect(run.stderr).not.toContain('not-the-password');
   });
 

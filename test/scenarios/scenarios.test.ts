@@ -2,9 +2,9 @@
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection } from '../support/load.js';
-import { explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
+import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, runOsc, RUN_TAG } from '../support/run-osc.js';
 import { testServer, uniqueServerId } from '../support/servers.js';
-import { LoadGenerator } from '../support/load.js';
+import { LoadGenerator, quoteId } from '../support/load.js';
 import { checksum, columnsOf, compareTables, describeComparison, replayWrites, snapshotTable, tableNames } from '../support/verify.js';
 import { ordersModel } from './models.js';
 import { expectedDatabase, loadCases, migrateUnderLoad, prepareTable, recreateDatabase } from './runner.js';
@@ -17,11 +17,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin?.end();
+  if (!admin) return;
+  await dropUser(admin, MIGRATION_USER);
+  await admin.end();
 });
 
+/** A passing case leaves nothing behind; a failing one keeps its tables to look at. */
+async function dropDatabases(database: string): Promise<void> {
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteId(expectedDatabase(database))}`);
+}
+
 // Database names stay well under 64 characters with the _exp suffix.
-const dbName = (name: string) => `osc_t_sc_${name.replace(/[^a-z0-9]/gi, '_')}`.slice(0, 50);
+const dbName = (name: string) => `osc_t_sc_${name.replace(/[^a-z0-9]/gi, '_').slice(0, 30)}_${RUN_TAG}`;
 
 describe('scenarios', () => {
   test('the cases folder holds the cases the issue lists', () => {
@@ -69,6 +77,7 @@ describe('scenarios', () => {
     expect(differs.differences).toHaveLength(2);
     expect(differs.differences[0]).toMatch(new RegExp(`^row \\(id=${a}\\) column qty: expected -?\\d+, actual -?\\d+$`));
     expect(differs.differences[1]).toBe(`row (id=${b}): expected but missing from the migrated table`);
+    await dropDatabases(database);
   });
 
   for (const c of cases) {
@@ -96,6 +105,7 @@ describe('scenarios', () => {
         expect(await tableNames(admin, database)).toEqual(tablesBefore);
         expect(await checksum(admin, { database, table })).toBe(sumBefore);
         expect(await columnsOf(admin, { database, table })).toEqual(colsBefore);
+        await dropDatabases(database);
         return;
       }
 
@@ -123,6 +133,7 @@ describe('scenarios', () => {
       expect(tables).toContain(`_${table}_del`);
       expect(tables).not.toContain(`_${table}_gho`);
       expect(tables).not.toContain(`_${table}_ghc`);
+      await dropDatabases(database);
     });
   }
 });

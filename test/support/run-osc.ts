@@ -67,7 +67,12 @@ export function explainRun(r: OscRun): string {
   return `exit ${r.code} after ${r.ms} ms\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`;
 }
 
-export const MIGRATION_USER = 'osc_e2e';
+/**
+ * Tag for names this test process creates (databases, users): runs of the suite that share a server
+ * (engineers side by side, a demo next to a test) must not drop each other's tables or kill each other's threads.
+ */
+export const RUN_TAG = String(process.pid % 100_000);
+export const MIGRATION_USER = `osc_e2e_${RUN_TAG}`;
 export const MIGRATION_PASSWORD = 'osc_e2e_pw';
 
 async function isMariaDb(admin: Connection): Promise<boolean> {
@@ -77,7 +82,7 @@ async function isMariaDb(admin: Connection): Promise<boolean> {
 
 /**
  * The migration user with exactly the grants the README documents: on the test database ALTER, CREATE, DELETE,
- * DROP, INDEX, INSERT, LOCK TABLES, SELECT, UPDATE; globally REPLICATION SLAVE plus REPLICATION CLIENT (MySQL)
+ * DROP, INDEX, INSERT, LOCK TABLES, SELECT, TRIGGER, UPDATE; globally REPLICATION SLAVE plus REPLICATION CLIENT (MySQL)
  * or BINLOG MONITOR, SLAVE MONITOR (MariaDB). Grants accumulate per database; `user` lets a test make another.
  */
 export async function migrationUser(
@@ -92,7 +97,7 @@ export async function migrationUser(
   const global = opts.global ?? (mariadb ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR'] : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
   await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
   await admin.query(
-    `GRANT ALTER, CREATE, DELETE, DROP, INDEX, INSERT, LOCK TABLES, SELECT, UPDATE ON ${quoteId(database)}.* TO ?@?`,
+    `GRANT ALTER, CREATE, DELETE, DROP, INDEX, INSERT, LOCK TABLES, SELECT, TRIGGER, UPDATE ON ${quoteId(database)}.* TO ?@?`,
     [user, '%'],
   );
   if (global.length > 0) await admin.query(`GRANT ${global.join(', ')} ON *.* TO ?@?`, [user, '%']);

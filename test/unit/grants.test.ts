@@ -13,7 +13,7 @@ const MARIADB: ServerInfo = { flavor: 'mariadb', version: '10.11.6-MariaDB-0+deb
 const MARIADB_1055: ServerInfo = { flavor: 'mariadb', version: '10.5.5-MariaDB', major: 10, minor: 5, patch: 5 };
 const MARIADB_104: ServerInfo = { flavor: 'mariadb', version: '10.4.30-MariaDB', major: 10, minor: 4, patch: 30 };
 
-const DB_LINE = 'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES ON `shop`.* TO `osc`@`%`';
+const DB_LINE = 'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER ON `shop`.* TO `osc`@`%`';
 
 describe('parseGrants', () => {
   it('reads global, database, dynamic and wildcard grants; ignores roles, tables and proxies', () => {
@@ -85,13 +85,13 @@ describe('missingPrivileges', () => {
   });
 
   it('takes database privileges from global grants, wildcard patterns and ALL on the database', () => {
-    const global = parseGrants(['GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, REPLICATION SLAVE ON *.* TO x']);
+    const global = parseGrants(['GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER, REPLICATION SLAVE ON *.* TO x']);
     expect(missingPrivileges(global, 'shop', MYSQL)).toEqual(['REPLICATION CLIENT']);
     const wildcard = parseGrants(['GRANT ALL PRIVILEGES ON `shop\\_%`.* TO x', 'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x']);
     expect(missingPrivileges(wildcard, 'shop_eu', MYSQL)).toEqual([]);
     expect(missingPrivileges(wildcard, 'shopxeu', MYSQL)).toEqual(DATABASE_PRIVILEGES);
     const split = parseGrants(['GRANT SELECT, INSERT ON `sh_p`.* TO x', 'GRANT UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `%`.* TO x']);
-    expect(missingPrivileges(split, 'shop', MYSQL)).toEqual(['LOCK TABLES', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
+    expect(missingPrivileges(split, 'shop', MYSQL)).toEqual(['LOCK TABLES', 'TRIGGER', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
   });
 
   it('ignores grants on another database or on single tables', () => {

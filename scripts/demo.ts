@@ -89,7 +89,7 @@ async function demo(): Promise<number> {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteId(EXPECTED)}`);
     await admin.query(`CREATE DATABASE ${quoteId(EXPECTED)} DEFAULT CHARACTER SET utf8mb4`);
     await snapshotTable(admin, { database: DATABASE, table: TABLE }, { database: EXPECTED, table: TABLE });
-    const mig = await migrationUser(admin, primary, DATABASE);
+    const mig = await migrationUser(admin, primary, DATABASE, { user: 'osc_demo', password: 'osc_demo_pw' });
 
     say('== write load: inserts, key-changing updates, updates and deletes, about 300 per second');
     const load = new LoadGenerator({ endpoint: primary, database: DATABASE, table: TABLE, model: orders, seededRows: ROWS, rate: 300, maxMs: 600_000, maxWrites: 500_000 }).start();

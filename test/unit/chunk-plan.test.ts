@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { advance, nextRange, sameKey, startPlan } from '../../src/core/chunk/plan.js';
+import type { CopyPlanState } from '../../src/core/chunk/plan.js';
 
 describe('copy plan', () => {
   it('is done at once for an empty table', () => {
@@ -29,7 +30,7 @@ describe('copy plan', () => {
     expect(advance(s, [7], true).done).toBe(true);
   });
   it('resumes from a persisted watermark', () => {
-    const saved = JSON.parse(JSON.stringify(advance(startPlan(['1', 'a'], ['9', 'z']), ['5', 'm'], false)));
+    const saved = JSON.parse(JSON.stringify(advance(startPlan(['1', 'a'], ['9', 'z']), ['5', 'm'], false))) as CopyPlanState;
     expect(nextRange(saved)).toEqual({ lower: ['5', 'm'], lowerInclusive: false, max: ['9', 'z'] });
   });
 });

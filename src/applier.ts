@@ -47,7 +47,9 @@ export class Applier {
   private position: BinlogPosition | null = null;
   private heartbeatLagMs: number | null = null;
   private lastHeartbeatAt: number | null = null;
-  private busy = false;
+  /** Events taken from the streamer, and those fully handled (replayed, or read from the changelog). */
+  private consumed = 0;
+  private completed = 0;
   private pending: RowEvent[] = [];
   private readonly waits = new Set<MarkerWait>();
   private releaseHold: (() => void) | null = null;
@@ -82,9 +84,13 @@ export class Applier {
     return this.deps.streamer.backlog() + this.pending.length;
   }
 
-  /** Resolves once every event received so far is applied (replayed events go before copied chunks). */
+  /**
+   * Resolves once every event received before this call is applied: replayed events go before copied chunks.
+   * Events arriving meanwhile wait for the next call, so a steady write load never starves the copy.
+   */
   async idle(signal?: AbortSignal): Promise<void> {
-    while (this.busy || this.backlog() > 0) {
+    const target = this.consumed + this.deps.streamer.backlog();
+    while (this.completed < target) {
       this.throwIfFailed();
       if (signal?.aborted) return;
       await sleep(2);
@@ -146,16 +152,15 @@ export class Applier {
     const { streamer } = this.deps;
     for await (const ev of streamer.events()) {
       if (this.stopped) return;
-      this.busy = true;
-      try {
-        if (ev.table === this.deps.changelog) {
-          await this.onChangelog(ev);
-        } else if (ev.table === this.deps.table) {
-          this.pending.push(ev);
-          if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
-        }
-      } finally {
-        this.busy = this.pending.length > 0;
+      this.consumed++;
+      if (ev.table === this.deps.changelog) {
+        await this.onChangelog(ev);
+        this.completed++;
+      } else if (ev.table === this.deps.table) {
+        this.pending.push(ev);
+        if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
+      } else {
+        this.completed++;
       }
     }
     if (!this.stopped) await this.flush();
@@ -222,6 +227,7 @@ export class Applier {
       }
     }
     for (const ev of batch) this.applied[ev.kind]++;
+    this.completed += batch.length;
     const last = batch[batch.length - 1];
     if (last) this.position = last.next;
   }

@@ -280,7 +280,8 @@ class Migration {
     this.estimatedRows = estimatedRows;
     await this.hooks.run('osc-on-rowcount-complete');
     this.log.info('preflight_ok', { chunk_key: key.name, columns: mapping.length, estimated_rows: estimatedRows });
-    this.deps.out(renderPlan({
+    // --quiet keeps stdout to the final summary; a noop's plan is its result, so it always prints.
+    if (!config.quiet || !config.execute) this.deps.out(renderPlan({
       server,
       address: `${config.connection.host}:${config.connection.port}`,
       database: config.database,

@@ -27,6 +27,8 @@ export interface ApplierDeps {
   /** Events replayed in one transaction at most (read per batch: an operator can change it). */
   readonly batchSize: () => number;
   readonly logger: Logger;
+  /** Each row event of the migrated table as it arrives (before it is applied). */
+  readonly onReceived?: (kind: RowEventKind) => void;
 }
 
 export interface ApplierStats {
@@ -157,6 +159,7 @@ export class Applier {
         await this.onChangelog(ev);
         this.completed++;
       } else if (ev.table === this.deps.table) {
+        this.deps.onReceived?.(ev.kind);
         this.pending.push(ev);
         if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
       } else {

@@ -375,6 +375,7 @@ class Migration {
       changelog: this.names.changelog,
       retries: config.defaultRetries,
       batchSize: () => this.tunables.current().dmlBatchSize,
+      onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
       logger: this.log,
     });
     void this.applier.start();

@@ -229,7 +229,9 @@ class Migration {
       return { outcome: 'migrated', summary };
     } catch (err) {
       await this.cleanupAfterFailure(err);
-      const failure = this.classify(err);
+      const failure = this.swapped
+        ? new MigrationError('INTERNAL', `the tables were swapped (${config.database}.${config.table} has the new schema) but finishing failed: ${describeSqlError(err)}; drop ${this.names.changelog} by hand`, { cause: err })
+        : this.classify(err);
       this.metrics.countError(errorCode(failure));
       await this.hooks.run('osc-on-failure', { OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure), OSC_ERROR_CODE: errorCode(failure) });
       throw failure;

@@ -304,8 +304,9 @@ describe('operator control under write load', () => {
   });
 
   test('postponed cut-over is released when the flag file is removed', async () => {
-    const r = await postponed('postponefile', async (flag) => {
+    const r = await postponed('postponefile', (flag) => {
       unlinkSync(flag);
+      return Promise.resolve();
     });
     expect(r.run.stderr).toMatch(/cut-over released by="flag file removed"/);
   });

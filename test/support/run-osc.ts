@@ -38,6 +38,12 @@ export function oscArgv(e: Endpoint, database: string, table: string, rest: read
     database,
     '--table',
     table,
+    // Isolation from whatever else runs on this machine: no shared throttle flag file, no fixed metrics port.
+    // A test that wants them passes its own values in `rest`, which come later and win.
+    '--throttle-additional-flag-file',
+    '',
+    '--metrics-address',
+    'off',
     ...rest,
   ];
 }

@@ -1,7 +1,7 @@
 // The preflight, in a fixed order: server, grants, table. Each check throws a PreflightError that says what to do.
 import { PreflightError } from './core/errors.js';
 import { binlogProblems, PREFLIGHT_VARIABLES, unsupportedServer } from './core/preflight.js';
-import { grantAdvice, missingPrivileges, parseGrants } from './core/grants.js';
+import { grantAdvice, missingPrivileges, parseGrants, type GrantNeeds } from './core/grants.js';
 import { unsupportedColumns } from './core/schema.js';
 import type { ServerInfo, TableSchema } from './core/types.js';
 import type { Db } from './io/pool.js';
@@ -37,14 +37,14 @@ export async function checkServer(db: Db, server: ServerInfo, opts: { readonly h
   }
 }
 
-export async function checkGrants(db: Db, server: ServerInfo, database: string, user: string): Promise<void> {
+export async function checkGrants(db: Db, server: ServerInfo, database: string, user: string, needs: GrantNeeds): Promise<void> {
   const grants = parseGrants(await readGrants(db));
-  const missing = missingPrivileges(grants, database, server);
+  const missing = missingPrivileges(grants, database, server, needs);
   if (missing.length > 0) {
     // CURRENT_USER() names the account the server matched (user@host), so the advice fits it exactly.
     const [row] = await db.rows<{ u: string }>('SELECT CURRENT_USER() AS u');
     const account = row?.u ?? user;
-    throw new PreflightError('MISSING_GRANTS', `user '${user}' lacks ${missing.join(', ')}; run: ${grantAdvice(missing, database, account, server)}`);
+    throw new PreflightError('MISSING_GRANTS', `user '${user}' lacks ${missing.join(', ')}; run: ${grantAdvice(missing, database, account, server, needs)}${needs.discoverReplicas === true && missing.includes('REPLICATION MASTER ADMIN') ? ' (REPLICATION MASTER ADMIN lets osc find the replicas whose lag it watches; or name them with --throttle-control-replicas)' : ''}`);
   }
 }
 

@@ -253,7 +253,7 @@ class Migration {
     const server = await readServerInfo(admin);
     this.log.info('server', { flavor: server.flavor, version: server.version });
     await checkServer(admin, server, { host: `${config.connection.host}:${config.connection.port}`, replicaServerId: config.replicaServerId });
-    await checkGrants(admin, server, config.database, config.connection.user);
+    await checkGrants(admin, server, config.database, config.connection.user, { discoverReplicas: config.throttleControlReplicas.length === 0 });
     const { info, schema: original } = await checkTable(admin, server, config.database, config.table);
     this.checkAborted();
     await this.hooks.run('osc-on-validated');

@@ -61,11 +61,27 @@ function versionAtLeast(server: ServerInfo, major: number, minor: number, patch:
   return server.patch >= patch;
 }
 
-export function requiredGlobalPrivileges(server: ServerInfo): readonly string[] {
+export interface GrantNeeds {
+  /**
+   * osc finds the replicas itself (no --throttle-control-replicas). MySQL's SHOW REPLICAS needs only
+   * REPLICATION SLAVE; MariaDB 10.5.2+ needs REPLICATION MASTER ADMIN for SHOW SLAVE HOSTS (verified on 10.11).
+   */
+  readonly discoverReplicas?: boolean;
+}
+
+function baseGlobalPrivileges(server: ServerInfo): readonly string[] {
   if (server.flavor === 'mysql') return GLOBAL_PRIVILEGES.mysql;
   if (versionAtLeast(server, 10, 5, 9)) return GLOBAL_PRIVILEGES.mariadb1059;
   if (versionAtLeast(server, 10, 5, 0)) return GLOBAL_PRIVILEGES.mariadb105;
   return GLOBAL_PRIVILEGES.mariadbBefore105;
+}
+
+export function requiredGlobalPrivileges(server: ServerInfo, needs: GrantNeeds = {}): readonly string[] {
+  const base = baseGlobalPrivileges(server);
+  if (needs.discoverReplicas === true && server.flavor === 'mariadb' && versionAtLeast(server, 10, 5, 2)) {
+    return [...base, 'REPLICATION MASTER ADMIN'];
+  }
+  return base;
 }
 
 /**
@@ -213,13 +229,13 @@ function holds(set: ReadonlySet<string>, privilege: string): boolean {
 }
 
 /** The privileges osc needs and the user lacks, database ones first, in a fixed order. */
-export function missingPrivileges(grants: ParsedGrants, database: string, server: ServerInfo): string[] {
+export function missingPrivileges(grants: ParsedGrants, database: string, server: ServerInfo, needs: GrantNeeds = {}): string[] {
   const onDatabase = grants.databases.filter((d) => patternMatches(d.pattern, database)).map((d) => d.privileges);
   const missing: string[] = [];
   for (const p of DATABASE_PRIVILEGES) {
     if (!holds(grants.global, p) && !onDatabase.some((set) => holds(set, p))) missing.push(p);
   }
-  for (const p of requiredGlobalPrivileges(server)) {
+  for (const p of requiredGlobalPrivileges(server, needs)) {
     if (!holds(grants.global, p)) missing.push(p);
   }
   return missing;
@@ -251,9 +267,9 @@ function grantDatabase(database: string): string {
 }
 
 /** The GRANT statements that give `user` what is `missing` (as returned by missingPrivileges). */
-export function grantAdvice(missing: readonly string[], database: string, user: string, server: ServerInfo): string {
+export function grantAdvice(missing: readonly string[], database: string, user: string, server: ServerInfo, needs: GrantNeeds = {}): string {
   const who = account(user);
-  const globalNeeded = new Set(requiredGlobalPrivileges(server));
+  const globalNeeded = new Set(requiredGlobalPrivileges(server, needs));
   const onDatabase = missing.filter((p) => DATABASE_PRIVILEGES.includes(p));
   const global = missing.filter((p) => globalNeeded.has(p) && !DATABASE_PRIVILEGES.includes(p));
   const statements: string[] = [];

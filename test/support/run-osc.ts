@@ -89,7 +89,7 @@ async function isMariaDb(admin: Connection): Promise<boolean> {
 /**
  * The migration user with exactly the grants the README documents: on the test database ALTER, CREATE, DELETE,
  * DROP, INDEX, INSERT, LOCK TABLES, SELECT, TRIGGER, UPDATE; globally REPLICATION SLAVE plus REPLICATION CLIENT (MySQL)
- * or BINLOG MONITOR, SLAVE MONITOR (MariaDB). Grants accumulate per database; `user` lets a test make another.
+ * or BINLOG MONITOR, SLAVE MONITOR, REPLICATION MASTER ADMIN (MariaDB). Grants accumulate per database; `user` lets a test make another.
  */
 export async function migrationUser(
   admin: Connection,
@@ -100,7 +100,7 @@ export async function migrationUser(
   const user = opts.user ?? MIGRATION_USER;
   const password = opts.password ?? MIGRATION_PASSWORD;
   const mariadb = await isMariaDb(admin);
-  const global = opts.global ?? (mariadb ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR'] : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
+  const global = opts.global ?? (mariadb ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR', 'REPLICATION MASTER ADMIN'] : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
   await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
   await admin.query(
     `GRANT ALTER, CREATE, DELETE, DROP, INDEX, INSERT, LOCK TABLES, SELECT, TRIGGER, UPDATE ON ${quoteId(database)}.* TO ?@?`,

@@ -119,3 +119,20 @@ describe('grantAdvice', () => {
     expect(grantAdvice(['SELECT'], 'we`ird', "'o''sc'@'localhost'", MYSQL)).toBe("GRANT SELECT ON `we``ird`.* TO 'o''sc'@'localhost';");
   });
 });
+
+describe('replica discovery grants', () => {
+  const maria = { flavor: 'mariadb' as const, version: '10.11.6-MariaDB', major: 10, minor: 11, patch: 6 };
+  const mysql = { flavor: 'mysql' as const, version: '9.7.4', major: 9, minor: 7, patch: 4 };
+  const grants = parseGrants([
+    'GRANT ALL PRIVILEGES ON `shop`.* TO x',
+    'GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR, REPLICATION CLIENT ON *.* TO x',
+  ]);
+  it('needs REPLICATION MASTER ADMIN on MariaDB only when osc discovers the replicas', () => {
+    expect(missingPrivileges(grants, 'shop', maria)).toEqual([]);
+    expect(missingPrivileges(grants, 'shop', maria, { discoverReplicas: true })).toEqual(['REPLICATION MASTER ADMIN']);
+    expect(grantAdvice(['REPLICATION MASTER ADMIN'], 'shop', 'osc', maria, { discoverReplicas: true })).toBe(
+      "GRANT REPLICATION MASTER ADMIN ON *.* TO 'osc'@'%';",
+    );
+    expect(missingPrivileges(grants, 'shop', mysql, { discoverReplicas: true })).toEqual([]);
+  });
+});

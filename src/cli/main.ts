@@ -143,7 +143,7 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     // Loaded only now: --help, --version and usage errors need none of the migration's modules.
     const { runMigration } = await import('../migration.js');
     const result = await runMigration(config, { logger, out: io.stdout, signal, terminal });
-    io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
+    if (result.summary !== '') io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
     return EXIT_OK;
   } catch (err) {
     return reportError(err, logger, io, config.verbose, secrets());

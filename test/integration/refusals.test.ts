@@ -164,6 +164,9 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
         },
         { timeoutMs: 20_000, message: 'migration user on the replica' },
       );
+      // And every seeded row: compare with the primary, or a late row would look like a change osc made.
+      const onPrimary = await checksum(admin, { database: DB, table: 't' });
+      await waitFor(async () => (await checksum(onReplica, { database: DB, table: 't' })) === onPrimary, { timeoutMs: 20_000, message: 'the replica caught up' });
       const before = { tables: await tableNames(onReplica, DB), sum: await checksum(onReplica, { database: DB, table: 't' }) };
       const run = await osc(ALTER, { ...mig, host: replica.host, port: replica.port });
       expect(run.code, explainRun(run)).toBe(2);

@@ -3,8 +3,8 @@
 import { sleep } from './sleep.js';
 import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
 import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
-import type { HostPort, MigrationConfig } from './core/config.js';
-import { MigrationError, OscError, PreflightError } from './core/errors.js';
+import type { MigrationConfig } from './core/config.js';
+import { errorCode, MigrationError, OscError, PreflightError } from './core/errors.js';
 import { lockName, tableNames } from './core/names.js';
 import { assertTransition, type Phase } from './core/phase.js';
 import { shareLockClause } from './core/preflight.js';
@@ -27,15 +27,13 @@ import { acquireRunLock, type RunLock } from './io/run-lock.js';
 import { createStreamer, type BinlogStreamer } from './io/streamer.js';
 import type { Logger } from './log.js';
 import { Throttler } from './throttler.js';
-import { createControlHandler } from './control-handler.js';
-import { startControlServer, type ControlServer } from './io/control-server.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { errorCode } from './core/errors.js';
 import { createHooks, hookFacts, type Hooks } from './hooks.js';
-import { createMetrics, serveMetrics, type MetricsServer, type OscMetrics } from './io/metrics.js';
-import { createProgressOutput, createTerminal, type ProgressOutput, type Terminal } from './io/terminal.js';
+import { createMetrics, type OscMetrics } from './io/metrics.js';
+import { OperatorSurfaces } from './operator.js';
+import type { Terminal } from './io/terminal.js';
 
 export interface MigrationDeps {
   readonly logger: Logger;
@@ -67,7 +65,6 @@ interface Prepared {
 
 const START_MARKER_TIMEOUT_MS = 30_000;
 const POSTPONE_POLL_MS = 200;
-const PANIC_POLL_MS = 100;
 const POOL_SIZE = 6;
 
 class Migration {
@@ -92,18 +89,14 @@ class Migration {
   private streamer: BinlogStreamer | null = null;
   private applier: Applier | null = null;
   private heartbeat: Heartbeat | null = null;
-  private progress: ProgressOutput | null = null;
-  private statusHook: { stop(): void } | null = null;
   private readonly hooks: Hooks;
   private readonly metrics: OscMetrics;
-  private metricsServer: MetricsServer | null = null;
+  private readonly operator: OperatorSurfaces;
   private startPosition: BinlogPosition | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
   private abortError: MigrationError | null = null;
-  private panicWatch: NodeJS.Timeout | null = null;
   private throttler: Throttler | null = null;
-  private control: ControlServer | null = null;
   readonly tunables: TunablesWriter;
 
   constructor(
@@ -124,6 +117,16 @@ class Migration {
     };
     this.metrics = createMetrics({ database: config.database, table: config.table, snapshot: () => this.snapshot() });
     this.hooks = createHooks({ hooksPath: config.hooksPath, logger: deps.logger, facts: () => hookFacts(fixedFacts, this.snapshot()) });
+    this.operator = new OperatorSurfaces({
+      config,
+      tunables: this.tunables,
+      hooks: this.hooks,
+      metrics: this.metrics,
+      logger: deps.logger,
+      terminal: deps.terminal,
+      snapshot: () => this.snapshot(),
+      panic: (source) => this.panic(source),
+    });
     const onAbort = () => this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
     if (deps.signal.aborted) onAbort();
     else deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -168,8 +171,8 @@ class Migration {
     const { config } = this;
     this.log.info('start', { database: config.database, table: config.table, host: config.connection.host, port: config.connection.port, execute: config.execute });
     try {
-      this.watchPanic();
-      if (config.execute && config.metricsAddress !== null) await this.startMetrics(config.metricsAddress);
+      this.operator.watchPanic();
+      if (config.execute && config.metricsAddress !== null) await this.operator.startMetrics(config.metricsAddress);
       await this.hooks.run('osc-on-startup');
       this.enter('preflight');
       const prepared = await this.preflight();
@@ -236,10 +239,7 @@ class Migration {
       await this.hooks.run('osc-on-failure', { OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure), OSC_ERROR_CODE: errorCode(failure) });
       throw failure;
     } finally {
-      this.progress?.stop();
-      this.statusHook?.stop();
-      if (this.panicWatch) clearInterval(this.panicWatch);
-      await this.metricsServer?.close().catch(() => undefined);
+      await this.operator.close();
       await this.release();
     }
   }
@@ -260,7 +260,7 @@ class Migration {
 
     this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
     // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
-    if (config.execute) await this.startControl();
+    if (config.execute) await this.operator.startControl();
     const notes = await this.claimNames(admin);
 
     await this.createAlteredGhost(admin, alter);
@@ -396,16 +396,7 @@ class Migration {
     await this.throttler.start();
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await this.catchUp(START_MARKER_TIMEOUT_MS);
-    this.progress = createProgressOutput({
-      terminal: this.deps.terminal ?? createTerminal({ write: () => {}, isTTY: false }),
-      intervalSeconds: config.statusIntervalSeconds,
-      quiet: config.quiet,
-      snapshot: () => this.snapshot(),
-      logger: this.log,
-    });
-    this.progress.start();
-    // gh-ost's --hooks-status-interval default.
-    this.statusHook = this.hooks.startStatusHook(60, () => renderStatusLine(this.snapshot()));
+    this.operator.startProgress();
   }
 
   private async writeMarker(token: string): Promise<void> {
@@ -442,55 +433,6 @@ class Migration {
     }
     this.checkAborted();
     this.log.info('cut-over released', { by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed' });
-  }
-
-  private async startControl(): Promise<void> {
-    const { config } = this;
-    this.control = await startControlServer({
-      socketFile: config.serveSocketFile,
-      tcpPort: config.serveTcpPort,
-      logger: this.log,
-      handle: this.withCommandHook(createControlHandler({
-        tunables: this.tunables,
-        snapshot: () => this.snapshot(),
-        coordinates: () => this.snapshot().binlogPosition ?? '',
-        table: config.table,
-        forceNamedCutOver: config.forceNamedCutOver,
-        forceNamedPanic: config.forceNamedPanic,
-        logger: this.log,
-        onPanic: () => this.panic('control socket'),
-      })),
-    });
-    this.log.info('control_socket', { path: config.serveSocketFile, tcp_port: config.serveTcpPort ?? undefined });
-  }
-
-  /** osc-on-interactive-command after each command; the reply does not wait for the hook. */
-  private withCommandHook(handle: (line: string) => string): (line: string) => string {
-    return (line) => {
-      const reply = handle(line);
-      if (line.trim() !== '') void this.hooks.run('osc-on-interactive-command', { OSC_COMMAND: line.trim() });
-      return reply;
-    };
-  }
-
-  /** Metrics are for watching, not for safety: an address already in use costs the dashboard, not the run. */
-  private async startMetrics(address: HostPort): Promise<void> {
-    try {
-      this.metricsServer = await serveMetrics(this.metrics.registry, address);
-      this.log.info('metrics', { url: this.metricsServer.url });
-    } catch (err) {
-      this.log.warn('metrics_unavailable', { address: `${address.host}:${address.port}`, reason: err instanceof Error ? err.message : String(err) });
-    }
-  }
-
-  /** Polls the panic flag file and the socket's panic request. */
-  private watchPanic(): void {
-    const file = this.config.panicFlagFile;
-    this.panicWatch = setInterval(() => {
-      if (this.tunables.current().panicRequested) this.panic('control socket');
-      else if (file !== null && existsSync(file)) this.panic(`flag file ${file}`);
-    }, PANIC_POLL_MS);
-    this.panicWatch.unref();
   }
 
   // ---- copy
@@ -623,8 +565,6 @@ class Migration {
   }
 
   private async release(): Promise<void> {
-    await this.control?.close().catch(() => undefined);
-    this.control = null;
     await this.pool?.close().catch(() => undefined);
     this.pool = null;
     await this.lock?.release().catch(() => undefined);

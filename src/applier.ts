@@ -10,6 +10,9 @@ import type { ChunkKey } from './core/types.js';
 import type { SessionPool } from './io/pool.js';
 import { ER_DUP_ENTRY, isRetryable, sqlErrno } from './io/pool.js';
 import type { BinlogStreamer } from './io/streamer.js';
+import type { Db } from './io/pool.js';
+import type { Statement } from './core/types.js';
+import { duplicateKey, type ConflictResolver } from './conflicts.js';
 import type { Logger } from './log.js';
 
 export const HEARTBEAT_HINT = 'heartbeat';
@@ -29,7 +32,12 @@ export interface ApplierDeps {
   readonly logger: Logger;
   /** Each row event of the migrated table as it arrives (before it is applied). */
   readonly onReceived?: (kind: RowEventKind) => void;
+  /** Moves aside ghost rows that are ahead of replay when an event collides with them on a unique key. */
+  readonly conflicts: ConflictResolver;
 }
+
+/** Rows moved aside for one event at most, before its collision counts as real. */
+const MAX_MOVES_PER_EVENT = 8;
 
 export interface ApplierStats {
   readonly applied: Readonly<Record<RowEventKind, number>>;
@@ -205,14 +213,14 @@ export class Applier {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const statements = batch.flatMap((ev) => eventToStatements(ev, this.deps.dml));
+    const work = batch.map((ev) => ({ ev, statements: eventToStatements(ev, this.deps.dml) }));
     const retries = this.deps.retries;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.deps.pool.withSession(async (s) => {
           await s.run('START TRANSACTION');
           try {
-            for (const st of statements) await s.run(st.sql, st.params);
+            for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
             await s.run('COMMIT');
           } catch (err) {
             await s.run('ROLLBACK').catch(() => undefined);
@@ -229,10 +237,30 @@ export class Applier {
         await sleep(Math.min(100 * attempt, 2000));
       }
     }
+    if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool);
     for (const ev of batch) this.applied[ev.kind]++;
     this.completed += batch.length;
     const last = batch[batch.length - 1];
     if (last) this.position = last.next;
+  }
+
+  /**
+   * One event's statements. A duplicate on another unique key may be a copied row that is ahead of replay
+   * (see conflicts.ts): it is moved aside and the event runs again. A failed statement undoes only itself,
+   * so the transaction goes on.
+   */
+  private async applyEvent(s: Db, ev: RowEvent, statements: readonly Statement[]): Promise<void> {
+    for (let moves = 0; ; moves++) {
+      try {
+        for (const st of statements) await s.run(st.sql, st.params);
+        return;
+      } catch (err) {
+        if (sqlErrno(err) !== ER_DUP_ENTRY || moves >= MAX_MOVES_PER_EVENT) throw err;
+        const keyName = duplicateKey(err, this.deps.key);
+        const image = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
+        if (keyName === null || image === null || !(await this.deps.conflicts.moveAside(s, image, keyName))) throw err;
+      }
+    }
   }
 
   private conflictError(err: unknown): MigrationError {

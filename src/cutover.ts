@@ -26,6 +26,10 @@ export interface CutOverDeps {
   readonly logger: Logger;
   readonly signal: AbortSignal;
   readonly onAttempt?: (attempt: number) => void;
+  /** Runs before each attempt, outside any lock (re-copies rows replay moved aside). */
+  readonly beforeAttempt?: () => Promise<void>;
+  /** Rows replay moved aside and not yet re-copied: the swap must wait until there are none. */
+  readonly movedAsideRows?: () => number;
   /** Each attempt's duration, and whether it swapped the tables. */
   readonly onAttemptDone?: (ms: number, ok: boolean) => void;
 }
@@ -42,6 +46,7 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     deps.onAttempt?.(n);
     // Replay first, so the time under lock is spent on the few events written while locking.
+    await deps.beforeAttempt?.();
     await deps.applier.idle(deps.signal);
     logger.info('cut_over_attempt', { attempt: describeAttempt(n, retries) });
     const began = Date.now();
@@ -97,6 +102,8 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
     await deps.writeMarker(token);
     await replayed;
     held = true;
+    // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
+    if ((deps.movedAsideRows?.() ?? 0) > 0) throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
     const deadline = Date.now() + timeoutMs;
     // 4. B queues the swap; it first waits on the sentry A holds.
     const bThread = b.threadId;

@@ -27,6 +27,7 @@ import { acquireRunLock, type RunLock } from './io/run-lock.js';
 import { createStreamer, type BinlogStreamer } from './io/streamer.js';
 import type { Logger } from './log.js';
 import { Throttler } from './throttler.js';
+import { ConflictResolver } from './conflicts.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -65,6 +66,7 @@ interface Prepared {
 
 const START_MARKER_TIMEOUT_MS = 30_000;
 const POSTPONE_POLL_MS = 200;
+const SETTLE_ROUNDS = 5;
 const POOL_SIZE = 6;
 
 class Migration {
@@ -97,6 +99,7 @@ class Migration {
   private readonly abort = new AbortController();
   private abortError: MigrationError | null = null;
   private throttler: Throttler | null = null;
+  private conflicts: ConflictResolver | null = null;
   readonly tunables: TunablesWriter;
 
   constructor(
@@ -205,6 +208,8 @@ class Migration {
         logger: this.log,
         signal: this.signal,
         onAttempt: (n) => (this.cutOverAttempts = n),
+        beforeAttempt: () => this.settleConflicts(),
+        movedAsideRows: () => this.conflicts?.size ?? 0,
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
       });
       this.swapped = true;
@@ -377,6 +382,16 @@ class Migration {
       changelog: this.names.changelog,
       retries: config.defaultRetries,
       batchSize: () => this.tunables.current().dmlBatchSize,
+      conflicts: this.conflicts = new ConflictResolver({
+        database: config.database,
+        table: config.table,
+        ghost: this.names.ghost,
+        mapping: p.mapping,
+        key: p.key,
+        ghostUniqueKeys: p.altered.uniqueKeys,
+        lock: shareLockClause(p.server),
+        logger: this.log,
+      }),
       onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
       logger: this.log,
     });
@@ -412,6 +427,26 @@ class Migration {
     replayed.catch(() => undefined);
     await this.writeMarker(token);
     await replayed;
+  }
+
+  /**
+   * Rows moved aside during replay must be back before a swap: re-copy them after replay caught up, a few
+   * rounds; one that keeps colliding is real duplicate data.
+   */
+  private async settleConflicts(): Promise<void> {
+    const conflicts = this.conflicts;
+    for (let round = 1; conflicts !== null && conflicts.size > 0; round++) {
+      await this.catchUp();
+      const remaining = await conflicts.recopy(this.requirePool());
+      if (remaining === 0) return;
+      if (round >= SETTLE_ROUNDS) {
+        throw new MigrationError(
+          'DATA_CONFLICT',
+          `${remaining} rows of the table collide on a unique key of the new table even after replay caught up: the data has duplicate values for a UNIQUE key the ALTER adds or changes; the original table is untouched`,
+        );
+      }
+      await sleep(200 * round, this.signal);
+    }
   }
 
   /**

@@ -1,0 +1,119 @@
+// Replay meets a copied row that is ahead of it on a unique key: the row is moved aside and re-copied, and the
+// ghost ends exactly like the original; a real duplicate stays queued (the orchestrator then fails the run).
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Connection } from 'mysql2/promise';
+import { Applier } from '../../src/applier.js';
+import { ConflictResolver } from '../../src/conflicts.js';
+import type { RowEvent } from '../../src/core/binlog/events.js';
+import { shareLockClause } from '../../src/core/preflight.js';
+import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
+import { createDmlBuilder } from '../../src/core/sql/dml.js';
+import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
+import { openPool, type SessionPool } from '../../src/io/pool.js';
+import type { BinlogStreamer } from '../../src/io/streamer.js';
+import { silentLogger } from '../../src/log.js';
+import { adminConnection, freshSchema, testServer } from '../support/servers.js';
+
+const POS = { file: 'binlog.000001', position: 4 };
+
+function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
+  let i = 0;
+  let stopped = false;
+  return {
+    start: () => Promise.resolve(),
+    events: () => ({
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<RowEvent>> => {
+          while (i >= events.length && !stopped) await new Promise((r) => setTimeout(r, 5));
+          if (stopped) return { done: true, value: undefined };
+          return { done: false, value: events[i++] as RowEvent };
+        },
+      }),
+    }),
+    backlog: () => events.length - i,
+    position: () => POS,
+    stop: () => {
+      stopped = true;
+      return Promise.resolve();
+    },
+  };
+}
+
+function update(id: number, from: string, to: string): RowEvent {
+  return { kind: 'update', database: '', table: 't', resume: POS, next: POS, before: { id, code: from, v: 1 }, after: { id, code: to, v: 1 } };
+}
+
+let admin: Connection;
+let pool: SessionPool;
+
+beforeAll(async () => {
+  admin = await adminConnection();
+  pool = openPool(testServer().primary, 3);
+});
+
+afterAll(async () => {
+  await pool.close();
+  await admin.end();
+});
+
+async function replay(db: string, events: RowEvent[]): Promise<{ ghost: unknown[]; queued: number }> {
+  const server = await readServerInfo(pool);
+  const original = await readTableSchema(pool, db, 't');
+  const altered = await readTableSchema(pool, db, '_t_gho');
+  const mapping = mapColumns(original, altered, new Map());
+  const key = chooseChunkKey(original, altered, mapping);
+  if (!key) throw new Error('no chunk key');
+  const conflicts = new ConflictResolver({ database: db, table: 't', ghost: '_t_gho', mapping, key, ghostUniqueKeys: altered.uniqueKeys, lock: shareLockClause(server), logger: silentLogger });
+  const streamer = fakeStreamer(events.map((e) => ({ ...e, database: db })));
+  const applier = new Applier({
+    streamer,
+    pool,
+    dml: createDmlBuilder({ database: db, ghost: '_t_gho', mapping, key }),
+    key,
+    database: db,
+    table: 't',
+    changelog: '_t_ghc',
+    retries: 3,
+    batchSize: () => 10,
+    logger: silentLogger,
+    conflicts,
+  });
+  void applier.start();
+  await applier.idle();
+  applier.stop();
+  await streamer.stop();
+  await applier.done;
+  const [rows] = await admin.query(`SELECT id, code, v FROM \`${db}\`.\`_t_gho\` ORDER BY id`);
+  return { ghost: rows as unknown[], queued: conflicts.size };
+}
+
+describe('replay collisions on a unique key that is not the chunk key', () => {
+  test('a copied row ahead of replay is moved aside and re-copied: the ghost ends like the original', async () => {
+    const db = await freshSchema('conflicts_transient');
+    await admin.query(`CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL, UNIQUE KEY uk_code (code)) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
+    // History: A had v, gave it up (v -> new), then B took it (old -> v). The copy ran after all of it.
+    await admin.query(`INSERT INTO \`${db}\`.t VALUES (1, 'new', 1), (2, 'v', 1)`);
+    await admin.query(`INSERT INTO \`${db}\`._t_gho SELECT * FROM \`${db}\`.t`);
+    // Replay now applies that history: "A takes v" meets B's copied (newer) image holding v.
+    const result = await replay(db, [update(1, 'v0', 'v'), update(1, 'v', 'new'), update(2, 'old', 'v')]);
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([
+      { id: 1, code: 'new', v: 1 },
+      { id: 2, code: 'v', v: 1 },
+    ]);
+  });
+
+  test('a real duplicate for a UNIQUE key the ALTER adds stays queued, so the run cannot swap', async () => {
+    const db = await freshSchema('conflicts_real');
+    await admin.query(`CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
+    await admin.query(`ALTER TABLE \`${db}\`._t_gho ADD UNIQUE KEY uk_code (code)`);
+    await admin.query(`INSERT INTO \`${db}\`.t VALUES (1, 'dup', 1), (2, 'dup', 1)`);
+    await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES (1, 'dup', 1)`);
+    const insert: RowEvent = { kind: 'insert', database: '', table: 't', resume: POS, next: POS, row: { id: 2, code: 'dup', v: 1 } };
+    const result = await replay(db, [insert]);
+    expect(result.queued).toBe(1);
+    expect(result.ghost).toEqual([{ id: 2, code: 'dup', v: 1 }]);
+  });
+});

@@ -21,23 +21,11 @@ import { startControlServer } from '../../src/io/control-server.js';
 import type { ControlServer } from '../../src/io/control-server.js';
 import { silentLogger } from '../../src/log.js';
 import { waitFor } from '../support/servers.js';
+import { DEFAULT_TUNABLES } from '../support/tunables.js';
 
 const run = promisify(exec);
 
-const VALUES: TunableValues = {
-  chunkSize: 1000,
-  dmlBatchSize: 10,
-  maxLagMillis: 1500,
-  maxLoad: [],
-  criticalLoad: [],
-  niceRatio: 0,
-  throttleQuery: null,
-  throttleControlReplicas: [],
-  throttledByUser: false,
-  postponeCutOverFlagFile: null,
-  cutOverReleased: false,
-  panicRequested: false,
-};
+const VALUES: TunableValues = DEFAULT_TUNABLES;
 
 const SNAPSHOT: ProgressSnapshot = {
   phase: 'copy',

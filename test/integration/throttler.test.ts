@@ -21,6 +21,7 @@ import { silentLogger } from '../../src/log.js';
 import { Throttler } from '../../src/throttler.js';
 import type { ThrottlerDeps } from '../../src/throttler.js';
 import { adminConnection, freshSchema, testServer, waitFor } from '../support/servers.js';
+import { DEFAULT_TUNABLES } from '../support/tunables.js';
 
 const CHANGELOG = '_thr_ghc';
 const DEADLINE = 30_000;
@@ -46,21 +47,7 @@ function captureLogger(): { logger: Logger; lines: LogLine[] } {
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
-const BASE: TunableValues = {
-  chunkSize: 1000,
-  dmlBatchSize: 10,
-  maxLagMillis: 1500,
-  maxLoad: [],
-  criticalLoad: [],
-  niceRatio: 0,
-  throttleQuery: null,
-  // Listed explicitly unless a test is about discovery: no surprise from other replicas.
-  throttleControlReplicas: [],
-  throttledByUser: false,
-  postponeCutOverFlagFile: null,
-  cutOverReleased: false,
-  panicRequested: false,
-};
+const BASE: TunableValues = DEFAULT_TUNABLES;
 
 interface Made {
   readonly throttler: Throttler;

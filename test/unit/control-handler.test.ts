@@ -6,21 +6,9 @@ import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues } from '../../src/core/tunables.js';
 import type { LogBody, Logger } from '../../src/log.js';
+import { DEFAULT_TUNABLES } from '../support/tunables.js';
 
-const VALUES: TunableValues = {
-  chunkSize: 1000,
-  dmlBatchSize: 10,
-  maxLagMillis: 1500,
-  maxLoad: [],
-  criticalLoad: [],
-  niceRatio: 0,
-  throttleQuery: null,
-  throttleControlReplicas: [],
-  throttledByUser: false,
-  postponeCutOverFlagFile: null,
-  cutOverReleased: false,
-  panicRequested: false,
-};
+const VALUES: TunableValues = DEFAULT_TUNABLES;
 
 const SNAPSHOT: ProgressSnapshot = {
   phase: 'copy',

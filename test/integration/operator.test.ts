@@ -12,20 +12,13 @@ import { oscCtl, socketCommand, status, copyStalls } from '../support/operator.j
 import { dropUser, explainRun, MIGRATION_USER, RUN_TAG } from '../support/run-osc.js';
 import { adminConnection, testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { columnsOf, compareTables, describeComparison, replayWrites, tableNames } from '../support/verify.js';
-import { ordersModel } from '../scenarios/models.js';
 import { migrateUnderLoad, prepareTable, recreateDatabase } from '../scenarios/runner.js';
 import type { DuringContext, UnderLoadResult } from '../scenarios/runner.js';
+import { ORDERS_ALTER, ORDERS_COLUMNS, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
 
-const CREATE = `CREATE TABLE t (
-  id INT NOT NULL PRIMARY KEY,
-  name VARCHAR(64) NOT NULL,
-  qty INT NOT NULL,
-  price DECIMAL(10,2) NOT NULL,
-  note VARCHAR(255) NULL,
-  updated_at DATETIME(6) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
-const ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'";
-const ORIGINAL_COLUMNS = ['id', 'name', 'qty', 'price', 'note', 'updated_at'];
+const CREATE = ORDERS_CREATE;
+const ALTER = ORDERS_ALTER;
+const ORIGINAL_COLUMNS = ORDERS_COLUMNS;
 const ROWS = 20_000;
 /** Generous: a loaded 2-core machine may be slow, and nothing here waits longer than it must. */
 const LONG = 60_000;

@@ -47,3 +47,15 @@ export function ordersModel(keyColumn = 'id'): RowModel {
     },
   };
 }
+
+/** The table ordersModel() fills, the ALTER the fault and operator tests run on it, and its original columns. */
+export const ORDERS_CREATE = `CREATE TABLE t (
+  id INT NOT NULL PRIMARY KEY,
+  name VARCHAR(64) NOT NULL,
+  qty INT NOT NULL,
+  price DECIMAL(10,2) NOT NULL,
+  note VARCHAR(255) NULL,
+  updated_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+export const ORDERS_ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'";
+export const ORDERS_COLUMNS: readonly string[] = ['id', 'name', 'qty', 'price', 'note', 'updated_at'];

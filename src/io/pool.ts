@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { ConnectionConfig } from '../core/config.js';
 import { PreflightError } from '../core/errors.js';
+import { sleep } from '../sleep.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
@@ -165,7 +166,7 @@ export async function withRetries<T>(retries: number, fn: () => Promise<T>, onRe
     } catch (err) {
       if (!isRetryable(err) || attempt >= retries || signal?.aborted) throw err;
       onRetry?.(attempt, err);
-      await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 2000)));
+      await sleep(Math.min(100 * attempt, 2000), signal);
     }
   }
 }

@@ -6,6 +6,7 @@ import type { BinlogPosition, RowEvent } from '../core/binlog/events.js';
 import { OscError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
+import { sleep } from '../sleep.js';
 
 export interface StreamerOptions {
   readonly host: string;
@@ -395,6 +396,3 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

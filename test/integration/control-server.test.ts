@@ -22,30 +22,13 @@ import type { ControlServer } from '../../src/io/control-server.js';
 import { silentLogger } from '../../src/log.js';
 import { waitFor } from '../support/servers.js';
 import { DEFAULT_TUNABLES } from '../support/tunables.js';
+import { HALF_COPIED } from '../support/snapshots.js';
 
 const run = promisify(exec);
 
 const VALUES: TunableValues = DEFAULT_TUNABLES;
 
-const SNAPSHOT: ProgressSnapshot = {
-  phase: 'copy',
-  database: 'shop',
-  table: 'orders',
-  rowsCopied: 500,
-  rowsEstimated: 1000,
-  elapsedSeconds: 2,
-  copySeconds: 1,
-  eventsApplied: 7,
-  backlog: 0,
-  binlogPosition: 'binlog.000002:900',
-  heartbeatLagSeconds: null,
-  throttleReason: null,
-  cutOverAttempts: 0,
-  eventsByKind: { insert: 7, update: 0, delete: 0 },
-  replicaLags: [],
-  chunkSize: 1000,
-  cutOverLockMs: null,
-};
+const SNAPSHOT: ProgressSnapshot = HALF_COPIED;
 const STATUS_LINE = 'phase=copy copied=500/1000 pct=50.0% rate=500/s eta=1s backlog=0 applied=7 lag=- binlog=binlog.000002:900';
 
 let dir: string;

@@ -5,26 +5,9 @@ import { renderSummary } from '../../src/core/report.js';
 import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/io/terminal.js';
 import { createLogger } from '../../src/log.js';
 import type { Logger } from '../../src/log.js';
+import { COPYING } from '../support/snapshots.js';
 
-const base: ProgressSnapshot = {
-  phase: 'copy',
-  database: 'shop',
-  table: 'orders',
-  rowsCopied: 12000,
-  rowsEstimated: 200000,
-  elapsedSeconds: 7,
-  copySeconds: 5,
-  eventsApplied: 512,
-  backlog: 3,
-  binlogPosition: 'binlog.000003:1234',
-  heartbeatLagSeconds: 0.2,
-  throttleReason: null,
-  cutOverAttempts: 0,
-  eventsByKind: { insert: 500, update: 10, delete: 2 },
-  replicaLags: [],
-  chunkSize: 1000,
-  cutOverLockMs: null,
-};
+const base: ProgressSnapshot = COPYING;
 
 describe('renderProgressBar', () => {
   it('draws a bar up to 40 cells when there is room', () => {

@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { etaSeconds, formatDuration, percent, renderStatusLine, rowsPerSecond } from '../../src/core/progress.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
+import { COPYING } from '../support/snapshots.js';
 
-const base: ProgressSnapshot = {
-  phase: 'copy',
-  database: 'shop',
-  table: 'orders',
-  rowsCopied: 12000,
-  rowsEstimated: 200000,
-  elapsedSeconds: 7,
-  copySeconds: 5,
-  eventsApplied: 512,
-  backlog: 3,
-  binlogPosition: 'binlog.000003:1234',
-  heartbeatLagSeconds: 0.2,
-  throttleReason: null,
-  cutOverAttempts: 0,
-  eventsByKind: { insert: 500, update: 10, delete: 2 },
-  replicaLags: [],
-  chunkSize: 1000,
-  cutOverLockMs: null,
-};
+const base: ProgressSnapshot = COPYING;
 
 describe('progress arithmetic', () => {
   it('percent', () => {

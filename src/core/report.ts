@@ -1,5 +1,5 @@
 // What osc prints on stdout: the plan (noop and before a run) and the final summary. Pure text rendering.
-import type { ColumnMapping, ChunkKey, ServerInfo, TableSchema } from './types.js';
+import { isGenerated, type ColumnMapping, type ChunkKey, type ServerInfo, type TableSchema } from './types.js';
 import { PHASES } from './phase.js';
 import { formatDuration } from './progress.js';
 
@@ -27,10 +27,10 @@ function names(list: readonly string[]): string {
 
 export function renderPlan(p: PlanFacts): string {
   const mapped = new Set(p.mapping.map((m) => m.source.name.toLowerCase()));
-  const dropped = p.original.columns.filter((c) => !c.generated && !mapped.has(c.name.toLowerCase())).map((c) => c.name);
+  const dropped = p.original.columns.filter((c) => !isGenerated(c) && !mapped.has(c.name.toLowerCase())).map((c) => c.name);
   const targets = new Set(p.mapping.map((m) => m.target.name.toLowerCase()));
-  const added = p.altered.columns.filter((c) => !c.generated && !targets.has(c.name.toLowerCase())).map((c) => c.name);
-  const generated = p.altered.columns.filter((c) => c.generated).map((c) => c.name);
+  const added = p.altered.columns.filter((c) => !isGenerated(c) && !targets.has(c.name.toLowerCase())).map((c) => c.name);
+  const generated = p.altered.columns.filter((c) => isGenerated(c)).map((c) => c.name);
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
   const lines = [

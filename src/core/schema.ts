@@ -1,7 +1,7 @@
 // Which columns the copy and the replay carry from the original to the ghost, and which
 // unique key both tables share so that chunks and replayed rows can be matched.
 
-import type { ChunkKey, Column, ColumnMapping, Flavor, TableSchema, UniqueKey } from './types.js';
+import { isGenerated, type ChunkKey, type Column, type ColumnMapping, type Flavor, type TableSchema, type UniqueKey } from './types.js';
 
 /** Column and key names are case-insensitive in MySQL and MariaDB. */
 function sameName(a: string, b: string): boolean {
@@ -30,9 +30,9 @@ export function mapColumns(
 ): ColumnMapping[] {
   const mapping: ColumnMapping[] = [];
   for (const source of original.columns) {
-    if (source.generated) continue;
+    if (isGenerated(source)) continue;
     const target = findColumn(ghost, renamedTo(renames, source.name));
-    if (target === undefined || target.generated) continue;
+    if (target === undefined || isGenerated(target)) continue;
     mapping.push({ source, target });
   }
   return mapping;
@@ -60,7 +60,7 @@ function usableOnOriginal(original: TableSchema, key: UniqueKey): boolean {
     key.columns.length > 0 &&
     key.columns.every((name) => {
       const c = findColumn(original, name);
-      return c !== undefined && !c.nullable && !c.generated;
+      return c !== undefined && !c.nullable && !isGenerated(c);
     })
   );
 }
@@ -185,5 +185,5 @@ const REPLAYABLE: ReadonlySet<string> = new Set(REPLAYABLE_TYPES);
  * Generated columns are never replayed (the ghost computes them), so they never count.
  */
 export function unsupportedColumns(schema: TableSchema, _flavor: Flavor): Column[] {
-  return schema.columns.filter((c) => !c.generated && !REPLAYABLE.has(c.dataType.toLowerCase()));
+  return schema.columns.filter((c) => !isGenerated(c) && !REPLAYABLE.has(c.dataType.toLowerCase()));
 }

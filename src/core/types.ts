@@ -7,8 +7,21 @@ export interface Column {
   /** information_schema COLUMN_TYPE, lower case: 'int unsigned', "enum('a','b')", 'decimal(10,2)' */
   readonly columnType: string;
   readonly nullable: boolean;
-  /** VIRTUAL or STORED generated column: never written by osc, the server computes it. */
-  readonly generated: boolean;
+  /**
+   * VIRTUAL or STORED (MariaDB: PERSISTENT) generated column, null for a plain one. A column whose DEFAULT is an
+   * expression (MySQL's EXTRA 'DEFAULT_GENERATED') is a plain column holding real data.
+   */
+  readonly generation: 'virtual' | 'stored' | null;
+  /** The generation expression as information_schema prints it; null for a plain column. */
+  readonly generationExpression: string | null;
+  /** CHARACTER_SET_NAME and COLLATION_NAME of a string column (CHAR, VARCHAR, TEXT, ENUM, SET); null otherwise. */
+  readonly charset: string | null;
+  readonly collation: string | null;
+}
+
+/** True for a VIRTUAL or STORED generated column (the server computes it). */
+export function isGenerated(c: Column): boolean {
+  return c.generation !== null;
 }
 
 export interface UniqueKey {

@@ -72,19 +72,37 @@ export async function tableExists(db: Db, database: string, table: string): Prom
 }
 
 export async function readTableSchema(db: Db, database: string, table: string): Promise<TableSchema> {
-  const cols = await db.rows<{ COLUMN_NAME: string; DATA_TYPE: string; COLUMN_TYPE: string; IS_NULLABLE: string; EXTRA: string | null; GEN: string | null }>(
-    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, GENERATION_EXPRESSION AS GEN
+  const cols = await db.rows<{
+    COLUMN_NAME: string;
+    DATA_TYPE: string;
+    COLUMN_TYPE: string;
+    IS_NULLABLE: string;
+    EXTRA: string | null;
+    GEN: string | null;
+    CS: string | null;
+    COLL: string | null;
+  }>(
+    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, GENERATION_EXPRESSION AS GEN,
+            CHARACTER_SET_NAME AS CS, COLLATION_NAME AS COLL
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
     [database, table],
   );
-  const columns: Column[] = cols.map((c) => ({
-    name: String(c.COLUMN_NAME),
-    dataType: String(c.DATA_TYPE).toLowerCase(),
-    columnType: String(c.COLUMN_TYPE).toLowerCase(),
-    nullable: c.IS_NULLABLE === 'YES',
+  const columns: Column[] = cols.map((c) => {
+    const extra = String(c.EXTRA ?? '');
+    const expression = c.GEN !== null && String(c.GEN) !== '' ? String(c.GEN) : null;
     // MySQL: EXTRA 'VIRTUAL GENERATED' / 'STORED GENERATED'; MariaDB 10.11: the same, and a GENERATION_EXPRESSION.
-    generated: /GENERATED/i.test(String(c.EXTRA ?? '')) || (c.GEN !== null && String(c.GEN) !== ''),
-  }));
+    const generated = /GENERATED/i.test(extra) || expression !== null;
+    return {
+      name: String(c.COLUMN_NAME),
+      dataType: String(c.DATA_TYPE).toLowerCase(),
+      columnType: String(c.COLUMN_TYPE).toLowerCase(),
+      nullable: c.IS_NULLABLE === 'YES',
+      generation: !generated ? null : /STORED|PERSISTENT/i.test(extra) ? 'stored' : 'virtual',
+      generationExpression: expression,
+      charset: c.CS === null ? null : String(c.CS),
+      collation: c.COLL === null ? null : String(c.COLL),
+    };
+  });
   const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string }>(
     `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,

@@ -10,7 +10,7 @@ import {
 } from '../../src/core/sql/copy.js';
 import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
 
-const col = (name: string, dataType = 'int', columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generated: false });
+const col = (name: string, dataType = 'int', columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
 const id = col('id', 'bigint', 'bigint unsigned');
 const a = col('a');
 const b = col('b', 'varchar', 'varchar(10)');

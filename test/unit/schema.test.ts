@@ -14,7 +14,10 @@ function col(name: string, dataType = 'int', opts: { nullable?: boolean; generat
     dataType,
     columnType: opts.columnType ?? dataType,
     nullable: opts.nullable ?? false,
-    generated: opts.generated ?? false,
+    generation: opts.generated === true ? 'virtual' : null,
+    generationExpression: opts.generated === true ? '`id` * 2' : null,
+    charset: null,
+    collation: null,
   };
 }
 

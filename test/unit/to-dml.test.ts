@@ -4,7 +4,7 @@ import type { RowEvent } from '../../src/core/binlog/events.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import type { ChunkKey, Column } from '../../src/core/types.js';
 
-const col = (name: string, dataType: string, columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generated: false });
+const col = (name: string, dataType: string, columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
 const id = col('id', 'bigint', 'bigint unsigned');
 const v = col('v', 'varchar', 'varchar(10)');
 const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id] };

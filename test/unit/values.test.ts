@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { keyParam, keyPlaceholder } from '../../src/core/sql/values.js';
 import type { Column } from '../../src/core/types.js';
 
-const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generated: false });
+const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
 
 describe('keyPlaceholder', () => {
   it('uses a plain placeholder for integers, strings and binaries', () => {

@@ -561,6 +561,8 @@ class Migration {
     this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
+    // Only what this run created: a run refused before creating anything (a wrong password) has nothing to drop.
+    if (this.ownTables().length === 0) return;
     try {
       await this.dropOwnTables(this.requireAdmin());
     } catch {
@@ -571,11 +573,19 @@ class Migration {
         await this.dropOwnTables(fresh);
       } catch (cleanupErr) {
         // Never turned into success: the original error still fails the run; say what is left behind.
-        this.log.error('cleanup_failed', { ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog), error: describeSqlError(cleanupErr) });
+        this.log.error('cleanup_failed', { left: this.ownTables().map((t) => qualify(this.config.database, t)).join(', '), error: describeSqlError(cleanupErr) });
       } finally {
         await fresh?.close();
       }
     }
+  }
+
+  /** The tables this run created that are still its own to drop (the ghost is not, once it became the table). */
+  private ownTables(): string[] {
+    const own: string[] = [];
+    if (this.createdGhost && !this.swapped) own.push(this.names.ghost);
+    if (this.createdChangelog) own.push(this.names.changelog);
+    return own;
   }
 
   /** Drops the ghost (unless it became the table) and the changelog, if this run created them. */

@@ -2,6 +2,7 @@
 // Where the flavours differ, the branch says which servers it was verified on.
 import type { Db, DbRow } from './pool.js';
 import type { BinlogPosition } from '../core/binlog/events.js';
+import { generationOf } from '../core/generation.js';
 import type { Column, ServerInfo, TableSchema, UniqueKey } from '../core/types.js';
 
 export function parseVersion(version: string): ServerInfo {
@@ -88,17 +89,13 @@ export async function readTableSchema(db: Db, database: string, table: string): 
     [database, table],
   );
   const columns: Column[] = cols.map((c) => {
-    const extra = String(c.EXTRA ?? '');
-    const expression = c.GEN !== null && String(c.GEN) !== '' ? String(c.GEN) : null;
-    // MySQL: EXTRA 'VIRTUAL GENERATED' / 'STORED GENERATED'; MariaDB 10.11: the same, and a GENERATION_EXPRESSION.
-    const generated = /GENERATED/i.test(extra) || expression !== null;
     return {
       name: String(c.COLUMN_NAME),
       dataType: String(c.DATA_TYPE).toLowerCase(),
       columnType: String(c.COLUMN_TYPE).toLowerCase(),
       nullable: c.IS_NULLABLE === 'YES',
-      generation: !generated ? null : /STORED|PERSISTENT/i.test(extra) ? 'stored' : 'virtual',
-      generationExpression: expression,
+      // MySQL's 'DEFAULT_GENERATED' (an expression default) is a plain column: see core/generation.ts.
+      ...generationOf(c.EXTRA === null ? null : String(c.EXTRA), c.GEN === null ? null : String(c.GEN)),
       charset: c.CS === null ? null : String(c.CS),
       collation: c.COLL === null ? null : String(c.COLL),
     };

@@ -274,7 +274,7 @@ class Migration {
       throw new PreflightError('ALTER_REFUSED', `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`);
     }
     const altered = await readTableSchema(admin, config.database, this.names.ghost);
-    const mapping = mapColumns(original, altered, alter.renames);
+    const mapping = mapColumns(original, altered, alter.renames, alter.droppedColumns);
     if (alter.renames.size > 0 && !config.approveRenamedColumns) {
       const list = [...alter.renames].map(([a, b]) => `${a} -> ${b}`).join(', ');
       throw new PreflightError('RENAME_NOT_APPROVED', `the ALTER renames columns (${list}); osc will copy their data to the new names. If that is what you mean, rerun with --approve-renamed-columns`);

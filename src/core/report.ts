@@ -27,10 +27,13 @@ function names(list: readonly string[]): string {
 
 export function renderPlan(p: PlanFacts): string {
   const mapped = new Set(p.mapping.map((m) => m.source.name.toLowerCase()));
-  const dropped = p.original.columns.filter((c) => !isGenerated(c) && !mapped.has(c.name.toLowerCase())).map((c) => c.name);
+  const computed = new Set(p.altered.columns.filter(isGenerated).map((c) => c.name.toLowerCase()));
+  // Not copied and not computed by the new table under its name: its data is gone (dropped, or dropped and added again).
+  const dropped = p.original.columns.filter((c) => !mapped.has(c.name.toLowerCase()) && !computed.has(c.name.toLowerCase())).map((c) => c.name);
   const targets = new Set(p.mapping.map((m) => m.target.name.toLowerCase()));
   const added = p.altered.columns.filter((c) => !isGenerated(c) && !targets.has(c.name.toLowerCase())).map((c) => c.name);
-  const generated = p.altered.columns.filter((c) => isGenerated(c)).map((c) => c.name);
+  // Only real generated columns: a column with an expression DEFAULT (CURRENT_TIMESTAMP, UUID()) is copied like any other.
+  const generated = p.altered.columns.filter(isGenerated).map((c) => `${c.name} (${c.generation ?? ''})`);
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
   const lines = [
@@ -43,7 +46,7 @@ export function renderPlan(p: PlanFacts): string {
     `  renamed columns: ${names(renamed)}`,
     `  dropped columns: ${names(dropped)}`,
     `  new columns:     ${names(added)}`,
-    `  generated:       ${names(generated)}${generated.length > 0 ? ' (computed by the server, not copied)' : ''}`,
+    `  generated:       ${names(generated)}${generated.length > 0 ? ': computed by the server from other columns, not copied' : ''}`,
     `  estimated rows:  ${p.estimatedRows}${p.exactRowcount ? ' (exact count)' : ' (information_schema estimate; --exact-rowcount counts)'}`,
   ];
   for (const n of p.notes) lines.push(`  note:            ${n}`);

@@ -1,6 +1,7 @@
 // Which columns the copy and the replay carry from the original to the ghost, and which
 // unique key both tables share so that chunks and replayed rows can be matched.
 
+import { PreflightError } from './errors.js';
 import { isGenerated, type ChunkKey, type Column, type ColumnMapping, type Flavor, type TableSchema, type UniqueKey } from './types.js';
 
 /** Column and key names are case-insensitive in MySQL and MariaDB. */
@@ -20,19 +21,35 @@ function renamedTo(renames: ReadonlyMap<string, string>, name: string): string {
 }
 
 /**
- * Original columns that reach the ghost, in the original's order, under their new name when
- * renamed. Generated columns are left out on either side: the ghost computes its own.
+ * Original columns that reach the ghost, in the original's order, under their new name when renamed.
+ * - A column the ALTER drops is gone, even when the ALTER adds (or renames another column to) the same name:
+ *   that column is new and gets its default, as with a native ALTER (`dropped`: AlterAnalysis.droppedColumns).
+ * - A generated column of the ghost is computed by the server and never written.
+ * - A generated column of the original whose ghost column is plain (`MODIFY total INT NULL`) holds real data: it is
+ *   copied and replayed like any other. The binlog carries its value: with binlog_row_image=FULL both MySQL 9.7 and
+ *   MariaDB 10.11 log STORED and VIRTUAL generated columns in every row image (measured; preflight requires FULL).
+ *   Only STORED can be made plain: both servers refuse it for VIRTUAL (MariaDB ER 1907, MySQL ER 3106).
  */
 export function mapColumns(
   original: TableSchema,
   ghost: TableSchema,
   renames: ReadonlyMap<string, string>,
+  dropped: readonly string[] = [],
 ): ColumnMapping[] {
   const mapping: ColumnMapping[] = [];
   for (const source of original.columns) {
-    if (isGenerated(source)) continue;
+    if (dropped.some((d) => sameName(d, source.name))) continue;
     const target = findColumn(ghost, renamedTo(renames, source.name));
     if (target === undefined || isGenerated(target)) continue;
+    // Two columns onto one would mean osc misread the ALTER: refuse rather than guess which data it keeps.
+    const claimed = mapping.find((m) => sameName(m.target.name, target.name));
+    if (claimed !== undefined) {
+      throw new PreflightError(
+        'ALTER_REFUSED',
+        `osc cannot tell whether column ${target.name} of the new table takes the data of ${claimed.source.name} or of ${source.name}; ` +
+          'split the ALTER: run the column renames and drops separately',
+      );
+    }
     mapping.push({ source, target });
   }
   return mapping;
@@ -182,8 +199,9 @@ const REPLAYABLE: ReadonlySet<string> = new Set(REPLAYABLE_TYPES);
 /**
  * Columns osc cannot replay exactly. The allow-list is the same on both flavours today; the
  * flavour is part of the signature so a flavour-specific type does not change callers.
- * Generated columns are never replayed (the ghost computes them), so they never count.
+ * Generated columns count too: every row image carries them (see mapColumns), the reader decodes
+ * them with the rest of the row, and one the ALTER makes plain is replayed.
  */
 export function unsupportedColumns(schema: TableSchema, _flavor: Flavor): Column[] {
-  return schema.columns.filter((c) => !isGenerated(c) && !REPLAYABLE.has(c.dataType.toLowerCase()));
+  return schema.columns.filter((c) => !REPLAYABLE.has(c.dataType.toLowerCase()));
 }

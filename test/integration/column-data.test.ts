@@ -262,3 +262,84 @@ describe('columns with expression defaults keep their values (hole 1)', () => {
   });
 });
 
+// ---- hole 6: a generated column the ALTER makes plain holds real data
+describe('a generated column made plain keeps its values (hole 6)', () => {
+  const generated: Omit<ColumnCase, 'name' | 'alter'> = {
+    create: `CREATE TABLE t (
+      id INT NOT NULL PRIMARY KEY,
+      qty INT NULL,
+      price DECIMAL(10,2) NOT NULL,
+      total DECIMAL(20,2) AS (qty * price) STORED,
+      label VARCHAR(80) AS (CONCAT('#', id, ' x', qty)) VIRTUAL,
+      note VARCHAR(64) NULL
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+    rows: 3000,
+    seed: (id) => ({ id, qty: id % 5 === 0 ? null : id % 97, price: `${id % 1000}.${String(id % 100).padStart(2, '0')}`, note: `n${id}` }),
+    insert: (id, v) => ({ sql: 'INSERT INTO t (id, qty, price, note) VALUES (?, ?, ?, ?)', params: [id, v % 4 === 0 ? null : v % 89, `${v % 500}.25`, `i${v}`] }),
+    update: (id, v) => ({ sql: 'UPDATE t SET qty = ?, price = ? WHERE id = ?', params: [v % 3 === 0 ? null : v % 71, `${v % 300}.50`, id] }),
+  };
+
+  test('STORED made plain (MODIFY total ... NULL): copied and replayed', async () => {
+    const run = await migrate({ ...generated, name: 'storedplain', alter: 'MODIFY COLUMN total DECIMAL(20,2) NULL' });
+    expect(run.stdout).toMatch(/shared columns:\s+id, qty, price, total, note\n/);
+    expect(run.stdout).toMatch(/generated:\s+label \(virtual\)/);
+  });
+
+  test('a VIRTUAL column cannot be made plain: refused by both servers, as natively', async () => {
+    // MariaDB 10.11: ER 1907 "not yet supported for generated columns"; MySQL 9.7: ER 3106 "Changing the STORED status".
+    const database = `osc_t_cols_virtplain_${RUN_TAG}`;
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
+    await admin.query(`CREATE DATABASE ${quoteId(database)}`);
+    await admin.query(`USE ${quoteId(database)}`);
+    await admin.query(generated.create);
+    await seed(database, { ...generated, name: 'virtplain', alter: '' });
+    const mig = await migrationUser(admin, testServer().primary, database);
+    const run = await runOsc(oscArgv(mig, database, 't', ['--alter', 'MODIFY COLUMN label VARCHAR(80) NULL', '--execute', '--replica-server-id', String(uniqueServerId())]));
+    expect(run.code, explainRun(run)).toBe(2);
+    expect(run.stderr).toContain('code=ALTER_INVALID');
+    expect(await tableNames(admin, database)).toEqual(['t']);
+    await admin.query(`DROP DATABASE ${quoteId(database)}`);
+  });
+});
+
+// ---- hole 15: a column dropped and added again in one ALTER is a new column
+describe('a column dropped and added again is new, as natively (hole 15)', () => {
+  const wide = `CREATE TABLE t (
+    id INT NOT NULL PRIMARY KEY,
+    a INT NULL, b INT NULL, p INT NULL, q INT NULL, x INT NULL, y INT NULL,
+    c1 INT NULL, C2 VARCHAR(5) NULL
+  ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+  const cols = ['a', 'b', 'p', 'q', 'x', 'y', 'c1', 'C2'] as const;
+  // NULL in one row of three, so copying the old c1 into the new NOT NULL c1 fails where it does not lose data.
+  const value = (id: number, v: number, i: number): number | string | null =>
+    (id + v + i) % 3 === 0 ? null : i === 7 ? `v${(id + v) % 1000}` : (id * 31 + v * 7 + i) % 100_000;
+  const base: Omit<ColumnCase, 'name' | 'alter'> = {
+    create: wide,
+    rows: 3000,
+    seed: (id) => Object.fromEntries<unknown>([['id', id], ...cols.map((c, i): [string, unknown] => [c, value(id, 0, i)])]),
+    insert: (id, v) => ({ sql: `INSERT INTO t (id, ${cols.join(', ')}) VALUES (?${', ?'.repeat(cols.length)})`, params: [id, ...cols.map((_, i) => value(id, v, i))] }),
+    update: (id, v) => ({ sql: `UPDATE t SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, params: [...cols.map((_, i) => value(id, v, i)), id] }),
+  };
+
+  test('DROP + ADD of the same name, and of the same name in another case: every row gets the default', async () => {
+    const run = await migrate({
+      ...base,
+      name: 'dropadd',
+      alter: "DROP COLUMN c1, ADD COLUMN c1 INT NOT NULL DEFAULT 47, DROP COLUMN c2, ADD COLUMN C2 VARCHAR(10) NOT NULL DEFAULT 'x'",
+    });
+    expect(run.stdout).toMatch(/shared columns:\s+id, a, b, p, q, x, y\n/);
+    expect(run.stdout).toMatch(/dropped columns:\s+c1, C2\n/);
+    expect(run.stdout).toMatch(/new columns:\s+c1, C2\n/);
+  });
+
+  test('another column renamed onto a dropped name (RENAME COLUMN, CHANGE), and two columns swapping names', async () => {
+    const run = await migrate({
+      ...base,
+      name: 'droprename',
+      alter: 'DROP COLUMN a, RENAME COLUMN b TO a, DROP COLUMN p, CHANGE COLUMN q p INT NULL, RENAME COLUMN x TO y, RENAME COLUMN y TO x',
+      args: ['--approve-renamed-columns'],
+    });
+    expect(run.stdout).toMatch(/shared columns:\s+id, b -> a, q -> p, x -> y, y -> x, c1, C2\n/);
+    expect(run.stdout).toMatch(/dropped columns:\s+a, p\n/);
+  });
+});

@@ -32,6 +32,11 @@ export interface CutOverDeps {
   readonly movedAsideRows?: () => number;
   /** Each attempt's duration, and whether it swapped the tables. */
   readonly onAttemptDone?: (ms: number, ok: boolean) => void;
+  /**
+   * Runs while A holds the lock, after the marker is replayed and before B's RENAME is issued: the original can no
+   * longer change and replay is held. Counts in the lock time; a failure fails the attempt (nothing swapped).
+   */
+  readonly beforeRename?: () => Promise<void>;
 }
 
 export interface CutOverResult {
@@ -104,6 +109,7 @@ async function attempt(deps: CutOverDeps, n: number): Promise<number> {
     held = true;
     // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
     if ((deps.movedAsideRows?.() ?? 0) > 0) throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
+    await deps.beforeRename?.();
     const deadline = Date.now() + timeoutMs;
     // 4. B queues the swap; it first waits on the sentry A holds.
     const bThread = b.threadId;

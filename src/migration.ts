@@ -20,6 +20,7 @@ import { Applier, MARKER_HINT, describeSqlError } from './applier.js';
 import { checkGrants, checkServer, checkTable } from './checks.js';
 import { copyRows } from './copier.js';
 import { cutOver } from './cutover.js';
+import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './auto-increment.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/inspector.js';
 import { openPool, openSession, type Session, type SessionPool } from './io/pool.js';
@@ -95,6 +96,8 @@ class Migration {
   private readonly metrics: OscMetrics;
   private readonly operator: OperatorSurfaces;
   private startPosition: BinlogPosition | null = null;
+  /** The tables whose AUTO_INCREMENT counter this run carries over; null when none is. */
+  private counter: CounterTables | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
   private abortError: MigrationError | null = null;
@@ -208,9 +211,14 @@ class Migration {
         logger: this.log,
         signal: this.signal,
         onAttempt: (n) => (this.cutOverAttempts = n),
-        beforeAttempt: () => this.settleConflicts(),
+        beforeAttempt: async () => {
+          await this.settleConflicts();
+          // Outside the lock: under it, the counter then has only the last moments' inserts to catch up with.
+          await this.raiseCounter('before-cut-over');
+        },
         movedAsideRows: () => this.conflicts?.size ?? 0,
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
+        beforeRename: () => this.raiseCounter('under-lock'),
       });
       this.swapped = true;
       this.cutOverLockMs = result.lockMs;
@@ -352,6 +360,8 @@ class Migration {
   private async setup(p: Prepared): Promise<void> {
     const { config } = this;
     const admin = this.requireAdmin();
+    this.counter = await counterToCarry(admin, { database: config.database, table: config.table, ghost: this.names.ghost }, p.mapping);
+    await this.raiseCounter('before-copy');
     await admin.run(createChangelog(config.database, this.names.changelog));
     this.createdChangelog = true;
     this.pool = openPool(config.connection, POOL_SIZE);
@@ -412,6 +422,12 @@ class Migration {
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await this.catchUp(START_MARKER_TIMEOUT_MS);
     this.operator.startProgress();
+  }
+
+  /** CREATE TABLE ... LIKE does not copy the AUTO_INCREMENT counter: the ghost gets the original's. */
+  private async raiseCounter(when: CounterMoment): Promise<void> {
+    // The pool once there is one: the admin session idles through the copy and may be gone by the cut-over.
+    if (this.counter !== null) await raiseCounter(this.pool ?? this.requireAdmin(), this.counter, this.log, when);
   }
 
   private async writeMarker(token: string): Promise<void> {

@@ -1,0 +1,51 @@
+// Carries the AUTO_INCREMENT counter from the original to the ghost: once before the copy and once under the
+// cut-over lock (core/auto-increment.ts says why, and how the counter is read exactly).
+import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from './core/auto-increment.js';
+import { qualify } from './core/sql/quote.js';
+import type { ColumnMapping } from './core/types.js';
+import type { Db } from './io/pool.js';
+import type { Logger } from './log.js';
+
+/** When the counter is raised: before the copy, before each cut-over attempt, and under the cut-over lock. */
+export type CounterMoment = 'before-copy' | 'before-cut-over' | 'under-lock';
+
+export interface CounterTables {
+  readonly database: string;
+  readonly table: string;
+  readonly ghost: string;
+}
+
+async function readCounter(db: Db, database: string, table: string): Promise<bigint | null> {
+  const [row] = await db.rows<{ 'Create Table': string }>(`SHOW CREATE TABLE ${qualify(database, table)}`);
+  return parseAutoIncrement(row?.['Create Table'] ?? '');
+}
+
+async function autoIncrementColumn(db: Db, database: string, table: string): Promise<string | null> {
+  // EXTRA is 'auto_increment' (MariaDB 10.11, MySQL 9.7), with ' INVISIBLE' / ', INVISIBLE' after it for such columns.
+  const [row] = await db.rows<{ c: string }>(
+    "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+    [database, table],
+  );
+  return row === undefined ? null : String(row.c);
+}
+
+/** The tables whose counter is carried, or null when it is not (see carriesCounter). */
+export async function counterToCarry(db: Db, t: CounterTables, mapping: readonly ColumnMapping[]): Promise<CounterTables | null> {
+  const original = await autoIncrementColumn(db, t.database, t.table);
+  const ghost = await autoIncrementColumn(db, t.database, t.ghost);
+  return carriesCounter(original, ghost, mapping) ? t : null;
+}
+
+/**
+ * Raises the ghost's counter to the original's when it stands lower. Under the cut-over lock this costs two
+ * SHOW CREATE TABLE (which the lock does not block) and, when the counter moved, one ALTER TABLE ... AUTO_INCREMENT.
+ */
+export async function raiseCounter(db: Db, t: CounterTables, logger: Logger, when: CounterMoment): Promise<void> {
+  const started = Date.now();
+  const original = await readCounter(db, t.database, t.table);
+  const ghost = await readCounter(db, t.database, t.ghost);
+  const to = counterRaise(original, ghost);
+  if (to === null) return;
+  await db.run(setAutoIncrement(t.database, t.ghost, to));
+  logger.info('auto_increment_raised', { table: t.ghost, when, from: ghost ?? 1n, to, ms: Date.now() - started });
+}

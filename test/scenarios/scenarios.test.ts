@@ -44,6 +44,7 @@ describe('scenarios', () => {
       'empty-table',
       'generated-columns',
       'int-to-bigint-key',
+      'latin1-bytes',
       'many-types',
       'noop',
       'one-row',

@@ -1,5 +1,6 @@
 // Replay at the applier/streamer level without the orchestrator: read a table's row events with the real
 // streamer, then apply them to a ghost table with the real applier, exactly as a migration would.
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { Applier } from '../../src/applier.js';
 import { ConflictResolver } from '../../src/conflicts.js';
 import type { BinlogPosition, RowEvent } from '../../src/core/binlog/events.js';
@@ -8,8 +9,10 @@ import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
 import type { SessionPool } from '../../src/io/pool.js';
-import type { BinlogStreamer } from '../../src/io/streamer.js';
+import { createStreamer, type BinlogStreamer } from '../../src/io/streamer.js';
 import { silentLogger } from '../../src/log.js';
+import { quoteId } from './load.js';
+import { testServer, uniqueServerId } from './servers.js';
 
 const POS: BinlogPosition = { file: 'binlog.000001', position: 4 };
 
@@ -50,6 +53,37 @@ export async function collectEvents(s: BinlogStreamer, until: (ev: RowEvent) => 
     clearTimeout(deadline);
   }
   throw new Error(`stream ended after ${out.length} events without the expected one`);
+}
+
+const MARKERS = '_replay_markers';
+
+/**
+ * The row events of `tables` (in `admin`'s current database) that `write` makes, read by the real streamer with
+ * exact values, as a migration reads its table.
+ */
+export async function recordEvents(admin: Connection, tables: readonly string[], write: () => Promise<void>): Promise<RowEvent[]> {
+  const [[here]] = await admin.query<RowDataPacket[]>('SELECT DATABASE() AS db');
+  const database = String(here?.['db']);
+  await admin.query(`CREATE TABLE IF NOT EXISTS ${quoteId(MARKERS)} (id INT AUTO_INCREMENT PRIMARY KEY)`);
+  const [[status]] = await admin.query<RowDataPacket[]>(testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS');
+  const s = createStreamer({
+    ...testServer().primary,
+    serverId: uniqueServerId(),
+    database,
+    tables: [...tables, MARKERS],
+    exactValues: tables,
+    start: { file: String(status?.['File']), position: Number(status?.['Position']) },
+    logger: silentLogger,
+  });
+  await s.start();
+  try {
+    await write();
+    const [marker] = await admin.query<ResultSetHeader>(`INSERT INTO ${quoteId(MARKERS)} () VALUES ()`);
+    const events = await collectEvents(s, (ev) => ev.table === MARKERS && ev.kind === 'insert' && ev.row['id'] === marker.insertId);
+    return events.filter((ev) => ev.table !== MARKERS);
+  } finally {
+    await s.stop();
+  }
 }
 
 export interface ReplayInput {

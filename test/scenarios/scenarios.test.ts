@@ -49,6 +49,7 @@ describe('scenarios', () => {
       'noop',
       'one-row',
       'rename-column',
+      'spatial',
       'unique-not-pk',
     ]);
   });

@@ -78,7 +78,7 @@ describe('describeWarningProblem', () => {
         { Level: 'Warning', Code: 1292, Message: 'secret' },
         { Level: 'Warning', Code: 1366, Message: 'secret' },
         { Level: 'Warning', Code: 1406, Message: 'secret' },
-        { Level: 'Error', Code: 1300, Message: 'secret' },
+        { Level: 'Error', Code: 1918, Message: 'secret' },
         { Level: 'Warning', Code: 1062, Message: "Duplicate entry 'secret' for key 't.uk'" },
       ],
       KEY,
@@ -87,7 +87,7 @@ describe('describeWarningProblem', () => {
       "warning 1265 (data truncated for a column) 2 times; warning 1264 (value out of range for its column); " +
         'warning 1048 (NULL into a NOT NULL column); warning 1292 (incorrect date, time or number value); ' +
         "warning 1366 (incorrect value for the column's type or character set); warning 1406 (data too long for a column); " +
-        "error 1300; duplicate entries on unique key 'uk' of the new table",
+        "error 1918; duplicate entries on unique key 'uk' of the new table",
     );
   });
 

@@ -69,8 +69,10 @@ export const WARNING_DESCRIPTIONS: Readonly<Record<number, string>> = {
   1264: 'value out of range for its column',
   1265: 'data truncated for a column',
   1292: 'incorrect date, time or number value',
+  1300: 'bytes that are no character of the named character set',
   1366: "incorrect value for the column's type or character set",
   1406: 'data too long for a column',
+  1977: 'a character the target character set cannot hold',
 };
 
 /** For an error message: codes, levels, counts and key names, never values. */

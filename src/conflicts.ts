@@ -61,7 +61,8 @@ export class ConflictResolver {
     const cols = targets as ColumnMapping[];
     const values = cols.map((m) => image[m.source.name]);
     if (values.some((v) => v === null || v === undefined)) return false; // NULLs never collide
-    const where = keyEquals(cols.map((m) => m.target), values);
+    // The image's values are the original's (a string as its bytes): compared in the ghost's collation.
+    const where = keyEquals(cols.map((m) => m.target), values, cols.map((m) => m.source));
     // A locking read: the rows as they are now, not as this transaction's snapshot saw them.
     const rows = await s.rows(`SELECT ${columnList(key.ghostColumns.map((c) => c.name))} FROM ${qualify(database, ghost)} WHERE ${where.sql} FOR UPDATE`, where.params);
     for (const row of rows) {

@@ -377,6 +377,7 @@ class Migration {
       serverId: config.replicaServerId,
       database: config.database,
       tables: [config.table, this.names.changelog],
+      exactValues: [config.table],
       start,
       logger: this.log,
       maxReconnects: config.defaultRetries,

@@ -181,8 +181,10 @@ export function describeKeyProblem(
 
 /**
  * Types the binlog reader decodes exactly (measured on MariaDB 10.11 and MySQL 9.7, see
- * shared/servers.md). Anything else (VECTOR, geometry, MariaDB UUID/INET4/INET6 ...) would
- * be replayed wrongly or garble the row, so preflight refuses it.
+ * shared/servers.md). Strings and spatial values are replayed from the binlog's bytes (see
+ * io/binlog-exact.ts): spatial ones in the server's internal format, which it takes back as is
+ * (GEOMETRYCOLLECTION is 'geomcollection' in MySQL 8+). Anything else (VECTOR, MariaDB
+ * UUID/INET4/INET6 ...) would be replayed wrongly or garble the row, so preflight refuses it.
  */
 export const REPLAYABLE_TYPES: readonly string[] = [
   'tinyint', 'smallint', 'mediumint', 'int', 'bigint',
@@ -192,6 +194,8 @@ export const REPLAYABLE_TYPES: readonly string[] = [
   'tinyblob', 'blob', 'mediumblob', 'longblob',
   'tinytext', 'text', 'mediumtext', 'longtext',
   'enum', 'set', 'json',
+  'geometry', 'point', 'linestring', 'polygon',
+  'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
 ];
 
 const REPLAYABLE: ReadonlySet<string> = new Set(REPLAYABLE_TYPES);

@@ -5,6 +5,7 @@ import ZongJi from '@vlasky/zongji';
 import type { BinlogPosition, RowEvent } from '../core/binlog/events.js';
 import { OscError } from '../core/errors.js';
 import type { Logger } from '../log.js';
+import { readExactly, type ZongjiEvent } from './binlog-exact.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
 import { sleep } from '../sleep.js';
 
@@ -18,6 +19,11 @@ export interface StreamerOptions {
   readonly database: string;
   /** The migrated table and the changelog table. */
   readonly tables: readonly string[];
+  /**
+   * Tables whose values arrive as stored (see binlog-exact.ts): CHAR/VARCHAR/TEXT as Buffers of their bytes in
+   * the column's charset, spatial values as the server's internal bytes. Others arrive as zongji decodes them.
+   */
+  readonly exactValues?: readonly string[];
   /** Read (SHOW MASTER STATUS / SHOW BINARY LOG STATUS) before the copy began. */
   readonly start: BinlogPosition;
   readonly logger: Logger;
@@ -49,6 +55,7 @@ export const DEFAULT_HIGH_WATER_MARK = 10_000;
 const START_TIMEOUT_MS = 30_000;
 /** A connection that stayed up this long resets the reconnect count: only consecutive failures add up. */
 const STABLE_CONNECTION_MS = 10_000;
+// 'tablemap' reaches onEvent so that readExactly can prepare a table before its rows are decoded.
 const INCLUDE_EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows'];
 
 /** Errors meaning "the connection went away" (KILL, restart, network): reconnect rather than fail. */
@@ -103,6 +110,7 @@ class Streamer implements BinlogStreamer {
   private readonly maxReconnects: number;
   private readonly highWaterMark: number;
   private readonly tables: ReadonlySet<string>;
+  private readonly exact: ReadonlySet<string>;
   private queue: RowEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
@@ -123,6 +131,7 @@ class Streamer implements BinlogStreamer {
     this.maxReconnects = opts.maxReconnects ?? DEFAULT_MAX_RECONNECTS;
     this.highWaterMark = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
     this.tables = new Set(opts.tables);
+    this.exact = new Set(opts.exactValues ?? []);
     this.pos = opts.start;
   }
 
@@ -256,7 +265,7 @@ class Streamer implements BinlogStreamer {
           resolve();
         }
         try {
-          this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
+          this.onEvent(reader, ev as unknown as ZongjiRowsEvent & ZongjiEvent);
         } catch (err) {
           this.fail(err); // never let an exception escape into zongji's packet handler
         }
@@ -271,9 +280,10 @@ class Streamer implements BinlogStreamer {
     });
   }
 
-  private onEvent(reader: ZongJi, ev: ZongjiRowsEvent): void {
+  private onEvent(reader: ZongJi, ev: ZongjiRowsEvent & ZongjiEvent): void {
     const resume = this.readerPosition(reader) ?? this.pos;
     this.pos = resume;
+    readExactly(ev, this.opts.database, this.exact);
     const rows = mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables });
     if (rows.length === 0) return;
     for (const r of rows) this.queue.push(r);

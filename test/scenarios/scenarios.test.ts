@@ -44,10 +44,12 @@ describe('scenarios', () => {
       'empty-table',
       'generated-columns',
       'int-to-bigint-key',
+      'latin1-bytes',
       'many-types',
       'noop',
       'one-row',
       'rename-column',
+      'spatial',
       'unique-not-pk',
     ]);
   });

@@ -6,6 +6,7 @@ import {
   buildExactCount,
   buildKeyBoundary,
   buildNextBoundary,
+  keyEquals,
   rangeCondition,
 } from '../../src/core/sql/copy.js';
 import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
@@ -130,5 +131,26 @@ describe('row counts', () => {
       sql: 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
       params: ['shop', 'orders'],
     });
+  });
+});
+
+describe('string keys', () => {
+  const text = (name: string, charset: string, collation: string): Column => ({ ...col(name, 'varchar', 'varchar(20)'), charset, collation });
+  const k = text('k', 'latin1', 'latin1_swedish_ci');
+  it("compare in the column's collation, a bound read through mysql2 converted from utf8mb4 by the server", () => {
+    expect(rangeCondition([a, k], '>', [1, 'Jörg'])).toEqual({
+      sql: '((`a` > ?) OR (`a` = ? AND `k` > CONVERT(? USING latin1) COLLATE latin1_swedish_ci))',
+      params: [1n, 1n, 'Jörg'],
+    });
+    expect(keyEquals([k], ['Jörg'])).toEqual({ sql: '`k` = CONVERT(? USING latin1) COLLATE latin1_swedish_ci', params: ['Jörg'] });
+  });
+  it("compare values of the original's columns with ghost columns of another charset", () => {
+    const g = text('k', 'utf8mb4', 'utf8mb4_bin');
+    const bytes = Buffer.from([0x4a, 0xf6]);
+    expect(keyEquals([a, g], [3, bytes], [a, k])).toEqual({
+      sql: '`a` = ? AND `k` = CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_bin',
+      params: [3n, bytes],
+    });
+    expect(() => keyEquals([g], [bytes], [a, k])).toThrow('a key has 2 source columns for 1 key columns');
   });
 });

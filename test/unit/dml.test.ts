@@ -58,4 +58,44 @@ describe('dml builder', () => {
       'chunking key PRIMARY has mismatched original and ghost columns',
     );
   });
+
+  it('with string columns: bytes as they are within a charset, tagged with the original charset across one', () => {
+    const text = (name: string, dataType: string, charset: string, collation: string): Column => ({ ...col(name, dataType, dataType), charset, collation });
+    const code = text('code', 'varchar', 'latin1', 'latin1_bin');
+    const codeU = text('code', 'varchar', 'utf8mb4', 'utf8mb4_bin');
+    const name = text('name', 'char', 'cp1251', 'cp1251_general_ci');
+    const nameU = text('name', 'text', 'utf8mb4', 'utf8mb4_unicode_ci');
+    const body = text('body', 'mediumtext', 'latin1', 'latin1_swedish_ci');
+    const shape = col('shape', 'point', 'point');
+    const bytes = Buffer.from([0x4a, 0xf6, 0x81]);
+    const row = { code: bytes, name: Buffer.from([0xcf, 0xf0]), body: Buffer.from([0x90]), shape: Buffer.from([0, 0, 0, 0, 1, 1, 0, 0, 0]) };
+
+    const same = createDmlBuilder({
+      database: 'shop',
+      ghost: '_t_gho',
+      mapping: [{ source: code, target: code }, { source: name, target: name }, { source: body, target: body }, { source: shape, target: shape }],
+      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [code] },
+    });
+    expect(same.insert(row)).toEqual({
+      sql: 'INSERT INTO `shop`.`_t_gho` (`code`, `name`, `body`, `shape`) VALUES (?, ?, ?, ?)',
+      params: [row.code, row.name, row.body, row.shape],
+    });
+    expect(same.deleteByKey(row)).toEqual({ sql: 'DELETE FROM `shop`.`_t_gho` WHERE `code` = CONVERT(? USING latin1) COLLATE latin1_bin', params: [bytes] });
+    expect(same.harmlessWarnings).toEqual(new Set([1287, 3719, 1300]));
+
+    const converted = createDmlBuilder({
+      database: 'shop',
+      ghost: '_t_gho',
+      mapping: [{ source: code, target: codeU }, { source: name, target: nameU }, { source: body, target: body }],
+      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [codeU] },
+    });
+    expect(converted.update(row, row)).toEqual({
+      sql:
+        'UPDATE `shop`.`_t_gho` SET `code` = CONVERT(? USING latin1), `name` = CONVERT(? USING cp1251), `body` = ?' +
+        ' WHERE `code` = CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_bin',
+      params: [row.code, row.name, row.body, bytes],
+    });
+    // A key compare across charsets turns undefined bytes into '?': their 1300 is no longer harmless.
+    expect(converted.harmlessWarnings).toEqual(new Set([1287, 3719]));
+  });
 });

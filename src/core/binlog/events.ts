@@ -6,7 +6,11 @@ export interface BinlogPosition {
   readonly position: number;
 }
 
-/** Column name -> value, as decoded: numbers, strings (BIGINT beyond 2^53, DECIMAL, dates, JSON text), Buffers, null. */
+/**
+ * Column name -> value, as decoded: numbers, strings (BIGINT beyond 2^53, DECIMAL, dates, JSON text, ENUM/SET
+ * members), Buffers (binaries; with the streamer's exactValues also CHAR/VARCHAR/TEXT in the column's charset and
+ * spatial values in the server's internal format), null.
+ */
 export type Row = Readonly<Record<string, unknown>>;
 
 interface EventBase {

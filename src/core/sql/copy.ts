@@ -40,12 +40,13 @@ export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: K
   return { sql: terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`, params };
 }
 
-/** `a` = ? AND `b` = ? for one exact key. */
-export function keyEquals(columns: readonly Column[], key: KeyValues): Statement {
+/** `a` = ? AND `b` = ? for one exact key; `from` names the columns the values come from, when not `columns`. */
+export function keyEquals(columns: readonly Column[], key: KeyValues, from: readonly Column[] = columns): Statement {
   checkBound(columns, key);
+  if (from.length !== columns.length) throw new OscError('INTERNAL', `a key has ${from.length} source columns for ${columns.length} key columns`);
   return {
-    sql: columns.map((c) => `${quoteId(c.name)} = ${keyPlaceholder(c)}`).join(' AND '),
-    params: columns.map((c, i) => keyParam(c, key[i])),
+    sql: columns.map((c, i) => `${quoteId(c.name)} = ${keyPlaceholder(c, from[i])}`).join(' AND '),
+    params: columns.map((c, i) => keyParam(c, key[i], from[i])),
   };
 }
 

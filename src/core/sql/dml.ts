@@ -4,7 +4,8 @@ import type { Row } from '../binlog/events.js';
 import { OscError } from '../errors.js';
 import type { ChunkKey, ColumnMapping, KeyValues, Statement } from '../types.js';
 import { columnList, qualify, quoteId } from './quote.js';
-import { keyParam, keyPlaceholder } from './values.js';
+import { keyConvertsCharset, keyParam, keyPlaceholder, valuePlaceholder } from './values.js';
+import { ER_INVALID_CHARACTER_STRING, STATEMENT_WARNINGS } from './warnings.js';
 
 export interface DmlBuilderArgs {
   readonly database: string;
@@ -22,6 +23,8 @@ export interface DmlBuilder {
   update(before: Row, after: Row): Statement;
   /** The row's chunking-key values, in key order, as decoded. */
   keyOf(row: Row): KeyValues;
+  /** Warning codes these statements can raise without changing any data (see warnings.ts). */
+  readonly harmlessWarnings: ReadonlySet<number>;
 }
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
@@ -50,20 +53,25 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
 
   const table = qualify(a.database, a.ghost);
   const sources = a.mapping.map((m) => m.source.name);
-  const insertSql = `INSERT INTO ${table} (${columnList(a.mapping.map((m) => m.target.name))}) VALUES (${sources.map(() => '?').join(', ')})`;
+  const placeholders = a.mapping.map((m) => valuePlaceholder(m.source, m.target));
+  const insertSql = `INSERT INTO ${table} (${columnList(a.mapping.map((m) => m.target.name))}) VALUES (${placeholders.join(', ')})`;
   // Values are compared with the ghost's key columns, so placeholders and params follow the ghost's types.
-  const where = a.key.ghostColumns.map((g) => `${quoteId(g.name)} = ${keyPlaceholder(g)}`).join(' AND ');
+  const where = a.key.ghostColumns.map((g, i) => `${quoteId(g.name)} = ${keyPlaceholder(g, a.key.columns[i])}`).join(' AND ');
   const deleteSql = `DELETE FROM ${table} WHERE ${where}`;
-  const updateSql = `UPDATE ${table} SET ${a.mapping.map((m) => `${quoteId(m.target.name)} = ?`).join(', ')} WHERE ${where}`;
+  const updateSql = `UPDATE ${table} SET ${a.mapping.map((m, i) => `${quoteId(m.target.name)} = ${placeholders[i]}`).join(', ')} WHERE ${where}`;
 
   const keyOf = (row: Row): KeyValues => a.key.columns.map((c) => valueOf(row, c.name));
-  const keyParams = (row: Row): unknown[] => keyOf(row).map((v, i) => keyParam(a.key.ghostColumns[i]!, v));
+  const keyParams = (row: Row): unknown[] => keyOf(row).map((v, i) => keyParam(a.key.ghostColumns[i]!, v, a.key.columns[i]));
   const values = (row: Row): unknown[] => sources.map((s) => valueOf(row, s));
+  // Undefined bytes of a single-byte charset raise 1300 and stay as they are, unless a key compare converts them.
+  const converts = a.key.ghostColumns.some((g, i) => keyConvertsCharset(g, a.key.columns[i]));
+  const harmlessWarnings = new Set([...STATEMENT_WARNINGS, ...(converts ? [] : [ER_INVALID_CHARACTER_STRING])]);
 
   return {
     insert: (row) => ({ sql: insertSql, params: values(row) }),
     deleteByKey: (row) => ({ sql: deleteSql, params: keyParams(row) }),
     update: (before, after) => ({ sql: updateSql, params: [...values(after), ...keyParams(before)] }),
     keyOf,
+    harmlessWarnings,
   };
 }

@@ -367,6 +367,7 @@ class Migration {
       serverId: config.replicaServerId,
       database: config.database,
       tables: [config.table, this.names.changelog],
+      statements: { database: config.database, table: config.table, ghost: this.names.ghost, changelog: this.names.changelog },
       start,
       logger: this.log,
       maxReconnects: config.defaultRetries,

@@ -1,8 +1,10 @@
-// The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier).
+// The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier),
+// with the statements that change a watched table (query events) in their place among them.
 // A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received);
 // any other reader error is fatal and surfaces from the iterator.
 import ZongJi from '@vlasky/zongji';
-import type { BinlogPosition, RowEvent } from '../core/binlog/events.js';
+import type { BinlogPosition, StatementEvent, StreamEvent } from '../core/binlog/events.js';
+import { classifyStatement, type WatchedTables } from '../core/binlog/statements.js';
 import { OscError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
@@ -25,16 +27,19 @@ export interface StreamerOptions {
   readonly maxReconnects?: number;
   /** Queued events above which the reader is paused (backpressure); default 10000. */
   readonly highWaterMark?: number;
+  /** Query events that change one of these tables come through as StatementEvents; without it none are read. */
+  readonly statements?: WatchedTables;
 }
 
 export interface BinlogStreamer {
   /** Connects and starts reading; resolves once the binlog dump is running, rejects with OscError('BINLOG_STREAM') otherwise. */
   start(): Promise<void>;
   /**
-   * The row events in binlog order, one RowEvent per row. Ends after stop() (events still queued are dropped);
-   * throws OscError('BINLOG_STREAM', with cause) on a fatal reader error. Single consumer.
+   * The row events in binlog order, one RowEvent per row, and StatementEvents where the statements ran. Ends
+   * after stop() (events still queued are dropped); throws OscError('BINLOG_STREAM', with cause) on a fatal
+   * reader error. Single consumer.
    */
-  events(): AsyncIterable<RowEvent>;
+  events(): AsyncIterable<StreamEvent>;
   /** Events received and not yet taken by the consumer. */
   backlog(): number;
   /** The resume point after the last event received (a transaction boundary), or the start position. */
@@ -99,11 +104,19 @@ interface SocketHolder {
   readonly stream?: { pause(): void; resume(): void };
 }
 
+/** What we read of a zongji query event. */
+interface ZongjiQueryEvent {
+  readonly query: string;
+  /** The session's default database when the statement ran ('' for none). */
+  readonly schema: string;
+  readonly nextPosition: number;
+}
+
 class Streamer implements BinlogStreamer {
   private readonly maxReconnects: number;
   private readonly highWaterMark: number;
   private readonly tables: ReadonlySet<string>;
-  private queue: RowEvent[] = [];
+  private queue: StreamEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
   private failure: OscError | null = null;
@@ -142,7 +155,7 @@ class Streamer implements BinlogStreamer {
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
   }
 
-  events(): AsyncIterable<RowEvent> {
+  events(): AsyncIterable<StreamEvent> {
     return { [Symbol.asyncIterator]: () => this.iterator() };
   }
 
@@ -167,11 +180,11 @@ class Streamer implements BinlogStreamer {
     return this.stopping;
   }
 
-  private iterator(): AsyncIterator<RowEvent> {
+  private iterator(): AsyncIterator<StreamEvent> {
     if (this.consuming) throw new OscError('INTERNAL', 'the binlog event stream has a single consumer');
     this.consuming = true;
     return {
-      next: async (): Promise<IteratorResult<RowEvent>> => {
+      next: async (): Promise<IteratorResult<StreamEvent>> => {
         for (;;) {
           if (this.failure) throw this.failure;
           if (this.stopped) return { done: true, value: undefined };
@@ -180,14 +193,14 @@ class Streamer implements BinlogStreamer {
           await new Promise<void>((resolve) => (this.waiter = resolve));
         }
       },
-      return: (): Promise<IteratorResult<RowEvent>> => {
+      return: (): Promise<IteratorResult<StreamEvent>> => {
         this.consuming = false;
         return Promise.resolve({ done: true, value: undefined });
       },
     };
   }
 
-  private take(): RowEvent | undefined {
+  private take(): StreamEvent | undefined {
     if (this.head >= this.queue.length) return undefined;
     const ev = this.queue[this.head];
     this.head++;
@@ -256,7 +269,8 @@ class Streamer implements BinlogStreamer {
           resolve();
         }
         try {
-          this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
+          if (ev.getEventName() === 'query') this.onQuery(reader, ev as unknown as ZongjiQueryEvent);
+          else this.onEvent(reader, ev as unknown as ZongjiRowsEvent);
         } catch (err) {
           this.fail(err); // never let an exception escape into zongji's packet handler
         }
@@ -265,7 +279,7 @@ class Streamer implements BinlogStreamer {
         serverId,
         filename: from.file,
         position: from.position,
-        includeEvents: INCLUDE_EVENTS,
+        includeEvents: this.opts.statements ? [...INCLUDE_EVENTS, 'query'] : INCLUDE_EVENTS,
         includeSchema: { [database]: [...this.opts.tables] },
       });
     });
@@ -279,6 +293,18 @@ class Streamer implements BinlogStreamer {
     for (const r of rows) this.queue.push(r);
     if (!this.paused && this.backlog() > this.highWaterMark) this.setPaused(true);
     else if (this.paused) this.setPaused(true); // zongji's own pause/resume around a metadata lookup may have resumed it
+    this.wake();
+  }
+
+  /** A query event: queued in its place when it changes a watched table (core/binlog/statements.ts decides). */
+  private onQuery(reader: ZongJi, ev: ZongjiQueryEvent): void {
+    const watched = this.opts.statements;
+    if (!watched) return;
+    const verdict = classifyStatement(ev.query, ev.schema, watched);
+    if (verdict === null) return;
+    const at = this.readerPosition(reader) ?? this.pos;
+    const event: StatementEvent = { kind: 'statement', verdict, next: ev.nextPosition > 0 ? { file: at.file, position: ev.nextPosition } : at };
+    this.queue.push(event);
     this.wake();
   }
 

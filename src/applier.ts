@@ -35,6 +35,8 @@ export interface ApplierDeps {
   readonly onReceived?: (kind: RowEventKind) => void;
   /** Moves aside ghost rows that are ahead of replay when an event collides with them on a unique key. */
   readonly conflicts: ConflictResolver;
+  /** Replay failed (the reader's failure included) while it was still wanted, i.e. before stop(). */
+  readonly onFailure?: (err: Error) => void;
 }
 
 /** Rows moved aside for one event at most, before its collision counts as real. */
@@ -75,6 +77,8 @@ export class Applier {
     this.loop = this.run().catch((err: unknown) => {
       const failure = err instanceof Error ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${String(err)}`);
       this.failure = failure;
+      // After stop() the tables may be swapped: what replay meets then (the cut-over's RENAME) is no failure.
+      if (!this.stopped) this.deps.onFailure?.(failure);
       throw failure;
     });
     // The orchestrator awaits `done`; avoid an unhandled rejection before it does.

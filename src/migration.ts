@@ -97,7 +97,7 @@ class Migration {
   private startPosition: BinlogPosition | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
-  private abortError: MigrationError | null = null;
+  private abortError: OscError | null = null;
   private throttler: Throttler | null = null;
   private conflicts: ConflictResolver | null = null;
   readonly tunables: TunablesWriter;
@@ -139,8 +139,8 @@ class Migration {
     return this.abort.signal;
   }
 
-  /** Stops the run at the next safe point; the first reason wins. */
-  stop(reason: MigrationError): void {
+  /** Stops the run at the next safe point; the first reason wins (a failed replay's own error included). */
+  stop(reason: OscError): void {
     if (this.abort.signal.aborted) return;
     this.abortError = reason;
     this.log.warn('abort', { code: reason.code, reason: reason.message });
@@ -394,6 +394,8 @@ class Migration {
         logger: this.log,
       }),
       onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
+      // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
+      onFailure: (err) => this.stop(err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err })),
       logger: this.log,
     });
     void this.applier.start();
@@ -595,6 +597,8 @@ class Migration {
   }
 
   private classify(err: unknown): unknown {
+    // A wait that ended because the run was stopped reports why it was stopped (e.g. replay's error), not "aborted".
+    if (this.signal.aborted && this.abortError && (!(err instanceof OscError) || err.code === 'ABORTED')) return this.abortError;
     if (err instanceof OscError) return err;
     if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });

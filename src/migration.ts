@@ -399,7 +399,8 @@ class Migration {
       logger: this.log,
     });
     void this.applier.start();
-    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log);
+    const streamer = this.streamer;
+    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log, (at) => streamer.heartbeatWritten(at));
     this.throttler = new Throttler({
       primary: this.pool,
       connection: config.connection,

@@ -1,10 +1,13 @@
 // The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier),
 // with the statements that change a watched table (query events) in their place among them.
-// A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received);
-// any other reader error is fatal and surfaces from the iterator.
+// A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received),
+// and so does a silent one (no byte for a while although osc's heartbeat was written: a half-open connection);
+// rows of a transaction already queued are not queued again. Any other reader error is fatal and surfaces from
+// the iterator.
 import ZongJi from '@vlasky/zongji';
-import type { BinlogPosition, StatementEvent, StreamEvent } from '../core/binlog/events.js';
+import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../core/binlog/events.js';
 import { classifyStatement, type WatchedTables } from '../core/binlog/statements.js';
+import { noteData, noteWrite, silentFor, type StallClock } from '../core/binlog/stall.js';
 import { OscError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
@@ -29,6 +32,8 @@ export interface StreamerOptions {
   readonly highWaterMark?: number;
   /** Query events that change one of these tables come through as StatementEvents; without it none are read. */
   readonly statements?: WatchedTables;
+  /** No byte for this long after a heartbeatWritten() while not paused: the connection is replaced; default 5000. */
+  readonly stallTimeoutMs?: number;
 }
 
 export interface BinlogStreamer {
@@ -44,6 +49,11 @@ export interface BinlogStreamer {
   backlog(): number;
   /** The resume point after the last event received (a transaction boundary), or the start position. */
   position(): BinlogPosition;
+  /**
+   * A write that this binlog dump will carry (osc's heartbeat) began at `startedAt` and committed: if the
+   * connection then brings no byte for the stall timeout, it is half-open and gets replaced.
+   */
+  heartbeatWritten(startedAt: number): void;
   /** Stops reading and closes connections; idempotent. */
   stop(): Promise<void>;
 }
@@ -55,6 +65,8 @@ const START_TIMEOUT_MS = 30_000;
 /** A connection that stayed up this long resets the reconnect count: only consecutive failures add up. */
 const STABLE_CONNECTION_MS = 10_000;
 const INCLUDE_EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows'];
+const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+const STALL_CHECK_MS = 250;
 
 /** Errors meaning "the connection went away" (KILL, restart, network): reconnect rather than fail. */
 const CONNECTION_LOSS_CODES = new Set([
@@ -99,9 +111,9 @@ export function createStreamer(opts: StreamerOptions): BinlogStreamer {
   return new Streamer(opts);
 }
 
-/** The parts of a mysql2 connection we touch: its socket, paused for backpressure. */
+/** The parts of a mysql2 connection we touch: its socket, paused for backpressure and watched for bytes. */
 interface SocketHolder {
-  readonly stream?: { pause(): void; resume(): void };
+  readonly stream?: { pause(): void; resume(): void; on(event: 'data', listener: () => void): unknown };
 }
 
 /** What we read of a zongji query event. */
@@ -116,6 +128,7 @@ class Streamer implements BinlogStreamer {
   private readonly maxReconnects: number;
   private readonly highWaterMark: number;
   private readonly tables: ReadonlySet<string>;
+  private readonly stallTimeoutMs: number;
   private queue: StreamEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
@@ -131,11 +144,18 @@ class Streamer implements BinlogStreamer {
   private reconnecting = false;
   private paused = false;
   private pos: BinlogPosition;
+  private stall: StallClock = { lastDataAt: 0, unseenWriteSince: null };
+  private watchdog: NodeJS.Timeout | null = null;
+  /** Rows queued from the transaction being received, so that a reconnect into it queues none of them again. */
+  private received: { resume: BinlogPosition; rows: number } | null = null;
+  /** Rows the current reader will deliver again (its start is inside a transaction already partly queued). */
+  private redelivered = 0;
 
   constructor(private readonly opts: StreamerOptions) {
     this.maxReconnects = opts.maxReconnects ?? DEFAULT_MAX_RECONNECTS;
     this.highWaterMark = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
     this.tables = new Set(opts.tables);
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.pos = opts.start;
   }
 
@@ -153,6 +173,8 @@ class Streamer implements BinlogStreamer {
       throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
+    this.watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
+    this.watchdog.unref();
   }
 
   events(): AsyncIterable<StreamEvent> {
@@ -168,9 +190,14 @@ class Streamer implements BinlogStreamer {
     return this.pos;
   }
 
+  heartbeatWritten(startedAt: number): void {
+    this.stall = noteWrite(this.stall, startedAt);
+  }
+
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopped = true;
+    this.stopWatchdog();
     this.generation++;
     this.queue = [];
     this.head = 0;
@@ -240,7 +267,7 @@ class Streamer implements BinlogStreamer {
     });
     this.reader = reader;
     this.paused = false;
-    return new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       let running = false;
       const timer = setTimeout(() => {
         if (running) return;
@@ -266,6 +293,7 @@ class Streamer implements BinlogStreamer {
           running = true;
           clearTimeout(timer);
           this.connectedAt = Date.now();
+          this.stall = noteData(this.stall, Date.now());
           resolve();
         }
         try {
@@ -283,17 +311,37 @@ class Streamer implements BinlogStreamer {
         includeSchema: { [database]: [...this.opts.tables] },
       });
     });
+    // Any byte on the dump connection shows it alive (an event can take long to arrive whole).
+    (reader.connection as SocketHolder | null | undefined)?.stream?.on('data', () => {
+      if (gen === this.generation) this.stall = noteData(this.stall, Date.now());
+    });
+    return started;
   }
 
   private onEvent(reader: ZongJi, ev: ZongjiRowsEvent): void {
     const resume = this.readerPosition(reader) ?? this.pos;
     this.pos = resume;
-    const rows = mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables });
+    const rows = this.skipRedelivered(mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables }), resume);
     if (rows.length === 0) return;
     for (const r of rows) this.queue.push(r);
     if (!this.paused && this.backlog() > this.highWaterMark) this.setPaused(true);
     else if (this.paused) this.setPaused(true); // zongji's own pause/resume around a metadata lookup may have resumed it
     this.wake();
+  }
+
+  /**
+   * A reader started inside a transaction (a reconnect before its commit arrived) delivers the rows of it that
+   * are already queued once more: drop them, so that every row is queued exactly once.
+   */
+  private skipRedelivered(rows: RowEvent[], resume: BinlogPosition): RowEvent[] {
+    if (this.received === null || !samePosition(this.received.resume, resume)) {
+      this.received = { resume, rows: 0 };
+      this.redelivered = 0;
+    }
+    const skip = Math.min(this.redelivered, rows.length);
+    this.redelivered -= skip;
+    this.received.rows += rows.length - skip;
+    return skip === 0 ? rows : rows.slice(skip);
   }
 
   /** A query event: queued in its place when it changes a watched table (core/binlog/statements.ts decides). */
@@ -323,7 +371,24 @@ class Streamer implements BinlogStreamer {
     if (paused) socket.pause();
     else socket.resume();
     if (paused !== this.paused) this.opts.logger.debug(paused ? 'binlog_paused' : 'binlog_resumed', { backlog: this.backlog() });
+    // Silence while paused is ours: the stall clock starts again on resume.
+    if (!paused && this.paused) this.stall = noteData(this.stall, Date.now());
     this.paused = paused;
+  }
+
+  /** The watchdog: a connection that brings nothing although a heartbeat was written is replaced. */
+  private checkStall(): void {
+    if (this.stopped || this.failure || this.reconnecting || this.paused) return;
+    const silent = silentFor(this.stall, Date.now());
+    if (silent === null || silent < this.stallTimeoutMs) return;
+    const from = this.position();
+    this.opts.logger.warn('binlog_stalled', { silent_ms: silent, file: from.file, position: from.position });
+    void this.reconnect(Object.assign(new Error(`no binlog data for ${silent} ms after a heartbeat write`), { code: 'BINLOG_STALLED' }));
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
   }
 
   private onReaderError(err: Error): void {
@@ -341,6 +406,7 @@ class Streamer implements BinlogStreamer {
     const from = this.position();
     const old = this.reader;
     this.generation++; // ignore whatever the old reader still emits
+    this.redelivered = this.received !== null && samePosition(this.received.resume, from) ? this.received.rows : 0;
     if (old) void closeReader(old);
     if (Date.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.reconnects = 0;
     let last: unknown = cause;
@@ -382,6 +448,7 @@ class Streamer implements BinlogStreamer {
     if (this.stopped || this.failure) return;
     this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
     this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
+    this.stopWatchdog();
     this.generation++;
     if (this.reader) void closeReader(this.reader);
     this.wake();
@@ -416,6 +483,10 @@ function errorLabel(err: unknown): string {
   if (typeof code === 'string') return code;
   if (typeof errno === 'number') return String(errno);
   return err.name;
+}
+
+function samePosition(a: BinlogPosition, b: BinlogPosition): boolean {
+  return a.file === b.file && a.position === b.position;
 }
 
 function describe(err: unknown): string {

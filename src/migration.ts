@@ -367,6 +367,8 @@ class Migration {
       serverId: config.replicaServerId,
       database: config.database,
       tables: [config.table, this.names.changelog],
+      // osc's own DDL never trips this: the ghost and the changelog exist before `start` is read and are dropped
+      // after replay stops, and the cut-over's RENAME comes after the applier is held at its marker, then stopped.
       statements: { database: config.database, table: config.table, ghost: this.names.ghost, changelog: this.names.changelog },
       start,
       logger: this.log,

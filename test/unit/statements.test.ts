@@ -147,6 +147,19 @@ describe('classifyStatement', () => {
     expect(verdict("WITH c AS (SELECT 'a\\') UPDATE orders SET x = 1 -- '")).toBe('WITH shop.orders original');
   });
 
+  it('finds names that need quoting', () => {
+    const odd = { database: 'my db', table: 'a`b', ghost: '_a`b_gho', changelog: '_a`b_ghc' };
+    const v = (statement: string, schema = 'my db') => {
+      const r = classifyStatement(statement, schema, odd);
+      return r === null ? 'harmless' : describeStatement(r);
+    };
+    expect(v('TRUNCATE `a``b`')).toBe('TRUNCATE TABLE my db.a`b');
+    expect(v('ALTER TABLE `my db`.`_a``b_gho` ADD COLUMN x INT', '')).toBe('ALTER TABLE my db._a`b_gho');
+    expect(v('TRUNCATE `ab`')).toBe('harmless');
+    const accents = { database: 'boîte', table: 'Café', ghost: '_Café_gho', changelog: '_Café_ghc' };
+    expect(describeStatement(classifyStatement('DROP TABLE café', 'boîte', accents)!)).toBe('DROP TABLE boîte.Café');
+  });
+
   it('takes any other statement that names a watched table as a change to it', () => {
     expect(verdict('REPAIR TABLE orders')).toBe('REPAIR shop.orders original');
     expect(verdict('ALTER SEQUENCE orders RESTART')).toBe('ALTER SEQUENCE shop.orders original');

@@ -1,7 +1,8 @@
 // Replays binlog row events onto the ghost table, in binlog order, in small transactions, and watches the
 // changelog for heartbeats (replay lag) and markers (everything before this point is applied).
 import { sleep } from './sleep.js';
-import type { RowEvent, RowEventKind, Row, BinlogPosition } from './core/binlog/events.js';
+import { formatPosition, type RowEvent, type RowEventKind, type Row, type BinlogPosition } from './core/binlog/events.js';
+import { statementFailureMessage } from './core/binlog/statements.js';
 import { eventToStatements } from './core/binlog/to-dml.js';
 import type { DmlBuilder } from './core/sql/dml.js';
 import { MigrationError, OscError } from './core/errors.js';
@@ -19,7 +20,7 @@ export const HEARTBEAT_HINT = 'heartbeat';
 export const MARKER_HINT = 'marker';
 
 export interface ApplierDeps {
-  readonly streamer: BinlogStreamer;
+  readonly streamer: Pick<BinlogStreamer, 'events' | 'backlog'>;
   readonly pool: SessionPool;
   readonly dml: DmlBuilder;
   readonly key: ChunkKey;
@@ -34,6 +35,8 @@ export interface ApplierDeps {
   readonly onReceived?: (kind: RowEventKind) => void;
   /** Moves aside ghost rows that are ahead of replay when an event collides with them on a unique key. */
   readonly conflicts: ConflictResolver;
+  /** Replay failed (the reader's failure included) while it was still wanted, i.e. before stop(). */
+  readonly onFailure?: (err: Error) => void;
 }
 
 /** Rows moved aside for one event at most, before its collision counts as real. */
@@ -76,6 +79,8 @@ export class Applier {
     this.loop = this.run().catch((err: unknown) => {
       const failure = err instanceof Error ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${String(err)}`);
       this.failure = failure;
+      // After stop() the tables may be swapped: what replay meets then (the cut-over's RENAME) is no failure.
+      if (!this.stopped) this.deps.onFailure?.(failure);
       throw failure;
     });
     // The orchestrator awaits `done`; avoid an unhandled rejection before it does.
@@ -165,6 +170,11 @@ export class Applier {
     for await (const ev of streamer.events()) {
       if (this.stopped) return;
       this.consumed++;
+      if (ev.kind === 'statement') {
+        // Everything before the statement is applied, nothing after it: the run fails here.
+        await this.flush();
+        throw new MigrationError('BINLOG_STATEMENT', statementFailureMessage(ev.verdict, formatPosition(ev.next)));
+      }
       if (ev.table === this.deps.changelog) {
         await this.onChangelog(ev);
         this.completed++;

@@ -9,15 +9,18 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
-export function startHeartbeat(db: Db, database: string, changelog: string, intervalMs: number, logger: Logger): Heartbeat {
+/** `onWritten(startedAt)` after each write that committed (the binlog reader's watchdog counts on it). */
+export function startHeartbeat(db: Db, database: string, changelog: string, intervalMs: number, logger: Logger, onWritten?: (startedAt: number) => void): Heartbeat {
   let stopped = false;
   let failing = false;
   let timer: NodeJS.Timeout | null = null;
   let inFlight: Promise<void> = Promise.resolve();
   const beat = async (): Promise<void> => {
-    const st = writeChangelog(database, changelog, HEARTBEAT_HINT, String(Date.now()));
+    const startedAt = Date.now();
+    const st = writeChangelog(database, changelog, HEARTBEAT_HINT, String(startedAt));
     try {
       await db.run(st.sql, st.params);
+      onWritten?.(startedAt);
       if (failing) logger.info('heartbeat_restored');
       failing = false;
     } catch (err) {

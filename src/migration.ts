@@ -100,7 +100,7 @@ class Migration {
   private counter: CounterTables | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
-  private abortError: MigrationError | null = null;
+  private abortError: OscError | null = null;
   private throttler: Throttler | null = null;
   private conflicts: ConflictResolver | null = null;
   readonly tunables: TunablesWriter;
@@ -142,8 +142,8 @@ class Migration {
     return this.abort.signal;
   }
 
-  /** Stops the run at the next safe point; the first reason wins. */
-  stop(reason: MigrationError): void {
+  /** Stops the run at the next safe point; the first reason wins (a failed replay's own error included). */
+  stop(reason: OscError): void {
     if (this.abort.signal.aborted) return;
     this.abortError = reason;
     this.log.warn('abort', { code: reason.code, reason: reason.message });
@@ -378,6 +378,9 @@ class Migration {
       database: config.database,
       tables: [config.table, this.names.changelog],
       exactValues: [config.table],
+      // osc's own DDL never trips this: the ghost and the changelog exist before `start` is read and are dropped
+      // after replay stops, and the cut-over's RENAME comes after the applier is held at its marker, then stopped.
+      statements: { database: config.database, table: config.table, ghost: this.names.ghost, changelog: this.names.changelog },
       start,
       logger: this.log,
       maxReconnects: config.defaultRetries,
@@ -404,10 +407,13 @@ class Migration {
         logger: this.log,
       }),
       onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
+      // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
+      onFailure: (err) => this.stop(err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err })),
       logger: this.log,
     });
     void this.applier.start();
-    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log);
+    const streamer = this.streamer;
+    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log, (at) => streamer.heartbeatWritten(at));
     this.throttler = new Throttler({
       primary: this.pool,
       connection: config.connection,
@@ -621,6 +627,8 @@ class Migration {
   }
 
   private classify(err: unknown): unknown {
+    // A wait that ended because the run was stopped reports why it was stopped (e.g. replay's error), not "aborted".
+    if (this.signal.aborted && this.abortError && (!(err instanceof OscError) || err.code === 'ABORTED')) return this.abortError;
     if (err instanceof OscError) return err;
     if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'DATA_CONFLICT'
   | 'REPLAY_FAILED'
   | 'BINLOG_STREAM'
+  | 'BINLOG_STATEMENT'
   | 'CUT_OVER_FAILED'
   | 'ABORTED'
   | 'CRITICAL_LOAD'

@@ -1,8 +1,13 @@
-// The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier).
-// A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received);
-// any other reader error is fatal and surfaces from the iterator.
+// The binlog streamer: @vlasky/zongji -> an ordered, bounded queue of RowEvents for one consumer (the applier),
+// with the statements that change a watched table (query events) in their place among them.
+// A dropped connection reconnects from zongji's resume pair (a transaction boundary after everything received),
+// and so does a silent one (no byte for a while although osc's heartbeat was written: a half-open connection);
+// rows of a transaction already queued are not queued again. Any other reader error is fatal and surfaces from
+// the iterator.
 import ZongJi from '@vlasky/zongji';
-import type { BinlogPosition, RowEvent } from '../core/binlog/events.js';
+import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../core/binlog/events.js';
+import { classifyStatement, type WatchedTables } from '../core/binlog/statements.js';
+import { noteData, noteWrite, silentFor, type StallClock } from '../core/binlog/stall.js';
 import { OscError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { readExactly, type ZongjiEvent } from './binlog-exact.js';
@@ -31,20 +36,30 @@ export interface StreamerOptions {
   readonly maxReconnects?: number;
   /** Queued events above which the reader is paused (backpressure); default 10000. */
   readonly highWaterMark?: number;
+  /** Query events that change one of these tables come through as StatementEvents; without it none are read. */
+  readonly statements?: WatchedTables;
+  /** No byte for this long after a heartbeatWritten() while not paused: the connection is replaced; default 5000. */
+  readonly stallTimeoutMs?: number;
 }
 
 export interface BinlogStreamer {
   /** Connects and starts reading; resolves once the binlog dump is running, rejects with OscError('BINLOG_STREAM') otherwise. */
   start(): Promise<void>;
   /**
-   * The row events in binlog order, one RowEvent per row. Ends after stop() (events still queued are dropped);
-   * throws OscError('BINLOG_STREAM', with cause) on a fatal reader error. Single consumer.
+   * The row events in binlog order, one RowEvent per row, and StatementEvents where the statements ran. Ends
+   * after stop() (events still queued are dropped); throws OscError('BINLOG_STREAM', with cause) on a fatal
+   * reader error. Single consumer.
    */
-  events(): AsyncIterable<RowEvent>;
+  events(): AsyncIterable<StreamEvent>;
   /** Events received and not yet taken by the consumer. */
   backlog(): number;
   /** The resume point after the last event received (a transaction boundary), or the start position. */
   position(): BinlogPosition;
+  /**
+   * A write that this binlog dump will carry (osc's heartbeat) began at `startedAt` and committed: if the
+   * connection then brings no byte for the stall timeout, it is half-open and gets replaced.
+   */
+  heartbeatWritten(startedAt: number): void;
   /** Stops reading and closes connections; idempotent. */
   stop(): Promise<void>;
 }
@@ -57,6 +72,8 @@ const START_TIMEOUT_MS = 30_000;
 const STABLE_CONNECTION_MS = 10_000;
 // 'tablemap' reaches onEvent so that readExactly can prepare a table before its rows are decoded.
 const INCLUDE_EVENTS = ['rotate', 'tablemap', 'writerows', 'updaterows', 'deleterows'];
+const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+const STALL_CHECK_MS = 250;
 
 /** Errors meaning "the connection went away" (KILL, restart, network): reconnect rather than fail. */
 const CONNECTION_LOSS_CODES = new Set([
@@ -101,9 +118,17 @@ export function createStreamer(opts: StreamerOptions): BinlogStreamer {
   return new Streamer(opts);
 }
 
-/** The parts of a mysql2 connection we touch: its socket, paused for backpressure. */
+/** The parts of a mysql2 connection we touch: its socket, paused for backpressure and watched for bytes. */
 interface SocketHolder {
-  readonly stream?: { pause(): void; resume(): void };
+  readonly stream?: { pause(): void; resume(): void; on(event: 'data', listener: () => void): unknown };
+}
+
+/** What we read of a zongji query event. */
+interface ZongjiQueryEvent {
+  readonly query: string;
+  /** The session's default database when the statement ran ('' for none). */
+  readonly schema: string;
+  readonly nextPosition: number;
 }
 
 class Streamer implements BinlogStreamer {
@@ -111,7 +136,8 @@ class Streamer implements BinlogStreamer {
   private readonly highWaterMark: number;
   private readonly tables: ReadonlySet<string>;
   private readonly exact: ReadonlySet<string>;
-  private queue: RowEvent[] = [];
+  private readonly stallTimeoutMs: number;
+  private queue: StreamEvent[] = [];
   private head = 0;
   private waiter: (() => void) | null = null;
   private failure: OscError | null = null;
@@ -126,12 +152,19 @@ class Streamer implements BinlogStreamer {
   private reconnecting = false;
   private paused = false;
   private pos: BinlogPosition;
+  private stall: StallClock = { lastDataAt: 0, unseenWriteSince: null };
+  private watchdog: NodeJS.Timeout | null = null;
+  /** Rows queued from the transaction being received, so that a reconnect into it queues none of them again. */
+  private received: { resume: BinlogPosition; rows: number } | null = null;
+  /** Rows the current reader will deliver again (its start is inside a transaction already partly queued). */
+  private redelivered = 0;
 
   constructor(private readonly opts: StreamerOptions) {
     this.maxReconnects = opts.maxReconnects ?? DEFAULT_MAX_RECONNECTS;
     this.highWaterMark = Math.max(1, opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK);
     this.tables = new Set(opts.tables);
     this.exact = new Set(opts.exactValues ?? []);
+    this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.pos = opts.start;
   }
 
@@ -149,9 +182,11 @@ class Streamer implements BinlogStreamer {
       throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
+    this.watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
+    this.watchdog.unref();
   }
 
-  events(): AsyncIterable<RowEvent> {
+  events(): AsyncIterable<StreamEvent> {
     return { [Symbol.asyncIterator]: () => this.iterator() };
   }
 
@@ -164,9 +199,14 @@ class Streamer implements BinlogStreamer {
     return this.pos;
   }
 
+  heartbeatWritten(startedAt: number): void {
+    this.stall = noteWrite(this.stall, startedAt);
+  }
+
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopped = true;
+    this.stopWatchdog();
     this.generation++;
     this.queue = [];
     this.head = 0;
@@ -176,11 +216,11 @@ class Streamer implements BinlogStreamer {
     return this.stopping;
   }
 
-  private iterator(): AsyncIterator<RowEvent> {
+  private iterator(): AsyncIterator<StreamEvent> {
     if (this.consuming) throw new OscError('INTERNAL', 'the binlog event stream has a single consumer');
     this.consuming = true;
     return {
-      next: async (): Promise<IteratorResult<RowEvent>> => {
+      next: async (): Promise<IteratorResult<StreamEvent>> => {
         for (;;) {
           if (this.failure) throw this.failure;
           if (this.stopped) return { done: true, value: undefined };
@@ -189,14 +229,14 @@ class Streamer implements BinlogStreamer {
           await new Promise<void>((resolve) => (this.waiter = resolve));
         }
       },
-      return: (): Promise<IteratorResult<RowEvent>> => {
+      return: (): Promise<IteratorResult<StreamEvent>> => {
         this.consuming = false;
         return Promise.resolve({ done: true, value: undefined });
       },
     };
   }
 
-  private take(): RowEvent | undefined {
+  private take(): StreamEvent | undefined {
     if (this.head >= this.queue.length) return undefined;
     const ev = this.queue[this.head];
     this.head++;
@@ -236,7 +276,7 @@ class Streamer implements BinlogStreamer {
     });
     this.reader = reader;
     this.paused = false;
-    return new Promise<void>((resolve, reject) => {
+    const started = new Promise<void>((resolve, reject) => {
       let running = false;
       const timer = setTimeout(() => {
         if (running) return;
@@ -262,10 +302,12 @@ class Streamer implements BinlogStreamer {
           running = true;
           clearTimeout(timer);
           this.connectedAt = Date.now();
+          this.stall = noteData(this.stall, Date.now());
           resolve();
         }
         try {
-          this.onEvent(reader, ev as unknown as ZongjiRowsEvent & ZongjiEvent);
+          if (ev.getEventName() === 'query') this.onQuery(reader, ev as unknown as ZongjiQueryEvent);
+          else this.onEvent(reader, ev as unknown as ZongjiRowsEvent & ZongjiEvent);
         } catch (err) {
           this.fail(err); // never let an exception escape into zongji's packet handler
         }
@@ -274,21 +316,53 @@ class Streamer implements BinlogStreamer {
         serverId,
         filename: from.file,
         position: from.position,
-        includeEvents: INCLUDE_EVENTS,
+        includeEvents: this.opts.statements ? [...INCLUDE_EVENTS, 'query'] : INCLUDE_EVENTS,
         includeSchema: { [database]: [...this.opts.tables] },
       });
     });
+    // Any byte on the dump connection shows it alive (an event can take long to arrive whole).
+    (reader.connection as SocketHolder | null | undefined)?.stream?.on('data', () => {
+      if (gen === this.generation) this.stall = noteData(this.stall, Date.now());
+    });
+    return started;
   }
 
   private onEvent(reader: ZongJi, ev: ZongjiRowsEvent & ZongjiEvent): void {
     const resume = this.readerPosition(reader) ?? this.pos;
     this.pos = resume;
     readExactly(ev, this.opts.database, this.exact);
-    const rows = mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables });
+    const rows = this.skipRedelivered(mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables }), resume);
     if (rows.length === 0) return;
     for (const r of rows) this.queue.push(r);
     if (!this.paused && this.backlog() > this.highWaterMark) this.setPaused(true);
     else if (this.paused) this.setPaused(true); // zongji's own pause/resume around a metadata lookup may have resumed it
+    this.wake();
+  }
+
+  /**
+   * A reader started inside a transaction (a reconnect before its commit arrived) delivers the rows of it that
+   * are already queued once more: drop them, so that every row is queued exactly once.
+   */
+  private skipRedelivered(rows: RowEvent[], resume: BinlogPosition): RowEvent[] {
+    if (this.received === null || !samePosition(this.received.resume, resume)) {
+      this.received = { resume, rows: 0 };
+      this.redelivered = 0;
+    }
+    const skip = Math.min(this.redelivered, rows.length);
+    this.redelivered -= skip;
+    this.received.rows += rows.length - skip;
+    return skip === 0 ? rows : rows.slice(skip);
+  }
+
+  /** A query event: queued in its place when it changes a watched table (core/binlog/statements.ts decides). */
+  private onQuery(reader: ZongJi, ev: ZongjiQueryEvent): void {
+    const watched = this.opts.statements;
+    if (!watched) return;
+    const verdict = classifyStatement(ev.query, ev.schema, watched);
+    if (verdict === null) return;
+    const at = this.readerPosition(reader) ?? this.pos;
+    const event: StatementEvent = { kind: 'statement', verdict, next: ev.nextPosition > 0 ? { file: at.file, position: ev.nextPosition } : at };
+    this.queue.push(event);
     this.wake();
   }
 
@@ -307,7 +381,24 @@ class Streamer implements BinlogStreamer {
     if (paused) socket.pause();
     else socket.resume();
     if (paused !== this.paused) this.opts.logger.debug(paused ? 'binlog_paused' : 'binlog_resumed', { backlog: this.backlog() });
+    // Silence while paused is ours: the stall clock starts again on resume.
+    if (!paused && this.paused) this.stall = noteData(this.stall, Date.now());
     this.paused = paused;
+  }
+
+  /** The watchdog: a connection that brings nothing although a heartbeat was written is replaced. */
+  private checkStall(): void {
+    if (this.stopped || this.failure || this.reconnecting || this.paused) return;
+    const silent = silentFor(this.stall, Date.now());
+    if (silent === null || silent < this.stallTimeoutMs) return;
+    const from = this.position();
+    this.opts.logger.warn('binlog_stalled', { silent_ms: silent, file: from.file, position: from.position });
+    void this.reconnect(Object.assign(new Error(`no binlog data for ${silent} ms after a heartbeat write`), { code: 'BINLOG_STALLED' }));
+  }
+
+  private stopWatchdog(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
   }
 
   private onReaderError(err: Error): void {
@@ -325,6 +416,7 @@ class Streamer implements BinlogStreamer {
     const from = this.position();
     const old = this.reader;
     this.generation++; // ignore whatever the old reader still emits
+    this.redelivered = this.received !== null && samePosition(this.received.resume, from) ? this.received.rows : 0;
     if (old) void closeReader(old);
     if (Date.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.reconnects = 0;
     let last: unknown = cause;
@@ -366,6 +458,7 @@ class Streamer implements BinlogStreamer {
     if (this.stopped || this.failure) return;
     this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
     this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
+    this.stopWatchdog();
     this.generation++;
     if (this.reader) void closeReader(this.reader);
     this.wake();
@@ -400,6 +493,10 @@ function errorLabel(err: unknown): string {
   if (typeof code === 'string') return code;
   if (typeof errno === 'number') return String(errno);
   return err.name;
+}
+
+function samePosition(a: BinlogPosition, b: BinlogPosition): boolean {
+  return a.file === b.file && a.position === b.position;
 }
 
 function describe(err: unknown): string {

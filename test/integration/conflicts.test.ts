@@ -32,6 +32,7 @@ function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
     }),
     backlog: () => events.length - i,
     position: () => POS,
+    heartbeatWritten: () => undefined,
     stop: () => {
       stopped = true;
       return Promise.resolve();

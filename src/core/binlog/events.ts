@@ -1,4 +1,5 @@
 // Our own row-event type, independent of the binlog library (io/streamer.ts maps zongji's events to it).
+import type { StatementVerdict } from './statements.js';
 
 /** A point in the binlog. A RowEvent's `resume` position is a transaction boundary that is safe to restart from. */
 export interface BinlogPosition {
@@ -40,6 +41,17 @@ export interface DeleteEvent extends EventBase {
 
 export type RowEvent = InsertEvent | UpdateEvent | DeleteEvent;
 export type RowEventKind = RowEvent['kind'];
+
+/** A statement (query event) that changed a watched table outside row events: replay cannot follow it. */
+export interface StatementEvent {
+  readonly kind: 'statement';
+  readonly verdict: StatementVerdict;
+  /** End of the statement in the binlog. */
+  readonly next: BinlogPosition;
+}
+
+/** What the streamer delivers, in binlog order. */
+export type StreamEvent = RowEvent | StatementEvent;
 
 export function formatPosition(p: BinlogPosition): string {
   return `${p.file}:${p.position}`;

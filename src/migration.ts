@@ -253,7 +253,8 @@ class Migration {
   private async preflight(): Promise<Prepared> {
     const { config } = this;
     const alter = analyzeAlter(config.alter, config.table);
-    this.admin = await openSession(config.connection);
+    // Idle through the whole copy: it pings, so that no wait_timeout ends it.
+    this.admin = await openSession(config.connection, { keepAlive: true });
     const admin = this.admin;
     const server = await readServerInfo(admin);
     this.log.info('server', { flavor: server.flavor, version: server.version });
@@ -263,7 +264,9 @@ class Migration {
     this.checkAborted();
     await this.hooks.run('osc-on-validated');
 
-    this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+    this.lock = await this.acquireLock();
+    // Without it another run could drop or replace our tables: stop at once.
+    this.lock.onLost((err) => this.stop(err));
     // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
     if (config.execute) await this.operator.startControl();
     const notes = await this.claimNames(admin);
@@ -340,7 +343,8 @@ class Migration {
     this.createdGhost = true;
     this.log.info('ghost_created', { table: this.names.ghost });
     try {
-      await admin.run(alterTable(db, this.names.ghost, alter.clauses));
+      // Under the server's own sql_mode: the ghost accepts exactly what a native ALTER would.
+      await admin.runUnderServerMode(alterTable(db, this.names.ghost, alter.clauses));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       // The server's message quotes the ALTER text (the user's own), never row data.
@@ -561,6 +565,7 @@ class Migration {
     this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
+    if (!(await this.holdsRunLock())) return;
     try {
       await this.dropOwnTables(this.requireAdmin());
     } catch {
@@ -594,8 +599,10 @@ class Migration {
   }
 
   private classify(err: unknown): unknown {
+    // The reason the run was stopped (a lost run lock, panic, ...) explains whatever failed next.
+    if (this.signal.aborted && this.abortError !== null) return this.abortError;
     if (err instanceof OscError) return err;
-    if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
+    if (this.signal.aborted) return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
 
@@ -606,6 +613,30 @@ class Migration {
     this.lock = null;
     await this.admin?.close().catch(() => undefined);
     this.admin = null;
+  }
+
+  private acquireLock(): Promise<RunLock> {
+    const { config } = this;
+    return acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+  }
+
+  /**
+   * Cleanup drops tables only under the run lock: once it was lost, another run may have replaced ours by tables
+   * of the same names. Taken again if nobody else holds it.
+   */
+  private async holdsRunLock(): Promise<boolean> {
+    if (this.lock === null) return true;
+    const lost = await this.lock.check().then(() => false, () => true);
+    if (!lost) return true;
+    await this.lock.release().catch(() => undefined);
+    this.lock = null;
+    try {
+      this.lock = await this.acquireLock();
+      return true;
+    } catch {
+      this.log.warn('cleanup_skipped', { reason: 'another run holds the run lock', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      return false;
+    }
   }
 
   private requireAdmin(): Session {

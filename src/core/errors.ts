@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'REPLAY_FAILED'
   | 'BINLOG_STREAM'
   | 'CUT_OVER_FAILED'
+  | 'CUT_OVER_UNCERTAIN'
+  | 'RUN_LOCK_LOST'
   | 'ABORTED'
   | 'CRITICAL_LOAD'
   | 'HOOK_FAILED'

@@ -211,6 +211,7 @@ class Migration {
         beforeAttempt: () => this.settleConflicts(),
         movedAsideRows: () => this.conflicts?.size ?? 0,
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
+        checkRunLock: () => this.requireLock().check(),
       });
       this.swapped = true;
       this.cutOverLockMs = result.lockMs;
@@ -639,6 +640,10 @@ class Migration {
     }
   }
 
+  private requireLock(): RunLock {
+    if (!this.lock) throw new OscError('INTERNAL', 'no run lock');
+    return this.lock;
+  }
   private requireAdmin(): Session {
     if (!this.admin) throw new OscError('INTERNAL', 'no admin connection');
     return this.admin;

@@ -38,9 +38,23 @@ export function writeChangelog(database: string, changelog: string, hint: string
   };
 }
 
+/** The sentry's COMMENT: the attempt's token tells it apart from any other `_t_del` (the original, after a swap). */
+export function sentryComment(token: string): string {
+  if (!/^[0-9a-z-]{1,64}$/.test(token)) throw new OscError('INTERNAL', `a cut-over token must be 1..64 of [0-9a-z-], not '${token}'`);
+  return `osc cut-over sentry ${token}`;
+}
+
 /** The cut-over sentry (see core/cutover/plan.ts): its existence makes a premature RENAME fail. */
-export function createSentry(database: string, old: string): string {
-  return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry'`;
+export function createSentry(database: string, old: string, token: string): string {
+  return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='${sentryComment(token)}'`;
+}
+
+/** Which of the given tables exist, with their comments (names compared exactly by the caller). */
+export function tablesNamed(database: string, names: readonly string[]): Statement {
+  return {
+    sql: `SELECT TABLE_NAME AS ${quoteId('name')}, TABLE_COMMENT AS ${quoteId('comment')} FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (${names.map(() => '?').join(', ')})`,
+    params: [database, ...names],
+  };
 }
 
 export function lockForCutOver(database: string, table: string, old: string): string {

@@ -46,7 +46,6 @@ async function migrateThroughFaults(name: string, table: string, rules: (proxy: 
       // Later flags win: osc talks to the proxy, the load to the server itself.
       args: ['--port', String(p.port), '--chunk-size', '500', ...args],
       replicaServerId: uniqueServerId(),
-      echo: process.env['OSC_ECHO'] === '1',
     });
     return { ...result, database, proxy: p };
   } finally {

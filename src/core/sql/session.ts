@@ -54,10 +54,16 @@ const REMOVED: Readonly<Record<string, string>> = {
 // NO_ENGINE_SUBSTITUTION: a table osc creates is InnoDB or not created at all.
 const ADDED = ['STRICT_ALL_TABLES', 'NO_AUTO_VALUE_ON_ZERO', 'NO_ENGINE_SUBSTITUTION'] as const;
 
+// Every other mode is kept, and so works on osc's sessions as on the application's:
+// - how values convert (TIME_TRUNCATE_FRACTIONAL, MariaDB's TIME_ROUND_FRACTIONAL, ALLOW_INVALID_DATES,
+//   NO_UNSIGNED_SUBTRACTION, ERROR_FOR_DIVISION_BY_ZERO for generated columns): the copy converts as a native
+//   ALTER would;
+// - what only refuses or affects statements osc does not write (STRICT_TRANS_TABLES, ONLY_FULL_GROUP_BY,
+//   REAL_AS_FLOAT, NO_DIR_IN_CREATE, NO_AUTO_CREATE_USER), and modes osc does not know yet.
+
 /**
  * osc's session sql_mode from the server's global one: the server's modes in their order, less the removed
- * ones (every other mode is kept: those that change how values convert, such as TIME_TRUNCATE_FRACTIONAL or
- * ALLOW_INVALID_DATES, make the copy convert as a native ALTER would), then the added ones not already there.
+ * ones, then the added ones not already there.
  */
 export function sessionSqlMode(serverMode: string): string {
   const modes: string[] = [];

@@ -563,9 +563,15 @@ class Migration {
 
   private async cleanupAfterFailure(err: unknown): Promise<void> {
     const code = err instanceof OscError ? err.code : 'INTERNAL';
-    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
+    // The cut-over could not establish which table is which: the ghost may be the only copy of the data.
+    const uncertain = code === 'CUT_OVER_UNCERTAIN';
+    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : uncertain ? 'unknown' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
+    if (uncertain) {
+      this.log.warn('cleanup_skipped', { reason: 'tables left for the operator to check', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      return;
+    }
     if (!(await this.holdsRunLock())) return;
     try {
       await this.dropOwnTables(this.requireAdmin());

@@ -187,3 +187,32 @@ describe("A's server-side wait_timeout", () => {
     }
   });
 });
+
+describe('an attempt whose tables cannot be told apart', () => {
+  test('the ghost vanished, then the attempt failed: CUT_OVER_UNCERTAIN, no retry, not even the sentry dropped, the table writable again', async () => {
+    const table = 'gone';
+    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
+    await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE ${qualified(DB, `_${table}_gho`)} LIKE ${qualified(DB, table)}`);
+    let attempts = 0;
+    const err: unknown = await cutOver({
+      ...deps(table, 2, 3, {
+        afterStep: async (step) => {
+          if (step !== 'wait-marker-replayed') return;
+          await admin.query(`DROP TABLE ${qualified(DB, `_${table}_gho`)}`);
+          throw new Error('injected failure');
+        },
+      }),
+      onAttempt: (n: number) => (attempts = n),
+    }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'CUT_OVER_UNCERTAIN' });
+    expect(attempts).toBe(1);
+    const [tables] = await admin.query<RowDataPacket[]>('SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [DB]);
+    // The sentry is left where it is: nothing is dropped while the state is unknown.
+    expect(tables.map((r) => String(r['n'])).filter((n) => n.includes(table)).sort()).toEqual([`_${table}_del`, table]);
+    await admin.query(`INSERT INTO ${qualified(DB, table)} (v) VALUES (1)`);
+  });
+});

@@ -7,7 +7,7 @@ import { CutOverError, MigrationError, OscError } from './core/errors.js';
 import { createSentry, dropSentry, dropTable, lockForCutOver, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
 import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from './core/cutover/plan.js';
 import type { ConnectionConfig } from './core/config.js';
-import { openSession, settlesWithin, sqlErrno, type Session, type SessionPool } from './io/pool.js';
+import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from './io/pool.js';
 import { qualify } from './core/sql/quote.js';
 import type { Applier } from './applier.js';
 import { describeSqlError } from './applier.js';
@@ -60,6 +60,7 @@ export interface CutOverResult {
 const A_IDLE_MARGIN_SECONDS = 5;
 /** After UNLOCK, B's RENAME has this long beyond the attempt's deadline to report back. */
 const RENAME_REPLY_GRACE_MS = 5_000;
+const RECOVERY_TRIES = 3;
 /** How long a KILLed connection may take to leave the processlist. */
 const KILL_CONFIRM_MS = 10_000;
 
@@ -218,7 +219,7 @@ async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly s
       if (!unlocked) await endConnection(pool, a.threadId);
     }
     const q = tablesNamed(database, [table, ghost, old]);
-    const found = await pool.rows<{ name: string; comment: string | null }>(q.sql, q.params);
+    const found = await again(() => pool.rows<{ name: string; comment: string | null }>(q.sql, q.params));
     const verdict = judgeTables(
       found.map((r): FoundTable => ({ name: r.name, comment: r.comment ?? '' })),
       { table, ghost, old },
@@ -227,7 +228,7 @@ async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly s
     if (verdict.state === 'unknown') {
       throw new CutOverError('CUT_OVER_UNCERTAIN', `after a failed cut-over attempt the server shows only [${verdict.found.join(', ')}] of ${table}, ${ghost} and ${old}; nothing was touched: check the tables by hand`, { cause });
     }
-    if (verdict.state === 'intact' && verdict.dropOld) await pool.run(dropTable(database, old));
+    if (verdict.state === 'intact' && verdict.dropOld) await again(() => pool.run(dropTable(database, old)));
     return verdict.state;
   } catch (err) {
     if (err instanceof CutOverError && err.code === 'CUT_OVER_UNCERTAIN') throw err;
@@ -239,13 +240,18 @@ async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly s
   }
 }
 
+/** The recovery's reads and drops are idempotent: a lost pool connection is worth another try, not a stop. */
+function again<T>(fn: () => Promise<T>): Promise<T> {
+  return withRetries(RECOVERY_TRIES, fn);
+}
+
 /** KILLs a connection of osc's user and waits until the processlist no longer shows it. */
 async function endConnection(pool: SessionPool, threadId: number): Promise<void> {
   // An unknown thread (1094) is already gone; the processlist says so below.
   await pool.run('KILL ?', [threadId]).catch(() => undefined);
   const deadline = Date.now() + KILL_CONFIRM_MS;
   for (;;) {
-    const rows = await pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+    const rows = await again(() => pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]));
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);
     await sleep(10);

@@ -247,10 +247,11 @@ function again<T>(fn: () => Promise<T>): Promise<T> {
 
 /** KILLs a connection of osc's user and waits until the processlist no longer shows it. */
 async function endConnection(pool: SessionPool, threadId: number): Promise<void> {
-  // An unknown thread (1094) is already gone; the processlist says so below.
-  await pool.run('KILL ?', [threadId]).catch(() => undefined);
   const deadline = Date.now() + KILL_CONFIRM_MS;
-  for (;;) {
+  for (let n = 0; ; n++) {
+    // Sent again now and then, in case a KILL was lost with its pool connection. An unknown thread (1094) is
+    // already gone: the processlist says so.
+    if (n % 25 === 0) await pool.run('KILL ?', [threadId]).catch(() => undefined);
     const rows = await again(() => pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]));
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);

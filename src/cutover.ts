@@ -4,11 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from './sleep.js';
 import { CutOverError, MigrationError, OscError } from './core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
+import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
 import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from './core/cutover/plan.js';
 import type { ConnectionConfig } from './core/config.js';
 import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from './io/pool.js';
-import { qualify } from './core/sql/quote.js';
 import type { Applier } from './applier.js';
 import { describeSqlError } from './applier.js';
 import type { Logger } from './log.js';
@@ -70,7 +69,7 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'R
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
   const plan = await lockPlan(deps);
-  logger.debug('cut_over_plan', { lock_order: plan.order.join(','), before_unlock: plan.beforeUnlock });
+  logger.debug('cut_over_plan', { lock_order: plan.order.join(','), first_wait: plan.firstWait, queues_on_table: plan.queuesOnTable });
   // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
   const run = randomBytes(6).toString('hex');
   const sentries: string[] = [];
@@ -133,13 +132,10 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
     const step = async (name: CutOverStep) => deps.testing?.afterStep?.(name, a);
     await a.run('SET SESSION lock_wait_timeout = ?, wait_timeout = ?', [timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS]);
     await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
-    const waitForGhost = plan.beforeUnlock === 'ghost-held-and-rename-waiting' && deps.testing?.unlockRightAfterDrop !== true;
-    if (waitForGhost) {
-      const p = (st.probe = await openSession(deps.connection));
-      // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
-      // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
-      await p.run('SET SESSION lock_wait_timeout = 0').catch(() => p.run('SET SESSION lock_wait_timeout = 1'));
-    }
+    const probe = (st.probe = await openSession(deps.connection));
+    // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
+    // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
+    await probe.run('SET SESSION lock_wait_timeout = 0').catch(() => probe.run('SET SESSION lock_wait_timeout = 1'));
     // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
     await a.run(createSentry(database, old, token));
     await step('create-sentry');
@@ -165,15 +161,14 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
     const rename = (st.rename = settleWatch(b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const)));
     await step('issue-rename');
-    await waitForMetadataLockWait(pool, b.threadId, rename, deadline);
+    await waitUntilQueued(pool, probe, database, plan.firstWait, rename, deadline);
     await step('wait-rename-blocked');
     // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     await step('drop-sentry');
     // 7. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
-    if (waitForGhost && st.probe) {
-      await waitUntilGhostHeld(pool, st.probe, qualify(database, ghost), rename, deadline);
-      await waitForMetadataLockWait(pool, b.threadId, rename, deadline);
+    if (plan.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
+      await waitUntilQueued(pool, probe, database, table, rename, deadline);
       await step('wait-rename-queued-on-table');
     }
     await a.run('UNLOCK TABLES');
@@ -292,26 +287,19 @@ async function threadState(pool: SessionPool, threadId: number): Promise<string>
 
 const METADATA_LOCK_WAIT = /metadata lock/i;
 
-async function waitForMetadataLockWait(pool: SessionPool, threadId: number, rename: SettleWatch, deadline: number): Promise<void> {
-  for (;;) {
-    throwIfSettled(rename);
-    if (METADATA_LOCK_WAIT.test(await threadState(pool, threadId))) return;
-    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME was not seen waiting on the metadata lock in time');
-    await sleep(2);
-  }
-}
-
 /**
- * Resolves once B holds the ghost's exclusive metadata lock. The probe asks for SHOW CREATE TABLE's high-priority
- * shared lock, which only a granted exclusive lock blocks: B merely waiting for it (behind another session that
- * reads the ghost) does not, where a plain SELECT would wait either way (verified on MariaDB 10.11 and MySQL 9.7).
- * Blocked, the probe fails at once (MariaDB, lock_wait_timeout 0) or waits (MySQL, minimum 1 s).
+ * Resolves once an exclusive metadata lock request on `name` is pending: B's, the only one during the cut-over.
+ * The probe prepares a SELECT on it, which takes a plain shared lock: A's LOCK TABLES ... WRITE lets it through,
+ * a pending (or granted) exclusive request blocks it (verified on MariaDB 10.11 and MySQL 9.7). Blocked, the probe
+ * fails at once (MariaDB, lock_wait_timeout 0) or is seen waiting in the processlist (MySQL, minimum 1 s).
  */
-async function waitUntilGhostHeld(pool: SessionPool, probe: Session, ghost: string, rename: SettleWatch, deadline: number): Promise<void> {
+async function waitUntilQueued(pool: SessionPool, probe: Session, database: string, name: string, rename: SettleWatch, deadline: number): Promise<void> {
+  const st = probeStatement(database, name);
+  await probe.run(st.sql, st.params);
   for (;;) {
     throwIfSettled(rename);
-    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME did not reach the table lock in time');
-    const read = settleWatch(probe.rows(`SHOW CREATE TABLE ${ghost}`));
+    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen queued on ${name} in time`);
+    const read = settleWatch(probe.run(PREPARE_PROBE));
     for (;;) {
       await sleep(1);
       if (read.state !== 'pending') break;

@@ -26,16 +26,16 @@ const ROWS = 3_000;
 
 describe('table names before and after _ in the lock order', () => {
   test.each([
-    ['Orders', 'rename-waiting'],
-    ['9t', 'rename-waiting'],
-    ['$t', 'rename-waiting'],
-    ['_A', 'rename-waiting'],
-    ['_a', 'ghost-held-and-rename-waiting'],
-    ['t', 'ghost-held-and-rename-waiting'],
-    ['Über', 'ghost-held-and-rename-waiting'],
-  ])('%s', async (table, beforeUnlock) => {
+    ['Orders', 'before-drop'],
+    ['9t', 'before-drop'],
+    ['$t', 'before-drop'],
+    ['_A', 'before-drop'],
+    ['_a', 'after-drop'],
+    ['t', 'after-drop'],
+    ['Über', 'after-drop'],
+  ])('%s', async (table, queuesOnTable) => {
     // The servers here run with lower_case_table_names=0, where case matters.
-    expect(renameLockPlan(table, `_${table}_del`, `_${table}_gho`, 0).beforeUnlock).toBe(beforeUnlock);
+    expect(renameLockPlan(table, `_${table}_del`, `_${table}_gho`, 0).queuesOnTable).toBe(queuesOnTable);
     const database = `osc_t_names_${Buffer.from(table).toString('hex')}_${RUN_TAG}`;
     const model = ordersModel();
     await recreateDatabase(admin, database);

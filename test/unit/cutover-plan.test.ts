@@ -35,8 +35,8 @@ describe('the order RENAME takes its locks in', () => {
     ['Über', ['_Über_del', '_Über_gho', 'Über']],
     ['表', ['_表_del', '_表_gho', '表']],
     ['~t', ['_~t_del', '_~t_gho', '~t']],
-  ])('%s sorts after _ : B must hold the ghost and wait again before UNLOCK', (t, order) => {
-    expect(plan(t)).toEqual({ order, beforeUnlock: 'ghost-held-and-rename-waiting' });
+  ])('%s sorts after _ : B first waits on the sentry, and queues on the table only after the drop', (t, order) => {
+    expect(plan(t)).toEqual({ order, firstWait: `_${t}_del`, queuesOnTable: 'after-drop' });
   });
   it.each([
     ['Orders', ['Orders', '_Orders_del', '_Orders_gho']],
@@ -47,13 +47,16 @@ describe('the order RENAME takes its locks in', () => {
     ['__9', ['__9', '___9_del', '___9_gho']],
     ['_', ['_', '___del', '___gho']],
     ['__', ['__', '____del', '____gho']],
-  ])('%s sorts before _ : B waits on it first, so B waiting is enough before UNLOCK', (t, order) => {
-    expect(plan(t)).toEqual({ order, beforeUnlock: 'rename-waiting' });
+  ])('%s sorts before _ : B first waits on the table itself', (t, order) => {
+    expect(plan(t)).toEqual({ order, firstWait: t, queuesOnTable: 'before-drop' });
   });
   it('with lower_case_table_names 1 or 2 names compare in lower case', () => {
-    expect(plan('Orders', 1)).toEqual({ order: ['_Orders_del', '_Orders_gho', 'Orders'], beforeUnlock: 'ghost-held-and-rename-waiting' });
-    expect(plan('_A', 2)).toEqual({ order: ['__A_del', '__A_gho', '_A'], beforeUnlock: 'ghost-held-and-rename-waiting' });
-    expect(plan('9t', 1)).toEqual({ order: ['9t', '_9t_del', '_9t_gho'], beforeUnlock: 'rename-waiting' });
+    expect(plan('Orders', 1)).toEqual({ order: ['_Orders_del', '_Orders_gho', 'Orders'], firstWait: '_Orders_del', queuesOnTable: 'after-drop' });
+    expect(plan('_A', 2)).toEqual({ order: ['__A_del', '__A_gho', '_A'], firstWait: '__A_del', queuesOnTable: 'after-drop' });
+    expect(plan('9t', 1)).toEqual({ order: ['9t', '_9t_del', '_9t_gho'], firstWait: '9t', queuesOnTable: 'before-drop' });
+  });
+  it('the table sorting last, B first waits on the sentry even if the ghost sorts before it', () => {
+    expect(renameLockPlan('z', 'm', 'a', 0)).toEqual({ order: ['a', 'm', 'z'], firstWait: 'm', queuesOnTable: 'after-drop' });
   });
   it('a table sorting between the other two names has no safe unlock point', () => {
     expect(() => renameLockPlan('m', 'a', 'z', 0)).toThrow('the table name m sorts between a and z; the cut-over cannot tell when to unlock');

@@ -6,6 +6,8 @@ import {
   createSentry,
   dropSentry,
   sentryComment,
+  PREPARE_PROBE,
+  probeStatement,
   tablesNamed,
   dropTable,
   lockForCutOver,
@@ -47,6 +49,10 @@ describe('ddl', () => {
       sql: 'SELECT TABLE_NAME AS `name`, TABLE_COMMENT AS `comment` FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?, ?, ?)',
       params: ['shop', 'orders', '_orders_gho', '_orders_del'],
     });
+  });
+  it('the probe prepares a SELECT whose text travels in a user variable', () => {
+    expect(probeStatement('shop', "or'ders")).toEqual({ sql: 'SET @osc_probe = ?', params: ["SELECT 1 FROM `shop`.`or'ders` LIMIT 0"] });
+    expect(PREPARE_PROBE).toBe('PREPARE osc_probe FROM @osc_probe');
   });
   it('the sentry comment carries a token of safe characters only', () => {
     expect(sentryComment('0a1b-12')).toBe('osc cut-over sentry 0a1b-12');

@@ -15,13 +15,13 @@
 // `_t_gho` (most names), B first waits on the sentry, and only after A drops it does B take `_t_gho`
 // and queue on `t`. If A unlocked right after the drop, writers already queued on `t` could get the
 // table before B and commit on the original after the marker: lost to the ghost (measured on MariaDB
-// 10.11: 4 of 20 swaps with no pause between DROP and UNLOCK). osc therefore unlocks only once B
-// provably holds `_t_gho` and waits on the metadata lock again (now `t`, where a pending RENAME goes
-// before pending DML). The proof is C's SHOW CREATE TABLE `_t_gho` failing or waiting: its high-priority
-// shared lock is blocked only by B's granted exclusive lock, not by B still waiting for it behind
-// another session reading the ghost (which a plain SELECT cannot tell apart). When `t` sorts first (upper case
-// with lower_case_table_names=0, digits, `$`), B's first wait is already on `t`, never on the sentry
-// or the ghost: once B waits, A drops the sentry and unlocks.
+// 10.11: 4 of 20 swaps with no pause between DROP and UNLOCK, and every swap while another session
+// reads the ghost, which holds B up on `_t_gho`). osc therefore unlocks only once B's exclusive
+// request on `t` is pending, where it goes before pending DML. The proof is C's PREPARE of a SELECT on
+// `t`: its plain shared lock passes A's LOCK TABLES ... WRITE and is blocked only by a pending (or
+// granted) exclusive lock. (B's state in the processlist cannot tell which lock B waits for, and still
+// reads "waiting" for a moment after a lock was granted to it.) When `t` sorts first (upper case with
+// lower_case_table_names=0, digits, `$`), B's first wait is already on `t`.
 //
 // On any failure B's RENAME is killed, and its end seen in the processlist, before A's locks go; then
 // the server says which table is which (a lost reply may hide a RENAME that ran), and `_t_del` is
@@ -43,11 +43,11 @@ export const CUT_OVER_STEPS = [
   'check-run-lock',
   // B: RENAME TABLE t TO _t_del, _t_gho TO t (its own lock_wait_timeout); it blocks behind A.
   'issue-rename',
-  // Wait until the processlist shows B waiting on a metadata lock (the sentry's, or t's when t sorts first).
+  // Wait until C's probe shows B's request pending on its first name (the sentry, or t when t sorts first).
   'wait-rename-blocked',
   // A: DROP TABLE _t_del (allowed: A holds its write lock).
   'drop-sentry',
-  // Only when t sorts last: C's probe shows B holds _t_gho, then the processlist shows B waiting again, on t.
+  // Only when t sorts last: C's probe shows B's request pending on t (B took _t_del and _t_gho first).
   'wait-rename-queued-on-table',
   // A: UNLOCK TABLES.
   'unlock',
@@ -72,17 +72,17 @@ export function describeAttempt(attempt: number, max: number): string {
   return `attempt ${attempt}/${max}`;
 }
 
-/** What A must see, once the sentry is dropped, before UNLOCK TABLES (see the top of this file). */
-export type UnlockWait =
-  // t sorts first: B's first (and only) wait is on t, so B waiting is enough.
-  | 'rename-waiting'
-  // t sorts last: B must hold the ghost and wait again, now on t.
-  | 'ghost-held-and-rename-waiting';
-
 export interface RenameLockPlan {
   /** The three names in the order the server takes RENAME TABLE's metadata locks on them. */
   readonly order: readonly [string, string, string];
-  readonly beforeUnlock: UnlockWait;
+  /** Where B first waits behind A, before the sentry is dropped: the sentry, or t when t sorts first. */
+  readonly firstWait: string;
+  /**
+   * When B's request on t becomes pending, which A must see before UNLOCK: 'before-drop' when t sorts first (B's
+   * first wait), 'after-drop' when t sorts last (B takes the sentry's name and the ghost first, once the sentry is
+   * dropped, maybe behind another session reading the ghost).
+   */
+  readonly queuesOnTable: 'before-drop' | 'after-drop';
 }
 
 /**
@@ -96,9 +96,9 @@ export function renameLockPlan(table: string, old: string, ghost: string, lowerC
   const key = (name: string) => utf8(lowerCaseTableNames === 0 ? name : name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
   const sorted = [table, old, ghost].map((name) => ({ name, key: key(name) })).sort((a, b) => compareBytes(a.key, b.key));
   const order = sorted.map((s) => s.name) as [string, string, string];
-  if (order[0] === table) return { order, beforeUnlock: 'rename-waiting' };
-  if (order[2] === table) return { order, beforeUnlock: 'ghost-held-and-rename-waiting' };
-  throw new OscError('INTERNAL', `the table name ${table} sorts between ${old} and ${ghost}; the cut-over cannot tell when to unlock`);
+  if (order[0] === table) return { order, firstWait: table, queuesOnTable: 'before-drop' };
+  if (order[2] === table) return { order, firstWait: old, queuesOnTable: 'after-drop' };
+  throw new OscError('INTERNAL', `the table name ${table} sorts between ${order[0]} and ${order[2]}; the cut-over cannot tell when to unlock`);
 }
 
 function utf8(s: string): Uint8Array {

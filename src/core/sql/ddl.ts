@@ -49,6 +49,17 @@ export function createSentry(database: string, old: string, token: string): stri
   return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='${sentryComment(token)}'`;
 }
 
+/**
+ * The cut-over's probe: PREPARE of a SELECT on a table takes a plain shared metadata lock on it, which a LOCK TABLES
+ * ... WRITE lets through and a pending exclusive request blocks. The text goes through a user variable, so the
+ * name needs no quoting inside a string literal.
+ */
+export function probeStatement(database: string, table: string): Statement {
+  return { sql: 'SET @osc_probe = ?', params: [`SELECT 1 FROM ${qualify(database, table)} LIMIT 0`] };
+}
+
+export const PREPARE_PROBE = 'PREPARE osc_probe FROM @osc_probe';
+
 /** Which of the given tables exist, with their comments (names compared exactly by the caller). */
 export function tablesNamed(database: string, names: readonly string[]): Statement {
   return {

@@ -26,7 +26,7 @@ afterAll(async () => {
 const ROWS = 5_000;
 
 /** Migrates `table` in a fresh database with osc connected through a proxy that loses the replies `rules` name. */
-async function migrateThroughFaults(name: string, table: string, rules: (proxy: () => FaultProxy) => LostReply[], args: readonly string[] = []): Promise<UnderLoadResult & { database: string; proxy: FaultProxy }> {
+async function migrateThroughFaults(name: string, table: string, rules: (proxy: () => FaultProxy) => LostReply[]): Promise<UnderLoadResult & { database: string; proxy: FaultProxy }> {
   const database = `osc_t_cof_${name}_${RUN_TAG}`;
   const model = ordersModel();
   await recreateDatabase(admin, database);
@@ -43,8 +43,9 @@ async function migrateThroughFaults(name: string, table: string, rules: (proxy: 
       model,
       seededRows: ROWS,
       alter: ORDERS_ALTER,
-      // Later flags win: osc talks to the proxy, the load to the server itself.
-      args: ['--port', String(p.port), '--chunk-size', '500', ...args],
+      // Later flags win: osc talks to the proxy, the load to the server itself. Few attempts: a run that cannot
+      // recover fails in seconds.
+      args: ['--port', String(p.port), '--chunk-size', '500', '--default-retries', '4'],
       replicaServerId: uniqueServerId(),
     });
     return { ...result, database, proxy: p };
@@ -96,7 +97,7 @@ describe('a lost reply during the swap', () => {
   });
 
   test("A's reply to the sentry's DROP is lost on a cut connection: A is killed so the table is free again, and the next attempt swaps", async () => {
-    const r = await migrateThroughFaults('acut', 't', () => [{ statement: /DROP TABLE `[^`]+`\.`_t_del`/, then: 'cut' }], ['--default-retries', '4']);
+    const r = await migrateThroughFaults('acut', 't', () => [{ statement: /DROP TABLE `[^`]+`\.`_t_del`/, then: 'cut' }]);
     expect(r.proxy.hasFired(0), 'the fault happened').toBe(true);
     expectSwappedExactly(r);
     expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\/4"/);

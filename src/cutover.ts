@@ -1,13 +1,13 @@
 // The atomic cut-over, gh-ost's two-connection algorithm (core/cutover/plan.ts explains each step).
 // Verified on MariaDB 10.11 (which refuses RENAME under LOCK TABLES) and MySQL 9.7; the same steps work on
 // MySQL 8.0/8.4, so one algorithm serves every flavour.
+import { randomBytes } from 'node:crypto';
 import { sleep } from './sleep.js';
 import { CutOverError, MigrationError, OscError } from './core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, renameForCutOver } from './core/sql/ddl.js';
-import { cutOverBackoffMillis, describeAttempt } from './core/cutover/plan.js';
+import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
+import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from './core/cutover/plan.js';
 import type { ConnectionConfig } from './core/config.js';
-import { openSession, sqlErrno, type Session, type SessionPool } from './io/pool.js';
-import { qualify } from './core/sql/quote.js';
+import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from './io/pool.js';
 import type { Applier } from './applier.js';
 import { describeSqlError } from './applier.js';
 import type { Logger } from './log.js';
@@ -37,6 +37,17 @@ export interface CutOverDeps {
    * longer change and replay is held. Counts in the lock time; a failure fails the attempt (nothing swapped).
    */
   readonly beforeRename?: () => Promise<void>;
+  /** Throws unless this run still holds its run lock; asked under the lock, just before the RENAME. */
+  readonly checkRunLock?: () => Promise<void>;
+  /** For tests only; the command line never sets it. */
+  readonly testing?: CutOverTesting;
+}
+
+export interface CutOverTesting {
+  /** gh-ost's order: UNLOCK straight after dropping the sentry (the unlock-order test shows what that loses). */
+  readonly unlockRightAfterDrop?: boolean;
+  /** Awaited after each step that ran, with A's session: to look at the tables under the lock, or to stall. */
+  readonly afterStep?: (step: CutOverStep, a: Session) => Promise<void>;
 }
 
 export interface CutOverResult {
@@ -45,8 +56,28 @@ export interface CutOverResult {
   readonly lockMs: number;
 }
 
+/**
+ * A's server-side idle limit, over the lock timeout: A is never idle longer than that while osc runs, so if osc's
+ * host freezes or vanishes the server ends A by itself and the application's tables are free again. (A dying
+ * before the sentry is dropped makes the RENAME fail; after, B is already first in line.)
+ */
+const A_IDLE_MARGIN_SECONDS = 5;
+/** After UNLOCK, B's RENAME has this long beyond the attempt's deadline to report back. */
+const RENAME_REPLY_GRACE_MS = 5_000;
+const RECOVERY_TRIES = 3;
+/** How long a KILLed connection may take to leave the processlist. */
+const KILL_CONFIRM_MS = 10_000;
+
+/** Errors after which another attempt would not help. */
+const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'RUN_LOCK_LOST', 'CUT_OVER_UNCERTAIN']);
+
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
+  const plan = await lockPlan(deps);
+  logger.debug('cut_over_plan', { lock_order: plan.order.join(','), first_wait: plan.firstWait, queues_on_table: plan.queuesOnTable });
+  // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
+  const run = randomBytes(6).toString('hex');
+  const sentries: string[] = [];
   for (let n = 1; n <= retries; n++) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     deps.onAttempt?.(n);
@@ -55,14 +86,16 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     await deps.applier.idle(deps.signal);
     logger.info('cut_over_attempt', { attempt: describeAttempt(n, retries) });
     const began = Date.now();
+    const token = `${run}-${n}`;
+    sentries.push(sentryComment(token));
     try {
-      const lockMs = await attempt(deps, n);
+      const lockMs = await attempt(deps, plan, token, sentries);
       deps.onAttemptDone?.(Date.now() - began, true);
       logger.info('cut_over_done', { attempt: describeAttempt(n, retries), lock_ms: lockMs });
       return { attempts: n, lockMs };
     } catch (err) {
       deps.onAttemptDone?.(Date.now() - began, false);
-      if (deps.signal.aborted || (err instanceof OscError && (err.code === 'DATA_CONFLICT' || err.code === 'ABORTED'))) throw err;
+      if (deps.signal.aborted || (err instanceof OscError && FINAL_CODES.has(err.code))) throw err;
       const reason = err instanceof OscError ? err.message : describeSqlError(err);
       logger.warn('cut_over_failed', { attempt: describeAttempt(n, retries), reason, original: 'intact' });
       if (n < retries) await sleep(cutOverBackoffMillis(n), deps.signal);
@@ -71,112 +104,187 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   throw new CutOverError('CUT_OVER_FAILED', `cut-over failed ${retries} times (see the cut_over_failed lines: usually a long transaction or lock on the table); the original table is untouched`);
 }
 
-async function attempt(deps: CutOverDeps, n: number): Promise<number> {
+async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
+  const [row] = await deps.pool.rows<{ l: unknown }>('SELECT @@lower_case_table_names AS l');
+  return renameLockPlan(deps.table, deps.old, deps.ghost, Number(row?.l ?? 0));
+}
+
+/** What one attempt opened and how far it got: the recovery after a failure reads it. */
+interface AttemptState {
+  a: Session | null;
+  b: Session | null;
+  probe: Session | null;
+  /** LOCK TABLES was sent (its reply may be lost). */
+  lockSent: boolean;
+  /** B's RENAME, once sent; settles with 'ok' or the error. */
+  rename: SettleWatch | null;
+  /** Replay is held at this attempt's marker. */
+  held: boolean;
+  lockedAt: number;
+}
+
+/** One attempt; resolves with the time writes were blocked when the tables were swapped. */
+async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
   const { pool, database, table, ghost, old, timeoutSeconds } = deps;
   const timeoutMs = timeoutSeconds * 1000;
-  let a: Session | null = null;
-  let b: Session | null = null;
-  let probe: Session | null = null;
-  let sentry = false;
-  let locked = false;
-  let held = false;
-  let rename: Promise<unknown> | null = null;
-  let lockedAt = 0;
-  let succeeded = false;
+  const st: AttemptState = { a: null, b: null, probe: null, lockSent: false, rename: null, held: false, lockedAt: 0 };
+  // Replay may go on only once the tables are known to be where they were.
+  let releaseReplay = false;
+  let clean = false;
   try {
-    a = await openSession(deps.connection);
-    b = await openSession(deps.connection);
-    probe = await openSession(deps.connection);
-    await a.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
+    const a = (st.a = await openSession(deps.connection));
+    const b = (st.b = await openSession(deps.connection));
+    const step = async (name: CutOverStep) => deps.testing?.afterStep?.(name, a);
+    await a.run('SET SESSION lock_wait_timeout = ?, wait_timeout = ?', [timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS]);
     await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
+    const probe = (st.probe = await openSession(deps.connection));
     // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
     // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
-    const p = probe;
-    await p.run('SET SESSION lock_wait_timeout = 0').catch(() => p.run('SET SESSION lock_wait_timeout = 1'));
+    await probe.run('SET SESSION lock_wait_timeout = 0').catch(() => probe.run('SET SESSION lock_wait_timeout = 1'));
     // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
-    await a.run(createSentry(database, old));
-    sentry = true;
-    // 2. Block writers to the original (and hold the sentry).
+    await a.run(createSentry(database, old, token));
+    await step('create-sentry');
+    // 2. Block writers to the original (and hold the sentry). From here on every wait ends by one deadline.
+    st.lockSent = true;
     await a.run(lockForCutOver(database, table, old));
-    locked = true;
-    lockedAt = Date.now();
+    st.lockedAt = Date.now();
+    const deadline = st.lockedAt + timeoutMs;
+    await step('lock-tables');
     // 3. Every change made before the lock is replayed once this marker is; replay then holds.
-    const token = `cut-over ${n} ${lockedAt}`;
     const replayed = deps.applier.waitForMarker(token, true, timeoutMs, deps.signal);
     replayed.catch(() => undefined);
     await deps.writeMarker(token);
+    await step('write-marker');
     await replayed;
-    held = true;
+    st.held = true;
+    await step('wait-marker-replayed');
     // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
     if ((deps.movedAsideRows?.() ?? 0) > 0) throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
+    // The hook's work counts in the lock time (e.g. the AUTO_INCREMENT counter raised under the lock).
     await deps.beforeRename?.();
-    const deadline = Date.now() + timeoutMs;
-    // 4. B queues the swap; it first waits on the sentry A holds.
-    const bThread = b.threadId;
-    rename = b.run(renameForCutOver(database, table, old, ghost)).then(
-      () => 'ok' as const,
-      (err: unknown) => err,
-    );
-    const watch = settleWatch(rename);
-    await waitForMetadataLockWait(pool, bThread, watch, deadline);
-    // 5. Drop the sentry: B takes _t_del, then _t_gho, then queues on t behind A.
+    // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
+    await deps.checkRunLock?.();
+    await step('check-run-lock');
+    // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
+    const rename = (st.rename = settleWatch(b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const)));
+    await step('issue-rename');
+    await waitUntilQueued(pool, probe, database, plan.firstWait, rename, deadline);
+    await step('wait-rename-blocked');
+    // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
-    sentry = false;
-    // 6. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
-    await waitUntilGhostHeld(pool, probe, qualify(database, ghost), watch, deadline);
-    await waitForMetadataLockWait(pool, bThread, watch, deadline);
-    await a.run('UNLOCK TABLES');
-    locked = false;
-    const outcome = await rename;
-    if (outcome !== 'ok') throw outcome;
-    succeeded = true;
-    return Date.now() - lockedAt;
-  } catch (err) {
-    // Kill B's RENAME before unlocking: once the sentry is gone nothing else would stop it.
-    if (rename && b) {
-      const bThread = b.threadId;
-      let outcome = await Promise.race([rename, sleep(20).then(() => 'pending' as const)]);
-      if (outcome === 'pending') {
-        await pool.run('KILL QUERY ?', [bThread]).catch(() => undefined);
-        outcome = await Promise.race([rename, sleep(timeoutMs + 2000).then(() => 'pending' as const)]);
-        if (outcome === 'pending') b.destroy();
-      }
-      if (outcome === 'ok') {
-        // The swap happened after all (A's session died after the sentry was dropped): every change was replayed.
-        succeeded = true;
-        return Date.now() - lockedAt;
-      }
+    await step('drop-sentry');
+    // 7. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
+    if (plan.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
+      await waitUntilQueued(pool, probe, database, table, rename, deadline);
+      await step('wait-rename-queued-on-table');
     }
-    if (locked && a) await a.run('UNLOCK TABLES').catch(() => a?.destroy());
-    // RENAME did not run: _t_del is our sentry (or absent), never the old table.
-    if (sentry) await pool.run(dropTable(database, old)).catch(() => undefined);
+    await a.run('UNLOCK TABLES');
+    await step('unlock');
+    if (!(await settlesWithin(rename.promise, Math.max(0, deadline - Date.now()) + RENAME_REPLY_GRACE_MS))) {
+      if (rename.state === 'rejected') throw rename.error;
+      throw new MigrationError('CUT_OVER_FAILED', 'RENAME did not report back after the unlock');
+    }
+    await step('rename-completes');
+    clean = true;
+    return Date.now() - st.lockedAt;
+  } catch (err) {
+    const verdict = await recover(deps, st, sentries, err);
+    if (verdict === 'swapped') {
+      deps.logger.warn('cut_over_swapped_after_error', { reason: err instanceof OscError ? err.message : describeSqlError(err) });
+      return Date.now() - st.lockedAt;
+    }
+    releaseReplay = true;
     throw err;
   } finally {
-    // After a successful swap replay stays held: the orchestrator stops it (the original name now holds the ghost).
-    if (held && !succeeded) deps.applier.release();
-    await a?.close();
-    await b?.close();
-    await probe?.close();
+    // After a swap replay stays held: the orchestrator stops it (the original name now holds the ghost).
+    if (st.held && releaseReplay) deps.applier.release();
+    // After a failure the sessions may be killed or half-open: their sockets are just closed (B is gone by now).
+    const sessions = [st.a, st.b, st.probe].filter((s): s is Session => s !== null);
+    if (clean) await Promise.all(sessions.map((s) => s.close()));
+    else for (const s of sessions) s.destroy();
+  }
+}
+
+/**
+ * After a failed attempt: makes sure B's RENAME can no longer run, then frees A's locks, then asks the server which
+ * table is which, and drops `_t_del` only when it is this run's sentry. Throws CUT_OVER_UNCERTAIN when any of
+ * that cannot be established: nothing is touched then.
+ */
+async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly string[], cause: unknown): Promise<'swapped' | 'intact'> {
+  const { pool, database, table, ghost, old } = deps;
+  try {
+    // B first: once A's locks go, a RENAME still pending would run (the server runs it even after B's client is gone).
+    if (st.rename !== null && st.b !== null && st.rename.state !== 'resolved') await endConnection(pool, st.b.threadId);
+    if (st.a !== null) {
+      const a = st.a;
+      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run('UNLOCK TABLES'), 2_000)));
+      if (!unlocked) await endConnection(pool, a.threadId);
+    }
+    const q = tablesNamed(database, [table, ghost, old]);
+    const found = await again(() => pool.rows<{ name: string; comment: string | null }>(q.sql, q.params));
+    const verdict = judgeTables(
+      found.map((r): FoundTable => ({ name: r.name, comment: r.comment ?? '' })),
+      { table, ghost, old },
+      sentries,
+    );
+    if (verdict.state === 'unknown') {
+      throw new CutOverError('CUT_OVER_UNCERTAIN', `after a failed cut-over attempt the server shows only [${verdict.found.join(', ')}] of ${table}, ${ghost} and ${old}; nothing was touched: check the tables by hand`, { cause });
+    }
+    if (verdict.state === 'intact' && verdict.dropOld) await again(() => pool.run(dropTable(database, old)));
+    return verdict.state;
+  } catch (err) {
+    if (err instanceof CutOverError && err.code === 'CUT_OVER_UNCERTAIN') throw err;
+    throw new CutOverError(
+      'CUT_OVER_UNCERTAIN',
+      `a cut-over attempt failed (${cause instanceof OscError ? cause.message : describeSqlError(cause)}) and whether the tables were swapped cannot be established (${describeSqlError(err)}); nothing was touched: check ${table}, ${ghost} and ${old} by hand`,
+      { cause: err },
+    );
+  }
+}
+
+/** The recovery's reads and drops are idempotent: a lost pool connection is worth another try, not a stop. */
+function again<T>(fn: () => Promise<T>): Promise<T> {
+  return withRetries(RECOVERY_TRIES, fn);
+}
+
+/** KILLs a connection of osc's user and waits until the processlist no longer shows it. */
+async function endConnection(pool: SessionPool, threadId: number): Promise<void> {
+  const deadline = Date.now() + KILL_CONFIRM_MS;
+  for (let n = 0; ; n++) {
+    // Sent again now and then, in case a KILL was lost with its pool connection. An unknown thread (1094) is
+    // already gone: the processlist says so.
+    if (n % 25 === 0) await pool.run('KILL ?', [threadId]).catch(() => undefined);
+    const rows = await again(() => pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]));
+    if (rows.length === 0) return;
+    if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);
+    await sleep(10);
   }
 }
 
 interface SettleWatch {
-  readonly settled: boolean;
-  readonly value: unknown;
+  readonly promise: Promise<unknown>;
+  readonly state: 'pending' | 'resolved' | 'rejected';
+  /** The rejection, once rejected. */
+  readonly error: unknown;
 }
 
 function settleWatch(p: Promise<unknown>): SettleWatch {
-  const w = { settled: false, value: undefined as unknown };
-  void p.then((v) => {
-    w.settled = true;
-    w.value = v;
-  });
+  const w: { promise: Promise<unknown>; state: SettleWatch['state']; error: unknown } = { promise: p, state: 'pending', error: undefined };
+  p.then(
+    () => {
+      w.state = 'resolved';
+    },
+    (err: unknown) => {
+      w.state = 'rejected';
+      w.error = err;
+    },
+  );
   return w;
 }
 
 function throwIfSettled(rename: SettleWatch): void {
-  if (!rename.settled) return;
-  throw rename.value === 'ok' ? new MigrationError('INTERNAL', 'RENAME completed while the original table was locked') : rename.value;
+  if (rename.state === 'resolved') throw new MigrationError('INTERNAL', 'RENAME completed while the original table was locked');
+  if (rename.state === 'rejected') throw rename.error;
 }
 
 async function threadState(pool: SessionPool, threadId: number): Promise<string> {
@@ -186,36 +294,30 @@ async function threadState(pool: SessionPool, threadId: number): Promise<string>
 
 const METADATA_LOCK_WAIT = /metadata lock/i;
 
-async function waitForMetadataLockWait(pool: SessionPool, threadId: number, rename: SettleWatch, deadline: number): Promise<void> {
-  for (;;) {
-    throwIfSettled(rename);
-    if (METADATA_LOCK_WAIT.test(await threadState(pool, threadId))) return;
-    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME was not seen waiting on the metadata lock in time');
-    await sleep(2);
-  }
-}
-
 /**
- * Resolves once someone (B, the only other user of the ghost during cut-over) holds the ghost's metadata lock:
- * the probe's read of it then fails at once (MariaDB, lock_wait_timeout 0) or waits (MySQL, minimum 1 s).
+ * Resolves once an exclusive metadata lock request on `name` is pending: B's, the only one during the cut-over.
+ * The probe prepares a SELECT on it, which takes a plain shared lock: A's LOCK TABLES ... WRITE lets it through,
+ * a pending (or granted) exclusive request blocks it (verified on MariaDB 10.11 and MySQL 9.7). Blocked, the probe
+ * fails at once (MariaDB, lock_wait_timeout 0) or is seen waiting in the processlist (MySQL, minimum 1 s).
  */
-async function waitUntilGhostHeld(pool: SessionPool, probe: Session, ghost: string, rename: SettleWatch, deadline: number): Promise<void> {
+async function waitUntilQueued(pool: SessionPool, probe: Session, database: string, name: string, rename: SettleWatch, deadline: number): Promise<void> {
+  const st = probeStatement(database, name);
+  await probe.run(st.sql, st.params);
   for (;;) {
     throwIfSettled(rename);
-    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', 'RENAME did not reach the table lock in time');
-    const read = settleWatch(probe.run(`SELECT 1 FROM ${ghost} LIMIT 0`).then(() => 'free' as const, (err: unknown) => err));
+    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen queued on ${name} in time`);
+    const read = settleWatch(probe.run(PREPARE_PROBE));
     for (;;) {
       await sleep(1);
-      if (read.settled) break;
+      if (read.state !== 'pending') break;
       if (METADATA_LOCK_WAIT.test(await threadState(pool, probe.threadId))) {
         await pool.run('KILL QUERY ?', [probe.threadId]).catch(() => undefined);
-        while (!read.settled) await sleep(1);
+        while (read.state === 'pending') await sleep(1);
         return;
       }
     }
-    if (read.value === 'free') continue;
-    if (sqlErrno(read.value) === 1205) return;
-    throw read.value;
+    if (read.state === 'resolved') continue;
+    if (sqlErrno(read.error) === 1205) return;
+    throw read.error;
   }
 }
-

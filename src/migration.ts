@@ -219,6 +219,7 @@ class Migration {
         movedAsideRows: () => this.conflicts?.size ?? 0,
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
         beforeRename: () => this.raiseCounter('under-lock'),
+        checkRunLock: () => this.requireLock().check(),
       });
       this.swapped = true;
       this.cutOverLockMs = result.lockMs;
@@ -261,7 +262,8 @@ class Migration {
   private async preflight(): Promise<Prepared> {
     const { config } = this;
     const alter = analyzeAlter(config.alter, config.table);
-    this.admin = await openSession(config.connection);
+    // Idle through the whole copy: it pings, so that no wait_timeout ends it.
+    this.admin = await openSession(config.connection, { keepAlive: true });
     const admin = this.admin;
     const server = await readServerInfo(admin);
     this.log.info('server', { flavor: server.flavor, version: server.version });
@@ -271,7 +273,9 @@ class Migration {
     this.checkAborted();
     await this.hooks.run('osc-on-validated');
 
-    this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+    this.lock = await this.acquireLock();
+    // Without it another run could drop or replace our tables: stop at once.
+    this.lock.onLost((err) => this.stop(err));
     // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
     if (config.execute) await this.operator.startControl();
     const notes = await this.claimNames(admin);
@@ -348,7 +352,8 @@ class Migration {
     this.createdGhost = true;
     this.log.info('ghost_created', { table: this.names.ghost });
     try {
-      await admin.run(alterTable(db, this.names.ghost, alter.clauses));
+      // Under the server's own sql_mode: the ghost accepts exactly what a native ALTER would.
+      await admin.runUnderServerMode(alterTable(db, this.names.ghost, alter.clauses));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       // The server's message quotes the ALTER text (the user's own), never row data.
@@ -581,11 +586,18 @@ class Migration {
 
   private async cleanupAfterFailure(err: unknown): Promise<void> {
     const code = err instanceof OscError ? err.code : 'INTERNAL';
-    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
+    // The cut-over could not establish which table is which: the ghost may be the only copy of the data.
+    const uncertain = code === 'CUT_OVER_UNCERTAIN';
+    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : uncertain ? 'unknown' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
     // Only what this run created: a run refused before creating anything (a wrong password) has nothing to drop.
     if (this.ownTables().length === 0) return;
+    if (uncertain) {
+      this.log.warn('cleanup_skipped', { reason: 'tables left for the operator to check', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      return;
+    }
+    if (!(await this.holdsRunLock())) return;
     try {
       await this.dropOwnTables(this.requireAdmin());
     } catch {
@@ -627,10 +639,10 @@ class Migration {
   }
 
   private classify(err: unknown): unknown {
-    // A wait that ended because the run was stopped reports why it was stopped (e.g. replay's error), not "aborted".
-    if (this.signal.aborted && this.abortError && (!(err instanceof OscError) || err.code === 'ABORTED')) return this.abortError;
+    // The reason the run was stopped (a lost run lock, panic, ...) explains whatever failed next.
+    if (this.signal.aborted && this.abortError !== null) return this.abortError;
     if (err instanceof OscError) return err;
-    if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
+    if (this.signal.aborted) return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
 
@@ -643,6 +655,34 @@ class Migration {
     this.admin = null;
   }
 
+  private acquireLock(): Promise<RunLock> {
+    const { config } = this;
+    return acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+  }
+
+  /**
+   * Cleanup drops tables only under the run lock: once it was lost, another run may have replaced ours by tables
+   * of the same names. Taken again if nobody else holds it.
+   */
+  private async holdsRunLock(): Promise<boolean> {
+    if (this.lock === null) return true;
+    const lost = await this.lock.check().then(() => false, () => true);
+    if (!lost) return true;
+    await this.lock.release().catch(() => undefined);
+    this.lock = null;
+    try {
+      this.lock = await this.acquireLock();
+      return true;
+    } catch {
+      this.log.warn('cleanup_skipped', { reason: 'another run holds the run lock', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      return false;
+    }
+  }
+
+  private requireLock(): RunLock {
+    if (!this.lock) throw new OscError('INTERNAL', 'no run lock');
+    return this.lock;
+  }
   private requireAdmin(): Session {
     if (!this.admin) throw new OscError('INTERNAL', 'no admin connection');
     return this.admin;

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'BINLOG_STREAM'
   | 'BINLOG_STATEMENT'
   | 'CUT_OVER_FAILED'
+  | 'CUT_OVER_UNCERTAIN'
+  | 'RUN_LOCK_LOST'
   | 'ABORTED'
   | 'CRITICAL_LOAD'
   | 'HOOK_FAILED'

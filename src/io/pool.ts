@@ -1,9 +1,11 @@
 // mysql2 connections with osc's session settings, behind a narrow interface.
 import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Pool as CorePool } from 'mysql2';
 import type { ConnectionConfig } from '../core/config.js';
 import { PreflightError } from '../core/errors.js';
 import { sleep } from '../sleep.js';
+import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sessionSqlMode, setSqlMode } from '../core/sql/session.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
@@ -16,9 +18,21 @@ export interface Db {
 
 export interface Session extends Db {
   readonly threadId: number;
+  /**
+   * Runs one statement under the server's own sql_mode rather than osc's: the user's ALTER text, so that the ghost
+   * accepts exactly what a native ALTER would (a zero date default under NO_ZERO_DATE, ...).
+   */
+  runUnderServerMode(sql: string): Promise<ResultSetHeader>;
+  /** The error that ended the connection by itself (killed, timed out, network), or null while it is up. */
+  lostWith(): Error | null;
   close(): Promise<void>;
-  /** Closes the socket at once, without waiting for a running statement. */
+  /** Closes the socket at once, without waiting for a running statement (which the server may still finish). */
   destroy(): void;
+}
+
+export interface SessionOptions {
+  /** Pings the server while the session is idle, so that it outlives any wait_timeout however long the run. */
+  readonly keepAlive?: boolean;
 }
 
 export interface SessionPool extends Db {
@@ -46,19 +60,18 @@ function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
   };
 }
 
-// STRICT_ALL_TABLES: a value that does not fit is an error, never a silent truncation (IGNORE still turns errors
-// into warnings, which the copier reads). NO_AUTO_VALUE_ON_ZERO: an AUTO_INCREMENT key of 0 is copied as 0.
-// No NO_ZERO_DATE/NO_ZERO_IN_DATE: rows the original already holds must copy as they are.
-export const SESSION_SETUP =
-  "SET SESSION time_zone = '+00:00', " +
-  "sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
-
 // Room for every warning of a chunk, so the copier sees them all. MySQL 9.7 needs SESSION_VARIABLES_ADMIN for
 // this (verified), MariaDB 10.11 does not: where it is refused the server's own limit stays (MySQL's default
 // 1024), and the copier keeps its chunks within that limit.
 export const WARNING_ROOM = 'SET SESSION max_error_count = 65535';
 
-function wrap(conn: mysql.Connection | mysql.PoolConnection | mysql.Pool): Db {
+/** Well under SESSION_WAIT_TIMEOUT_SECONDS: an idle admin session pings this often. */
+const KEEP_ALIVE_MS = 60_000;
+const CLOSE_WAIT_MS = 2_000;
+/** Pool connections idle this long are closed by the pool (checked every second), never by the server. */
+const POOL_IDLE_MS = 60_000;
+
+function wrap(conn: mysql.Connection | mysql.PoolConnection): Db {
   return {
     async rows<T extends DbRow>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
       const [rows] = await conn.query<RowDataPacket[]>(sql, params as unknown[]);
@@ -71,44 +84,135 @@ function wrap(conn: mysql.Connection | mysql.PoolConnection | mysql.Pool): Db {
   };
 }
 
-export async function openSession(c: ConnectionConfig): Promise<Session> {
+/** True when `p` resolves within `ms` (false when it rejects or takes longer); never keeps the process alive. */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(false);
+      },
+    );
+  });
+}
+
+/** Reads the server's mode and sets osc's session up; returns the server's mode. */
+async function setUp(conn: mysql.Connection | mysql.PoolConnection): Promise<string> {
+  const [rows] = await conn.query<RowDataPacket[]>(SERVER_SQL_MODE_QUERY);
+  const serverMode = String(rows[0]?.['mode'] ?? '');
+  const st = sessionSetup(sessionSqlMode(serverMode));
+  await conn.query(st.sql, st.params as unknown[]);
+  await conn.query(WARNING_ROOM).catch(() => undefined);
+  return serverMode;
+}
+
+export async function openSession(c: ConnectionConfig, opts: SessionOptions = {}): Promise<Session> {
   let conn: mysql.Connection;
   try {
     conn = await mysql.createConnection(baseOptions(c));
   } catch (err) {
     throw connectError(c, err);
   }
-  await conn.query(SESSION_SETUP);
-  await conn.query(WARNING_ROOM).catch(() => undefined);
+  // A connection that ends while idle reports it here; without a listener the event would crash the process.
+  let lost: Error | null = null;
+  conn.on('error', (err: Error) => {
+    lost ??= err;
+  });
+  let serverMode: string;
+  try {
+    serverMode = await setUp(conn);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
+  const oscMode = setSqlMode(sessionSqlMode(serverMode));
   const db = wrap(conn);
+  let keepAlive: NodeJS.Timeout | null = null;
+  if (opts.keepAlive === true) {
+    keepAlive = setInterval(() => {
+      if (lost === null) conn.ping().catch(() => undefined);
+    }, KEEP_ALIVE_MS);
+    keepAlive.unref();
+  }
+  const stop = () => {
+    if (keepAlive !== null) clearInterval(keepAlive);
+  };
   return {
     ...db,
     threadId: conn.threadId,
-    close: async () => {
-      await conn.end().catch(() => conn.destroy());
+    async runUnderServerMode(sql: string): Promise<ResultSetHeader> {
+      const server = setSqlMode(serverMode);
+      await db.run(server.sql, server.params);
+      try {
+        return await db.run(sql);
+      } finally {
+        await db.run(oscMode.sql, oscMode.params);
+      }
     },
-    destroy: () => conn.destroy(),
+    lostWith: () => lost,
+    close: async () => {
+      stop();
+      // A half-open connection may never answer the goodbye: bounded, then the socket is closed anyway.
+      if (!(await settlesWithin(conn.end(), CLOSE_WAIT_MS))) conn.destroy();
+    },
+    destroy: () => {
+      stop();
+      conn.destroy();
+    },
   };
 }
 
-export function openPool(c: ConnectionConfig, size: number): SessionPool {
-  const pool = mysql.createPool({ ...baseOptions(c), connectionLimit: size, waitForConnections: true, maxIdle: size });
-  // The callback form: the session settings are queued before the pool hands the connection out.
-  pool.pool.on('connection', (conn) => {
-    conn.query(SESSION_SETUP);
-    conn.query(WARNING_ROOM, () => undefined);
+/**
+ * A plain (callback) mysql2 pool for the binlog reader's own queries (zongji's "control connection": table
+ * metadata, binlog checksum, version). A single control connection sits idle between table lookups and dies at a
+ * short wait_timeout, taking the reader down with it (seen on MySQL 9.7); the pool's connections set the servers'
+ * default idle timeout, are replaced when lost and closed by the pool after a minute of idleness. The dump
+ * connection itself never idles out: the server keeps sending on it.
+ */
+export function openReaderControlPool(options: mysql.PoolOptions): CorePool {
+  const pool = mysql.createPool({ ...options, connectionLimit: 2, maxIdle: 1, idleTimeout: POOL_IDLE_MS }).pool;
+  // Queued before the pool hands the new connection out, so before any query of the reader's.
+  pool.on('connection', (conn) => {
+    conn.query('SET SESSION wait_timeout = ?', [SESSION_WAIT_TIMEOUT_SECONDS], () => undefined);
   });
-  const db = wrap(pool);
-  return {
-    ...db,
-    async withSession<T>(fn: (s: Db) => Promise<T>): Promise<T> {
-      const conn = await pool.getConnection();
+  return pool;
+}
+
+export function openPool(c: ConnectionConfig, size: number): SessionPool {
+  // maxIdle below the limit turns on mysql2's eviction of connections idle longer than idleTimeout.
+  const pool = mysql.createPool({ ...baseOptions(c), connectionLimit: size, waitForConnections: true, maxIdle: Math.max(1, size - 1), idleTimeout: POOL_IDLE_MS });
+  // Each connection is set up before its first use (the pool opens them lazily).
+  const ready = new WeakSet<object>();
+  async function acquire(): Promise<mysql.PoolConnection> {
+    const conn = await pool.getConnection();
+    if (!ready.has(conn.connection)) {
       try {
-        return await fn(wrap(conn));
-      } finally {
-        conn.release();
+        await setUp(conn);
+      } catch (err) {
+        conn.destroy();
+        throw err;
       }
-    },
+      ready.add(conn.connection);
+    }
+    return conn;
+  }
+  async function withSession<T>(fn: (s: Db) => Promise<T>): Promise<T> {
+    const conn = await acquire();
+    try {
+      return await fn(wrap(conn));
+    } finally {
+      conn.release();
+    }
+  }
+  return {
+    rows: <T extends DbRow>(sql: string, params?: readonly unknown[]) => withSession((s) => s.rows<T>(sql, params)),
+    run: (sql: string, params?: readonly unknown[]) => withSession((s) => s.run(sql, params)),
+    withSession,
     close: () => pool.end(),
   };
 }

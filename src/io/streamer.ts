@@ -13,6 +13,8 @@ import type { Logger } from '../log.js';
 import { readExactly, type ZongjiEvent } from './binlog-exact.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
 import { sleep } from '../sleep.js';
+import type { Pool as CorePool } from 'mysql2';
+import { openReaderControlPool } from './pool.js';
 
 export interface StreamerOptions {
   readonly host: string;
@@ -145,6 +147,7 @@ class Streamer implements BinlogStreamer {
   private stopping: Promise<void> | null = null;
   private consuming = false;
   private reader: ZongJi | null = null;
+  private control: CorePool | null = null;
   /** Bumped for each reader: events and errors of a replaced reader are ignored. */
   private generation = 0;
   private connectedAt = 0;
@@ -212,7 +215,8 @@ class Streamer implements BinlogStreamer {
     this.head = 0;
     this.wake();
     const reader = this.reader;
-    this.stopping = reader ? closeReader(reader) : Promise.resolve();
+    const control = this.control;
+    this.stopping = (reader ? closeReader(reader) : Promise.resolve()).then(() => new Promise<void>((resolve) => (control ? control.end(() => resolve()) : resolve())));
     return this.stopping;
   }
 
@@ -261,7 +265,8 @@ class Streamer implements BinlogStreamer {
   private connect(from: BinlogPosition): Promise<void> {
     const gen = ++this.generation;
     const { host, port, user, password, serverId, database } = this.opts;
-    const reader = new ZongJi({
+    // One control pool for every reader of this stream (see openReaderControlPool); zongji does not close it.
+    this.control ??= openReaderControlPool({
       host,
       port,
       user,
@@ -274,6 +279,7 @@ class Streamer implements BinlogStreamer {
       bigNumberStrings: true,
       timezone: '+00:00',
     });
+    const reader = new ZongJi(this.control);
     this.reader = reader;
     this.paused = false;
     const started = new Promise<void>((resolve, reject) => {

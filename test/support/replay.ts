@@ -3,7 +3,7 @@
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { Applier } from '../../src/applier.js';
 import { ConflictResolver } from '../../src/conflicts.js';
-import type { BinlogPosition, RowEvent, StreamEvent } from '../../src/core/binlog/events.js';
+import type { BinlogPosition, RowEvent } from '../../src/core/binlog/events.js';
 import { shareLockClause } from '../../src/core/preflight.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
@@ -46,7 +46,7 @@ export async function collectEvents(s: BinlogStreamer, until: (ev: RowEvent) => 
   const out: RowEvent[] = [];
   const deadline = setTimeout(() => void s.stop(), timeoutMs);
   try {
-    for await (const ev of s.events() as AsyncIterable<StreamEvent>) {
+    for await (const ev of s.events()) {
       if (ev.kind === 'statement') continue;
       out.push(ev);
       if (until(ev)) return out;

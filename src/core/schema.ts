@@ -1,6 +1,7 @@
 // Which columns the copy and the replay carry from the original to the ghost, and which
 // unique key both tables share so that chunks and replayed rows can be matched.
 
+import { rangeProblem } from './sql/values.js';
 import { isGenerated, type ChunkKey, type Column, type ColumnMapping, type Flavor, type TableSchema, type UniqueKey } from './types.js';
 
 /** Column and key names are case-insensitive in MySQL and MariaDB. */
@@ -54,13 +55,13 @@ function describeKey(key: UniqueKey): string {
   return `${key.name} (${key.columns.join(', ')})`;
 }
 
-/** Unique over NOT NULL, non-generated columns of the original: can identify every row. */
+/** Unique over NOT NULL, non-generated columns of the original that the copy can range over. */
 function usableOnOriginal(original: TableSchema, key: UniqueKey): boolean {
   return (
     key.columns.length > 0 &&
     key.columns.every((name) => {
       const c = findColumn(original, name);
-      return c !== undefined && !c.nullable && !isGenerated(c);
+      return c !== undefined && !c.nullable && !isGenerated(c) && rangeProblem(c) === null;
     })
   );
 }

@@ -6,6 +6,7 @@ import {
   buildExactCount,
   buildKeyBoundary,
   buildNextBoundary,
+  keyEquals,
   rangeCondition,
 } from '../../src/core/sql/copy.js';
 import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
@@ -40,6 +41,14 @@ describe('rangeCondition', () => {
       params: [2n, 2n, 'y', 2n, 'y', '1.5000'],
     });
   });
+  it('an ENUM in the key compares member numbers, a range as the numbers it covers; qualified references', () => {
+    const kind = col('kind', 'enum', "enum('z','a','m')");
+    expect(rangeCondition([a, kind], '>', [7, 2])).toEqual({ sql: '((`a` > ?) OR (`a` = ? AND `kind` IN (?)))', params: [7n, 7n, 3n] });
+    expect(rangeCondition([kind, a], '<=', ['3', 5], (x) => `\`o\`.\`${x.name}\``)).toEqual({
+      sql: '((`o`.`kind` IN (?, ?, ?)) OR (`o`.`kind` = ? AND `o`.`a` <= ?))',
+      params: [0n, 1n, 2n, 3n, 5n],
+    });
+  });
   it('refuses a bound of the wrong width', () => {
     expect(() => rangeCondition([a, b], '>', [1])).toThrow('a key bound has 1 values for 2 key columns');
   });
@@ -48,11 +57,11 @@ describe('rangeCondition', () => {
 describe('key boundaries', () => {
   it('min and max', () => {
     expect(buildKeyBoundary({ database: 'shop', table: 'orders', key: composite, which: 'min' })).toEqual({
-      sql: 'SELECT `a`, `b` FROM `shop`.`orders` FORCE INDEX (`uk``ab`) ORDER BY `a` ASC, `b` ASC LIMIT 1',
+      sql: 'SELECT `a`, `b` FROM `shop`.`orders` FORCE INDEX (`uk``ab`) ORDER BY `shop`.`orders`.`a` ASC, `shop`.`orders`.`b` ASC LIMIT 1',
       params: [],
     });
     expect(buildKeyBoundary({ database: 'shop', table: 'orders', key: pk, which: 'max' })).toEqual({
-      sql: 'SELECT `id` FROM `shop`.`orders` FORCE INDEX (`PRIMARY`) ORDER BY `id` DESC LIMIT 1',
+      sql: 'SELECT `id` FROM `shop`.`orders` FORCE INDEX (`PRIMARY`) ORDER BY `shop`.`orders`.`id` DESC LIMIT 1',
       params: [],
     });
   });
@@ -62,14 +71,29 @@ describe('key boundaries', () => {
     ).toEqual({
       sql:
         'SELECT `a`, `b` FROM `shop`.`orders` FORCE INDEX (`uk``ab`) WHERE ((`a` > ?) OR (`a` = ? AND `b` > ?))' +
-        ' AND ((`a` < ?) OR (`a` = ? AND `b` <= ?)) ORDER BY `a` ASC, `b` ASC LIMIT 1 OFFSET 999',
+        ' AND ((`a` < ?) OR (`a` = ? AND `b` <= ?)) ORDER BY `shop`.`orders`.`a` ASC, `shop`.`orders`.`b` ASC LIMIT 1 OFFSET 999',
       params: [1n, 1n, 'a', 9n, 9n, 'z'],
     });
   });
   it('next boundary from min inclusive, chunk of one', () => {
     expect(buildNextBoundary({ database: 'd', table: 't', key: pk, range: { lower: [1], lowerInclusive: true, max: [10] }, chunkSize: 1 })).toEqual({
-      sql: 'SELECT `id` FROM `d`.`t` FORCE INDEX (`PRIMARY`) WHERE (`id` >= ?) AND (`id` <= ?) ORDER BY `id` ASC LIMIT 1 OFFSET 0',
+      sql: 'SELECT `id` FROM `d`.`t` FORCE INDEX (`PRIMARY`) WHERE (`id` >= ?) AND (`id` <= ?) ORDER BY `d`.`t`.`id` ASC LIMIT 1 OFFSET 0',
       params: [1n, 10n],
+    });
+  });
+  it('reads ENUM, SET and FLOAT bounds exactly, under the column name, and orders by the column itself', () => {
+    const kind = col('kind', 'enum', "enum('z','a')");
+    const f = col('f', 'float');
+    const key: ChunkKey = { name: 'k', ghostName: 'k', columns: [kind, f], ghostColumns: [kind, f] };
+    expect(buildKeyBoundary({ database: 'd', table: 't', key, which: 'min' })).toEqual({
+      sql: 'SELECT `kind` + 0 AS `kind`, `f` + 0e0 AS `f` FROM `d`.`t` FORCE INDEX (`k`) ORDER BY `d`.`t`.`kind` ASC, `d`.`t`.`f` ASC LIMIT 1',
+      params: [],
+    });
+    expect(buildNextBoundary({ database: 'd', table: 't', key, range: { lower: [1, 0.5], lowerInclusive: false, max: [2, 1.5] }, chunkSize: 10 })).toEqual({
+      sql:
+        'SELECT `kind` + 0 AS `kind`, `f` + 0e0 AS `f` FROM `d`.`t` FORCE INDEX (`k`) WHERE ((`kind` IN (?)) OR (`kind` = ? AND `f` > ?))' +
+        ' AND ((`kind` IN (?, ?)) OR (`kind` = ? AND `f` <= ?)) ORDER BY `d`.`t`.`kind` ASC, `d`.`t`.`f` ASC LIMIT 1 OFFSET 9',
+      params: [2n, 1n, 0.5, 0n, 1n, 2n, 1.5],
     });
   });
   it('refuses a chunk size that is not a positive safe integer', () => {
@@ -120,6 +144,16 @@ describe('copy statements', () => {
     expect(() =>
       buildCopyChunk({ database: 'd', table: 't', ghost: 'g', mapping: [], key: pk, lower: [1], lowerInclusive: true, upper: [2], lock: 'FOR SHARE' }),
     ).toThrow('the column mapping is empty');
+  });
+});
+
+describe('keyEquals', () => {
+  it('compares names, bound exactly, optionally qualified', () => {
+    const kind = col('kind', 'enum', "enum('z','a')");
+    expect(keyEquals([id, kind, c], ['18446744073709551615', 'a', '1.5'], (x) => `\`g\`.\`${x.name}\``)).toEqual({
+      sql: '`g`.`id` = ? AND `g`.`kind` = ? AND `g`.`c` = CAST(? AS DECIMAL(20,4))',
+      params: [18446744073709551615n, 'a', '1.5'],
+    });
   });
 });
 

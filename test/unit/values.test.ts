@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyParam, keyPlaceholder } from '../../src/core/sql/values.js';
+import { keyParam, keyPlaceholder, keyRead, rangeProblem, rangeTerm } from '../../src/core/sql/values.js';
 import type { Column } from '../../src/core/types.js';
 
 const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
@@ -34,10 +34,67 @@ describe('keyParam', () => {
     expect(keyParam(col('decimal', 'decimal(20,4)'), '12345678901234567.1234')).toBe('12345678901234567.1234');
     expect(keyParam(col('decimal', 'decimal(5,2)'), 1.5)).toBe('1.5');
   });
+  it('binds BIT values as integers, from bytes too (MariaDB compares BIT with bytes wrongly)', () => {
+    const bit = col('bit', 'bit(24)');
+    expect(keyParam(bit, Buffer.from([0x01, 0x00, 0xff]))).toBe(0x0100ffn);
+    expect(keyParam(bit, Buffer.alloc(0))).toBe(0n);
+    expect(keyParam(bit, '4095')).toBe(4095n);
+    expect(() => keyParam(bit, 'x')).toThrow('column k: expected a BIT key value, got a string');
+  });
   it('leaves other types unchanged', () => {
     const b = Buffer.from([1, 2]);
     expect(keyParam(col('varbinary', 'varbinary(2)'), b)).toBe(b);
     expect(keyParam(col('datetime', 'datetime(6)'), '2024-01-02 03:04:05.000006')).toBe('2024-01-02 03:04:05.000006');
     expect(keyParam(col('varchar', 'varchar(5)'), '007')).toBe('007');
+  });
+});
+
+const enumCol = col('enum', "enum('z','a','it''s')");
+const setCol = col('set', "set('d','c','b')");
+
+describe('keyRead', () => {
+  it('reads ENUM and SET bounds as member numbers, names for equality', () => {
+    expect(keyRead(enumCol, '`k`', true)).toBe('`k` + 0');
+    expect(keyRead(setCol, '`o`.`k`', true)).toBe('`o`.`k` + 0');
+    expect(keyRead(enumCol, '`k`', false)).toBe('`k`');
+  });
+  it('reads FLOAT widened to DOUBLE, everything else as it is', () => {
+    expect(keyRead(col('float', 'float'), '`k`', true)).toBe('`k` + 0e0');
+    expect(keyRead(col('float', 'float'), '`k`', false)).toBe('`k` + 0e0');
+    expect(keyRead(col('double', 'double'), '`k`', true)).toBe('`k`');
+    expect(keyRead(col('bit', 'bit(8)'), '`k`', true)).toBe('`k`');
+  });
+});
+
+describe('rangeTerm', () => {
+  it('compares other types with the operator and the key placeholder', () => {
+    expect(rangeTerm(col('decimal', 'decimal(6,2)'), '`k`', '>=', '1.50')).toEqual({ sql: '`k` >= CAST(? AS DECIMAL(6,2))', params: ['1.50'] });
+    expect(rangeTerm(col('bigint', 'bigint'), '`k`', '=', '9007199254740993')).toEqual({ sql: '`k` = ?', params: [9007199254740993n] });
+  });
+  it('ENUM: equality by member number, a range as the member numbers it covers (0 is the invalid member)', () => {
+    expect(rangeTerm(enumCol, '`k`', '=', 2)).toEqual({ sql: '`k` = ?', params: [2n] });
+    expect(rangeTerm(enumCol, '`k`', '>', '1')).toEqual({ sql: '`k` IN (?, ?)', params: [2n, 3n] });
+    expect(rangeTerm(enumCol, '`k`', '>=', 1)).toEqual({ sql: '`k` IN (?, ?, ?)', params: [1n, 2n, 3n] });
+    expect(rangeTerm(enumCol, '`k`', '<', 2)).toEqual({ sql: '`k` IN (?, ?)', params: [0n, 1n] });
+    expect(rangeTerm(enumCol, '`k`', '<=', 1n)).toEqual({ sql: '`k` IN (?, ?)', params: [0n, 1n] });
+    expect(rangeTerm(enumCol, '`k`', '>', 3)).toEqual({ sql: 'FALSE', params: [] });
+    expect(rangeTerm(enumCol, '`k`', '<', 0)).toEqual({ sql: 'FALSE', params: [] });
+  });
+  it('SET: by bit value, up to every member set', () => {
+    expect(rangeTerm(setCol, '`k`', '>', 5)).toEqual({ sql: '`k` IN (?, ?)', params: [6n, 7n] });
+  });
+  it('refuses a member name where a member number is due, without echoing it', () => {
+    expect(() => rangeTerm(enumCol, '`k`', '>', 'a')).toThrow('column k: expected a member number, got a string');
+  });
+});
+
+describe('rangeProblem', () => {
+  it('refuses a member type with more than 4096 values', () => {
+    expect(rangeProblem(setCol)).toBeNull();
+    expect(rangeProblem(col('set', `set(${Array.from({ length: 12 }, (_, i) => `'m${i}'`).join(',')})`))).toBeNull();
+    expect(rangeProblem(col('set', `set(${Array.from({ length: 13 }, (_, i) => `'m${i}'`).join(',')})`))).toBe(
+      'SET column k has too many values to range over (more than 4096)',
+    );
+    expect(rangeProblem(col('int', 'int'))).toBeNull();
   });
 });

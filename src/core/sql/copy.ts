@@ -1,15 +1,20 @@
 // Statements of the row copy: key boundaries, the next chunk's upper bound, and the chunked
-// INSERT IGNORE ... SELECT into the ghost. Key values are always bound through keyPlaceholder /
-// keyParam so that BIGINT and DECIMAL keys compare exactly (see values.ts).
+// INSERT IGNORE ... SELECT into the ghost. Key values are always read, compared and bound through values.ts, so
+// that every key type compares exactly and in the index's order.
 import { OscError } from '../errors.js';
 import type { ChunkKey, Column, ColumnMapping, KeyValues, Statement } from '../types.js';
 import { columnList, qualify, quoteId } from './quote.js';
-import { keyParam, keyPlaceholder } from './values.js';
+import { keyParam, keyPlaceholder, keyRead, rangeTerm } from './values.js';
 
 export type RangeOp = '>' | '>=' | '<' | '<=';
 export type ReadLock = 'FOR SHARE' | 'LOCK IN SHARE MODE';
 
 const STRICT: Readonly<Record<RangeOp, '>' | '<'>> = { '>': '>', '>=': '>', '<': '<', '<=': '<' };
+
+/** How a statement refers to a column: bare, or qualified by a table alias. */
+export type ColumnRef = (c: Column) => string;
+
+const bare: ColumnRef = (c) => quoteId(c.name);
 
 function checkBound(columns: readonly Column[], values: KeyValues): void {
   if (columns.length === 0) throw new OscError('INTERNAL', 'a chunking key needs at least one column');
@@ -22,8 +27,9 @@ function checkBound(columns: readonly Column[], values: KeyValues): void {
  * Lexicographic comparison of a composite key with a bound, in the expanded form indexes can use:
  * (a, b) > (x, y)  ->  ((`a` > ?) OR (`a` = ? AND `b` > ?)); a > x  ->  (`a` > ?). Only the
  * last column's term is inclusive for `>=` / `<=`. Always parenthesised, safe to AND.
+ * The bound was read with keyRead(c, ref, true): ENUM and SET compare by member number.
  */
-export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues): Statement {
+export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues, ref: ColumnRef = bare): Statement {
   checkBound(columns, bound);
   const terms: string[] = [];
   const params: unknown[] = [];
@@ -31,30 +37,36 @@ export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: K
     const parts: string[] = [];
     for (let j = 0; j <= i; j++) {
       const c = columns[j]!;
-      const cmp = j < i ? '=' : i === columns.length - 1 ? op : STRICT[op];
-      parts.push(`${quoteId(c.name)} ${cmp} ${keyPlaceholder(c)}`);
-      params.push(keyParam(c, bound[j]));
+      const term = rangeTerm(c, ref(c), j < i ? '=' : i === columns.length - 1 ? op : STRICT[op], bound[j]);
+      parts.push(term.sql);
+      params.push(...term.params);
     }
     terms.push(`(${parts.join(' AND ')})`);
   }
   return { sql: terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`, params };
 }
 
-/** `a` = ? AND `b` = ? for one exact key. */
-export function keyEquals(columns: readonly Column[], key: KeyValues): Statement {
+/** `a` = ? AND `b` = ? for one exact key (values as read with keyRead(c, ref, false), or from the binlog). */
+export function keyEquals(columns: readonly Column[], key: KeyValues, ref: ColumnRef = bare): Statement {
   checkBound(columns, key);
   return {
-    sql: columns.map((c) => `${quoteId(c.name)} = ${keyPlaceholder(c)}`).join(' AND '),
+    sql: columns.map((c) => `${ref(c)} = ${keyPlaceholder(c)}`).join(' AND '),
     params: columns.map((c, i) => keyParam(c, key[i])),
   };
 }
 
-function keyNames(key: ChunkKey): string[] {
-  return key.columns.map((c) => c.name);
+/** The select list that reads key columns exactly (see keyRead), each under its own name. */
+export function keyColumns(columns: readonly Column[], order: boolean): string {
+  return columns.map((c) => {
+    const read = keyRead(c, quoteId(c.name), order);
+    return read === quoteId(c.name) ? read : `${read} AS ${quoteId(c.name)}`;
+  }).join(', ');
 }
 
-function orderBy(key: ChunkKey, dir: 'ASC' | 'DESC'): string {
-  return key.columns.map((c) => `${quoteId(c.name)} ${dir}`).join(', ');
+function orderBy(database: string, table: string, key: ChunkKey, dir: 'ASC' | 'DESC'): string {
+  // Qualified: a select expression aliased as the column (`k` + 0 AS `k`) would otherwise be what ORDER BY sorts
+  // by, and the index could not deliver that order (a filesort of the whole range, measured on both servers).
+  return key.columns.map((c) => `${qualify(database, table)}.${quoteId(c.name)} ${dir}`).join(', ');
 }
 
 function source(database: string, table: string, key: ChunkKey): string {
@@ -72,7 +84,7 @@ export interface BoundaryArgs {
 export function buildKeyBoundary(a: BoundaryArgs): Statement {
   const dir = a.which === 'min' ? 'ASC' : 'DESC';
   return {
-    sql: `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)} ORDER BY ${orderBy(a.key, dir)} LIMIT 1`,
+    sql: `SELECT ${keyColumns(a.key.columns, true)} FROM ${source(a.database, a.table, a.key)} ORDER BY ${orderBy(a.database, a.table, a.key, dir)} LIMIT 1`,
     params: [],
   };
 }
@@ -97,8 +109,8 @@ export function buildNextBoundary(a: NextBoundaryArgs): Statement {
   const upper = rangeCondition(a.key.columns, '<=', a.range.max);
   return {
     sql:
-      `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)}` +
-      ` WHERE ${lower.sql} AND ${upper.sql} ORDER BY ${orderBy(a.key, 'ASC')} LIMIT 1 OFFSET ${a.chunkSize - 1}`,
+      `SELECT ${keyColumns(a.key.columns, true)} FROM ${source(a.database, a.table, a.key)}` +
+      ` WHERE ${lower.sql} AND ${upper.sql} ORDER BY ${orderBy(a.database, a.table, a.key, 'ASC')} LIMIT 1 OFFSET ${a.chunkSize - 1}`,
     params: [...lower.params, ...upper.params],
   };
 }

@@ -6,6 +6,7 @@ import {
   buildExactCount,
   buildKeyBoundary,
   buildNextBoundary,
+  buildUnmatchedCount,
   keyEquals,
   rangeCondition,
 } from '../../src/core/sql/copy.js';
@@ -17,8 +18,8 @@ const a = col('a');
 const b = col('b', 'varchar', 'varchar(10)');
 const c = col('c', 'decimal', 'decimal(20,4)');
 
-const pk: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id] };
-const composite: ChunkKey = { name: 'uk`ab', ghostName: 'uk`ab', columns: [a, b], ghostColumns: [a, b] };
+const pk: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id], ghostSources: [id], exactColumns: [] };
+const composite: ChunkKey = { name: 'uk`ab', ghostName: 'uk`ab', columns: [a, b], ghostColumns: [a, b], ghostSources: [a, b], exactColumns: [] };
 const mapping: ColumnMapping[] = [
   { source: id, target: id },
   { source: col('old name', 'varchar', 'varchar(5)'), target: col('new`name', 'varchar', 'varchar(5)') },
@@ -84,7 +85,7 @@ describe('key boundaries', () => {
   it('reads ENUM, SET and FLOAT bounds exactly, under the column name, and orders by the column itself', () => {
     const kind = col('kind', 'enum', "enum('z','a')");
     const f = col('f', 'float');
-    const key: ChunkKey = { name: 'k', ghostName: 'k', columns: [kind, f], ghostColumns: [kind, f] };
+    const key: ChunkKey = { name: 'k', ghostName: 'k', columns: [kind, f], ghostColumns: [kind, f], ghostSources: [kind, f], exactColumns: [] };
     expect(buildKeyBoundary({ database: 'd', table: 't', key, which: 'min' })).toEqual({
       sql: 'SELECT `kind` + 0 AS `kind`, `f` + 0e0 AS `f` FROM `d`.`t` FORCE INDEX (`k`) ORDER BY `d`.`t`.`kind` ASC, `d`.`t`.`f` ASC LIMIT 1',
       params: [],
@@ -154,6 +155,48 @@ describe('keyEquals', () => {
       sql: '`g`.`id` = ? AND `g`.`kind` = ? AND `g`.`c` = CAST(? AS DECIMAL(20,4))',
       params: [18446744073709551615n, 'a', '1.5'],
     });
+  });
+});
+
+describe('buildUnmatchedCount', () => {
+  const text = (name: string, charset: string, collation: string): Column => ({ ...col(name, 'varchar', 'varchar(20)'), charset, collation });
+  const bin = text('code', 'utf8mb4', 'utf8mb4_bin');
+  const ci = text('code', 'utf8mb4', 'utf8mb4_general_ci');
+  const latin = text('name', 'latin1', 'latin1_swedish_ci');
+  const utf = text('name', 'utf8mb4', 'utf8mb4_0900_ai_ci');
+  const n = col('n');
+  const nBig = col('n', 'bigint');
+  // Original key (code); the ghost key (code, n, name): code made case-insensitive, n widened, name converted.
+  const key: ChunkKey = {
+    name: 'PRIMARY',
+    ghostName: 'uk`x',
+    columns: [bin],
+    ghostColumns: [ci, nBig, utf],
+    ghostSources: [bin, n, latin],
+    exactColumns: ['code'],
+  };
+
+  it('over a chunk: rows of the original without a ghost row of their own, byte for byte in the exact columns', () => {
+    expect(buildUnmatchedCount({ database: 'd', table: 't', ghost: '_t_gho', key, rows: { lower: ['a'], lowerInclusive: false, upper: ['q'] } })).toEqual({
+      sql:
+        'SELECT COUNT(*) AS n FROM `d`.`t` AS `o` FORCE INDEX (`PRIMARY`) WHERE (`o`.`code` > ?) AND (`o`.`code` <= ?)' +
+        ' AND NOT EXISTS (SELECT 1 FROM `d`.`_t_gho` AS `g` WHERE `g`.`code` = CONVERT(`o`.`code` USING utf8mb4) COLLATE utf8mb4_general_ci' +
+        ' AND CAST(`g`.`code` AS BINARY) = CAST(CONVERT(`o`.`code` USING utf8mb4) AS BINARY)' +
+        ' AND `g`.`n` = `o`.`n` AND `g`.`name` = CONVERT(`o`.`name` USING utf8mb4) COLLATE utf8mb4_0900_ai_ci)',
+      params: ['a', 'q'],
+    });
+  });
+
+  it('over exact keys', () => {
+    const plain: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [bin], ghostColumns: [ci], ghostSources: [bin], exactColumns: ['code'] };
+    expect(buildUnmatchedCount({ database: 'd', table: 't', ghost: '_t_gho', key: plain, rows: { keys: [['A'], ['b']] } })).toEqual({
+      sql:
+        'SELECT COUNT(*) AS n FROM `d`.`t` AS `o` FORCE INDEX (`PRIMARY`) WHERE ((`o`.`code` = ?) OR (`o`.`code` = ?))' +
+        ' AND NOT EXISTS (SELECT 1 FROM `d`.`_t_gho` AS `g` WHERE `g`.`code` = CONVERT(`o`.`code` USING utf8mb4) COLLATE utf8mb4_general_ci' +
+        ' AND CAST(`g`.`code` AS BINARY) = CAST(CONVERT(`o`.`code` USING utf8mb4) AS BINARY))',
+      params: ['A', 'b'],
+    });
+    expect(() => buildUnmatchedCount({ database: 'd', table: 't', ghost: 'g', key: plain, rows: { keys: [] } })).toThrow('no keys to check');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyParam, keyPlaceholder, keyRead, rangeProblem, rangeTerm } from '../../src/core/sql/values.js';
+import { asColumnValue, exactTerm, keyParam, keyPlaceholder, keyRead, rangeProblem, rangeTerm } from '../../src/core/sql/values.js';
 import type { Column } from '../../src/core/types.js';
 
 const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
@@ -96,5 +96,17 @@ describe('rangeProblem', () => {
       'SET column k has too many values to range over (more than 4096)',
     );
     expect(rangeProblem(col('int', 'int'))).toBeNull();
+  });
+});
+
+describe('asColumnValue and exactTerm', () => {
+  const ci: Column = { ...col('varchar', 'varchar(10)'), charset: 'utf8mb4', collation: 'utf8mb4_general_ci' };
+  it('convert to the column charset and collation; compare bytes', () => {
+    expect(asColumnValue(ci, '`o`.`k`')).toBe('CONVERT(`o`.`k` USING utf8mb4) COLLATE utf8mb4_general_ci');
+    expect(exactTerm(ci, '`g`.`k`', '?')).toBe('CAST(`g`.`k` AS BINARY) = CAST(CONVERT(? USING utf8mb4) AS BINARY)');
+  });
+  it('refuse a charset or collation name that is not a plain word', () => {
+    expect(() => asColumnValue({ ...ci, collation: 'x; DROP' }, '?')).toThrow('column k: unusable collation x; DROP');
+    expect(() => exactTerm({ ...ci, charset: null }, '?', '?')).toThrow('column k: unusable charset null');
   });
 });

@@ -4,7 +4,7 @@
 import { OscError } from '../errors.js';
 import type { ChunkKey, Column, ColumnMapping, KeyValues, Statement } from '../types.js';
 import { columnList, qualify, quoteId } from './quote.js';
-import { keyParam, keyPlaceholder, keyRead, rangeTerm } from './values.js';
+import { asColumnValue, exactTerm, keyParam, keyPlaceholder, keyRead, rangeTerm } from './values.js';
 
 export type RangeOp = '>' | '>=' | '<' | '<=';
 export type ReadLock = 'FOR SHARE' | 'LOCK IN SHARE MODE';
@@ -176,5 +176,53 @@ export function buildEstimate(a: TableRef): Statement {
   return {
     sql: 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
     params: [a.database, a.table],
+  };
+}
+
+export interface UnmatchedArgs {
+  readonly database: string;
+  readonly table: string;
+  readonly ghost: string;
+  readonly key: ChunkKey;
+  /** The original's rows to check: a chunk's range, or exact keys (values of key.columns). */
+  readonly rows: { readonly lower: KeyValues; readonly lowerInclusive: boolean; readonly upper: KeyValues } | { readonly keys: readonly KeyValues[] };
+}
+
+const ORIGINAL = quoteId('o');
+const GHOST = quoteId('g');
+
+/**
+ * How many of the given rows of the original have no row of their own in the ghost: none whose matching key holds
+ * their values as the copy converts them, byte for byte in key.exactColumns. A duplicate on the ghost's key is then
+ * another source row that the ALTER made equal to this one (or, for a moment, an older image replay still holds).
+ */
+export function buildUnmatchedCount(a: UnmatchedArgs): Statement {
+  const { key } = a;
+  const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
+  const exact = new Set(key.exactColumns.map((n) => n.toLowerCase()));
+  const match = key.ghostColumns.flatMap((g, i) => {
+    const src = key.ghostSources[i];
+    if (src === undefined) throw new OscError('INTERNAL', `ghost key column ${quoteId(g.name)} has no source column`);
+    const ref = `${GHOST}.${quoteId(g.name)}`;
+    const converted = g.charset !== null && (g.charset !== src.charset || g.collation !== src.collation);
+    const terms = [`${ref} = ${converted ? asColumnValue(g, o(src)) : o(src)}`];
+    if (exact.has(g.name.toLowerCase())) terms.push(exactTerm(g, ref, o(src)));
+    return terms;
+  });
+  let where: Statement;
+  if ('keys' in a.rows) {
+    if (a.rows.keys.length === 0) throw new OscError('INTERNAL', 'no keys to check');
+    const conds = a.rows.keys.map((k) => keyEquals(key.columns, k, o));
+    where = { sql: `(${conds.map((c) => `(${c.sql})`).join(' OR ')})`, params: conds.flatMap((c) => c.params) };
+  } else {
+    const lower = rangeCondition(key.columns, a.rows.lowerInclusive ? '>=' : '>', a.rows.lower, o);
+    const upper = rangeCondition(key.columns, '<=', a.rows.upper, o);
+    where = { sql: `${lower.sql} AND ${upper.sql}`, params: [...lower.params, ...upper.params] };
+  }
+  return {
+    sql:
+      `SELECT COUNT(*) AS n FROM ${qualify(a.database, a.table)} AS ${ORIGINAL} FORCE INDEX (${quoteId(key.name)})` +
+      ` WHERE ${where.sql} AND NOT EXISTS (SELECT 1 FROM ${qualify(a.database, a.ghost)} AS ${GHOST} WHERE ${match.join(' AND ')})`,
+    params: where.params,
   };
 }

@@ -129,3 +129,22 @@ export function rangeTerm(c: Column, ref: string, op: KeyOp, value: unknown): St
   if (members.length === 0) return { sql: 'FALSE', params: [] };
   return { sql: `${ref} IN (${members.map(() => '?').join(', ')})`, params: members };
 }
+
+function checkName(what: string, name: string | null, c: Column): string {
+  // Charset and collation names come from information_schema; they are spliced into SQL, so hold them to form.
+  if (name === null || !/^[A-Za-z0-9_]+$/.test(name)) throw new OscError('INTERNAL', `column ${c.name}: unusable ${what} ${String(name)}`);
+  return name;
+}
+
+/** `value` (SQL) converted to string column `c`'s charset and collation, as storing it in `c` would. */
+export function asColumnValue(c: Column, value: string): string {
+  return `CONVERT(${value} USING ${checkName('charset', c.charset, c)}) COLLATE ${checkName('collation', c.collation, c)}`;
+}
+
+/**
+ * True when string column `c` (at `ref`) holds `value` (SQL) byte for byte, once converted to its charset: where
+ * the column's collation calls distinct values equal, this tells them apart.
+ */
+export function exactTerm(c: Column, ref: string, value: string): string {
+  return `CAST(${ref} AS BINARY) = CAST(CONVERT(${value} USING ${checkName('charset', c.charset, c)}) AS BINARY)`;
+}

@@ -34,7 +34,7 @@ export function renderPlan(p: PlanFacts): string {
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
   const ghostCols = p.key.ghostColumns.map((c) => c.name).join(', ');
-  const matched = p.key.ghostName === p.key.name && ghostCols === keyCols ? '' : `; new rows matched by ${p.key.ghostName} (${ghostCols})`;
+  const matched = p.key.ghostName === p.key.name && ghostCols === keyCols ? '' : `; rows of the new table matched by ${p.key.ghostName} (${ghostCols})`;
   const exact = p.key.exactColumns.length > 0 ? `; ${p.key.exactColumns.join(', ')} compared byte for byte (charset or collation changes)` : '';
   const lines = [
     `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,

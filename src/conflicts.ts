@@ -7,12 +7,14 @@
 // transaction as the event) and re-copied from the original afterwards; a re-copy that still collides waits for
 // replay to catch up and tries again. A collision that never resolves is real duplicate data: DATA_CONFLICT.
 // Never REPLACE (it would drop S silently) and never IGNORE.
-import { buildCopyKeys, keyEquals } from './core/sql/copy.js';
-import { columnList, qualify } from './core/sql/quote.js';
+// When the ALTER changes the charset or collation of the key ghost rows are matched by (key.exactColumns), the
+// same holds on that key: S may be a distinct source row whose key the new collation calls equal.
+import { buildCopyKeys, buildUnmatchedCount, keyColumns, keyEquals } from './core/sql/copy.js';
+import { qualify } from './core/sql/quote.js';
 import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
 import { MigrationError } from './core/errors.js';
 import type { Row } from './core/binlog/events.js';
-import type { ChunkKey, ColumnMapping, KeyValues, UniqueKey } from './core/types.js';
+import type { ChunkKey, Column, ColumnMapping, KeyValues, UniqueKey } from './core/types.js';
 import type { Db, SessionPool } from './io/pool.js';
 import type { Logger } from './log.js';
 
@@ -32,10 +34,27 @@ function identity(key: KeyValues): string {
   return key.map((v) => (Buffer.isBuffer(v) ? `b:${v.toString('hex')}` : `${typeof v}:${String(v)}`)).join('|');
 }
 
-/** The unique key a duplicate-entry error names (never its values), or null. */
+const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/**
+ * The unique key a duplicate-entry error names (never its values), or null: for the key ghost rows are matched
+ * by, only when distinct source rows can meet on it (key.exactColumns); elsewhere a duplicate there is a bug.
+ */
 export function duplicateKey(err: unknown, key: ChunkKey): string | null {
   const message = err instanceof Error ? err.message : '';
-  return classifyWarnings([{ Level: 'Error', Code: 1062, Message: message }], { name: key.name, ghostName: key.ghostName }).otherDuplicateKeys[0] ?? null;
+  const verdict = classifyWarnings([{ Level: 'Error', Code: 1062, Message: message }], { name: key.name, ghostName: key.ghostName });
+  if (verdict.duplicatesOnChunkKey > 0) return key.exactColumns.length > 0 ? key.ghostName : null;
+  return verdict.otherDuplicateKeys[0] ?? null;
+}
+
+/** The ghost columns holding the original key's columns (key.columns), in that order. */
+function originalKeyOnGhost(key: ChunkKey): Column[] {
+  return key.columns.map((c) => {
+    const i = key.ghostSources.findIndex((s) => same(s.name, c.name));
+    const g = key.ghostColumns[i];
+    if (g === undefined) throw new MigrationError('INTERNAL', `key column ${c.name} is not in the ghost key ${key.ghostName}`);
+    return g;
+  });
 }
 
 export class ConflictResolver {
@@ -54,21 +73,28 @@ export class ConflictResolver {
    */
   async moveAside(s: Db, image: Row, keyName: string): Promise<boolean> {
     const { mapping, key, database, ghost } = this.deps;
-    const uk = this.deps.ghostUniqueKeys.find((k) => k.name.toLowerCase() === keyName.toLowerCase());
-    if (!uk || uk.name.toLowerCase() === key.ghostName.toLowerCase()) return false;
-    const targets = uk.columns.map((name) => mapping.find((m) => m.target.name.toLowerCase() === name.toLowerCase()));
-    if (targets.some((m) => m === undefined)) return false; // a column the ghost computes or defaults: no image value
-    const cols = targets as ColumnMapping[];
+    const onKey = same(keyName, key.ghostName);
+    if (onKey && key.exactColumns.length === 0) return false;
+    const uk = this.deps.ghostUniqueKeys.find((k) => same(k.name, keyName));
+    if (!uk) return false;
+    // For the matching key, its own sources (a generated column the ghost computes alike has no mapping).
+    const pairs = onKey
+      ? key.ghostColumns.map((target, i) => ({ target, source: key.ghostSources[i] }))
+      : uk.columns.map((name) => mapping.find((m) => same(m.target.name, name)));
+    if (pairs.some((m) => m?.source === undefined)) return false; // a column the ghost computes or defaults: no image value
+    const cols = pairs as { target: Column; source: Column }[];
     const values = cols.map((m) => image[m.source.name]);
     if (values.some((v) => v === null || v === undefined)) return false; // NULLs never collide
     // The image's values are the original's (a string as its bytes): compared in the ghost's collation.
-    const where = keyEquals(cols.map((m) => m.target), values, cols.map((m) => m.source));
-    // A locking read: the rows as they are now, not as this transaction's snapshot saw them.
-    const rows = await s.rows(`SELECT ${columnList(key.ghostColumns.map((c) => c.name))} FROM ${qualify(database, ghost)} WHERE ${where.sql} FOR UPDATE`, where.params);
+    const where = keyEquals(cols.map((m) => m.target), values, undefined, cols.map((m) => m.source));
+    // A locking read: the rows as they are now, not as this transaction's snapshot saw them. Each row's ghost key
+    // to delete it by, which holds its original key to copy it again by.
+    const own = originalKeyOnGhost(key);
+    const rows = await s.rows(`SELECT ${keyColumns(key.ghostColumns, false)} FROM ${qualify(database, ghost)} WHERE ${where.sql} FOR UPDATE`, where.params);
     for (const row of rows) {
-      const kv = key.ghostColumns.map((c) => row[c.name]);
-      const del = keyEquals(key.ghostColumns, kv);
+      const del = keyEquals(key.ghostColumns, key.ghostColumns.map((c) => row[c.name]));
       await s.run(`DELETE FROM ${qualify(database, ghost)} WHERE ${del.sql}`, del.params);
+      const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
     }
     if (rows.length > 0) this.deps.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
@@ -88,7 +114,14 @@ export class ConflictResolver {
       if (verdict.problems.length > 0) {
         throw new MigrationError('COPY_FAILED', `re-copying a row would change data: ${describeWarningProblem(verdict)}; the original table is untouched`);
       }
-      if (verdict.otherDuplicateKeys.length === 0) this.queued.delete(id);
+      if (verdict.otherDuplicateKeys.length > 0) continue;
+      // On the matching key, a duplicate is this row itself, unless the ALTER made another row's key equal to it.
+      if (verdict.duplicatesOnChunkKey > 0 && key.exactColumns.length > 0) {
+        const check = buildUnmatchedCount({ database, table, ghost, key, rows: { keys: [kv] } });
+        const [row] = await pool.rows<{ n: string | number }>(check.sql, check.params);
+        if (Number(row?.n ?? 0) > 0) continue;
+      }
+      this.queued.delete(id);
     }
     return this.queued.size;
   }

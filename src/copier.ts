@@ -2,7 +2,7 @@
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from './sleep.js';
 import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from './core/chunk/plan.js';
-import { buildCopyChunk, buildKeyBoundary, buildNextBoundary } from './core/sql/copy.js';
+import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from './core/sql/copy.js';
 import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
 import { MigrationError, OscError } from './core/errors.js';
 import type { ChunkKey, ColumnMapping, KeyValues } from './core/types.js';
@@ -42,7 +42,8 @@ export interface CopierDeps {
 
 // A duplicate on another unique key can be transient: the ghost may still hold a row's older image (its change
 // is not replayed yet) while the copy reads the newer one. After the replay catches up such a collision is gone;
-// one that survives this many catch-ups is real duplicate data.
+// one that survives this many catch-ups is real duplicate data. The same holds for a row of the chunk that found
+// its ghost key taken by another source row (the ALTER made their keys equal): the other row may be on its way out.
 const CONFLICT_RECHECKS = 3;
 
 function keyOf(row: DbRow, key: ChunkKey): KeyValues {
@@ -68,27 +69,29 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     const { min, max } = await readKeyRange(deps.pool, deps);
     return startPlan(min, max);
   })());
+  let chunk = 0;
   for (let range = nextRange(state); range !== null; range = nextRange(state)) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
     await deps.beforeChunk();
+    chunk++;
     const started = Date.now();
     const boundary = await withRetries(deps.retries, () =>
       deps.pool.rows(...stmt(buildNextBoundary({ database: deps.database, table: deps.table, key: deps.key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
     );
     const upper = boundary[0] ? keyOf(boundary[0], deps.key) : range.max;
     const reachedMax = !boundary[0] || sameKey(upper, range.max);
+    const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper };
     const copy = buildCopyChunk({
       database: deps.database,
       table: deps.table,
       ghost: deps.ghost,
       mapping: deps.mapping,
       key: deps.key,
-      lower: range.lower,
-      lowerInclusive: range.lowerInclusive,
-      upper,
+      ...rows,
       lock: deps.lock,
     });
-    const result = await copyChunk(deps, copy);
+    const unmatched = buildUnmatchedCount({ database: deps.database, table: deps.table, ghost: deps.ghost, key: deps.key, rows });
+    const result = await copyChunk(deps, copy, unmatched, chunk);
     state = advance(state, upper, reachedMax);
     const durationMs = Date.now() - started;
     deps.onChunk({ ...result, durationMs, state });
@@ -98,7 +101,20 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
   return state;
 }
 
-async function copyChunk(deps: CopierDeps, copy: { sql: string; params: readonly unknown[] }): Promise<{ rowsRead: number; rowsInserted: number }> {
+type Stmt = { sql: string; params: readonly unknown[] };
+
+/**
+ * How many rows of the chunk found their ghost key held by another source row; 0 without a doubt: a duplicate on
+ * the ghost's key is then the same row, written first by replay. Only a key whose charset or collation changes can
+ * make two rows of the original meet there (key.exactColumns).
+ */
+async function unmatchedRows(deps: CopierDeps, duplicates: number, unmatched: Stmt): Promise<number> {
+  if (duplicates === 0 || deps.key.exactColumns.length === 0) return 0;
+  const [row] = await withRetries(deps.retries, () => deps.pool.rows<{ n: string | number }>(unmatched.sql, unmatched.params));
+  return Number(row?.n ?? 0);
+}
+
+async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: number): Promise<{ rowsRead: number; rowsInserted: number }> {
   for (let check = 0; ; check++) {
     const outcome = await withRetries(
       deps.retries,
@@ -122,14 +138,21 @@ async function copyChunk(deps: CopierDeps, copy: { sql: string; params: readonly
       throw new MigrationError('COPY_FAILED', `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`);
     }
     const rowsRead = recordsOf(res.info) ?? res.affectedRows;
-    if (verdict.otherDuplicateKeys.length === 0) return { rowsRead, rowsInserted: res.affectedRows };
+    const collided = await unmatchedRows(deps, verdict.duplicatesOnChunkKey, unmatched);
+    if (verdict.otherDuplicateKeys.length === 0 && collided === 0) return { rowsRead, rowsInserted: res.affectedRows };
     if (check >= CONFLICT_RECHECKS) {
+      if (collided > 0) {
+        throw new MigrationError(
+          'DATA_CONFLICT',
+          `${collided} rows of chunk ${chunk} of the copy collide on key '${deps.key.ghostName}' of the new table with other rows: the ALTER changes the character set or collation of ${deps.key.exactColumns.join(', ')} and makes distinct values equal (a plain ALTER would fail with a duplicate-key error); make the values distinct first or change the ALTER; the original table is untouched`,
+        );
+      }
       throw new MigrationError(
         'DATA_CONFLICT',
         `rows of the table collide on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table: the data has duplicate values for a UNIQUE key the ALTER adds or changes; remove the duplicates or change the ALTER; the original table is untouched`,
       );
     }
-    deps.logger.info('copy_conflict_recheck', { keys: verdict.otherDuplicateKeys.join(','), check: check + 1 });
+    deps.logger.info('copy_conflict_recheck', { keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.key.ghostName] : [])].join(','), check: check + 1 });
     await deps.catchUp();
   }
 }

@@ -36,12 +36,15 @@ export function renderPlan(p: PlanFacts): string {
   const generated = p.altered.columns.filter(isGenerated).map((c) => `${c.name} (${c.generation ?? ''})`);
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
+  const ghostCols = p.key.ghostColumns.map((c) => c.name).join(', ');
+  const matched = p.key.ghostName === p.key.name && ghostCols === keyCols ? '' : `; rows of the new table matched by ${p.key.ghostName} (${ghostCols})`;
+  const exact = p.key.exactColumns.length > 0 ? `; ${p.key.exactColumns.join(', ')} compared byte for byte (charset or collation changes)` : '';
   const lines = [
     `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,
     `  server:          ${p.server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${p.server.version} at ${p.address}`,
     `  alter:           ${p.alter}`,
     `  ghost table:     ${p.ghost} (created and altered${p.execute ? '' : ', then dropped'})`,
-    `  chunk key:       ${p.key.name} (${keyCols})`,
+    `  chunk key:       ${p.key.name} (${keyCols})${matched}${exact}`,
     `  shared columns:  ${names(p.mapping.map((m) => m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`))}`,
     `  renamed columns: ${names(renamed)}`,
     `  dropped columns: ${names(dropped)}`,

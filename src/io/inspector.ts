@@ -100,22 +100,24 @@ export async function readTableSchema(db: Db, database: string, table: string): 
       collation: c.COLL === null ? null : String(c.COLL),
     };
   });
-  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string }>(
-    `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX FROM information_schema.STATISTICS
+  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string; SUB_PART: number | string | null }>(
+    `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX, SUB_PART FROM information_schema.STATISTICS
       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
     [database, table],
   );
-  const byName = new Map<string, (string | null)[]>();
+  const byName = new Map<string, { columns: (string | null)[]; prefixes: (number | null)[] }>();
   for (const s of stats) {
-    const list = byName.get(s.INDEX_NAME) ?? [];
-    list.push(s.COLUMN_NAME);
-    byName.set(s.INDEX_NAME, list);
+    const entry = byName.get(s.INDEX_NAME) ?? { columns: [], prefixes: [] };
+    entry.columns.push(s.COLUMN_NAME);
+    entry.prefixes.push(s.SUB_PART === null ? null : Number(s.SUB_PART));
+    byName.set(s.INDEX_NAME, entry);
   }
   const uniqueKeys: UniqueKey[] = [];
-  for (const [name, list] of byName) {
+  for (const [name, { columns: list, prefixes }] of byName) {
     // A functional key part (MySQL 8) has no column: such a key cannot drive a range scan over column values.
     if (list.some((c) => c === null)) continue;
-    uniqueKeys.push({ name, columns: list as string[], primary: name === 'PRIMARY' });
+    const key = { name, columns: list as string[], primary: name === 'PRIMARY' };
+    uniqueKeys.push(prefixes.some((p) => p !== null) ? { ...key, prefixes } : key);
   }
   return { database, table, columns, uniqueKeys };
 }

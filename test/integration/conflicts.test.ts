@@ -57,7 +57,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function replay(db: string, events: RowEvent[]): Promise<{ ghost: unknown[]; queued: number }> {
+async function replay(db: string, events: RowEvent[], columns = 'id, code, v', order = 'id'): Promise<{ ghost: unknown[]; queued: number }> {
   const server = await readServerInfo(pool);
   const original = await readTableSchema(pool, db, 't');
   const altered = await readTableSchema(pool, db, '_t_gho');
@@ -84,7 +84,7 @@ async function replay(db: string, events: RowEvent[]): Promise<{ ghost: unknown[
   applier.stop();
   await streamer.stop();
   await applier.done;
-  const [rows] = await admin.query(`SELECT id, code, v FROM \`${db}\`.\`_t_gho\` ORDER BY id`);
+  const [rows] = await admin.query(`SELECT ${columns} FROM \`${db}\`.\`_t_gho\` ORDER BY ${order}`);
   return { ghost: rows as unknown[], queued: conflicts.size };
 }
 
@@ -116,5 +116,49 @@ describe('replay collisions on a unique key that is not the chunk key', () => {
     const result = await replay(db, [insert]);
     expect(result.queued).toBe(1);
     expect(result.ghost).toEqual([{ id: 2, code: 'dup', v: 1 }]);
+  });
+});
+
+describe('replay when the ALTER makes distinct keys equal (a binary key made case-insensitive)', () => {
+  const row = (code: string, v: number) => ({ code, v });
+  const event = (kind: 'insert' | 'delete', code: string, v: number): RowEvent => ({ kind, database: '', table: 't', resume: POS, next: POS, row: row(code, v) });
+  const change = (code: string, from: number, to: number): RowEvent => ({ kind: 'update', database: '', table: 't', resume: POS, next: POS, before: row(code, from), after: row(code, to) });
+
+  async function tables(name: string, original: string, ghost: string): Promise<string> {
+    const db = await freshSchema(name);
+    await admin.query(`CREATE TABLE \`${db}\`.t (code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
+    await admin.query(`ALTER TABLE \`${db}\`._t_gho MODIFY code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL`);
+    if (original !== '') await admin.query(`INSERT INTO \`${db}\`.t VALUES ${original}`);
+    if (ghost !== '') await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES ${ghost}`);
+    return db;
+  }
+
+  test('inserting A when the ghost holds a (copied): a is moved aside and stays queued, the collision is real', async () => {
+    const db = await tables('conflicts_ci_insert', "('a', 1), ('A', 2)", "('a', 1)");
+    const result = await replay(db, [event('insert', 'A', 2)], 'code, v', 'code');
+    expect(result.queued).toBe(1);
+    expect(result.ghost).toEqual([row('A', 2)]);
+  });
+
+  test('an update of A never overwrites a', async () => {
+    const db = await tables('conflicts_ci_update', "('a', 1), ('A', 3)", "('a', 1)");
+    const result = await replay(db, [change('A', 2, 3)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('a', 1)]);
+  });
+
+  test('a delete of A never deletes a', async () => {
+    const db = await tables('conflicts_ci_delete', "('a', 1)", "('a', 1)");
+    const result = await replay(db, [event('delete', 'A', 2)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('a', 1)]);
+  });
+
+  test('the copy ahead of replay: a inserted, deleted, A inserted; the ghost already holds A and ends with it', async () => {
+    const db = await tables('conflicts_ci_transient', "('A', 3)", "('A', 3)");
+    const result = await replay(db, [event('insert', 'a', 1), event('delete', 'a', 1), event('insert', 'A', 3)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('A', 3)]);
   });
 });

@@ -24,7 +24,7 @@ export interface CaseSpec {
   readonly execute: boolean;
   readonly expect: 'success' | 'noop';
   /** Load options, or false for no load (the noop case). */
-  readonly load: false | { readonly rate?: number; readonly omitColumns?: readonly string[]; readonly seed?: number };
+  readonly load: false | { readonly rate?: number; readonly omitColumns?: readonly string[]; readonly seed?: number; readonly maxWrites?: number };
 }
 
 export interface ScenarioCase {

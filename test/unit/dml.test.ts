@@ -14,7 +14,7 @@ const mapping: ColumnMapping[] = [
   { source: region, target: region },
   { source: note, target: memo },
 ];
-const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id, region], ghostColumns: [idBig, region] };
+const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id, region], ghostColumns: [idBig, region], ghostSources: [id, region], exactColumns: [] };
 const dml = createDmlBuilder({ database: 'shop', ghost: '_orders_gho', mapping, key });
 
 const before = { id: 7, region: '1.50', note: 'old', dropped: 'x' };
@@ -48,14 +48,14 @@ describe('dml builder', () => {
   });
   it('validates its invariants once', () => {
     expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping: [], key })).toThrow('the column mapping is empty');
-    expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping: [{ source: note, target: memo }], key })).toThrow(
-      'key column `id` is not in the column mapping',
+    expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping, key: { ...key, ghostSources: [id] } })).toThrow(
+      'the ghost key PRIMARY has mismatched ghost and source columns',
     );
-    expect(() =>
-      createDmlBuilder({ database: 'd', ghost: 'g', mapping, key: { ...key, ghostColumns: [memo, region] } }),
-    ).toThrow('key column `id` maps to `id`, not to ghost key column `memo`');
-    expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping, key: { ...key, ghostColumns: [idBig] } })).toThrow(
-      'chunking key PRIMARY has mismatched original and ghost columns',
+    expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping, key: { ...key, ghostSources: [note, region] } })).toThrow(
+      'key column `id` is not in the ghost key `PRIMARY`',
+    );
+    expect(() => createDmlBuilder({ database: 'd', ghost: 'g', mapping, key: { ...key, exactColumns: ['memo'] } })).toThrow(
+      'column `memo` is not in the ghost key `PRIMARY`',
     );
   });
 
@@ -74,7 +74,7 @@ describe('dml builder', () => {
       database: 'shop',
       ghost: '_t_gho',
       mapping: [{ source: code, target: code }, { source: name, target: name }, { source: body, target: body }, { source: shape, target: shape }],
-      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [code] },
+      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [code], ghostSources: [code], exactColumns: [] },
     });
     expect(same.insert(row)).toEqual({
       sql: 'INSERT INTO `shop`.`_t_gho` (`code`, `name`, `body`, `shape`) VALUES (?, ?, ?, ?)',
@@ -87,7 +87,7 @@ describe('dml builder', () => {
       database: 'shop',
       ghost: '_t_gho',
       mapping: [{ source: code, target: codeU }, { source: name, target: nameU }, { source: body, target: body }],
-      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [codeU] },
+      key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [code], ghostColumns: [codeU], ghostSources: [code], exactColumns: [] },
     });
     expect(converted.update(row, row)).toEqual({
       sql:
@@ -97,5 +97,41 @@ describe('dml builder', () => {
     });
     // A key compare across charsets turns undefined bytes into '?': their 1300 is no longer harmless.
     expect(converted.harmlessWarnings).toEqual(new Set([1287, 3719]));
+  });
+});
+
+describe('dml builder: ghost rows matched by another key than the original', () => {
+  it('by the ghost key extended by a column, in its order, with values from the row image', () => {
+    const extended: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [memo, idBig], ghostSources: [note, id], exactColumns: [] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_orders_gho', mapping, key: extended });
+    expect(d.deleteByKey(before)).toEqual({ sql: 'DELETE FROM `shop`.`_orders_gho` WHERE `memo` = ? AND `id` = ?', params: ['old', 7n] });
+    expect(d.update(before, after)).toEqual({
+      sql: 'UPDATE `shop`.`_orders_gho` SET `id` = ?, `region` = ?, `memo` = ? WHERE `memo` = ? AND `id` = ?',
+      params: [7, '1.50', null, 'old', 7n],
+    });
+    // An update of the added column alone changes the ghost key: replay deletes both keys and inserts.
+    expect(d.keyOf(before)).toEqual(['old', 7]);
+    expect(d.keyOf({ ...before, note: 'new' })).toEqual(['new', 7]);
+  });
+
+  it('by a STORED generated column the ghost computes alike (not in the mapping)', () => {
+    const code: Column = { ...col('code', 'varchar', 'varchar(24)'), generation: 'stored', generationExpression: "concat('o-',`id`)" };
+    const generated: ChunkKey = { name: 'uk_code', ghostName: 'uk_code', columns: [code], ghostColumns: [code], ghostSources: [code], exactColumns: [] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_orders_gho', mapping, key: generated });
+    expect(d.deleteByKey({ ...before, code: 'o-7' })).toEqual({ sql: 'DELETE FROM `shop`.`_orders_gho` WHERE `code` = ?', params: ['o-7'] });
+    expect(d.insert({ ...before, code: 'o-7' })).toEqual({ sql: 'INSERT INTO `shop`.`_orders_gho` (`id`, `region`, `memo`) VALUES (?, ?, ?)', params: [7, '1.50', 'old'] });
+  });
+
+  it('byte for byte where the ALTER changes the collation of the key', () => {
+    const bin: Column = { ...col('code', 'varchar', 'varchar(10)'), charset: 'utf8mb4', collation: 'utf8mb4_bin' };
+    const ci: Column = { ...bin, collation: 'utf8mb4_general_ci' };
+    const recollated: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id, bin], ghostColumns: [idBig, ci], ghostSources: [id, bin], exactColumns: ['code'] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_t_gho', mapping: [{ source: id, target: idBig }, { source: bin, target: ci }], key: recollated });
+    const where = '`id` = ? AND `code` = CONVERT(? USING utf8mb4) COLLATE utf8mb4_general_ci AND CAST(`code` AS BINARY) = CAST(CONVERT(? USING utf8mb4) AS BINARY)';
+    expect(d.deleteByKey({ id: 1, code: 'A' })).toEqual({ sql: `DELETE FROM \`shop\`.\`_t_gho\` WHERE ${where}`, params: [1n, 'A', 'A'] });
+    expect(d.update({ id: 1, code: 'A' }, { id: 1, code: 'A' })).toEqual({
+      sql: `UPDATE \`shop\`.\`_t_gho\` SET \`id\` = ?, \`code\` = ? WHERE ${where}`,
+      params: [1, 'A', 1n, 'A', 'A'],
+    });
   });
 });

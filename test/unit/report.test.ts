@@ -26,7 +26,7 @@ function plan(original: TableSchema, altered: TableSchema, alter: string, rename
     altered,
     mapping,
     renames,
-    key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id.source], ghostColumns: [id.target] },
+    key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id.source], ghostColumns: [id.target], ghostSources: [id.source], exactColumns: [] },
     estimatedRows: 10,
     exactRowcount: false,
     execute: true,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isText, keyConvertsCharset, keyParam, keyPlaceholder, valuePlaceholder } from '../../src/core/sql/values.js';
+import { asColumnValue, exactTerm, isText, keyConvertsCharset, keyParam, keyPlaceholder, keyRead, rangeProblem, rangeTerm, valuePlaceholder } from '../../src/core/sql/values.js';
 import type { Column } from '../../src/core/types.js';
 
 const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
@@ -36,7 +36,7 @@ describe('valuePlaceholder', () => {
     expect(valuePlaceholder(text('enum', 'latin1', 'latin1_bin'), utf8)).toBe('?');
   });
   it('refuses a charset name that is not a plain identifier', () => {
-    expect(() => valuePlaceholder(text('varchar', 'latin1) x', 'latin1_bin'), utf8)).toThrow('column k: unexpected character set or collation name');
+    expect(() => valuePlaceholder(text('varchar', 'latin1) x', 'latin1_bin'), utf8)).toThrow('column k: unusable charset');
   });
 });
 
@@ -98,10 +98,79 @@ describe('keyParam', () => {
     expect(keyParam(col('decimal', 'decimal(20,4)'), '12345678901234567.1234')).toBe('12345678901234567.1234');
     expect(keyParam(col('decimal', 'decimal(5,2)'), 1.5)).toBe('1.5');
   });
+  it('binds BIT values as integers, from bytes too (MariaDB compares BIT with bytes wrongly)', () => {
+    const bit = col('bit', 'bit(24)');
+    expect(keyParam(bit, Buffer.from([0x01, 0x00, 0xff]))).toBe(0x0100ffn);
+    expect(keyParam(bit, Buffer.alloc(0))).toBe(0n);
+    expect(keyParam(bit, '4095')).toBe(4095n);
+    expect(() => keyParam(bit, 'x')).toThrow('column k: expected a BIT key value, got a string');
+  });
   it('leaves other types unchanged', () => {
     const b = Buffer.from([1, 2]);
     expect(keyParam(col('varbinary', 'varbinary(2)'), b)).toBe(b);
     expect(keyParam(col('datetime', 'datetime(6)'), '2024-01-02 03:04:05.000006')).toBe('2024-01-02 03:04:05.000006');
     expect(keyParam(col('varchar', 'varchar(5)'), '007')).toBe('007');
+  });
+});
+
+const enumCol = col('enum', "enum('z','a','it''s')");
+const setCol = col('set', "set('d','c','b')");
+
+describe('keyRead', () => {
+  it('reads ENUM and SET bounds as member numbers, names for equality', () => {
+    expect(keyRead(enumCol, '`k`', true)).toBe('`k` + 0');
+    expect(keyRead(setCol, '`o`.`k`', true)).toBe('`o`.`k` + 0');
+    expect(keyRead(enumCol, '`k`', false)).toBe('`k`');
+  });
+  it('reads FLOAT widened to DOUBLE, everything else as it is', () => {
+    expect(keyRead(col('float', 'float'), '`k`', true)).toBe('`k` + 0e0');
+    expect(keyRead(col('float', 'float'), '`k`', false)).toBe('`k` + 0e0');
+    expect(keyRead(col('double', 'double'), '`k`', true)).toBe('`k`');
+    expect(keyRead(col('bit', 'bit(8)'), '`k`', true)).toBe('`k`');
+  });
+});
+
+describe('rangeTerm', () => {
+  it('compares other types with the operator and the key placeholder', () => {
+    expect(rangeTerm(col('decimal', 'decimal(6,2)'), '`k`', '>=', '1.50')).toEqual({ sql: '`k` >= CAST(? AS DECIMAL(6,2))', params: ['1.50'] });
+    expect(rangeTerm(col('bigint', 'bigint'), '`k`', '=', '9007199254740993')).toEqual({ sql: '`k` = ?', params: [9007199254740993n] });
+  });
+  it('ENUM: equality by member number, a range as the member numbers it covers (0 is the invalid member)', () => {
+    expect(rangeTerm(enumCol, '`k`', '=', 2)).toEqual({ sql: '`k` = ?', params: [2n] });
+    expect(rangeTerm(enumCol, '`k`', '>', '1')).toEqual({ sql: '`k` IN (?, ?)', params: [2n, 3n] });
+    expect(rangeTerm(enumCol, '`k`', '>=', 1)).toEqual({ sql: '`k` IN (?, ?, ?)', params: [1n, 2n, 3n] });
+    expect(rangeTerm(enumCol, '`k`', '<', 2)).toEqual({ sql: '`k` IN (?, ?)', params: [0n, 1n] });
+    expect(rangeTerm(enumCol, '`k`', '<=', 1n)).toEqual({ sql: '`k` IN (?, ?)', params: [0n, 1n] });
+    expect(rangeTerm(enumCol, '`k`', '>', 3)).toEqual({ sql: 'FALSE', params: [] });
+    expect(rangeTerm(enumCol, '`k`', '<', 0)).toEqual({ sql: 'FALSE', params: [] });
+  });
+  it('SET: by bit value, up to every member set', () => {
+    expect(rangeTerm(setCol, '`k`', '>', 5)).toEqual({ sql: '`k` IN (?, ?)', params: [6n, 7n] });
+  });
+  it('refuses a member name where a member number is due, without echoing it', () => {
+    expect(() => rangeTerm(enumCol, '`k`', '>', 'a')).toThrow('column k: expected a member number, got a string');
+  });
+});
+
+describe('rangeProblem', () => {
+  it('refuses a member type with more than 4096 values', () => {
+    expect(rangeProblem(setCol)).toBeNull();
+    expect(rangeProblem(col('set', `set(${Array.from({ length: 12 }, (_, i) => `'m${i}'`).join(',')})`))).toBeNull();
+    expect(rangeProblem(col('set', `set(${Array.from({ length: 13 }, (_, i) => `'m${i}'`).join(',')})`))).toBe(
+      'SET column k has too many values to range over (more than 4096)',
+    );
+    expect(rangeProblem(col('int', 'int'))).toBeNull();
+  });
+});
+
+describe('asColumnValue and exactTerm', () => {
+  const ci: Column = { ...col('varchar', 'varchar(10)'), charset: 'utf8mb4', collation: 'utf8mb4_general_ci' };
+  it('convert to the column charset and collation; compare bytes', () => {
+    expect(asColumnValue(ci, '`o`.`k`')).toBe('CONVERT(`o`.`k` USING utf8mb4) COLLATE utf8mb4_general_ci');
+    expect(exactTerm(ci, '`g`.`k`', '?')).toBe('CAST(`g`.`k` AS BINARY) = CAST(CONVERT(? USING utf8mb4) AS BINARY)');
+  });
+  it('refuse a charset or collation name that is not a plain word', () => {
+    expect(() => asColumnValue({ ...ci, collation: 'x; DROP' }, '?')).toThrow('column k: unusable collation x; DROP');
+    expect(() => exactTerm({ ...ci, charset: null }, '?', '?')).toThrow('column k: unusable charset null');
   });
 });

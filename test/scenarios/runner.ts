@@ -1,7 +1,8 @@
 // The end-to-end flow shared by the scenario cases, the fault tests and the demo: seed a table, snapshot it,
 // start the write load, migrate through main() as the migration user, stop the load, verify offline.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { tableNames } from '../../src/core/names.js';
 import { exactConnection, LoadGenerator, qualified, quoteId, seedRows } from '../support/load.js';
@@ -42,6 +43,8 @@ export interface CaseSpec {
   readonly during: readonly Interjection[];
   /** GLOBAL server variables set only while osc runs, then restored. */
   readonly globals: Readonly<Record<string, string | number>>;
+  /** Postpone the cut-over (--postpone-cut-over-flag-file) until this long after osc started; null: no. */
+  readonly postponeCutOverMs: number | null;
 }
 
 export interface ScenarioCase {
@@ -53,7 +56,7 @@ export interface ScenarioCase {
   model(): Promise<RowModel>;
 }
 
-const SPEC_KEYS = new Set(['table', 'database', 'rows', 'args', 'execute', 'expect', 'load', 'during', 'globals']);
+const SPEC_KEYS = new Set(['table', 'database', 'rows', 'args', 'execute', 'expect', 'load', 'during', 'globals', 'postponeCutOverMs']);
 
 function parseExpectation(name: string, raw: unknown): Expectation {
   if (raw === undefined) return 'success';
@@ -87,6 +90,7 @@ export function parseSpec(name: string, raw: Record<string, unknown>): CaseSpec 
     load: (raw['load'] as false | LoadSpec | undefined) ?? {},
     during: ((raw['during'] as unknown[] | undefined) ?? []).map((s) => parseStep(name, s)),
     globals,
+    postponeCutOverMs: (raw['postponeCutOverMs'] as number | undefined) ?? null,
   };
 }
 
@@ -144,6 +148,8 @@ export interface UnderLoadInput {
   readonly steps?: readonly Interjection[];
   /** GLOBAL server variables set just before osc starts and restored as soon as it returns. */
   readonly globals?: Readonly<Record<string, string | number>>;
+  /** Keeps the cut-over postponed (a flag file) until this long after osc started. */
+  readonly postponeCutOverMs?: number | null;
   /** osc is aborted after this long (default 150 s, under the tests' time limit). */
   readonly runTimeoutMs?: number;
   readonly echo?: boolean;
@@ -253,18 +259,22 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
 
   let stderr = '';
   const before = load.committed;
+  const postpone = i.postponeCutOverMs == null ? null : join(mkdtempSync(join(tmpdir(), 'osc-postpone-')), 'flag');
+  if (postpone !== null) writeFileSync(postpone, '');
   const argv = oscArgv(mig, i.database, i.table, [
     '--alter',
     i.alter,
     '--execute',
     '--replica-server-id',
     String(i.replicaServerId),
+    ...(postpone === null ? [] : ['--postpone-cut-over-flag-file', postpone]),
     ...i.args,
   ]);
   const restoreGlobals = await setGlobals(i.admin, i.primary, i.globals ?? {});
   // A run that hangs is stopped (exit 1, ABORTED) before the test times out, so that its log tail is reported.
   const stopRun = new AbortController();
   const timer = setTimeout(() => stopRun.abort(), i.runTimeoutMs ?? 150_000);
+  const release = postpone === null ? null : setTimeout(() => rmSync(postpone, { force: true }), i.postponeCutOverMs ?? 0);
   const done = runOsc(argv, {
     onStderr: (t) => {
       stderr += t;
@@ -295,6 +305,8 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
       run = await done;
     } finally {
       clearTimeout(timer);
+      if (release !== null) clearTimeout(release);
+      if (postpone !== null) rmSync(dirname(postpone), { recursive: true, force: true });
       await restoreGlobals();
     }
   } catch (err) {

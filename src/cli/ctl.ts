@@ -1,7 +1,7 @@
 // `osc ctl [--socket PATH | --database D --table T | --tcp-port N] <command...>`: sends one command
 // to a running migration and prints its reply. For operators without nc.
 import { Command, CommanderError, Option } from 'commander';
-import { defaultSocketFile } from '../core/config.js';
+import { defaultSocketFile } from '../core/names.js';
 import { parseInteger } from '../core/control/values.js';
 import { OscError } from '../core/errors.js';
 import { sendControlCommand } from '../io/control-client.js';

@@ -1,7 +1,8 @@
 // Pure: raw flags + environment + --conf file -> one frozen MigrationConfig.
 // Precedence for every value: flag > environment > conf file > default.
 import { ConfigError } from '../core/errors.js';
-import { DEFAULTS, defaultSocketFile } from '../core/config.js';
+import { DEFAULTS } from '../core/config.js';
+import { defaultSocketFile, MAX_SOCKET_PATH_BYTES } from '../core/names.js';
 import type { LogFormat, MigrationConfig } from '../core/config.js';
 import type { Parsed } from '../core/control/values.js';
 import {
@@ -98,9 +99,6 @@ function optionalParsed<T>(flag: string, value: string | undefined, parse: (v: s
 function optionalPath(flag: string, value: string | undefined): string | null {
   return nonEmpty(flag, value) ?? null;
 }
-
-// sun_path holds 108 bytes including the terminating NUL.
-const MAX_SOCKET_PATH_BYTES = 107;
 
 function socketFile(raw: RawFlags, database: string, table: string): string {
   const path = optionalPath('--serve-socket-file', raw.serveSocketFile) ?? defaultSocketFile(database, table);

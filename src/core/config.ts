@@ -96,7 +96,3 @@ export const DEFAULTS = {
   niceRatio: 0,
   metricsAddress: '127.0.0.1:9466',
 } as const;
-
-export function defaultSocketFile(database: string, table: string): string {
-  return `/tmp/osc.${database}.${table}.sock`;
-}

@@ -101,8 +101,12 @@ async function demo(): Promise<number> {
     // osc reads its heartbeat on the replica as osc_demo. The user, its grants and the seed reach the replica
     // through replication, behind the 400,000 rows just written: started now, osc would find osc_demo unknown
     // there (`replica_unreadable ... Access denied`) and throttle until the replica caught up.
+    // A replica far behind (other writers on a shared sandbox) would hold osc's copy just as long: say so meanwhile.
     say('== waiting for the replica to apply the seed and the osc_demo user');
-    say(`replica caught up in ${(await waitForReplica(admin, replicaAdmin)).toFixed(1)} s`);
+    const caughtUp = await waitForReplica(admin, replicaAdmin, {
+      onWait: (waited, behind) => say(`  still waiting after ${Math.round(waited)} s; the replica reports ${behind === null ? 'an unknown lag' : `${behind} s behind`}`),
+    });
+    say(`replica caught up in ${caughtUp.toFixed(1)} s`);
 
     say('== write load: inserts, key-changing updates, updates and deletes, about 300 per second');
     const load = new LoadGenerator({ endpoint: primary, database: DATABASE, table: TABLE, model: orders, seededRows: ROWS, rate: 300, maxMs: 600_000, maxWrites: 500_000 }).start();

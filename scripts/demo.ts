@@ -1,4 +1,4 @@
-// npm run demo [-- --flavor mariadb|mysql]: start (or reuse) the local sandbox, seed shop.orders with
+// npm run demo [-- --flavor mariadb|mysql] (or OSC_TEST_FLAVOR=mysql npm run demo): start (or reuse) the local sandbox, seed shop.orders with
 // 200,000 rows, keep a write load running, migrate the table with osc, verify every row, say what happened.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,8 @@ function say(text: string): void {
 function flavorArg(argv: readonly string[]): string {
   const i = argv.indexOf('--flavor');
   const given = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flavor='))?.slice('--flavor='.length);
-  const flavor = given ?? process.env['OSC_SANDBOX_FLAVOR'] ?? 'mariadb';
+  // The same variables as the sandbox and the tests, so `OSC_TEST_FLAVOR=mysql npm run demo` works too.
+  const flavor = given ?? process.env['OSC_SANDBOX_FLAVOR'] ?? process.env['OSC_TEST_FLAVOR'] ?? 'mariadb';
   if (flavor !== 'mariadb' && flavor !== 'mysql') throw new Error(`--flavor must be mariadb or mysql, not ${JSON.stringify(flavor)}`);
   return flavor;
 }

@@ -1,5 +1,6 @@
-// npm run demo [-- --flavor mariadb|mysql] (or OSC_TEST_FLAVOR=mysql npm run demo): start (or reuse) the local sandbox, seed shop.orders with
-// 200,000 rows, keep a write load running, migrate the table with osc, verify every row, say what happened.
+// npm run demo [-- --flavor mariadb|mysql] (or OSC_TEST_FLAVOR=mysql npm run demo): start (or reuse) the local
+// sandbox, seed shop.orders with 200,000 rows, keep a write load running, migrate the table with osc, verify every
+// row, say what happened.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exactConnection, LoadGenerator, quoteId, seedRows } from '../test/support/load.js';

@@ -77,9 +77,26 @@ interface ReplicaConn {
   readonly target: HostPort;
   session: Session | null;
   connecting: Promise<Session> | null;
-  /** Unreadable since the last success: its error was logged once. */
+  /** Unreadable since the last success. */
   failing: boolean;
+  /** The warning for this outage was logged. */
+  warned: boolean;
+  /** It has delivered a heartbeat at least once. */
+  seen: boolean;
+  /** When it began to wait for its first heartbeat (ms, `now()`), or null. */
+  awaitingSince: number | null;
 }
+
+/**
+ * The changelog (and its first heartbeat) reaches a replica through replication, a moment after osc creates it on
+ * the primary, or later when the replica lags: until then the replica counts as lagging (it is behind) but is only
+ * worth a warning when this lasts longer than this.
+ */
+const FIRST_HEARTBEAT_GRACE_MS = 10_000;
+
+class NoHeartbeatYet extends Error {}
+
+const ER_NO_SUCH_TABLE = 1146;
 
 const replicaKey = (hp: HostPort): string => `${hp.host}:${hp.port}`;
 
@@ -440,7 +457,7 @@ export class Throttler {
     const key = replicaKey(target);
     let r = this.replicas.get(key);
     if (r === undefined) {
-      r = { target, session: null, connecting: null, failing: false };
+      r = { target, session: null, connecting: null, failing: false, warned: false, seen: false, awaitingSince: null };
       this.replicas.set(key, r);
     }
     const conn = r;
@@ -452,12 +469,24 @@ export class Throttler {
         if (conn.session === session) conn.session = null;
       });
       const lagMillis = heartbeatLagMillis(rows[0]?.['value'], this.now());
-      if (lagMillis === null) throw new Error('the replica holds no heartbeat yet');
+      if (lagMillis === null) throw new NoHeartbeatYet('the replica holds no heartbeat yet');
       if (conn.failing) this.deps.logger.info('replica_readable', { replica: key });
       conn.failing = false;
+      conn.warned = false;
+      conn.seen = true;
+      conn.awaitingSince = null;
       return { replica: key, lagMillis };
     } catch (err) {
-      if (!conn.failing) this.deps.logger.warn('replica_unreadable', { replica: key, ...errFields(err) });
+      const awaiting = !conn.seen && (err instanceof NoHeartbeatYet || sqlErrno(err) === ER_NO_SUCH_TABLE);
+      if (awaiting && conn.awaitingSince === null) {
+        conn.awaitingSince = this.now();
+        this.deps.logger.info('replica_awaiting_heartbeat', { replica: key, ...errFields(err) });
+      }
+      const grace = awaiting && this.now() - (conn.awaitingSince ?? 0) < FIRST_HEARTBEAT_GRACE_MS;
+      if (!conn.warned && !grace) {
+        this.deps.logger.warn('replica_unreadable', { replica: key, ...errFields(err) });
+        conn.warned = true;
+      }
       conn.failing = true;
       // A server error (ER_...) leaves the connection usable; anything else drops it, to reconnect next round.
       if (!(driverCode(err)?.startsWith('ER_') ?? false) && conn.session !== null) {

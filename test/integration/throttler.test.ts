@@ -62,7 +62,7 @@ function replicaEndpoint(): { host: string; port: number } {
   return { host: r.host, port: r.port };
 }
 
-function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['config']> = {}, changelog = CHANGELOG): Made {
+function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['config']> = {}, changelog = CHANGELOG, now?: () => number): Made {
   const tunables = createTunables({ ...BASE, throttleControlReplicas: [replicaEndpoint()], ...tv });
   const { logger, lines } = captureLogger();
   const critical: Made['critical'] = [];
@@ -77,6 +77,7 @@ function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['co
     config: { throttleFlagFile: null, throttleAdditionalFlagFile: null, criticalLoadIntervalMillis: 0, ...config },
     logger,
     onCritical: (reason) => void critical.push({ reason, at: Date.now() }),
+    ...(now === undefined ? {} : { now }),
   });
   throttlers.push(throttler);
   return { throttler, tunables, lines, critical };
@@ -168,11 +169,23 @@ describe('replica lag', () => {
     expect(lines.filter((l) => l.event === 'replica_unreadable')).toHaveLength(1);
   });
 
-  it('a changelog the replica lacks counts as unreadable', async () => {
+  it('a changelog the replica lacks counts as unreadable; at first that is waiting for its first heartbeat, not a warning', async () => {
     const { host, port } = replicaEndpoint();
-    const { throttler } = make({}, {}, '_no_such_ghc');
+    // The changelog is created on the primary just before the throttler starts: a replica gets it (and the first
+    // heartbeat) a moment later, or later still when it lags. Only when that lasts is it worth a warning.
+    let clock = Date.now();
+    const { throttler, lines } = make({}, {}, '_no_such_ghc', () => clock);
     await throttler.start();
     expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
+    expect(lines.filter((l) => l.event === 'replica_awaiting_heartbeat').map((l) => [l.level, l.fields['replica']])).toEqual([['info', `${host}:${port}`]]);
+    expect(lines.filter((l) => l.event === 'replica_unreadable')).toEqual([]);
+    clock += 10_000;
+    const warned = await waitFor(() => lines.find((l) => l.event === 'replica_unreadable'), { timeoutMs: DEADLINE, message: 'the warning after 10 s' });
+    expect([warned.level, warned.fields['errno']]).toEqual(['warn', 1146]);
+    expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
+    // Once, not at every round.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lines.filter((l) => l.event === 'replica_unreadable')).toHaveLength(1);
   });
 });
 

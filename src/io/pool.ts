@@ -176,11 +176,37 @@ export async function openSession(c: ConnectionConfig, opts: SessionOptions = {}
  */
 export function openReaderControlPool(options: mysql.PoolOptions): CorePool {
   const pool = mysql.createPool({ ...options, connectionLimit: 2, maxIdle: 1, idleTimeout: POOL_IDLE_MS }).pool;
+  const open = new Set<PoolConnectionLike>();
+  controlConnections.set(pool, open);
   // Queued before the pool hands the new connection out, so before any query of the reader's.
   pool.on('connection', (conn) => {
+    open.add(conn);
+    conn.once('end', () => open.delete(conn));
     conn.query('SET SESSION wait_timeout = ?', [SESSION_WAIT_TIMEOUT_SECONDS], () => undefined);
   });
   return pool;
+}
+
+interface PoolConnectionLike {
+  destroy(): void;
+}
+
+const controlConnections = new WeakMap<CorePool, Set<PoolConnectionLike>>();
+const CONTROL_END_MS = 1000;
+
+/**
+ * Closes a reader's control pool at once: its connections are destroyed, not asked to QUIT, since on a half-open
+ * path (the reason a reader is replaced) a QUIT is never answered and pool.end() would wait forever.
+ */
+export function destroyReaderControlPool(pool: CorePool): Promise<void> {
+  for (const conn of controlConnections.get(pool) ?? []) conn.destroy();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, CONTROL_END_MS);
+    pool.end(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 export function openPool(c: ConnectionConfig, size: number): SessionPool {

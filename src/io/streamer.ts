@@ -14,7 +14,7 @@ import { readExactly, type ZongjiEvent } from './binlog-exact.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
 import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
-import { openReaderControlPool } from './pool.js';
+import { destroyReaderControlPool, openReaderControlPool } from './pool.js';
 
 export interface StreamerOptions {
   readonly host: string;
@@ -147,7 +147,8 @@ class Streamer implements BinlogStreamer {
   private stopping: Promise<void> | null = null;
   private consuming = false;
   private reader: ZongJi | null = null;
-  private control: CorePool | null = null;
+  /** Each reader's control pool (see openReaderControlPool), closed with the reader. */
+  private readonly controls = new Map<ZongJi, CorePool>();
   /** Bumped for each reader: events and errors of a replaced reader are ignored. */
   private generation = 0;
   private connectedAt = 0;
@@ -181,7 +182,7 @@ class Streamer implements BinlogStreamer {
       await this.connect(start);
     } catch (err) {
       this.generation++;
-      if (this.reader) await closeReader(this.reader);
+      if (this.reader) await this.close(this.reader);
       throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
@@ -214,9 +215,7 @@ class Streamer implements BinlogStreamer {
     this.queue = [];
     this.head = 0;
     this.wake();
-    const reader = this.reader;
-    const control = this.control;
-    this.stopping = (reader ? closeReader(reader) : Promise.resolve()).then(() => new Promise<void>((resolve) => (control ? control.end(() => resolve()) : resolve())));
+    this.stopping = Promise.all([...this.controls.keys()].map((r) => this.close(r))).then(() => undefined);
     return this.stopping;
   }
 
@@ -265,8 +264,9 @@ class Streamer implements BinlogStreamer {
   private connect(from: BinlogPosition): Promise<void> {
     const gen = ++this.generation;
     const { host, port, user, password, serverId, database } = this.opts;
-    // One control pool for every reader of this stream (see openReaderControlPool); zongji does not close it.
-    this.control ??= openReaderControlPool({
+    // A control pool of its own for each reader: a stalled (half-open) path freezes the pool's connections too, and
+    // they go with the reader they served (zongji does not close the pool).
+    const control = openReaderControlPool({
       host,
       port,
       user,
@@ -279,7 +279,8 @@ class Streamer implements BinlogStreamer {
       bigNumberStrings: true,
       timezone: '+00:00',
     });
-    const reader = new ZongJi(this.control);
+    const reader = new ZongJi(control);
+    this.controls.set(reader, control);
     this.reader = reader;
     this.paused = false;
     const started = new Promise<void>((resolve, reject) => {
@@ -423,7 +424,7 @@ class Streamer implements BinlogStreamer {
     const old = this.reader;
     this.generation++; // ignore whatever the old reader still emits
     this.redelivered = this.received !== null && samePosition(this.received.resume, from) ? this.received.rows : 0;
-    if (old) void closeReader(old);
+    if (old) void this.close(old);
     if (Date.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.reconnects = 0;
     let last: unknown = cause;
     try {
@@ -448,7 +449,7 @@ class Streamer implements BinlogStreamer {
           return;
         } catch (err) {
           last = err;
-          if (this.reader) void closeReader(this.reader);
+          if (this.reader) void this.close(this.reader);
           if (!isConnectionLoss(err)) {
             this.fail(err);
             return;
@@ -460,19 +461,27 @@ class Streamer implements BinlogStreamer {
     }
   }
 
+  /** Stops `reader`, then drops its control pool without waiting on it (a frozen connection answers nothing). */
+  private async close(reader: ZongJi): Promise<void> {
+    await stopReader(reader);
+    const control = this.controls.get(reader);
+    this.controls.delete(reader);
+    if (control) await destroyReaderControlPool(control);
+  }
+
   private fail(err: unknown, message?: string): void {
     if (this.stopped || this.failure) return;
     this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
     this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
     this.stopWatchdog();
     this.generation++;
-    if (this.reader) void closeReader(this.reader);
+    if (this.reader) void this.close(this.reader);
     this.wake();
   }
 }
 
 /** Stops a reader and waits for its connections to close (zongji gives up KILLing its dump thread after 1 s). */
-function closeReader(reader: ZongJi): Promise<void> {
+function stopReader(reader: ZongJi): Promise<void> {
   return new Promise<void>((resolve) => {
     if (reader.stopped) {
       resolve();

@@ -7,7 +7,7 @@
 // Order matters: it is the order of --help, of README's tables, of the socket's `help` and `status`, and of the
 // "missing required" message.
 import { MAX_SOCKET_PATH_BYTES } from './names.js';
-import type { HostPort, LogFormat } from './config.js';
+import type { LogFormat } from './config.js';
 import type { Parsed } from './control/values.js';
 import {
   parseDecimal,
@@ -377,7 +377,7 @@ export const FLAGS = {
     arg: 'host:port|off',
     group: 'operator',
     help: '`host:port` serving Prometheus `/metrics`; `off` disables it',
-    parse: (t: string): Parsed<HostPort | null> => parseMetricsAddress(t),
+    parse: parseMetricsAddress,
     default: '127.0.0.1:9466',
   },
   'hooks-path': {

@@ -39,6 +39,41 @@ describe('dml builder', () => {
       params: [7, '1.50', null, 7n, '1.50'],
     });
   });
+  it('delete by many keys: one row-constructor IN over the ghost key', () => {
+    expect(dml.deleteByKeys([before, { ...after, id: '18446744073709551615' }])).toEqual({
+      sql: 'DELETE FROM `shop`.`_orders_gho` WHERE (`id`, `region`) IN ((?, CAST(? AS DECIMAL(6,2))), (?, CAST(? AS DECIMAL(6,2))))',
+      params: [7n, '1.50', 18446744073709551615n, '1.50'],
+    });
+  });
+  it('delete by many keys of a one-column key: a plain IN list', () => {
+    const one: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [idBig], ghostSources: [id], exactColumns: [] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_orders_gho', mapping, key: one });
+    expect(d.deleteByKeys([{ id: 1 }, { id: '2' }, { id: 3n }])).toEqual({ sql: 'DELETE FROM `shop`.`_orders_gho` WHERE `id` IN (?, ?, ?)', params: [1n, 2n, 3n] });
+    expect(d.deleteByKeys([{ id: 1 }])).toEqual({ sql: 'DELETE FROM `shop`.`_orders_gho` WHERE `id` IN (?)', params: [1n] });
+  });
+  it('delete by many string keys: each tagged with its charset, compared in the ghost collation', () => {
+    const latin: Column = { ...col('code', 'varchar', 'varchar(10)'), charset: 'latin1', collation: 'latin1_swedish_ci' };
+    const utf: Column = { ...latin, charset: 'utf8mb4', collation: 'utf8mb4_0900_ai_ci' };
+    const k: ChunkKey = { name: 'uk', ghostName: 'uk', columns: [latin], ghostColumns: [utf], ghostSources: [latin], exactColumns: [] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_t_gho', mapping: [{ source: latin, target: utf }], key: k });
+    const x = Buffer.from([0xe9]);
+    expect(d.deleteByKeys([{ code: x }, { code: null }])).toEqual({
+      sql: 'DELETE FROM `shop`.`_t_gho` WHERE `code` IN (CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_0900_ai_ci, CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_0900_ai_ci)',
+      params: [x, null],
+    });
+    expect(d.insertMany([{ code: x }])).toEqual({ sql: 'INSERT INTO `shop`.`_t_gho` (`code`) VALUES (CONVERT(? USING latin1))', params: [x] });
+  });
+  it('insert many rows: one multi-row VALUES list', () => {
+    expect(dml.insertMany([before, after])).toEqual({
+      sql: 'INSERT INTO `shop`.`_orders_gho` (`id`, `region`, `memo`) VALUES (?, ?, ?), (?, ?, ?)',
+      params: [7, '1.50', 'old', 7, '1.50', null],
+    });
+  });
+  it('batch statements need rows', () => {
+    expect(() => dml.deleteByKeys([])).toThrow('no keys to delete');
+    expect(() => dml.insertMany([])).toThrow('no rows to insert');
+    expect(() => dml.insertMany([{ id: 1, region: '2.00' }])).toThrow('a row event lacks column `note`; the binlog row image must be FULL');
+  });
   it('keyOf returns the decoded key values', () => {
     expect(dml.keyOf(before)).toEqual([7, '1.50']);
   });
@@ -132,6 +167,19 @@ describe('dml builder: ghost rows matched by another key than the original', () 
     expect(d.update({ id: 1, code: 'A' }, { id: 1, code: 'A' })).toEqual({
       sql: `UPDATE \`shop\`.\`_t_gho\` SET \`id\` = ?, \`code\` = ? WHERE ${where}`,
       params: [1, 'A', 1n, 'A', 'A'],
+    });
+  });
+  it('many keys byte for byte: the per-key conditions joined by OR', () => {
+    const bin: Column = { ...col('code', 'varchar', 'varchar(10)'), charset: 'utf8mb4', collation: 'utf8mb4_bin' };
+    const ci: Column = { ...bin, collation: 'utf8mb4_general_ci' };
+    const recollated: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id, bin], ghostColumns: [idBig, ci], ghostSources: [id, bin], exactColumns: ['code'] };
+    const d = createDmlBuilder({ database: 'shop', ghost: '_t_gho', mapping: [{ source: id, target: idBig }, { source: bin, target: ci }], key: recollated });
+    const where = '`id` = ? AND `code` = CONVERT(? USING utf8mb4) COLLATE utf8mb4_general_ci AND CAST(`code` AS BINARY) = CAST(CONVERT(? USING utf8mb4) AS BINARY)';
+    const a = Buffer.from('a');
+    const A = Buffer.from('A');
+    expect(d.deleteByKeys([{ id: 1, code: a }, { id: 1, code: A }])).toEqual({
+      sql: `DELETE FROM \`shop\`.\`_t_gho\` WHERE (${where}) OR (${where})`,
+      params: [1n, a, a, 1n, A, A],
     });
   });
 });

@@ -19,6 +19,14 @@ export interface DmlBuilder {
   insert(row: Row): Statement;
   /** DELETE FROM ghost WHERE <ghost key> = <row's key> (byte for byte in key.exactColumns). */
   deleteByKey(row: Row): Statement;
+  /**
+   * One DELETE for several rows' keys: `(<ghost key>) IN ((...), (...))`, or, where keys must match byte for byte
+   * (key.exactColumns), the per-key conditions joined by OR. Both use the key's index on MariaDB 10.11 and MySQL
+   * 9.7 (range access, checked with EXPLAIN for 500 keys; the IN form took about half the time of the OR form).
+   */
+  deleteByKeys(rows: readonly Row[]): Statement;
+  /** One multi-row INSERT INTO ghost (targets) VALUES (...), (...) of the rows' mapped values, in order. */
+  insertMany(rows: readonly Row[]): Statement;
   /** UPDATE ghost SET <every mapped column from after> WHERE <ghost key> = <before's key>. */
   update(before: Row, after: Row): Statement;
   /** The row's values for the ghost key's columns, in its key order, as decoded. */
@@ -57,7 +65,8 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
   const table = qualify(a.database, a.ghost);
   const sources = a.mapping.map((m) => m.source.name);
   const placeholders = a.mapping.map((m) => valuePlaceholder(m.source, m.target));
-  const insertSql = `INSERT INTO ${table} (${columnList(a.mapping.map((m) => m.target.name))}) VALUES (${placeholders.join(', ')})`;
+  const insertHead = `INSERT INTO ${table} (${columnList(a.mapping.map((m) => m.target.name))}) VALUES `;
+  const rowValues = `(${placeholders.join(', ')})`;
   // Values are compared with the ghost's key columns, so placeholders and params follow the ghost's types. Where
   // the ALTER can make distinct keys equal, only the row holding exactly this key is this row's own.
   const where = [
@@ -65,6 +74,11 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
     ...exact.map((i) => exactTerm(key.ghostColumns[i]!, quoteId(key.ghostColumns[i]!.name), valuePlaceholder(key.ghostSources[i]!, key.ghostColumns[i]!))),
   ].join(' AND ');
   const deleteSql = `DELETE FROM ${table} WHERE ${where}`;
+  // For many keys: `k IN (?, ?)`, `(a, b) IN ((?, ?), (?, ?))`.
+  const single = key.ghostColumns.length === 1;
+  const keyPlaceholders = key.ghostColumns.map((g, i) => keyPlaceholder(g, key.ghostSources[i])).join(', ');
+  const keyTuple = single ? keyPlaceholders : `(${keyPlaceholders})`;
+  const keyList = single ? quoteId(key.ghostColumns[0]!.name) : `(${columnList(key.ghostColumns.map((g) => g.name))})`;
   const updateSql = `UPDATE ${table} SET ${a.mapping.map((m, i) => `${quoteId(m.target.name)} = ${placeholders[i]}`).join(', ')} WHERE ${where}`;
 
   const keyOf = (row: Row): KeyValues => key.ghostSources.map((c) => valueOf(row, c.name));
@@ -78,8 +92,18 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
   const harmlessWarnings = new Set([...STATEMENT_WARNINGS, ...(converts ? [] : [ER_INVALID_CHARACTER_STRING])]);
 
   return {
-    insert: (row) => ({ sql: insertSql, params: values(row) }),
+    insert: (row) => ({ sql: insertHead + rowValues, params: values(row) }),
     deleteByKey: (row) => ({ sql: deleteSql, params: keyParams(row) }),
+    deleteByKeys: (rows) => {
+      if (rows.length === 0) throw new OscError('INTERNAL', 'no keys to delete');
+      const params = rows.flatMap(keyParams);
+      if (exact.length > 0) return { sql: `DELETE FROM ${table} WHERE ${rows.map(() => `(${where})`).join(' OR ')}`, params };
+      return { sql: `DELETE FROM ${table} WHERE ${keyList} IN (${rows.map(() => keyTuple).join(', ')})`, params };
+    },
+    insertMany: (rows) => {
+      if (rows.length === 0) throw new OscError('INTERNAL', 'no rows to insert');
+      return { sql: insertHead + rows.map(() => rowValues).join(', '), params: rows.flatMap(values) };
+    },
     update: (before, after) => ({ sql: updateSql, params: [...values(after), ...keyParams(before)] }),
     keyOf,
     harmlessWarnings,

@@ -1,6 +1,6 @@
 // The orchestrator: runs the phases in order, owns the counters and the phase, and cleans up after itself.
 // Reads top to bottom: preflight, setup, copy, cut-over, cleanup.
-import { sleep } from './sleep.js';
+import { sleep } from './io/sleep.js';
 import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
 import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
 import type { MigrationConfig } from './core/config.js';
@@ -16,26 +16,26 @@ import { alterTable, createChangelog, createGhost, dropTable, writeChangelog } f
 import { buildExactCount } from './core/sql/copy.js';
 import { qualify } from './core/sql/quote.js';
 import type { ChunkKey, ColumnMapping, ServerInfo, TableSchema } from './core/types.js';
-import { Applier, MARKER_HINT, describeSqlError } from './applier.js';
-import { checkGrants, checkServer, checkTable } from './checks.js';
-import { copyRows } from './copier.js';
-import { cutOver } from './cutover.js';
-import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './auto-increment.js';
-import { startHeartbeat, type Heartbeat } from './heartbeat.js';
-import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/inspector.js';
-import { openPool, openSession, type Session, type SessionPool } from './io/pool.js';
-import { acquireRunLock, type RunLock } from './io/run-lock.js';
-import { createStreamer, type BinlogStreamer } from './io/streamer.js';
-import type { Logger } from './log.js';
-import { Throttler } from './throttler.js';
-import { ConflictResolver } from './conflicts.js';
+import { Applier, MARKER_HINT, describeSqlError } from './stages/replay/applier.js';
+import { checkGrants, checkServer, checkTable } from './stages/preflight/checks.js';
+import { copyRows } from './stages/copy/copier.js';
+import { cutOver } from './stages/cutover/cutover.js';
+import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
+import { startHeartbeat, type Heartbeat } from './stages/replay/heartbeat.js';
+import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/db/inspector.js';
+import { openPool, openSession, type Session, type SessionPool } from './io/db/pool.js';
+import { acquireRunLock, type RunLock } from './stages/preflight/run-lock.js';
+import { createStreamer, type BinlogStreamer } from './io/binlog/streamer.js';
+import type { Logger } from './core/log.js';
+import { Throttler } from './stages/throttle/throttler.js';
+import { ConflictResolver } from './stages/replay/conflicts.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createHooks, hookFacts, type Hooks } from './hooks.js';
-import { createMetrics, type OscMetrics } from './io/metrics.js';
-import { OperatorSurfaces } from './operator.js';
-import type { Terminal } from './io/terminal.js';
+import { createHooks, hookFacts, type Hooks } from './operator/hooks.js';
+import { createMetrics, type OscMetrics } from './operator/metrics.js';
+import { OperatorSurfaces } from './operator/surfaces.js';
+import type { Terminal } from './operator/terminal.js';
 
 export interface MigrationDeps {
   readonly logger: Logger;

@@ -4,9 +4,9 @@
 // lost writes are the original's rows (`_t_del` after the swap) with an id above the largest one A saw under its lock.
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cutOver, type CutOverTesting } from '../../src/cutover.js';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
-import { silentLogger } from '../../src/log.js';
+import { cutOver, type CutOverTesting } from '../../src/stages/cutover/cutover.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
+import { silentLogger } from '../../src/core/log.js';
 import { exactConnection, qualified } from '../support/load.js';
 import { RUN_TAG } from '../support/run-osc.js';
 import { testServer } from '../support/servers.js';

@@ -1,6 +1,6 @@
 // End to end, a replay-time unique collision that resolves: the application moves a unique value from row R to
 // row S in separate commits while the copy is ahead of replay, so replaying "R takes v" meets S's newer copied
-// image still holding v (conflicts.ts). The choreography makes that order certain instead of likely:
+// image still holding v (stages/replay/conflicts.ts). The choreography makes that order certain instead of likely:
 //   1. the copy starts throttled; A locks S in the original, then the copy runs and blocks on S's chunk;
 //   2. B locks R's ghost row, so replay will stall on R's first event;
 //   3. R takes v and gives it up again (two commits), then A gives v to S and commits;

@@ -1,16 +1,16 @@
 // Replay at the applier/streamer level without the orchestrator: read a table's row events with the real
 // streamer, then apply them to a ghost table with the real applier, exactly as a migration would.
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { Applier } from '../../src/applier.js';
-import { ConflictResolver } from '../../src/conflicts.js';
+import { Applier } from '../../src/stages/replay/applier.js';
+import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import type { BinlogPosition, RowEvent } from '../../src/core/binlog/events.js';
 import { shareLockClause } from '../../src/core/preflight.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
-import type { SessionPool } from '../../src/io/pool.js';
-import { createStreamer, type BinlogStreamer } from '../../src/io/streamer.js';
-import { silentLogger } from '../../src/log.js';
+import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
+import type { SessionPool } from '../../src/io/db/pool.js';
+import { createStreamer, type BinlogStreamer } from '../../src/io/binlog/streamer.js';
+import { silentLogger } from '../../src/core/log.js';
 import { quoteId } from './load.js';
 import { testServer, uniqueServerId } from './servers.js';
 

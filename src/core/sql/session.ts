@@ -1,6 +1,6 @@
 // How osc sets up each of its sessions: the server's own sql_mode, less what would break osc's SQL or change the
 // values it reads and writes, plus what osc needs. The user's ALTER runs under the server's mode unchanged
-// (io/pool.ts runUnderServerMode), so the ghost accepts exactly what a native ALTER would.
+// (io/db/pool.ts runUnderServerMode), so the ghost accepts exactly what a native ALTER would.
 import type { Statement } from '../types.js';
 
 /** Read once per session, right after it connects. */

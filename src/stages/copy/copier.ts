@@ -1,15 +1,15 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
-import { sleep } from './sleep.js';
-import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from './core/chunk/plan.js';
-import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from './core/sql/copy.js';
-import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import { MigrationError, OscError } from './core/errors.js';
-import type { ChunkKey, ColumnMapping, KeyValues } from './core/types.js';
-import type { Db, DbRow, SessionPool } from './io/pool.js';
-import { withRetries } from './io/pool.js';
-import { describeSqlError } from './applier.js';
-import type { Logger } from './log.js';
+import { sleep } from '../../io/sleep.js';
+import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import type { ChunkKey, ColumnMapping, KeyValues } from '../../core/types.js';
+import type { Db, DbRow, SessionPool } from '../../io/db/pool.js';
+import { withRetries } from '../../io/db/pool.js';
+import { describeSqlError } from '../replay/applier.js';
+import type { Logger } from '../../core/log.js';
 
 export interface ChunkStats {
   /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */

@@ -1,10 +1,10 @@
 // Carries the AUTO_INCREMENT counter from the original to the ghost: once before the copy and once under the
 // cut-over lock (core/auto-increment.ts says why, and how the counter is read exactly).
-import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from './core/auto-increment.js';
-import { qualify } from './core/sql/quote.js';
-import type { ColumnMapping } from './core/types.js';
-import type { Db } from './io/pool.js';
-import type { Logger } from './log.js';
+import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from '../../core/auto-increment.js';
+import { qualify } from '../../core/sql/quote.js';
+import type { ColumnMapping } from '../../core/types.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
 
 /** When the counter is raised: before the copy, before each cut-over attempt, and under the cut-over lock. */
 export type CounterMoment = 'before-copy' | 'before-cut-over' | 'under-lock';

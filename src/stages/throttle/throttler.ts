@@ -2,9 +2,9 @@
 // its own timer (never overlapping with itself); check() turns their latest readings into a decision with no I/O,
 // so the copy loop can ask before every chunk. Critical load calls onCritical; what to do then is the caller's.
 import { existsSync } from 'node:fs';
-import { HEARTBEAT_HINT } from './applier.js';
-import type { ConnectionConfig, HostPort, MigrationConfig } from './core/config.js';
-import { qualify, quoteId } from './core/sql/quote.js';
+import { HEARTBEAT_HINT } from '../replay/applier.js';
+import type { ConnectionConfig, HostPort, MigrationConfig } from '../../core/config.js';
+import { qualify, quoteId } from '../../core/sql/quote.js';
 import {
   criticalReason,
   decideCritical,
@@ -12,14 +12,14 @@ import {
   formatSeconds,
   heartbeatLagMillis,
   statusMap,
-} from './core/throttle/decide.js';
-import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from './core/throttle/decide.js';
-import type { Tunables } from './core/tunables.js';
-import type { ServerInfo } from './core/types.js';
-import { atLeast } from './io/inspector.js';
-import { driverCode, openSession, sqlErrno } from './io/pool.js';
-import type { Db, Session } from './io/pool.js';
-import type { Logger } from './log.js';
+} from '../../core/throttle/decide.js';
+import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from '../../core/throttle/decide.js';
+import type { Tunables } from '../../core/tunables.js';
+import type { ServerInfo } from '../../core/types.js';
+import { atLeast } from '../../io/db/inspector.js';
+import { driverCode, openSession, sqlErrno } from '../../io/db/pool.js';
+import type { Db, Session } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
 
 export interface ThrottlerIntervals {
   /** Flag files: a stat each, cheap. */

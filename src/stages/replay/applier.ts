@@ -1,20 +1,20 @@
 // Replays binlog row events onto the ghost table, in binlog order, in small transactions, and watches the
 // changelog for heartbeats (replay lag) and markers (everything before this point is applied).
-import { sleep } from './sleep.js';
-import { formatPosition, type RowEvent, type RowEventKind, type Row, type BinlogPosition } from './core/binlog/events.js';
-import { statementFailureMessage } from './core/binlog/statements.js';
-import { eventToStatements } from './core/binlog/to-dml.js';
-import type { DmlBuilder } from './core/sql/dml.js';
-import { MigrationError, OscError } from './core/errors.js';
-import { classifyReplayWarnings, classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import type { ChunkKey } from './core/types.js';
-import type { SessionPool } from './io/pool.js';
-import { ER_DUP_ENTRY, isRetryable, sqlErrno } from './io/pool.js';
-import type { BinlogStreamer } from './io/streamer.js';
-import type { Db } from './io/pool.js';
-import type { Statement } from './core/types.js';
+import { sleep } from '../../io/sleep.js';
+import { formatPosition, type RowEvent, type RowEventKind, type Row, type BinlogPosition } from '../../core/binlog/events.js';
+import { statementFailureMessage } from '../../core/binlog/statements.js';
+import { eventToStatements } from '../../core/binlog/to-dml.js';
+import type { DmlBuilder } from '../../core/sql/dml.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import { classifyReplayWarnings, classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import type { ChunkKey } from '../../core/types.js';
+import type { SessionPool } from '../../io/db/pool.js';
+import { ER_DUP_ENTRY, isRetryable, sqlErrno } from '../../io/db/pool.js';
+import type { BinlogStreamer } from '../../io/binlog/streamer.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Statement } from '../../core/types.js';
 import { duplicateKey, type ConflictResolver } from './conflicts.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../../core/log.js';
 
 export const HEARTBEAT_HINT = 'heartbeat';
 export const MARKER_HINT = 'marker';

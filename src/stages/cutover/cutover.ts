@@ -2,15 +2,15 @@
 // Verified on MariaDB 10.11 (which refuses RENAME under LOCK TABLES) and MySQL 9.7; the same steps work on
 // MySQL 8.0/8.4, so one algorithm serves every flavour.
 import { randomBytes } from 'node:crypto';
-import { sleep } from './sleep.js';
-import { CutOverError, MigrationError, OscError } from './core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
-import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from './core/cutover/plan.js';
-import type { ConnectionConfig } from './core/config.js';
-import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from './io/pool.js';
-import type { Applier } from './applier.js';
-import { describeSqlError } from './applier.js';
-import type { Logger } from './log.js';
+import { sleep } from '../../io/sleep.js';
+import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
+import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from '../../core/sql/ddl.js';
+import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from '../../core/cutover/plan.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from '../../io/db/pool.js';
+import type { Applier } from '../replay/applier.js';
+import { describeSqlError } from '../replay/applier.js';
+import type { Logger } from '../../core/log.js';
 
 export interface CutOverDeps {
   readonly connection: ConnectionConfig;

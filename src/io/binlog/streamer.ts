@@ -5,16 +5,16 @@
 // rows of a transaction already queued are not queued again. Any other reader error is fatal and surfaces from
 // the iterator.
 import ZongJi from '@vlasky/zongji';
-import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../core/binlog/events.js';
-import { classifyStatement, type WatchedTables } from '../core/binlog/statements.js';
-import { noteData, noteWrite, silentFor, type StallClock } from '../core/binlog/stall.js';
-import { OscError } from '../core/errors.js';
-import type { Logger } from '../log.js';
-import { readExactly, type ZongjiEvent } from './binlog-exact.js';
-import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
+import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../../core/binlog/events.js';
+import { classifyStatement, type WatchedTables } from '../../core/binlog/statements.js';
+import { noteData, noteWrite, silentFor, type StallClock } from '../../core/binlog/stall.js';
+import { OscError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { readExactly, type ZongjiEvent } from './exact.js';
+import { mapRowsEvent, type ZongjiRowsEvent } from './map.js';
 import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
-import { openReaderControlPool } from './pool.js';
+import { openReaderControlPool } from '../db/pool.js';
 
 export interface StreamerOptions {
   readonly host: string;
@@ -27,7 +27,7 @@ export interface StreamerOptions {
   /** The migrated table and the changelog table. */
   readonly tables: readonly string[];
   /**
-   * Tables whose values arrive as stored (see binlog-exact.ts): CHAR/VARCHAR/TEXT as Buffers of their bytes in
+   * Tables whose values arrive as stored (see exact.ts): CHAR/VARCHAR/TEXT as Buffers of their bytes in
    * the column's charset, spatial values as the server's internal bytes. Others arrive as zongji decodes them.
    */
   readonly exactValues?: readonly string[];

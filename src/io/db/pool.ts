@@ -2,10 +2,10 @@
 import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool as CorePool } from 'mysql2';
-import type { ConnectionConfig } from '../core/config.js';
-import { PreflightError } from '../core/errors.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { PreflightError } from '../../core/errors.js';
 import { sleep } from '../sleep.js';
-import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sessionSqlMode, setSqlMode } from '../core/sql/session.js';
+import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sessionSqlMode, setSqlMode } from '../../core/sql/session.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;

@@ -9,14 +9,14 @@
 // Never REPLACE (it would drop S silently) and never IGNORE.
 // When the ALTER changes the charset or collation of the key ghost rows are matched by (key.exactColumns), the
 // same holds on that key: S may be a distinct source row whose key the new collation calls equal.
-import { buildCopyKeys, buildUnmatchedCount, keyColumns, keyEquals } from './core/sql/copy.js';
-import { qualify } from './core/sql/quote.js';
-import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import { MigrationError } from './core/errors.js';
-import type { Row } from './core/binlog/events.js';
-import type { ChunkKey, Column, ColumnMapping, KeyValues, UniqueKey } from './core/types.js';
-import type { Db, SessionPool } from './io/pool.js';
-import type { Logger } from './log.js';
+import { buildCopyKeys, buildUnmatchedCount, keyColumns, keyEquals } from '../../core/sql/copy.js';
+import { qualify } from '../../core/sql/quote.js';
+import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import { MigrationError } from '../../core/errors.js';
+import type { Row } from '../../core/binlog/events.js';
+import type { ChunkKey, Column, ColumnMapping, KeyValues, UniqueKey } from '../../core/types.js';
+import type { Db, SessionPool } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
 
 export interface ConflictDeps {
   readonly database: string;

@@ -1,8 +1,8 @@
 // Writes the current time into the changelog every interval. The applier reads it back from the binlog:
 // the difference is how far replay lags behind the primary (and, on replicas, how far they lag).
-import { writeChangelog } from './core/sql/ddl.js';
-import type { Db } from './io/pool.js';
-import type { Logger } from './log.js';
+import { writeChangelog } from '../../core/sql/ddl.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
 import { HEARTBEAT_HINT } from './applier.js';
 
 export interface Heartbeat {

@@ -1,9 +1,9 @@
 // A named lock held for the whole run on a dedicated connection, so two runs on one table cannot collide.
 // GET_LOCK is released by the server when the connection ends, so a crashed run never leaves it behind — and a
 // run whose lock connection ended (killed, timed out, network) is no longer protected: it must stop.
-import type { ConnectionConfig } from '../core/config.js';
-import { MigrationError, PreflightError } from '../core/errors.js';
-import { openSession, type Session } from './pool.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { MigrationError, PreflightError } from '../../core/errors.js';
+import { openSession, type Session } from '../../io/db/pool.js';
 
 export interface RunLock {
   readonly name: string;

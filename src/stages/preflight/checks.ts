@@ -1,11 +1,11 @@
 // The preflight, in a fixed order: server, grants, table. Each check throws a PreflightError that says what to do.
-import { PreflightError } from './core/errors.js';
-import { binlogProblems, PREFLIGHT_VARIABLES, unsupportedServer } from './core/preflight.js';
-import { grantAdvice, missingPrivileges, parseGrants, type GrantNeeds } from './core/grants.js';
-import { unsupportedColumns } from './core/schema.js';
-import type { ServerInfo, TableSchema } from './core/types.js';
-import type { Db } from './io/pool.js';
-import { readForeignKeys, readGlobalVariables, readGrants, readReplicaStatus, readTableInfo, readTableSchema, readTriggers, type TableInfo } from './io/inspector.js';
+import { PreflightError } from '../../core/errors.js';
+import { binlogProblems, PREFLIGHT_VARIABLES, unsupportedServer } from '../../core/preflight.js';
+import { grantAdvice, missingPrivileges, parseGrants, type GrantNeeds } from '../../core/grants.js';
+import { unsupportedColumns } from '../../core/schema.js';
+import type { ServerInfo, TableSchema } from '../../core/types.js';
+import type { Db } from '../../io/db/pool.js';
+import { readForeignKeys, readGlobalVariables, readGrants, readReplicaStatus, readTableInfo, readTableSchema, readTriggers, type TableInfo } from '../../io/db/inspector.js';
 
 export async function checkServer(db: Db, server: ServerInfo, opts: { readonly host: string; readonly replicaServerId: number }): Promise<void> {
   const unsupported = unsupportedServer(server);

@@ -1,9 +1,9 @@
 // Reads what osc needs to know from the server: version, variables, replica status, binlog position, table schema.
 // Where the flavours differ, the branch says which servers it was verified on.
 import type { Db, DbRow } from './pool.js';
-import type { BinlogPosition } from '../core/binlog/events.js';
-import { generationOf } from '../core/generation.js';
-import type { Column, ServerInfo, TableSchema, UniqueKey } from '../core/types.js';
+import type { BinlogPosition } from '../../core/binlog/events.js';
+import { generationOf } from '../../core/generation.js';
+import type { Column, ServerInfo, TableSchema, UniqueKey } from '../../core/types.js';
 
 export function parseVersion(version: string): ServerInfo {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);

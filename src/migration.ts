@@ -7,7 +7,6 @@ import type { MigrationConfig } from './core/config.js';
 import { errorCode, MigrationError, OscError, PreflightError } from './core/errors.js';
 import { lockName, tableNames } from './core/names.js';
 import { assertTransition, type Phase } from './core/phase.js';
-import { shareLockClause } from './core/preflight.js';
 import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
 import { renderPlan, renderSummary } from './core/report.js';
 import { chooseChunkKey, describeKeyProblem, mapColumns } from './core/schema.js';
@@ -15,7 +14,6 @@ import { createDmlBuilder } from './core/sql/dml.js';
 import { alterTable, createChangelog, createGhost, dropTable, writeChangelog } from './core/sql/ddl.js';
 import { buildExactCount } from './core/sql/copy.js';
 import { qualify } from './core/sql/quote.js';
-import type { ChunkKey, ColumnMapping, ServerInfo, TableSchema } from './core/types.js';
 import { Applier, MARKER_HINT, describeSqlError } from './stages/replay/applier.js';
 import { checkGrants, checkServer, checkTable } from './stages/preflight/checks.js';
 import { copyRows } from './stages/copy/copier.js';
@@ -34,6 +32,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createHooks, hookFacts, type Hooks } from './operator/hooks.js';
 import { createMetrics, type OscMetrics } from './operator/metrics.js';
+import { createTablePlan, type TablePlan } from './plan.js';
 import { OperatorSurfaces } from './operator/surfaces.js';
 import type { Terminal } from './operator/terminal.js';
 
@@ -56,13 +55,8 @@ export function runMigration(config: MigrationConfig, deps: MigrationDeps): Prom
 
 /** What the preflight established; passed explicitly to the later phases. */
 interface Prepared {
-  readonly server: ServerInfo;
+  readonly plan: TablePlan;
   readonly alter: AlterAnalysis;
-  readonly original: TableSchema;
-  readonly altered: TableSchema;
-  readonly mapping: readonly ColumnMapping[];
-  readonly key: ChunkKey;
-  readonly estimatedRows: number;
 }
 
 const START_MARKER_TIMEOUT_MS = 30_000;
@@ -200,10 +194,7 @@ class Migration {
       const result = await cutOver({
         connection: config.connection,
         pool: this.requirePool(),
-        database: config.database,
-        table: config.table,
-        ghost: this.names.ghost,
-        old: this.names.old,
+        plan: prepared.plan,
         timeoutSeconds: config.cutOverLockTimeoutSeconds,
         retries: config.defaultRetries,
         applier: this.requireApplier(),
@@ -293,6 +284,7 @@ class Migration {
     }
     const key = chooseChunkKey(original, altered, mapping);
     if (!key) throw new PreflightError('NO_SHARED_UNIQUE_KEY', describeKeyProblem(original, altered, mapping));
+    const plan = createTablePlan({ database: config.database, table: config.table, server, mapping, key, ghostUniqueKeys: altered.uniqueKeys });
     const estimatedRows = config.exactRowcount
       ? Number((await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]?.n ?? 0)
       : info.estimatedRows;
@@ -317,7 +309,7 @@ class Migration {
       execute: config.execute,
       notes,
     }));
-    return { server, alter, original, altered, mapping, key, estimatedRows };
+    return { plan, alter };
   }
 
   /** Our table names must be free; --initially-drop-* frees them, only now that this run holds the lock. */
@@ -365,12 +357,13 @@ class Migration {
   private async setup(p: Prepared): Promise<void> {
     const { config } = this;
     const admin = this.requireAdmin();
-    this.counter = await counterToCarry(admin, { database: config.database, table: config.table, ghost: this.names.ghost }, p.mapping);
+    const { plan } = p;
+    this.counter = await counterToCarry(admin, plan);
     await this.raiseCounter('before-copy');
-    await admin.run(createChangelog(config.database, this.names.changelog));
+    await admin.run(createChangelog(plan.database, plan.changelog));
     this.createdChangelog = true;
     this.pool = openPool(config.connection, POOL_SIZE);
-    const start = await readBinlogPosition(admin, p.server);
+    const start = await readBinlogPosition(admin, plan.server);
     if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
     this.startPosition = start;
     this.log.info('binlog_start', { position: formatPosition(start), server_id: config.replicaServerId });
@@ -380,12 +373,12 @@ class Migration {
       user: config.connection.user,
       password: config.connection.password,
       serverId: config.replicaServerId,
-      database: config.database,
-      tables: [config.table, this.names.changelog],
-      exactValues: [config.table],
+      database: plan.database,
+      tables: [plan.table, plan.changelog],
+      exactValues: [plan.table],
       // osc's own DDL never trips this: the ghost and the changelog exist before `start` is read and are dropped
       // after replay stops, and the cut-over's RENAME comes after the applier is held at its marker, then stopped.
-      statements: { database: config.database, table: config.table, ghost: this.names.ghost, changelog: this.names.changelog },
+      statements: { database: plan.database, table: plan.table, ghost: plan.ghost, changelog: plan.changelog },
       start,
       logger: this.log,
       maxReconnects: config.defaultRetries,
@@ -394,23 +387,11 @@ class Migration {
     this.applier = new Applier({
       streamer: this.streamer,
       pool: this.pool,
-      dml: createDmlBuilder({ database: config.database, ghost: this.names.ghost, mapping: p.mapping, key: p.key }),
-      key: p.key,
-      database: config.database,
-      table: config.table,
-      changelog: this.names.changelog,
+      plan,
+      dml: createDmlBuilder(plan),
       retries: config.defaultRetries,
       batchSize: () => this.tunables.current().dmlBatchSize,
-      conflicts: this.conflicts = new ConflictResolver({
-        database: config.database,
-        table: config.table,
-        ghost: this.names.ghost,
-        mapping: p.mapping,
-        key: p.key,
-        ghostUniqueKeys: p.altered.uniqueKeys,
-        lock: shareLockClause(p.server),
-        logger: this.log,
-      }),
+      conflicts: this.conflicts = new ConflictResolver(plan, this.log),
       onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
       // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
       onFailure: (err) => this.stop(err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err })),
@@ -418,13 +399,11 @@ class Migration {
     });
     void this.applier.start();
     const streamer = this.streamer;
-    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log, (at) => streamer.heartbeatWritten(at));
+    this.heartbeat = startHeartbeat(this.pool, plan.database, plan.changelog, config.heartbeatIntervalMillis, this.log, (at) => streamer.heartbeatWritten(at));
     this.throttler = new Throttler({
       primary: this.pool,
       connection: config.connection,
-      server: p.server,
-      database: config.database,
-      changelog: this.names.changelog,
+      plan,
       tunables: this.tunables,
       config,
       logger: this.log,
@@ -505,12 +484,7 @@ class Migration {
     const startedAt = Date.now();
     await copyRows({
       pool: this.requirePool(),
-      database: config.database,
-      table: config.table,
-      ghost: this.names.ghost,
-      mapping: p.mapping,
-      key: p.key,
-      lock: shareLockClause(p.server),
+      plan: p.plan,
       chunkSize: () => this.tunables.current().chunkSize,
       niceRatio: () => this.tunables.current().niceRatio,
       retries: config.defaultRetries,

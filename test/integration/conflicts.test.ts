@@ -5,7 +5,7 @@ import type { Connection } from 'mysql2/promise';
 import { Applier } from '../../src/stages/replay/applier.js';
 import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import type { RowEvent } from '../../src/core/binlog/events.js';
-import { shareLockClause } from '../../src/core/preflight.js';
+import { createTablePlan } from '../../src/plan.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
@@ -64,16 +64,14 @@ async function replay(db: string, events: RowEvent[], columns = 'id, code, v', o
   const mapping = mapColumns(original, altered, new Map());
   const key = chooseChunkKey(original, altered, mapping);
   if (!key) throw new Error('no chunk key');
-  const conflicts = new ConflictResolver({ database: db, table: 't', ghost: '_t_gho', mapping, key, ghostUniqueKeys: altered.uniqueKeys, lock: shareLockClause(server), logger: silentLogger });
+  const plan = createTablePlan({ database: db, table: 't', server, mapping, key, ghostUniqueKeys: altered.uniqueKeys });
+  const conflicts = new ConflictResolver(plan, silentLogger);
   const streamer = fakeStreamer(events.map((e) => ({ ...e, database: db })));
   const applier = new Applier({
     streamer,
     pool,
-    dml: createDmlBuilder({ database: db, ghost: '_t_gho', mapping, key }),
-    key,
-    database: db,
-    table: 't',
-    changelog: '_t_ghc',
+    plan,
+    dml: createDmlBuilder(plan),
     retries: 3,
     batchSize: () => 10,
     logger: silentLogger,

@@ -66,10 +66,7 @@ function deps(table: string, timeoutSeconds: number, retries: number, testing: C
   return {
     connection: testServer().primary,
     pool,
-    database: DB,
-    table,
-    ghost: `_${table}_gho`,
-    old: `_${table}_del`,
+    plan: { database: DB, table, ghost: `_${table}_gho`, old: `_${table}_del` },
     timeoutSeconds,
     retries,
     applier: noReplay,

@@ -69,9 +69,7 @@ function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['co
   const throttler = new Throttler({
     primary: pool,
     connection: testServer().primary,
-    server,
-    database: DB,
-    changelog,
+    plan: { server, database: DB, changelog },
     tunables,
     // Never the shared /tmp/osc.throttle: a stray file there must not decide these tests.
     config: { throttleFlagFile: null, throttleAdditionalFlagFile: null, criticalLoadIntervalMillis: 0, ...config },

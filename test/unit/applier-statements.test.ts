@@ -27,11 +27,8 @@ function applierOver(events: readonly StreamEvent[], failures: Error[]): Applier
   return new Applier({
     streamer,
     pool: {} as ApplierDeps['pool'],
+    plan: { table: 't', changelog: '_t_ghc', key: {} as ApplierDeps['plan']['key'] },
     dml: {} as ApplierDeps['dml'],
-    key: {} as ApplierDeps['key'],
-    database: 'd',
-    table: 't',
-    changelog: '_t_ghc',
     retries: 1,
     batchSize: () => 10,
     logger: silentLogger,

@@ -11,14 +11,13 @@ import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type S
 import type { Applier } from '../replay/applier.js';
 import { describeSqlError } from '../replay/applier.js';
 import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export interface CutOverDeps {
   readonly connection: ConnectionConfig;
   readonly pool: SessionPool;
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-  readonly old: string;
+  /** The tables swapped: the original becomes `old`, the ghost takes the original's name. */
+  readonly plan: Pick<TablePlan, 'database' | 'table' | 'ghost' | 'old'>;
   readonly timeoutSeconds: number;
   readonly retries: number;
   readonly applier: Pick<Applier, 'waitForMarker' | 'release' | 'idle'>;
@@ -73,8 +72,8 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'R
 
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
-  const plan = await lockPlan(deps);
-  logger.debug('cut_over_plan', { lock_order: plan.order.join(','), first_wait: plan.firstWait, queues_on_table: plan.queuesOnTable });
+  const locks = await lockPlan(deps);
+  logger.debug('cut_over_plan', { lock_order: locks.order.join(','), first_wait: locks.firstWait, queues_on_table: locks.queuesOnTable });
   // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
   const run = randomBytes(6).toString('hex');
   const sentries: string[] = [];
@@ -89,7 +88,7 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     const token = `${run}-${n}`;
     sentries.push(sentryComment(token));
     try {
-      const lockMs = await attempt(deps, plan, token, sentries);
+      const lockMs = await attempt(deps, locks, token, sentries);
       deps.onAttemptDone?.(Date.now() - began, true);
       logger.info('cut_over_done', { attempt: describeAttempt(n, retries), lock_ms: lockMs });
       return { attempts: n, lockMs };
@@ -106,7 +105,8 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
 
 async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
   const [row] = await deps.pool.rows<{ l: unknown }>('SELECT @@lower_case_table_names AS l');
-  return renameLockPlan(deps.table, deps.old, deps.ghost, Number(row?.l ?? 0));
+  const { table, old, ghost } = deps.plan;
+  return renameLockPlan(table, old, ghost, Number(row?.l ?? 0));
 }
 
 /** What one attempt opened and how far it got: the recovery after a failure reads it. */
@@ -124,8 +124,9 @@ interface AttemptState {
 }
 
 /** One attempt; resolves with the time writes were blocked when the tables were swapped. */
-async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
-  const { pool, database, table, ghost, old, timeoutSeconds } = deps;
+async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
+  const { pool, timeoutSeconds } = deps;
+  const { database, table, ghost, old } = deps.plan;
   const timeoutMs = timeoutSeconds * 1000;
   const st: AttemptState = { a: null, b: null, probe: null, lockSent: false, rename: null, held: false, lockedAt: 0 };
   // Replay may go on only once the tables are known to be where they were.
@@ -168,13 +169,13 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
     const rename = (st.rename = settleWatch(b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const)));
     await step('issue-rename');
-    await waitUntilQueued(pool, probe, database, plan.firstWait, rename, deadline);
+    await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
     await step('wait-rename-blocked');
     // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     await step('drop-sentry');
     // 7. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
-    if (plan.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
+    if (locks.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
       await waitUntilQueued(pool, probe, database, table, rename, deadline);
       await step('wait-rename-queued-on-table');
     }
@@ -211,7 +212,8 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
  * that cannot be established: nothing is touched then.
  */
 async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly string[], cause: unknown): Promise<'swapped' | 'intact'> {
-  const { pool, database, table, ghost, old } = deps;
+  const { pool } = deps;
+  const { database, table, ghost, old } = deps.plan;
   try {
     // B first: once A's locks go, a RENAME still pending would run (the server runs it even after B's client is gone).
     if (st.rename !== null && st.b !== null && st.rename.state !== 'resolved') await endConnection(pool, st.b.threadId);

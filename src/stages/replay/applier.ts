@@ -7,7 +7,6 @@ import { eventToStatements } from '../../core/binlog/to-dml.js';
 import type { DmlBuilder } from '../../core/sql/dml.js';
 import { MigrationError, OscError } from '../../core/errors.js';
 import { classifyReplayWarnings, classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
-import type { ChunkKey } from '../../core/types.js';
 import type { SessionPool } from '../../io/db/pool.js';
 import { ER_DUP_ENTRY, isRetryable, sqlErrno } from '../../io/db/pool.js';
 import type { BinlogStreamer } from '../../io/binlog/streamer.js';
@@ -15,6 +14,7 @@ import type { Db } from '../../io/db/pool.js';
 import type { Statement } from '../../core/types.js';
 import { duplicateKey, type ConflictResolver } from './conflicts.js';
 import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export const HEARTBEAT_HINT = 'heartbeat';
 export const MARKER_HINT = 'marker';
@@ -22,11 +22,10 @@ export const MARKER_HINT = 'marker';
 export interface ApplierDeps {
   readonly streamer: Pick<BinlogStreamer, 'events' | 'backlog'>;
   readonly pool: SessionPool;
+  /** The migrated table's events are replayed; the changelog's are read for heartbeats and markers. */
+  readonly plan: Pick<TablePlan, 'table' | 'changelog' | 'key'>;
+  /** Built from the same plan (createDmlBuilder(plan)). */
   readonly dml: DmlBuilder;
-  readonly key: ChunkKey;
-  readonly database: string;
-  readonly table: string;
-  readonly changelog: string;
   readonly retries: number;
   /** Events replayed in one transaction at most (read per batch: an operator can change it). */
   readonly batchSize: () => number;
@@ -175,10 +174,10 @@ export class Applier {
         await this.flush();
         throw new MigrationError('BINLOG_STATEMENT', statementFailureMessage(ev.verdict, formatPosition(ev.next)));
       }
-      if (ev.table === this.deps.changelog) {
+      if (ev.table === this.deps.plan.changelog) {
         await this.onChangelog(ev);
         this.completed++;
-      } else if (ev.table === this.deps.table) {
+      } else if (ev.table === this.deps.plan.table) {
         this.deps.onReceived?.(ev.kind);
         this.pending.push(ev);
         if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
@@ -271,7 +270,7 @@ export class Applier {
         return;
       } catch (err) {
         if (sqlErrno(err) !== ER_DUP_ENTRY || moves >= MAX_MOVES_PER_EVENT) throw err;
-        const keyName = duplicateKey(err, this.deps.key);
+        const keyName = duplicateKey(err, this.deps.plan.key);
         const image = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
         if (keyName === null || image === null || !(await this.deps.conflicts.moveAside(s, image, keyName))) throw err;
       }
@@ -300,8 +299,8 @@ export class Applier {
 
   private conflictError(err: unknown): MigrationError {
     const message = err instanceof Error ? err.message : '';
-    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.key.name, ghostName: this.deps.key.ghostName });
-    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.key.ghostName;
+    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.plan.key.name, ghostName: this.deps.plan.key.ghostName });
+    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.plan.key.ghostName;
     return new MigrationError(
       'DATA_CONFLICT',
       `a row change replayed from the binlog collides on unique key '${keyName}' of the new table: the application wrote values that the ALTER's unique key rejects; the original table is untouched`,

@@ -14,21 +14,13 @@ import { qualify } from '../../core/sql/quote.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
 import { MigrationError } from '../../core/errors.js';
 import type { Row } from '../../core/binlog/events.js';
-import type { ChunkKey, Column, ColumnMapping, KeyValues, UniqueKey } from '../../core/types.js';
+import type { ChunkKey, Column, KeyValues } from '../../core/types.js';
 import type { Db, SessionPool } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
-export interface ConflictDeps {
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-  readonly mapping: readonly ColumnMapping[];
-  readonly key: ChunkKey;
-  /** The ghost's unique keys (after the ALTER). */
-  readonly ghostUniqueKeys: readonly UniqueKey[];
-  readonly lock: 'FOR SHARE' | 'LOCK IN SHARE MODE';
-  readonly logger: Logger;
-}
+/** What the conflict resolver reads of the table plan. */
+export type ConflictPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'ghostUniqueKeys' | 'lock'>;
 
 function identity(key: KeyValues): string {
   return key.map((v) => (Buffer.isBuffer(v) ? `b:${v.toString('hex')}` : `${typeof v}:${String(v)}`)).join('|');
@@ -60,7 +52,10 @@ function originalKeyOnGhost(key: ChunkKey): Column[] {
 export class ConflictResolver {
   private readonly queued = new Map<string, KeyValues>();
 
-  constructor(private readonly deps: ConflictDeps) {}
+  constructor(
+    private readonly plan: ConflictPlan,
+    private readonly logger: Logger,
+  ) {}
 
   /** Rows moved aside and not yet re-copied. The cut-over must not swap while any are left. */
   get size(): number {
@@ -72,10 +67,10 @@ export class ConflictResolver {
    * re-copy. Runs inside the replay transaction `s`. False when nothing could be moved (then the collision is real).
    */
   async moveAside(s: Db, image: Row, keyName: string): Promise<boolean> {
-    const { mapping, key, database, ghost } = this.deps;
+    const { mapping, key, database, ghost } = this.plan;
     const onKey = same(keyName, key.ghostName);
     if (onKey && key.exactColumns.length === 0) return false;
-    const uk = this.deps.ghostUniqueKeys.find((k) => same(k.name, keyName));
+    const uk = this.plan.ghostUniqueKeys.find((k) => same(k.name, keyName));
     if (!uk) return false;
     // For the matching key, its own sources (a generated column the ghost computes alike has no mapping).
     const pairs = onKey
@@ -97,13 +92,13 @@ export class ConflictResolver {
       const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
     }
-    if (rows.length > 0) this.deps.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
+    if (rows.length > 0) this.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
     return rows.length > 0;
   }
 
   /** Re-copies the queued rows from the original; rows that still collide stay queued. Returns how many remain. */
   async recopy(pool: SessionPool): Promise<number> {
-    const { database, table, ghost, mapping, key, lock } = this.deps;
+    const { database, table, ghost, mapping, key, lock } = this.plan;
     for (const [id, kv] of [...this.queued]) {
       const st = buildCopyKeys({ database, table, ghost, mapping, key, keys: [kv], lock });
       const verdict = await pool.withSession(async (s) => {

@@ -20,6 +20,7 @@ import { atLeast } from '../../io/db/inspector.js';
 import { driverCode, openSession, sqlErrno } from '../../io/db/pool.js';
 import type { Db, Session } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export interface ThrottlerIntervals {
   /** Flag files: a stat each, cheap. */
@@ -49,10 +50,8 @@ export interface ThrottlerDeps {
   readonly primary: Db;
   /** Credentials for the replica connections (host and port replaced per replica). */
   readonly connection: ConnectionConfig;
-  readonly server: ServerInfo;
-  readonly database: string;
-  /** The changelog table the heartbeat is written to. */
-  readonly changelog: string;
+  /** The server (which statement finds its replicas), and the changelog table the heartbeat is written to. */
+  readonly plan: Pick<TablePlan, 'server' | 'database' | 'changelog'>;
   readonly tunables: Tunables;
   readonly config: Pick<MigrationConfig, 'throttleFlagFile' | 'throttleAdditionalFlagFile' | 'criticalLoadIntervalMillis'>;
   readonly logger: Logger;
@@ -420,11 +419,11 @@ export class Throttler {
     this.lastDiscoveryAt = this.now();
     let rows: Awaited<ReturnType<Db['rows']>>;
     try {
-      rows = await this.deps.primary.rows(discoverySql(this.deps.server));
+      rows = await this.deps.primary.rows(discoverySql(this.deps.plan.server));
     } catch (err) {
       if (!this.discoveryFailing) {
         const hint =
-          this.deps.server.flavor === 'mariadb'
+          this.deps.plan.server.flavor === 'mariadb'
             ? 'SHOW SLAVE HOSTS needs the REPLICATION MASTER ADMIN privilege'
             : 'SHOW REPLICAS needs the REPLICATION SLAVE privilege';
         this.deps.logger.warn('replica_discovery_failed', { ...errFields(err), hint });
@@ -461,7 +460,7 @@ export class Throttler {
       this.replicas.set(key, r);
     }
     const conn = r;
-    const sql = `SELECT ${quoteId('value')} FROM ${qualify(this.deps.database, this.deps.changelog)} WHERE ${quoteId('hint')} = ?`;
+    const sql = `SELECT ${quoteId('value')} FROM ${qualify(this.deps.plan.database, this.deps.plan.changelog)} WHERE ${quoteId('hint')} = ?`;
     try {
       const session = await within(this.sessionFor(conn), this.iv.replicaReadTimeoutMs, () => undefined);
       const rows = await within(session.rows(sql, [HEARTBEAT_HINT]), this.iv.replicaReadTimeoutMs, () => {

@@ -11,15 +11,16 @@ import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
 import { renderPlan, renderSummary } from './core/report.js';
 import { chooseChunkKey, describeKeyProblem, mapColumns } from './core/schema.js';
 import { createDmlBuilder } from './core/sql/dml.js';
-import { alterTable, createChangelog, createGhost, dropTable, writeChangelog } from './core/sql/ddl.js';
+import { alterTable, createChangelog, createGhost, dropTable } from './core/sql/ddl.js';
 import { buildExactCount } from './core/sql/copy.js';
 import { qualify } from './core/sql/quote.js';
-import { Applier, MARKER_HINT, describeSqlError } from './stages/replay/applier.js';
+import { Applier } from './stages/replay/applier.js';
+import { describeSqlError } from './io/db/errors.js';
 import { checkGrants, checkServer, checkTable } from './stages/preflight/checks.js';
 import { copyRows } from './stages/copy/copier.js';
 import { cutOver } from './stages/cutover/cutover.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
-import { startHeartbeat, type Heartbeat } from './stages/replay/heartbeat.js';
+import { startHeartbeat, writeMarker, type Heartbeat } from './stages/replay/changelog.js';
 import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/db/inspector.js';
 import { openPool, openSession, type Session, type SessionPool } from './io/db/pool.js';
 import { acquireRunLock, type RunLock } from './stages/preflight/run-lock.js';
@@ -421,9 +422,8 @@ class Migration {
     if (this.counter !== null) await raiseCounter(this.pool ?? this.requireAdmin(), this.counter, this.log, when);
   }
 
-  private async writeMarker(token: string): Promise<void> {
-    const st = writeChangelog(this.config.database, this.names.changelog, MARKER_HINT, token);
-    await this.requirePool().run(st.sql, st.params);
+  private writeMarker(token: string): Promise<void> {
+    return writeMarker(this.requirePool(), { database: this.config.database, changelog: this.names.changelog }, token);
   }
 
   /** Resolves when every binlog event written before this call is applied. */

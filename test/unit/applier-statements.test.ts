@@ -1,7 +1,8 @@
 // The applier meets a statement event in its queue: a failure while replay is wanted, nothing once replay was
 // stopped. The cut-over's own RENAME arrives after the applier is held at the cut-over marker and then stopped.
 import { describe, expect, it } from 'vitest';
-import { Applier, MARKER_HINT, type ApplierDeps } from '../../src/stages/replay/applier.js';
+import { Applier, type ApplierDeps } from '../../src/stages/replay/applier.js';
+import { MARKER_HINT } from '../../src/stages/replay/changelog.js';
 import type { StreamEvent } from '../../src/core/binlog/events.js';
 import { MigrationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';

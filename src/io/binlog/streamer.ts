@@ -14,6 +14,7 @@ import { readExactly, type ZongjiEvent } from './exact.js';
 import { mapRowsEvent, type ZongjiRowsEvent } from './map.js';
 import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
+import { errorLabel, errorMessage } from '../db/errors.js';
 import { openReaderControlPool } from '../db/pool.js';
 
 export interface StreamerOptions {
@@ -182,7 +183,7 @@ class Streamer implements BinlogStreamer {
     } catch (err) {
       this.generation++;
       if (this.reader) await closeReader(this.reader);
-      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
+      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${errorMessage(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
     this.watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
@@ -462,7 +463,7 @@ class Streamer implements BinlogStreamer {
 
   private fail(err: unknown, message?: string): void {
     if (this.stopped || this.failure) return;
-    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
+    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${errorMessage(err)}`, { cause: err });
     this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
     this.stopWatchdog();
     this.generation++;
@@ -492,20 +493,7 @@ function closeReader(reader: ZongJi): Promise<void> {
   });
 }
 
-/** A short label for logs: the driver's code or errno, never a message that might quote values. */
-function errorLabel(err: unknown): string {
-  if (!(err instanceof Error)) return 'unknown';
-  const { code, errno } = err as { code?: unknown; errno?: unknown };
-  if (typeof code === 'string') return code;
-  if (typeof errno === 'number') return String(errno);
-  return err.name;
-}
-
 function samePosition(a: BinlogPosition, b: BinlogPosition): boolean {
   return a.file === b.file && a.position === b.position;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 

@@ -3,19 +3,9 @@
 import type { Db, DbRow } from './pool.js';
 import type { BinlogPosition } from '../../core/binlog/events.js';
 import { generationOf } from '../../core/generation.js';
+import { parseVersion } from '../../core/server.js';
+import { binlogStatusSql, globalVariables, replicaStatusSql } from '../../core/sql/server.js';
 import type { Column, ServerInfo, TableSchema, UniqueKey } from '../../core/types.js';
-
-export function parseVersion(version: string): ServerInfo {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
-  const [major, minor, patch] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  return { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version, major, minor, patch };
-}
-
-export function atLeast(s: ServerInfo, major: number, minor = 0, patch = 0): boolean {
-  if (s.major !== major) return s.major > major;
-  if (s.minor !== minor) return s.minor > minor;
-  return s.patch >= patch;
-}
 
 export async function readServerInfo(db: Db): Promise<ServerInfo> {
   const [row] = await db.rows<{ v: string }>('SELECT VERSION() AS v');
@@ -24,27 +14,13 @@ export async function readServerInfo(db: Db): Promise<ServerInfo> {
 
 /** Global variables by name (lower-case keys); missing ones are absent. */
 export async function readGlobalVariables(db: Db, names: readonly string[]): Promise<Map<string, string>> {
-  const rows = await db.rows<{ Variable_name: string; Value: string }>(
-    `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`,
-    names,
-  );
+  const st = globalVariables(names);
+  const rows = await db.rows<{ Variable_name: string; Value: string }>(st.sql, st.params);
   return new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
-}
-
-// MySQL 8.0.22 added SHOW REPLICA STATUS; 9.x removed SHOW SLAVE STATUS (verified on 9.7).
-// MariaDB keeps SHOW SLAVE STATUS (verified on 10.11).
-export function replicaStatusSql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
 }
 
 export async function readReplicaStatus(db: Db, s: ServerInfo): Promise<DbRow[]> {
   return db.rows(replicaStatusSql(s));
-}
-
-// MySQL 8.2 added SHOW BINARY LOG STATUS and 8.4/9.x removed SHOW MASTER STATUS (verified on 9.7);
-// MariaDB answers SHOW MASTER STATUS (verified on 10.11).
-export function binlogStatusSql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
 }
 
 export async function readBinlogPosition(db: Db, s: ServerInfo): Promise<BinlogPosition | null> {

@@ -1,7 +1,7 @@
 // Carries the AUTO_INCREMENT counter from the original to the ghost: once before the copy and once under the
 // cut-over lock (core/auto-increment.ts says why, and how the counter is read exactly).
 import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from '../../core/auto-increment.js';
-import { qualify } from '../../core/sql/quote.js';
+import { showCreateTable } from '../../core/sql/server.js';
 import type { Db } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
@@ -13,7 +13,7 @@ export type CounterMoment = 'before-copy' | 'before-cut-over' | 'under-lock';
 export type CounterTables = Pick<TablePlan, 'database' | 'table' | 'ghost'>;
 
 async function readCounter(db: Db, database: string, table: string): Promise<bigint | null> {
-  const [row] = await db.rows<{ 'Create Table': string }>(`SHOW CREATE TABLE ${qualify(database, table)}`);
+  const [row] = await db.rows<{ 'Create Table': string }>(showCreateTable(database, table));
   return parseAutoIncrement(row?.['Create Table'] ?? '');
 }
 

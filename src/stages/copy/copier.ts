@@ -7,8 +7,8 @@ import { classifyWarnings, describeWarningProblem } from '../../core/sql/warning
 import { MigrationError, OscError } from '../../core/errors.js';
 import type { ChunkKey, KeyValues } from '../../core/types.js';
 import type { Db, DbRow, SessionPool } from '../../io/db/pool.js';
-import { withRetries } from '../../io/db/pool.js';
-import { describeSqlError } from '../replay/applier.js';
+import { describeSqlError } from '../../io/db/errors.js';
+import { withRetries } from '../../io/db/retry.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
 

@@ -7,9 +7,10 @@ import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
 import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from '../../core/sql/ddl.js';
 import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from '../../core/cutover/plan.js';
 import type { ConnectionConfig } from '../../core/config.js';
-import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from '../../io/db/pool.js';
+import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from '../../io/db/errors.js';
+import { openSession, settlesWithin, type Session, type SessionPool } from '../../io/db/pool.js';
+import { withRetries } from '../../io/db/retry.js';
 import type { Applier } from '../replay/applier.js';
-import { describeSqlError } from '../replay/applier.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
 
@@ -319,7 +320,7 @@ async function waitUntilQueued(pool: SessionPool, probe: Session, database: stri
       }
     }
     if (read.state === 'resolved') continue;
-    if (sqlErrno(read.error) === 1205) return;
+    if (sqlErrno(read.error) === ER_LOCK_WAIT_TIMEOUT) return;
     throw read.error;
   }
 }

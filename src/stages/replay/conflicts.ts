@@ -9,8 +9,7 @@
 // Never REPLACE (it would drop S silently) and never IGNORE.
 // When the ALTER changes the charset or collation of the key ghost rows are matched by (key.exactColumns), the
 // same holds on that key: S may be a distinct source row whose key the new collation calls equal.
-import { buildCopyKeys, buildUnmatchedCount, keyColumns, keyEquals } from '../../core/sql/copy.js';
-import { qualify } from '../../core/sql/quote.js';
+import { buildCopyKeys, buildDeleteGhostRow, buildLockGhostRows, buildUnmatchedCount } from '../../core/sql/copy.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
 import { MigrationError } from '../../core/errors.js';
 import type { Row } from '../../core/binlog/events.js';
@@ -80,15 +79,14 @@ export class ConflictResolver {
     const cols = pairs as { target: Column; source: Column }[];
     const values = cols.map((m) => image[m.source.name]);
     if (values.some((v) => v === null || v === undefined)) return false; // NULLs never collide
-    // The image's values are the original's (a string as its bytes): compared in the ghost's collation.
-    const where = keyEquals(cols.map((m) => m.target), values, undefined, cols.map((m) => m.source));
-    // A locking read: the rows as they are now, not as this transaction's snapshot saw them. Each row's ghost key
-    // to delete it by, which holds its original key to copy it again by.
+    // The image's values are the original's (a string as its bytes): compared in the ghost's collation. Each row
+    // found comes with its ghost key to delete it by, which holds its original key to copy it again by.
+    const found = buildLockGhostRows({ database, ghost, key: key.ghostColumns, columns: cols.map((m) => m.target), values, from: cols.map((m) => m.source) });
     const own = originalKeyOnGhost(key);
-    const rows = await s.rows(`SELECT ${keyColumns(key.ghostColumns, false)} FROM ${qualify(database, ghost)} WHERE ${where.sql} FOR UPDATE`, where.params);
+    const rows = await s.rows(found.sql, found.params);
     for (const row of rows) {
-      const del = keyEquals(key.ghostColumns, key.ghostColumns.map((c) => row[c.name]));
-      await s.run(`DELETE FROM ${qualify(database, ghost)} WHERE ${del.sql}`, del.params);
+      const del = buildDeleteGhostRow({ database, ghost, key: key.ghostColumns, values: key.ghostColumns.map((c) => row[c.name]) });
+      await s.run(del.sql, del.params);
       const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
     }

@@ -2,9 +2,9 @@
 // its own timer (never overlapping with itself); check() turns their latest readings into a decision with no I/O,
 // so the copy loop can ask before every chunk. Critical load calls onCritical; what to do then is the caller's.
 import { existsSync } from 'node:fs';
-import { HEARTBEAT_HINT } from '../replay/applier.js';
+import { HEARTBEAT_HINT } from '../replay/changelog.js';
 import type { ConnectionConfig, HostPort, MigrationConfig } from '../../core/config.js';
-import { qualify, quoteId } from '../../core/sql/quote.js';
+import { discoverySql, globalStatus, readChangelog } from '../../core/sql/server.js';
 import {
   criticalReason,
   decideCritical,
@@ -15,9 +15,8 @@ import {
 } from '../../core/throttle/decide.js';
 import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from '../../core/throttle/decide.js';
 import type { Tunables } from '../../core/tunables.js';
-import type { ServerInfo } from '../../core/types.js';
-import { atLeast } from '../../io/db/inspector.js';
-import { driverCode, openSession, sqlErrno } from '../../io/db/pool.js';
+import { driverCode, ER_NO_SUCH_TABLE, errorFields, sqlErrno } from '../../io/db/errors.js';
+import { openSession } from '../../io/db/pool.js';
 import type { Db, Session } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
@@ -95,13 +94,7 @@ const FIRST_HEARTBEAT_GRACE_MS = 10_000;
 
 class NoHeartbeatYet extends Error {}
 
-const ER_NO_SUCH_TABLE = 1146;
-
 const replicaKey = (hp: HostPort): string => `${hp.host}:${hp.port}`;
-
-function errFields(err: unknown): { errno: number | null; code: string | null; error: string } {
-  return { errno: sqlErrno(err) ?? null, code: driverCode(err) ?? null, error: err instanceof Error ? err.message : String(err) };
-}
 
 /** A column read back as text (SHOW output: strings, numbers); anything else is ''. */
 function text(v: unknown): string {
@@ -127,11 +120,6 @@ async function within<T>(p: Promise<T>, ms: number, onTimeout: () => void): Prom
   } finally {
     clearTimeout(timer);
   }
-}
-
-// SHOW REPLICAS arrived in MySQL 8.0.22 (SHOW SLAVE HOSTS is gone in 9.7); MariaDB 10.11 keeps SHOW SLAVE HOSTS.
-export function discoverySql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS';
 }
 
 export class Throttler {
@@ -266,7 +254,7 @@ export class Throttler {
   private collector(intervalMs: number, fn: () => Promise<void>): Promise<void> {
     const tick = (): Promise<void> => {
       const run: Promise<void> = fn()
-        .catch((err: unknown) => this.deps.logger.warn('throttle_collector_failed', errFields(err)))
+        .catch((err: unknown) => this.deps.logger.warn('throttle_collector_failed', errorFields(err)))
         .finally(() => {
           this.inFlight.delete(run);
           if (this.stopped) return;
@@ -347,22 +335,20 @@ export class Throttler {
     try {
       this.deps.onCritical(reason);
     } catch (err) {
-      this.deps.logger.error('critical_load_handler_failed', errFields(err));
+      this.deps.logger.error('critical_load_handler_failed', errorFields(err));
     }
   }
 
   /** GLOBAL STATUS for the lower-case names; null (logged once per outage) when it cannot be read. */
   private async readStatus(names: readonly string[]): Promise<Map<string, number> | null> {
     try {
-      const rows = await this.deps.primary.rows(
-        `SHOW GLOBAL STATUS WHERE ${quoteId('Variable_name')} IN (${names.map(() => '?').join(', ')})`,
-        names,
-      );
+      const st = globalStatus(names);
+      const rows = await this.deps.primary.rows(st.sql, st.params);
       if (this.statusFailing) this.deps.logger.info('status_readable');
       this.statusFailing = false;
       return statusMap(rows.map((r) => ({ name: text(r['Variable_name']), value: text(r['Value']) })));
     } catch (err) {
-      if (!this.statusFailing) this.deps.logger.warn('status_unreadable', errFields(err));
+      if (!this.statusFailing) this.deps.logger.warn('status_unreadable', errorFields(err));
       this.statusFailing = true;
       return null;
     }
@@ -387,7 +373,7 @@ export class Throttler {
       this.queryFailingFor = null;
     } catch (err) {
       reading = { error: true };
-      if (this.queryFailingFor !== text) this.deps.logger.warn('throttle_query_failed', errFields(err));
+      if (this.queryFailingFor !== text) this.deps.logger.warn('throttle_query_failed', errorFields(err));
       this.queryFailingFor = text;
     }
     this.query = { text, reading };
@@ -426,7 +412,7 @@ export class Throttler {
           this.deps.plan.server.flavor === 'mariadb'
             ? 'SHOW SLAVE HOSTS needs the REPLICATION MASTER ADMIN privilege'
             : 'SHOW REPLICAS needs the REPLICATION SLAVE privilege';
-        this.deps.logger.warn('replica_discovery_failed', { ...errFields(err), hint });
+        this.deps.logger.warn('replica_discovery_failed', { ...errorFields(err), hint });
       }
       this.discoveryFailing = true;
       return;
@@ -460,10 +446,10 @@ export class Throttler {
       this.replicas.set(key, r);
     }
     const conn = r;
-    const sql = `SELECT ${quoteId('value')} FROM ${qualify(this.deps.plan.database, this.deps.plan.changelog)} WHERE ${quoteId('hint')} = ?`;
+    const heartbeat = readChangelog(this.deps.plan.database, this.deps.plan.changelog, HEARTBEAT_HINT);
     try {
       const session = await within(this.sessionFor(conn), this.iv.replicaReadTimeoutMs, () => undefined);
-      const rows = await within(session.rows(sql, [HEARTBEAT_HINT]), this.iv.replicaReadTimeoutMs, () => {
+      const rows = await within(session.rows(heartbeat.sql, heartbeat.params), this.iv.replicaReadTimeoutMs, () => {
         session.destroy();
         if (conn.session === session) conn.session = null;
       });
@@ -479,11 +465,11 @@ export class Throttler {
       const awaiting = !conn.seen && (err instanceof NoHeartbeatYet || sqlErrno(err) === ER_NO_SUCH_TABLE);
       if (awaiting && conn.awaitingSince === null) {
         conn.awaitingSince = this.now();
-        this.deps.logger.info('replica_awaiting_heartbeat', { replica: key, ...errFields(err) });
+        this.deps.logger.info('replica_awaiting_heartbeat', { replica: key, ...errorFields(err) });
       }
       const grace = awaiting && this.now() - (conn.awaitingSince ?? 0) < FIRST_HEARTBEAT_GRACE_MS;
       if (!conn.warned && !grace) {
-        this.deps.logger.warn('replica_unreadable', { replica: key, ...errFields(err) });
+        this.deps.logger.warn('replica_unreadable', { replica: key, ...errorFields(err) });
         conn.warned = true;
       }
       conn.failing = true;

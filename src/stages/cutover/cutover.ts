@@ -136,7 +136,11 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
   try {
     const a = (st.a = await openSession(deps.connection));
     const b = (st.b = await openSession(deps.connection));
-    const step = async (name: CutOverStep) => deps.testing?.afterStep?.(name, a);
+    // Each step by its name in CUT_OVER_STEPS, as it completes (with --verbose): where an attempt stopped is in the log.
+    const step = async (name: CutOverStep) => {
+      deps.logger.debug('cut_over_step', { step: name });
+      await deps.testing?.afterStep?.(name, a);
+    };
     await a.run('SET SESSION lock_wait_timeout = ?, wait_timeout = ?', [timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS]);
     await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
     const probe = (st.probe = await openSession(deps.connection));

@@ -10,6 +10,14 @@ import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sess
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
 
+/** A column read back as text (SHOW output: strings, numbers); anything else is ''. */
+export function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return '';
+}
+
 /** What osc needs from a connection; pool and dedicated connections both provide it. */
 export interface Db {
   rows<T extends DbRow = DbRow>(sql: string, params?: readonly unknown[]): Promise<T[]>;

@@ -5,7 +5,7 @@ import type { Pool as CorePool } from 'mysql2';
 import type { ConnectionConfig } from '../../core/config.js';
 import { PreflightError } from '../../core/errors.js';
 import { driverCode, errorMessage, sqlErrno } from './errors.js';
-import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sessionSqlMode, setSqlMode } from '../../core/sql/session.js';
+import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, WARNING_ROOM, sessionSetup, sessionSqlMode, setSqlMode, setWaitTimeout } from '../../core/sql/session.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
@@ -68,10 +68,6 @@ function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
   };
 }
 
-// Room for every warning of a chunk, so the copier sees them all. MySQL 9.7 needs SESSION_VARIABLES_ADMIN for
-// this (verified), MariaDB 10.11 does not: where it is refused the server's own limit stays (MySQL's default
-// 1024), and the copier keeps its chunks within that limit.
-export const WARNING_ROOM = 'SET SESSION max_error_count = 65535';
 
 /** Well under SESSION_WAIT_TIMEOUT_SECONDS: an idle admin session pings this often. */
 const KEEP_ALIVE_MS = 60_000;
@@ -186,7 +182,8 @@ export function openReaderControlPool(options: mysql.PoolOptions): CorePool {
   const pool = mysql.createPool({ ...options, connectionLimit: 2, maxIdle: 1, idleTimeout: POOL_IDLE_MS }).pool;
   // Queued before the pool hands the new connection out, so before any query of the reader's.
   pool.on('connection', (conn) => {
-    conn.query('SET SESSION wait_timeout = ?', [SESSION_WAIT_TIMEOUT_SECONDS], () => undefined);
+    const st = setWaitTimeout(SESSION_WAIT_TIMEOUT_SECONDS);
+    conn.query(st.sql, st.params as unknown[], () => undefined);
   });
   return pool;
 }

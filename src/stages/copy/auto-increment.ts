@@ -1,7 +1,7 @@
 // Carries the AUTO_INCREMENT counter from the original to the ghost: once before the copy and once under the
 // cut-over lock (core/auto-increment.ts says why, and how the counter is read exactly).
 import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from '../../core/auto-increment.js';
-import { showCreateTable } from '../../core/sql/server.js';
+import { autoIncrementColumn as autoIncrementColumnQuery, showCreateTable } from '../../core/sql/server.js';
 import type { Db } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
@@ -18,11 +18,8 @@ async function readCounter(db: Db, database: string, table: string): Promise<big
 }
 
 async function autoIncrementColumn(db: Db, database: string, table: string): Promise<string | null> {
-  // EXTRA is 'auto_increment' (MariaDB 10.11, MySQL 9.7), with ' INVISIBLE' / ', INVISIBLE' after it for such columns.
-  const [row] = await db.rows<{ c: string }>(
-    "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
-    [database, table],
-  );
+  const st = autoIncrementColumnQuery(database, table);
+  const [row] = await db.rows<{ c: string }>(st.sql, st.params);
   return row === undefined ? null : String(row.c);
 }
 

@@ -3,6 +3,7 @@
 import { sleep } from '../../io/sleep.js';
 import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
 import { MigrationError, OscError } from '../../core/errors.js';
 import type { ChunkKey, KeyValues } from '../../core/types.js';
@@ -63,7 +64,7 @@ function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly
 /** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
 export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
   // Every duplicate warning must fit in what the server reports back (max_error_count).
-  const [limit] = await deps.pool.rows<{ m: string | number }>('SELECT @@session.max_error_count AS m');
+  const [limit] = await deps.pool.rows<{ m: string | number }>(MAX_ERROR_COUNT_QUERY);
   const maxChunk = Math.max(1, Number(limit?.m ?? 64));
   let state = initial ?? (await (async () => {
     const { min, max } = await readKeyRange(deps.pool, deps.plan);
@@ -114,7 +115,7 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
       () =>
         deps.pool.withSession(async (s) => {
           const res = await s.run(copy.sql, copy.params);
-          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS') : [];
+          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
           return { res, warnings };
         }),
       (attempt, err) => deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),

@@ -4,7 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../io/sleep.js';
 import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from '../../core/sql/ddl.js';
+import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed, UNLOCK_TABLES } from '../../core/sql/ddl.js';
+import { kill, LOWER_CASE_TABLE_NAMES_QUERY, processPresent, processState } from '../../core/sql/server.js';
+import { setLockWaitTimeout } from '../../core/sql/session.js';
 import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from '../../core/cutover/plan.js';
 import type { ConnectionConfig } from '../../core/config.js';
 import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from '../../io/db/errors.js';
@@ -105,7 +107,7 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
 }
 
 async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
-  const [row] = await deps.pool.rows<{ l: unknown }>('SELECT @@lower_case_table_names AS l');
+  const [row] = await deps.pool.rows<{ l: unknown }>(LOWER_CASE_TABLE_NAMES_QUERY);
   const { table, old, ghost } = deps.plan;
   return renameLockPlan(table, old, ghost, Number(row?.l ?? 0));
 }
@@ -141,12 +143,15 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
       deps.logger.debug('cut_over_step', { step: name });
       await deps.testing?.afterStep?.(name, a);
     };
-    await a.run('SET SESSION lock_wait_timeout = ?, wait_timeout = ?', [timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS]);
-    await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
+    const aTimeouts = setLockWaitTimeout(timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS);
+    await a.run(aTimeouts.sql, aTimeouts.params);
+    const bTimeout = setLockWaitTimeout(timeoutSeconds);
+    await b.run(bTimeout.sql, bTimeout.params);
     const probe = (st.probe = await openSession(deps.connection));
     // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
     // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
-    await probe.run('SET SESSION lock_wait_timeout = 0').catch(() => probe.run('SET SESSION lock_wait_timeout = 1'));
+    const [zero, one] = [setLockWaitTimeout(0), setLockWaitTimeout(1)];
+    await probe.run(zero.sql, zero.params).catch(() => probe.run(one.sql, one.params));
     // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
     await a.run(createSentry(database, old, token));
     await step('create-sentry');
@@ -184,7 +189,7 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
       await waitUntilQueued(pool, probe, database, table, rename, deadline);
       await step('wait-rename-queued-on-table');
     }
-    await a.run('UNLOCK TABLES');
+    await a.run(UNLOCK_TABLES);
     await step('unlock');
     if (!(await settlesWithin(rename.promise, Math.max(0, deadline - Date.now()) + RENAME_REPLY_GRACE_MS))) {
       if (rename.state === 'rejected') throw rename.error;
@@ -224,7 +229,7 @@ async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly s
     if (st.rename !== null && st.b !== null && st.rename.state !== 'resolved') await endConnection(pool, st.b.threadId);
     if (st.a !== null) {
       const a = st.a;
-      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run('UNLOCK TABLES'), 2_000)));
+      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run(UNLOCK_TABLES), 2_000)));
       if (!unlocked) await endConnection(pool, a.threadId);
     }
     const q = tablesNamed(database, [table, ghost, old]);
@@ -260,8 +265,10 @@ async function endConnection(pool: SessionPool, threadId: number): Promise<void>
   for (let n = 0; ; n++) {
     // Sent again now and then, in case a KILL was lost with its pool connection. An unknown thread (1094) is
     // already gone: the processlist says so.
-    if (n % 25 === 0) await pool.run('KILL ?', [threadId]).catch(() => undefined);
-    const rows = await again(() => pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]));
+    const killIt = kill(threadId);
+    if (n % 25 === 0) await pool.run(killIt.sql, killIt.params).catch(() => undefined);
+    const present = processPresent(threadId);
+    const rows = await again(() => pool.rows(present.sql, present.params));
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);
     await sleep(10);
@@ -295,7 +302,8 @@ function throwIfSettled(rename: SettleWatch): void {
 }
 
 async function threadState(pool: SessionPool, threadId: number): Promise<string> {
-  const [row] = await pool.rows<{ STATE: string | null }>('SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+  const st = processState(threadId);
+  const [row] = await pool.rows<{ STATE: string | null }>(st.sql, st.params);
   return String(row?.STATE ?? '');
 }
 
@@ -318,7 +326,8 @@ async function waitUntilQueued(pool: SessionPool, probe: Session, database: stri
       await sleep(1);
       if (read.state !== 'pending') break;
       if (METADATA_LOCK_WAIT.test(await threadState(pool, probe.threadId))) {
-        await pool.run('KILL QUERY ?', [probe.threadId]).catch(() => undefined);
+        const killQuery = kill(probe.threadId, 'query');
+        await pool.run(killQuery.sql, killQuery.params).catch(() => undefined);
         while (read.state === 'pending') await sleep(1);
         return;
       }

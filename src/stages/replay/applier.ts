@@ -5,6 +5,7 @@ import { formatPosition, type RowEvent, type RowEventKind, type BinlogPosition }
 import { statementFailureMessage } from '../../core/binlog/statements.js';
 import { eventToStatements } from '../../core/binlog/to-dml.js';
 import type { DmlBuilder } from '../../core/sql/dml.js';
+import { COMMIT, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
 import { MigrationError, OscError } from '../../core/errors.js';
 import { classifyReplayWarnings, classifyWarnings, describeWarningProblem, ER_DUP_ENTRY } from '../../core/sql/warnings.js';
 import type { SessionPool } from '../../io/db/pool.js';
@@ -222,12 +223,12 @@ export class Applier {
         retries,
         () =>
           this.deps.pool.withSession(async (s) => {
-            await s.run('START TRANSACTION');
+            await s.run(START_TRANSACTION);
             try {
               for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
-              await s.run('COMMIT');
+              await s.run(COMMIT);
             } catch (err) {
-              await s.run('ROLLBACK').catch(() => undefined);
+              await s.run(ROLLBACK).catch(() => undefined);
               throw err;
             }
           }),
@@ -274,7 +275,7 @@ export class Applier {
    */
   private async checkWarnings(s: Db, sql: string, count: number): Promise<void> {
     if (this.textWarnings.get(sql) === count) return;
-    const rows = await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS');
+    const rows = await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS);
     const verdict = classifyReplayWarnings(rows, this.deps.dml.harmlessWarnings);
     if (rows.length < count) {
       throw new MigrationError('REPLAY_FAILED', `replaying a row change raised ${count} warnings, more than the server lists (${rows.length}); the original table is untouched`);

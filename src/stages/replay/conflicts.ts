@@ -10,6 +10,7 @@
 // When the ALTER changes the charset or collation of the key ghost rows are matched by (key.exactColumns), the
 // same holds on that key: S may be a distinct source row whose key the new collation calls equal.
 import { buildCopyKeys, buildDeleteGhostRow, buildLockGhostRows, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { SHOW_WARNINGS } from '../../core/sql/session.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
 import { MigrationError } from '../../core/errors.js';
 import type { Row } from '../../core/binlog/events.js';
@@ -101,7 +102,7 @@ export class ConflictResolver {
       const st = buildCopyKeys({ database, table, ghost, mapping, key, keys: [kv], lock });
       const verdict = await pool.withSession(async (s) => {
         const res = await s.run(st.sql, st.params);
-        const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS') : [];
+        const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
         return classifyWarnings(warnings, { name: key.name, ghostName: key.ghostName });
       });
       if (verdict.problems.length > 0) {

@@ -4,8 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { defaultSocketFile } from '../core/names.js';
 import { parseInteger } from '../core/control/values.js';
 import { OscError } from '../core/errors.js';
-import { sendControlCommand } from '../io/control-client.js';
-import type { ControlTarget } from '../io/control-client.js';
+import { sendControlCommand } from '../operator/control-client.js';
+import type { ControlTarget } from '../operator/control-client.js';
 
 export interface CtlIO {
   readonly stdout: (text: string) => void;

@@ -270,7 +270,7 @@ export function describeKeyProblem(
 /**
  * Types the binlog reader decodes exactly (measured on MariaDB 10.11 and MySQL 9.7, see
  * shared/servers.md). Strings and spatial values are replayed from the binlog's bytes (see
- * io/binlog-exact.ts): spatial ones in the server's internal format, which it takes back as is
+ * io/binlog/exact.ts): spatial ones in the server's internal format, which it takes back as is
  * (GEOMETRYCOLLECTION is 'geomcollection' in MySQL 8+). Anything else (VECTOR, MariaDB
  * UUID/INET4/INET6 ...) would be replayed wrongly or garble the row, so preflight refuses it.
  */

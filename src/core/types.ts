@@ -1,4 +1,4 @@
-// Shared, immutable descriptions of tables and keys. Filled by io/inspector.ts, consumed by the pure core.
+// Shared, immutable descriptions of tables and keys. Filled by io/db/inspector.ts, consumed by the pure core.
 
 export interface Column {
   readonly name: string;

@@ -2,16 +2,16 @@
 // ghost ends exactly like the original; a real duplicate stays queued (the orchestrator then fails the run).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Connection } from 'mysql2/promise';
-import { Applier } from '../../src/applier.js';
-import { ConflictResolver } from '../../src/conflicts.js';
+import { Applier } from '../../src/stages/replay/applier.js';
+import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import type { RowEvent } from '../../src/core/binlog/events.js';
-import { shareLockClause } from '../../src/core/preflight.js';
+import { createTablePlan } from '../../src/plan.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
-import type { BinlogStreamer } from '../../src/io/streamer.js';
-import { silentLogger } from '../../src/log.js';
+import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
+import type { BinlogStreamer } from '../../src/io/binlog/streamer.js';
+import { silentLogger } from '../../src/core/log.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
 
 const POS = { file: 'binlog.000001', position: 4 };
@@ -64,16 +64,14 @@ async function replay(db: string, events: RowEvent[], columns = 'id, code, v', o
   const mapping = mapColumns(original, altered, new Map());
   const key = chooseChunkKey(original, altered, mapping);
   if (!key) throw new Error('no chunk key');
-  const conflicts = new ConflictResolver({ database: db, table: 't', ghost: '_t_gho', mapping, key, ghostUniqueKeys: altered.uniqueKeys, lock: shareLockClause(server), logger: silentLogger });
+  const plan = createTablePlan({ database: db, table: 't', server, mapping, key, ghostUniqueKeys: altered.uniqueKeys });
+  const conflicts = new ConflictResolver(plan, silentLogger);
   const streamer = fakeStreamer(events.map((e) => ({ ...e, database: db })));
   const applier = new Applier({
     streamer,
     pool,
-    dml: createDmlBuilder({ database: db, ghost: '_t_gho', mapping, key }),
-    key,
-    database: db,
-    table: 't',
-    changelog: '_t_ghc',
+    plan,
+    dml: createDmlBuilder(plan),
     retries: 3,
     batchSize: () => 10,
     logger: silentLogger,

@@ -4,9 +4,11 @@
 // lost writes are the original's rows (`_t_del` after the swap) with an id above the largest one A saw under its lock.
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cutOver, type CutOverTesting } from '../../src/cutover.js';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
-import { silentLogger } from '../../src/log.js';
+import { CUT_OVER_STEPS } from '../../src/core/cutover/plan.js';
+import type { LogBody, Logger } from '../../src/core/log.js';
+import { cutOver, type CutOverTesting } from '../../src/stages/cutover/cutover.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
+import { silentLogger } from '../../src/core/log.js';
 import { exactConnection, qualified } from '../support/load.js';
 import { RUN_TAG } from '../support/run-osc.js';
 import { testServer } from '../support/servers.js';
@@ -66,10 +68,7 @@ function deps(table: string, timeoutSeconds: number, retries: number, testing: C
   return {
     connection: testServer().primary,
     pool,
-    database: DB,
-    table,
-    ghost: `_${table}_gho`,
-    old: `_${table}_del`,
+    plan: { database: DB, table, ghost: `_${table}_gho`, old: `_${table}_del` },
     timeoutSeconds,
     retries,
     applier: noReplay,
@@ -185,6 +184,23 @@ describe("A's server-side wait_timeout", () => {
     } finally {
       await writer.end();
     }
+  });
+});
+
+describe('the steps of an attempt', () => {
+  test('each is logged by its name in CUT_OVER_STEPS, in that order (a table sorting after _ takes every step)', async () => {
+    const table = 'steps';
+    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
+    await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE ${qualified(DB, `_${table}_gho`)} LIKE ${qualified(DB, table)}`);
+    const steps: unknown[] = [];
+    const debug = (event: string, fields?: LogBody) => {
+      if (event === 'cut_over_step' && typeof fields === 'object') steps.push(fields['step']);
+    };
+    const logger: Logger = { ...silentLogger, debug };
+    const result = await cutOver({ ...deps(table, 3, 3, {}), logger });
+    expect(result.attempts).toBe(1);
+    expect(steps).toEqual([...CUT_OVER_STEPS]);
   });
 });
 

@@ -3,7 +3,7 @@
 // INSERT ... SELECT from the original stores, compared as the server's internal bytes (SRID + WKB) with HEX().
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
 import { exactConnection, quoteId } from '../support/load.js';
 import { recordEvents, replayOnto } from '../support/replay.js';
 import { freshSchema, testServer } from '../support/servers.js';

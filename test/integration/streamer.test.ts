@@ -5,8 +5,8 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BinlogPosition, Row, RowEvent } from '../../src/core/binlog/events.js';
 import { OscError } from '../../src/core/errors.js';
-import type { LogFields, Logger } from '../../src/log.js';
-import { createStreamer, type BinlogStreamer, type StreamerOptions } from '../../src/io/streamer.js';
+import type { LogFields, Logger } from '../../src/core/log.js';
+import { createStreamer, type BinlogStreamer, type StreamerOptions } from '../../src/io/binlog/streamer.js';
 import { freshSchema, testServer, uniqueServerId, type ServerEndpoint } from '../support/servers.js';
 
 let DB = '';

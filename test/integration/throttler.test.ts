@@ -11,15 +11,15 @@ import { qualify } from '../../src/core/sql/quote.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues, TunablesWriter } from '../../src/core/tunables.js';
 import type { ServerInfo } from '../../src/core/types.js';
-import { startHeartbeat } from '../../src/heartbeat.js';
-import type { Heartbeat } from '../../src/heartbeat.js';
-import { readServerInfo } from '../../src/io/inspector.js';
-import { openPool } from '../../src/io/pool.js';
-import type { SessionPool } from '../../src/io/pool.js';
-import type { LogFields, Logger } from '../../src/log.js';
-import { silentLogger } from '../../src/log.js';
-import { Throttler } from '../../src/throttler.js';
-import type { ThrottlerDeps } from '../../src/throttler.js';
+import { startHeartbeat } from '../../src/stages/replay/changelog.js';
+import type { Heartbeat } from '../../src/stages/replay/changelog.js';
+import { readServerInfo } from '../../src/io/db/inspector.js';
+import { openPool } from '../../src/io/db/pool.js';
+import type { SessionPool } from '../../src/io/db/pool.js';
+import type { LogFields, Logger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
+import { Throttler } from '../../src/stages/throttle/throttler.js';
+import type { ThrottlerDeps } from '../../src/stages/throttle/throttler.js';
 import { adminConnection, freshSchema, testServer, waitFor } from '../support/servers.js';
 import { DEFAULT_TUNABLES } from '../support/tunables.js';
 
@@ -69,9 +69,7 @@ function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['co
   const throttler = new Throttler({
     primary: pool,
     connection: testServer().primary,
-    server,
-    database: DB,
-    changelog,
+    plan: { server, database: DB, changelog },
     tunables,
     // Never the shared /tmp/osc.throttle: a stray file there must not decide these tests.
     config: { throttleFlagFile: null, throttleAdditionalFlagFile: null, criticalLoadIntervalMillis: 0, ...config },

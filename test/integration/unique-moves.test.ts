@@ -1,6 +1,6 @@
 // End to end, a replay-time unique collision that resolves: the application moves a unique value from row R to
 // row S in separate commits while the copy is ahead of replay, so replaying "R takes v" meets S's newer copied
-// image still holding v (conflicts.ts). The choreography makes that order certain instead of likely:
+// image still holding v (stages/replay/conflicts.ts). The choreography makes that order certain instead of likely:
 //   1. the copy starts throttled; A locks S in the original, then the copy runs and blocks on S's chunk (seen as
 //      the chunk's rows before S, uncommitted in the ghost: information_schema.INNODB_TRX is no witness, its cache
 //      is refreshed only after 100 ms without a reader, so polling it more often shows the same old rows forever);

@@ -1,16 +1,16 @@
 // Replay at the applier/streamer level without the orchestrator: read a table's row events with the real
 // streamer, then apply them to a ghost table with the real applier, exactly as a migration would.
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { Applier } from '../../src/applier.js';
-import { ConflictResolver } from '../../src/conflicts.js';
+import { Applier } from '../../src/stages/replay/applier.js';
+import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import type { BinlogPosition, RowEvent } from '../../src/core/binlog/events.js';
-import { shareLockClause } from '../../src/core/preflight.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
-import type { SessionPool } from '../../src/io/pool.js';
-import { createStreamer, type BinlogStreamer } from '../../src/io/streamer.js';
-import { silentLogger } from '../../src/log.js';
+import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
+import type { SessionPool } from '../../src/io/db/pool.js';
+import { createStreamer, type BinlogStreamer } from '../../src/io/binlog/streamer.js';
+import { silentLogger } from '../../src/core/log.js';
+import { createTablePlan } from '../../src/plan.js';
 import { quoteId } from './load.js';
 import { testServer, uniqueServerId } from './servers.js';
 
@@ -109,27 +109,17 @@ export async function replayOnto(r: ReplayInput): Promise<void> {
   const key = chooseChunkKey(original, altered, mapping);
   if (!key) throw new Error(`no chunk key shared by ${r.table} and ${r.ghost}`);
   const streamer = fakeStreamer(r.events.filter((e) => e.table === r.table));
+  // The ghost given may be any table, not only the one osc would name after the original.
+  const plan = { ...createTablePlan({ database: r.database, table: r.table, server, mapping, key, ghostUniqueKeys: altered.uniqueKeys }), ghost: r.ghost };
   const applier = new Applier({
     streamer,
     pool: r.pool,
-    dml: createDmlBuilder({ database: r.database, ghost: r.ghost, mapping, key }),
-    key,
-    database: r.database,
-    table: r.table,
-    changelog: `_${r.table}_ghc`,
+    plan,
+    dml: createDmlBuilder(plan),
     retries: 3,
     batchSize: () => 100,
     logger: silentLogger,
-    conflicts: new ConflictResolver({
-      database: r.database,
-      table: r.table,
-      ghost: r.ghost,
-      mapping,
-      key,
-      ghostUniqueKeys: altered.uniqueKeys,
-      lock: shareLockClause(server),
-      logger: silentLogger,
-    }),
+    conflicts: new ConflictResolver(plan, silentLogger),
   });
   void applier.start();
   try {

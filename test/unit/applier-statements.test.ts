@@ -1,10 +1,11 @@
 // The applier meets a statement event in its queue: a failure while replay is wanted, nothing once replay was
 // stopped. The cut-over's own RENAME arrives after the applier is held at the cut-over marker and then stopped.
 import { describe, expect, it } from 'vitest';
-import { Applier, MARKER_HINT, type ApplierDeps } from '../../src/applier.js';
+import { Applier, type ApplierDeps } from '../../src/stages/replay/applier.js';
+import { MARKER_HINT } from '../../src/stages/replay/changelog.js';
 import type { StreamEvent } from '../../src/core/binlog/events.js';
 import { MigrationError } from '../../src/core/errors.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 
 const POS = { file: 'binlog.000007', position: 1234 };
 const marker: StreamEvent = { kind: 'insert', database: 'd', table: '_t_ghc', resume: POS, next: POS, row: { hint: MARKER_HINT, value: 'cut-over 1' } };
@@ -27,11 +28,8 @@ function applierOver(events: readonly StreamEvent[], failures: Error[]): Applier
   return new Applier({
     streamer,
     pool: {} as ApplierDeps['pool'],
+    plan: { table: 't', changelog: '_t_ghc', key: {} as ApplierDeps['plan']['key'] },
     dml: {} as ApplierDeps['dml'],
-    key: {} as ApplierDeps['key'],
-    database: 'd',
-    table: 't',
-    changelog: '_t_ghc',
     retries: 1,
     batchSize: () => 10,
     logger: silentLogger,

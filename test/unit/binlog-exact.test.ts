@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readExactly, type ZongjiColumn, type ZongjiColumnSchema, type ZongjiTableEntry } from '../../src/io/binlog-exact.js';
+import { readExactly, type ZongjiColumn, type ZongjiColumnSchema, type ZongjiTableEntry } from '../../src/io/binlog/exact.js';
 
 // zongji's descriptors as its table map holds them after a TableMap event (wire type codes of lib/common.js).
 function table(name = 't'): ZongjiTableEntry & { columns: ZongjiColumn[]; columnSchemas: ZongjiColumnSchema[] } {

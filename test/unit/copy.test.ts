@@ -7,6 +7,8 @@ import {
   buildKeyBoundary,
   buildNextBoundary,
   buildUnmatchedCount,
+  buildDeleteGhostRow,
+  buildLockGhostRows,
   keyEquals,
   rangeCondition,
 } from '../../src/core/sql/copy.js';
@@ -230,5 +232,19 @@ describe('string keys', () => {
       params: [3n, bytes],
     });
     expect(() => keyEquals([g], [bytes], undefined, [a, k])).toThrow('a key has 2 source columns for 1 key columns');
+  });
+});
+
+describe('replay conflict statements', () => {
+  const code = { ...b, charset: 'utf8mb4', collation: 'utf8mb4_0900_ai_ci' };
+  const codeSrc = { ...b, charset: 'latin1', collation: 'latin1_swedish_ci' };
+  it('locks the ghost rows holding an image value, compared in the ghost collation, reading their key', () => {
+    expect(buildLockGhostRows({ database: 'd', ghost: '_t_gho', key: [id], columns: [code], values: [Buffer.from('ab')], from: [codeSrc] })).toEqual({
+      sql: 'SELECT `id` FROM `d`.`_t_gho` WHERE `b` = CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_0900_ai_ci FOR UPDATE',
+      params: [Buffer.from('ab')],
+    });
+  });
+  it('deletes one ghost row by its key', () => {
+    expect(buildDeleteGhostRow({ database: 'd', ghost: '_t_gho', key: [id], values: ['7'] })).toEqual({ sql: 'DELETE FROM `d`.`_t_gho` WHERE `id` = ?', params: [7n] });
   });
 });

@@ -2,7 +2,7 @@
 // that createMetrics' registry exports, and it uses the datasource that Grafana's provisioning creates.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, metricNames } from '../../src/io/metrics.js';
+import { createMetrics, metricNames } from '../../src/operator/metrics.js';
 import { allPanels, dashboard, dashboardQueries, DOCKER_DIR, grafanaSubstitute, parseLabelValues } from '../support/dashboard.js';
 
 const read = (rel: string): string => readFileSync(new URL(rel, DOCKER_DIR), 'utf8');

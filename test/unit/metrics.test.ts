@@ -1,6 +1,6 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, metricNames, parseBinlogPosition, progressRatio, throttleCategory } from '../../src/io/metrics.js';
+import { createMetrics, metricNames, parseBinlogPosition, progressRatio, throttleCategory } from '../../src/operator/metrics.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { parsePrometheusText } from '../support/prom-text.js';
 

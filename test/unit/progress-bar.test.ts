@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderProgressBar, renderStatusLine } from '../../src/core/progress.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { renderSummary } from '../../src/core/report.js';
-import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/io/terminal.js';
-import { createLogger } from '../../src/log.js';
-import type { Logger } from '../../src/log.js';
+import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/operator/terminal.js';
+import { createLogger } from '../../src/core/log.js';
+import type { Logger } from '../../src/core/log.js';
 import { COPYING } from '../support/snapshots.js';
 
 const base: ProgressSnapshot = COPYING;

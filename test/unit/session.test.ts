@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SERVER_SQL_MODE_QUERY, sessionSetup, sessionSqlMode, setSqlMode } from '../../src/core/sql/session.js';
+import { SERVER_SQL_MODE_QUERY, sessionSetup, sessionSqlMode, setLockWaitTimeout, setSqlMode, setWaitTimeout } from '../../src/core/sql/session.js';
 
 describe('session sql_mode', () => {
   it("keeps MySQL 9.7's default mode but the zero-date modes, and adds osc's", () => {
@@ -50,5 +50,13 @@ describe('session sql_mode', () => {
       params: ['STRICT_ALL_TABLES', 28800],
     });
     expect(setSqlMode('ANSI_QUOTES')).toEqual({ sql: 'SET SESSION sql_mode = ?', params: ['ANSI_QUOTES'] });
+  });
+});
+
+describe('session timeouts', () => {
+  it('as parameters', () => {
+    expect(setWaitTimeout(28800)).toEqual({ sql: 'SET SESSION wait_timeout = ?', params: [28800] });
+    expect(setLockWaitTimeout(3)).toEqual({ sql: 'SET SESSION lock_wait_timeout = ?', params: [3] });
+    expect(setLockWaitTimeout(3, 8)).toEqual({ sql: 'SET SESSION lock_wait_timeout = ?, wait_timeout = ?', params: [3, 8] });
   });
 });

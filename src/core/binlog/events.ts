@@ -1,4 +1,4 @@
-// Our own row-event type, independent of the binlog library (io/streamer.ts maps zongji's events to it).
+// Our own row-event type, independent of the binlog library (io/binlog/streamer.ts maps zongji's events to it).
 import type { StatementVerdict } from './statements.js';
 
 /** A point in the binlog. A RowEvent's `resume` position is a transaction boundary that is safe to restart from. */

@@ -230,3 +230,29 @@ export function buildUnmatchedCount(a: UnmatchedArgs): Statement {
     params: where.params,
   };
 }
+
+export interface GhostRowsArgs {
+  readonly database: string;
+  readonly ghost: string;
+  /** The ghost's key columns: read back (exactly, see keyColumns) for each row found. */
+  readonly key: readonly Column[];
+  /** Ghost columns and the values (an original row's image) they must hold; `from` the columns those come from. */
+  readonly columns: readonly Column[];
+  readonly values: KeyValues;
+  readonly from: readonly Column[];
+}
+
+/**
+ * Replay's conflict check: the ghost rows holding these values, by their key. A locking read (FOR UPDATE), so
+ * it sees the rows as they are now, not as the transaction's snapshot saw them.
+ */
+export function buildLockGhostRows(a: GhostRowsArgs): Statement {
+  const where = keyEquals(a.columns, a.values, bare, a.from);
+  return { sql: `SELECT ${keyColumns(a.key, false)} FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql} FOR UPDATE`, params: where.params };
+}
+
+/** Deletes one ghost row by its key (values as buildLockGhostRows read them). */
+export function buildDeleteGhostRow(a: { readonly database: string; readonly ghost: string; readonly key: readonly Column[]; readonly values: KeyValues }): Statement {
+  const where = keyEquals(a.key, a.values);
+  return { sql: `DELETE FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql}`, params: where.params };
+}

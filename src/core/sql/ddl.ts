@@ -85,3 +85,5 @@ export function dropTable(database: string, name: string): string {
 export function dropSentry(database: string, old: string): string {
   return `DROP TABLE ${qualify(database, old)}`;
 }
+
+export const UNLOCK_TABLES = 'UNLOCK TABLES';

@@ -1,6 +1,6 @@
 // How osc sets up each of its sessions: the server's own sql_mode, less what would break osc's SQL or change the
 // values it reads and writes, plus what osc needs. The user's ALTER runs under the server's mode unchanged
-// (io/pool.ts runUnderServerMode), so the ghost accepts exactly what a native ALTER would.
+// (io/db/pool.ts runUnderServerMode), so the ghost accepts exactly what a native ALTER would.
 import type { Statement } from '../types.js';
 
 /** Read once per session, right after it connects. */
@@ -86,4 +86,30 @@ export function sessionSetup(sqlMode: string): Statement {
 
 export function setSqlMode(sqlMode: string): Statement {
   return { sql: 'SET SESSION sql_mode = ?', params: [sqlMode] };
+}
+
+// Room for every warning of a chunk, so the copier sees them all. MySQL 9.7 needs SESSION_VARIABLES_ADMIN for
+// this (verified), MariaDB 10.11 does not: where it is refused the server's own limit stays (MySQL's default
+// 1024), and the copier keeps its chunks within that limit.
+export const WARNING_ROOM = 'SET SESSION max_error_count = 65535';
+
+/** How many warnings the server reports back for one statement. */
+export const MAX_ERROR_COUNT_QUERY = 'SELECT @@session.max_error_count AS m';
+
+export const SHOW_WARNINGS = 'SHOW WARNINGS';
+
+export const START_TRANSACTION = 'START TRANSACTION';
+export const COMMIT = 'COMMIT';
+export const ROLLBACK = 'ROLLBACK';
+
+/** The reader's control connections set the servers' default idle timeout (see SESSION_WAIT_TIMEOUT_SECONDS). */
+export function setWaitTimeout(seconds: number): Statement {
+  return { sql: 'SET SESSION wait_timeout = ?', params: [seconds] };
+}
+
+/** How long the session waits for a metadata lock; with `idleSeconds`, also when the server ends it idle. */
+export function setLockWaitTimeout(seconds: number, idleSeconds?: number): Statement {
+  return idleSeconds === undefined
+    ? { sql: 'SET SESSION lock_wait_timeout = ?', params: [seconds] }
+    : { sql: 'SET SESSION lock_wait_timeout = ?, wait_timeout = ?', params: [seconds, idleSeconds] };
 }

@@ -1,7 +1,7 @@
 // Executes control-socket commands: parse (core/control/protocol.ts), check, apply to the Tunables
 // (this handler is their only writer), reply. Knows nothing of sockets: the server hands it a line.
 import { closeSync, openSync } from 'node:fs';
-import type { ActionName, SetCommand } from './core/control/protocol.js';
+import type { ActionName, SetCommand } from '../core/control/protocol.js';
 import {
   applySetting,
   checkTableArgument,
@@ -12,11 +12,11 @@ import {
   renderSetValue,
   renderSetting,
   renderStatus,
-} from './core/control/protocol.js';
-import type { ProgressSnapshot } from './core/progress.js';
-import { renderStatusLine } from './core/progress.js';
-import type { TunablesWriter } from './core/tunables.js';
-import type { Logger } from './log.js';
+} from '../core/control/protocol.js';
+import type { ProgressSnapshot } from '../core/progress.js';
+import { renderStatusLine } from '../core/progress.js';
+import type { TunablesWriter } from '../core/tunables.js';
+import type { Logger } from '../core/log.js';
 
 export interface ControlHandlerDeps {
   readonly tunables: TunablesWriter;

@@ -1,50 +1,37 @@
 // Reads what osc needs to know from the server: version, variables, replica status, binlog position, table schema.
 // Where the flavours differ, the branch says which servers it was verified on.
 import type { Db, DbRow } from './pool.js';
-import type { BinlogPosition } from '../core/binlog/events.js';
-import { generationOf } from '../core/generation.js';
-import type { Column, ServerInfo, TableSchema, UniqueKey } from '../core/types.js';
-
-export function parseVersion(version: string): ServerInfo {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
-  const [major, minor, patch] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
-  return { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version, major, minor, patch };
-}
-
-export function atLeast(s: ServerInfo, major: number, minor = 0, patch = 0): boolean {
-  if (s.major !== major) return s.major > major;
-  if (s.minor !== minor) return s.minor > minor;
-  return s.patch >= patch;
-}
+import type { BinlogPosition } from '../../core/binlog/events.js';
+import { generationOf } from '../../core/generation.js';
+import { parseVersion } from '../../core/server.js';
+import {
+  binlogStatusSql,
+  foreignKeys,
+  globalVariables,
+  replicaStatusSql,
+  SERVER_VERSION_QUERY,
+  SHOW_GRANTS,
+  tableColumns,
+  tableInfo,
+  triggers,
+  uniqueKeyParts,
+} from '../../core/sql/server.js';
+import type { Column, ServerInfo, TableSchema, UniqueKey } from '../../core/types.js';
 
 export async function readServerInfo(db: Db): Promise<ServerInfo> {
-  const [row] = await db.rows<{ v: string }>('SELECT VERSION() AS v');
+  const [row] = await db.rows<{ v: string }>(SERVER_VERSION_QUERY);
   return parseVersion(String(row?.v ?? ''));
 }
 
 /** Global variables by name (lower-case keys); missing ones are absent. */
 export async function readGlobalVariables(db: Db, names: readonly string[]): Promise<Map<string, string>> {
-  const rows = await db.rows<{ Variable_name: string; Value: string }>(
-    `SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map(() => '?').join(', ')})`,
-    names,
-  );
+  const st = globalVariables(names);
+  const rows = await db.rows<{ Variable_name: string; Value: string }>(st.sql, st.params);
   return new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
-}
-
-// MySQL 8.0.22 added SHOW REPLICA STATUS; 9.x removed SHOW SLAVE STATUS (verified on 9.7).
-// MariaDB keeps SHOW SLAVE STATUS (verified on 10.11).
-export function replicaStatusSql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
 }
 
 export async function readReplicaStatus(db: Db, s: ServerInfo): Promise<DbRow[]> {
   return db.rows(replicaStatusSql(s));
-}
-
-// MySQL 8.2 added SHOW BINARY LOG STATUS and 8.4/9.x removed SHOW MASTER STATUS (verified on 9.7);
-// MariaDB answers SHOW MASTER STATUS (verified on 10.11).
-export function binlogStatusSql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 2) ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS';
 }
 
 export async function readBinlogPosition(db: Db, s: ServerInfo): Promise<BinlogPosition | null> {
@@ -60,10 +47,8 @@ export interface TableInfo {
 }
 
 export async function readTableInfo(db: Db, database: string, table: string): Promise<TableInfo | null> {
-  const [row] = await db.rows<{ ENGINE: string | null; TABLE_TYPE: string; TABLE_ROWS: string | number | null }>(
-    'SELECT ENGINE, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
-    [database, table],
-  );
+  const st = tableInfo(database, table);
+  const [row] = await db.rows<{ ENGINE: string | null; TABLE_TYPE: string; TABLE_ROWS: string | number | null }>(st.sql, st.params);
   if (!row) return null;
   return { engine: row.ENGINE, type: String(row.TABLE_TYPE), estimatedRows: Number(row.TABLE_ROWS ?? 0) };
 }
@@ -73,6 +58,7 @@ export async function tableExists(db: Db, database: string, table: string): Prom
 }
 
 export async function readTableSchema(db: Db, database: string, table: string): Promise<TableSchema> {
+  const colsSt = tableColumns(database, table);
   const cols = await db.rows<{
     COLUMN_NAME: string;
     DATA_TYPE: string;
@@ -82,12 +68,7 @@ export async function readTableSchema(db: Db, database: string, table: string): 
     GEN: string | null;
     CS: string | null;
     COLL: string | null;
-  }>(
-    `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, EXTRA, GENERATION_EXPRESSION AS GEN,
-            CHARACTER_SET_NAME AS CS, COLLATION_NAME AS COLL
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-    [database, table],
-  );
+  }>(colsSt.sql, colsSt.params);
   const columns: Column[] = cols.map((c) => {
     return {
       name: String(c.COLUMN_NAME),
@@ -100,11 +81,8 @@ export async function readTableSchema(db: Db, database: string, table: string): 
       collation: c.COLL === null ? null : String(c.COLL),
     };
   });
-  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string; SUB_PART: number | string | null }>(
-    `SELECT INDEX_NAME, COLUMN_NAME, SEQ_IN_INDEX, SUB_PART FROM information_schema.STATISTICS
-      WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
-    [database, table],
-  );
+  const statsSt = uniqueKeyParts(database, table);
+  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string; SUB_PART: number | string | null }>(statsSt.sql, statsSt.params);
   const byName = new Map<string, { columns: (string | null)[]; prefixes: (number | null)[] }>();
   for (const s of stats) {
     const entry = byName.get(s.INDEX_NAME) ?? { columns: [], prefixes: [] };
@@ -123,24 +101,18 @@ export async function readTableSchema(db: Db, database: string, table: string): 
 }
 
 export async function readForeignKeys(db: Db, database: string, table: string): Promise<string[]> {
-  const rows = await db.rows<{ d: string }>(
-    `SELECT DISTINCT CONCAT(TABLE_NAME, '.', CONSTRAINT_NAME) AS d FROM information_schema.KEY_COLUMN_USAGE
-      WHERE REFERENCED_TABLE_NAME IS NOT NULL
-        AND ((TABLE_SCHEMA = ? AND TABLE_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?))`,
-    [database, table, database, table],
-  );
+  const st = foreignKeys(database, table);
+  const rows = await db.rows<{ d: string }>(st.sql, st.params);
   return rows.map((r) => String(r.d));
 }
 
 export async function readTriggers(db: Db, database: string, table: string): Promise<string[]> {
-  const rows = await db.rows<{ n: string }>(
-    'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?',
-    [database, table],
-  );
+  const st = triggers(database, table);
+  const rows = await db.rows<{ n: string }>(st.sql, st.params);
   return rows.map((r) => String(r.n));
 }
 
 export async function readGrants(db: Db): Promise<string[]> {
-  const rows = await db.rows('SHOW GRANTS');
+  const rows = await db.rows(SHOW_GRANTS);
   return rows.map((r) => String(Object.values(r)[0]));
 }

@@ -2,23 +2,25 @@
 // Verified on MariaDB 10.11 (which refuses RENAME under LOCK TABLES) and MySQL 9.7; the same steps work on
 // MySQL 8.0/8.4, so one algorithm serves every flavour.
 import { randomBytes } from 'node:crypto';
-import { sleep } from './sleep.js';
-import { CutOverError, MigrationError, OscError } from './core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed } from './core/sql/ddl.js';
-import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from './core/cutover/plan.js';
-import type { ConnectionConfig } from './core/config.js';
-import { openSession, settlesWithin, sqlErrno, withRetries, type Session, type SessionPool } from './io/pool.js';
-import type { Applier } from './applier.js';
-import { describeSqlError } from './applier.js';
-import type { Logger } from './log.js';
+import { sleep } from '../../io/sleep.js';
+import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
+import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed, UNLOCK_TABLES } from '../../core/sql/ddl.js';
+import { kill, LOWER_CASE_TABLE_NAMES_QUERY, processPresent, processState } from '../../core/sql/server.js';
+import { setLockWaitTimeout } from '../../core/sql/session.js';
+import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from '../../core/cutover/plan.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from '../../io/db/errors.js';
+import { openSession, settlesWithin, type Session, type SessionPool } from '../../io/db/pool.js';
+import { withRetries } from '../../io/db/retry.js';
+import type { Applier } from '../replay/applier.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export interface CutOverDeps {
   readonly connection: ConnectionConfig;
   readonly pool: SessionPool;
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-  readonly old: string;
+  /** The tables swapped: the original becomes `old`, the ghost takes the original's name. */
+  readonly plan: Pick<TablePlan, 'database' | 'table' | 'ghost' | 'old'>;
   readonly timeoutSeconds: number;
   readonly retries: number;
   readonly applier: Pick<Applier, 'waitForMarker' | 'release' | 'idle'>;
@@ -73,8 +75,8 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'R
 
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
-  const plan = await lockPlan(deps);
-  logger.debug('cut_over_plan', { lock_order: plan.order.join(','), first_wait: plan.firstWait, queues_on_table: plan.queuesOnTable });
+  const locks = await lockPlan(deps);
+  logger.debug('cut_over_plan', { lock_order: locks.order.join(','), first_wait: locks.firstWait, queues_on_table: locks.queuesOnTable });
   // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
   const run = randomBytes(6).toString('hex');
   const sentries: string[] = [];
@@ -89,7 +91,7 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     const token = `${run}-${n}`;
     sentries.push(sentryComment(token));
     try {
-      const lockMs = await attempt(deps, plan, token, sentries);
+      const lockMs = await attempt(deps, locks, token, sentries);
       deps.onAttemptDone?.(Date.now() - began, true);
       logger.info('cut_over_done', { attempt: describeAttempt(n, retries), lock_ms: lockMs });
       return { attempts: n, lockMs };
@@ -105,8 +107,9 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
 }
 
 async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
-  const [row] = await deps.pool.rows<{ l: unknown }>('SELECT @@lower_case_table_names AS l');
-  return renameLockPlan(deps.table, deps.old, deps.ghost, Number(row?.l ?? 0));
+  const [row] = await deps.pool.rows<{ l: unknown }>(LOWER_CASE_TABLE_NAMES_QUERY);
+  const { table, old, ghost } = deps.plan;
+  return renameLockPlan(table, old, ghost, Number(row?.l ?? 0));
 }
 
 /** What one attempt opened and how far it got: the recovery after a failure reads it. */
@@ -124,8 +127,9 @@ interface AttemptState {
 }
 
 /** One attempt; resolves with the time writes were blocked when the tables were swapped. */
-async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
-  const { pool, database, table, ghost, old, timeoutSeconds } = deps;
+async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
+  const { pool, timeoutSeconds } = deps;
+  const { database, table, ghost, old } = deps.plan;
   const timeoutMs = timeoutSeconds * 1000;
   const st: AttemptState = { a: null, b: null, probe: null, lockSent: false, rename: null, held: false, lockedAt: 0 };
   // Replay may go on only once the tables are known to be where they were.
@@ -134,13 +138,20 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
   try {
     const a = (st.a = await openSession(deps.connection));
     const b = (st.b = await openSession(deps.connection));
-    const step = async (name: CutOverStep) => deps.testing?.afterStep?.(name, a);
-    await a.run('SET SESSION lock_wait_timeout = ?, wait_timeout = ?', [timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS]);
-    await b.run('SET SESSION lock_wait_timeout = ?', [timeoutSeconds]);
+    // Each step by its name in CUT_OVER_STEPS, as it completes (with --verbose): where an attempt stopped is in the log.
+    const step = async (name: CutOverStep) => {
+      deps.logger.debug('cut_over_step', { step: name });
+      await deps.testing?.afterStep?.(name, a);
+    };
+    const aTimeouts = setLockWaitTimeout(timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS);
+    await a.run(aTimeouts.sql, aTimeouts.params);
+    const bTimeout = setLockWaitTimeout(timeoutSeconds);
+    await b.run(bTimeout.sql, bTimeout.params);
     const probe = (st.probe = await openSession(deps.connection));
     // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
     // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
-    await probe.run('SET SESSION lock_wait_timeout = 0').catch(() => probe.run('SET SESSION lock_wait_timeout = 1'));
+    const [zero, one] = [setLockWaitTimeout(0), setLockWaitTimeout(1)];
+    await probe.run(zero.sql, zero.params).catch(() => probe.run(one.sql, one.params));
     // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
     await a.run(createSentry(database, old, token));
     await step('create-sentry');
@@ -168,17 +179,17 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
     const rename = (st.rename = settleWatch(b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const)));
     await step('issue-rename');
-    await waitUntilQueued(pool, probe, database, plan.firstWait, rename, deadline);
+    await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
     await step('wait-rename-blocked');
     // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     await step('drop-sentry');
     // 7. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
-    if (plan.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
+    if (locks.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
       await waitUntilQueued(pool, probe, database, table, rename, deadline);
       await step('wait-rename-queued-on-table');
     }
-    await a.run('UNLOCK TABLES');
+    await a.run(UNLOCK_TABLES);
     await step('unlock');
     if (!(await settlesWithin(rename.promise, Math.max(0, deadline - Date.now()) + RENAME_REPLY_GRACE_MS))) {
       if (rename.state === 'rejected') throw rename.error;
@@ -211,13 +222,14 @@ async function attempt(deps: CutOverDeps, plan: RenameLockPlan, token: string, s
  * that cannot be established: nothing is touched then.
  */
 async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly string[], cause: unknown): Promise<'swapped' | 'intact'> {
-  const { pool, database, table, ghost, old } = deps;
+  const { pool } = deps;
+  const { database, table, ghost, old } = deps.plan;
   try {
     // B first: once A's locks go, a RENAME still pending would run (the server runs it even after B's client is gone).
     if (st.rename !== null && st.b !== null && st.rename.state !== 'resolved') await endConnection(pool, st.b.threadId);
     if (st.a !== null) {
       const a = st.a;
-      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run('UNLOCK TABLES'), 2_000)));
+      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run(UNLOCK_TABLES), 2_000)));
       if (!unlocked) await endConnection(pool, a.threadId);
     }
     const q = tablesNamed(database, [table, ghost, old]);
@@ -253,8 +265,10 @@ async function endConnection(pool: SessionPool, threadId: number): Promise<void>
   for (let n = 0; ; n++) {
     // Sent again now and then, in case a KILL was lost with its pool connection. An unknown thread (1094) is
     // already gone: the processlist says so.
-    if (n % 25 === 0) await pool.run('KILL ?', [threadId]).catch(() => undefined);
-    const rows = await again(() => pool.rows('SELECT 1 AS present FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]));
+    const killIt = kill(threadId);
+    if (n % 25 === 0) await pool.run(killIt.sql, killIt.params).catch(() => undefined);
+    const present = processPresent(threadId);
+    const rows = await again(() => pool.rows(present.sql, present.params));
     if (rows.length === 0) return;
     if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);
     await sleep(10);
@@ -288,7 +302,8 @@ function throwIfSettled(rename: SettleWatch): void {
 }
 
 async function threadState(pool: SessionPool, threadId: number): Promise<string> {
-  const [row] = await pool.rows<{ STATE: string | null }>('SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+  const st = processState(threadId);
+  const [row] = await pool.rows<{ STATE: string | null }>(st.sql, st.params);
   return String(row?.STATE ?? '');
 }
 
@@ -311,13 +326,14 @@ async function waitUntilQueued(pool: SessionPool, probe: Session, database: stri
       await sleep(1);
       if (read.state !== 'pending') break;
       if (METADATA_LOCK_WAIT.test(await threadState(pool, probe.threadId))) {
-        await pool.run('KILL QUERY ?', [probe.threadId]).catch(() => undefined);
+        const killQuery = kill(probe.threadId, 'query');
+        await pool.run(killQuery.sql, killQuery.params).catch(() => undefined);
         while (read.state === 'pending') await sleep(1);
         return;
       }
     }
     if (read.state === 'resolved') continue;
-    if (sqlErrno(read.error) === 1205) return;
+    if (sqlErrno(read.error) === ER_LOCK_WAIT_TIMEOUT) return;
     throw read.error;
   }
 }

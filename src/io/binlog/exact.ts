@@ -10,7 +10,7 @@
 // - spatial columns read as BLOBs: the server's internal value (4-byte SRID + WKB), which it takes back as is;
 // - ENUM and SET members come from a correct parse of the column's definition.
 // Pure over the narrow structural types below; the descriptors are zongji's own mutable objects.
-import { enumMembers } from '../core/enum-members.js';
+import { enumMembers } from '../../core/enum-members.js';
 
 /** zongji's wire type codes (lib/common.js MysqlTypes) that this rewrites. */
 const Z = {

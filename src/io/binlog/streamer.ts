@@ -5,16 +5,17 @@
 // rows of a transaction already queued are not queued again. Any other reader error is fatal and surfaces from
 // the iterator.
 import ZongJi from '@vlasky/zongji';
-import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../core/binlog/events.js';
-import { classifyStatement, type WatchedTables } from '../core/binlog/statements.js';
-import { noteData, noteWrite, silentFor, type StallClock } from '../core/binlog/stall.js';
-import { OscError } from '../core/errors.js';
-import type { Logger } from '../log.js';
-import { readExactly, type ZongjiEvent } from './binlog-exact.js';
-import { mapRowsEvent, type ZongjiRowsEvent } from './binlog-map.js';
+import type { BinlogPosition, RowEvent, StatementEvent, StreamEvent } from '../../core/binlog/events.js';
+import { classifyStatement, type WatchedTables } from '../../core/binlog/statements.js';
+import { noteData, noteWrite, silentFor, type StallClock } from '../../core/binlog/stall.js';
+import { OscError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { readExactly, type ZongjiEvent } from './exact.js';
+import { mapRowsEvent, type ZongjiRowsEvent } from './map.js';
 import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
-import { destroyReaderControlPool, openReaderControlPool } from './pool.js';
+import { errorLabel, errorMessage } from '../db/errors.js';
+import { destroyReaderControlPool, openReaderControlPool } from '../db/pool.js';
 
 export interface StreamerOptions {
   readonly host: string;
@@ -27,7 +28,7 @@ export interface StreamerOptions {
   /** The migrated table and the changelog table. */
   readonly tables: readonly string[];
   /**
-   * Tables whose values arrive as stored (see binlog-exact.ts): CHAR/VARCHAR/TEXT as Buffers of their bytes in
+   * Tables whose values arrive as stored (see exact.ts): CHAR/VARCHAR/TEXT as Buffers of their bytes in
    * the column's charset, spatial values as the server's internal bytes. Others arrive as zongji decodes them.
    */
   readonly exactValues?: readonly string[];
@@ -183,7 +184,7 @@ class Streamer implements BinlogStreamer {
     } catch (err) {
       this.generation++;
       if (this.reader) await this.close(this.reader);
-      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${describe(err)}`, { cause: err });
+      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${errorMessage(err)}`, { cause: err });
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
     this.watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
@@ -471,7 +472,7 @@ class Streamer implements BinlogStreamer {
 
   private fail(err: unknown, message?: string): void {
     if (this.stopped || this.failure) return;
-    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${describe(err)}`, { cause: err });
+    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${errorMessage(err)}`, { cause: err });
     this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
     this.stopWatchdog();
     this.generation++;
@@ -501,20 +502,7 @@ function stopReader(reader: ZongJi): Promise<void> {
   });
 }
 
-/** A short label for logs: the driver's code or errno, never a message that might quote values. */
-function errorLabel(err: unknown): string {
-  if (!(err instanceof Error)) return 'unknown';
-  const { code, errno } = err as { code?: unknown; errno?: unknown };
-  if (typeof code === 'string') return code;
-  if (typeof errno === 'number') return String(errno);
-  return err.name;
-}
-
 function samePosition(a: BinlogPosition, b: BinlogPosition): boolean {
   return a.file === b.file && a.position === b.position;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 

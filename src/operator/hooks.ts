@@ -5,9 +5,9 @@ import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrationError, OscError } from './core/errors.js';
-import { progressFigures, type ProgressSnapshot } from './core/progress.js';
-import type { Logger } from './log.js';
+import { MigrationError, OscError } from '../core/errors.js';
+import { progressFigures, type ProgressSnapshot } from '../core/progress.js';
+import type { Logger } from '../core/log.js';
 
 export const HOOK_NAMES = [
   'osc-on-startup',

@@ -1,9 +1,10 @@
 // A named lock held for the whole run on a dedicated connection, so two runs on one table cannot collide.
 // GET_LOCK is released by the server when the connection ends, so a crashed run never leaves it behind — and a
 // run whose lock connection ended (killed, timed out, network) is no longer protected: it must stop.
-import type { ConnectionConfig } from '../core/config.js';
-import { MigrationError, PreflightError } from '../core/errors.js';
-import { openSession, type Session } from './pool.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { MigrationError, PreflightError } from '../../core/errors.js';
+import { getLock, lockHolder, releaseLock } from '../../core/sql/server.js';
+import { openSession, type Session } from '../../io/db/pool.js';
 
 export interface RunLock {
   readonly name: string;
@@ -20,10 +21,8 @@ const CHECK_INTERVAL_MS = 1_000;
 export async function acquireRunLock(c: ConnectionConfig, name: string, what: string): Promise<RunLock> {
   const session: Session = await openSession(c);
   try {
-    const [row] = await session.rows<{ got: number | string | null; holder: number | string | null }>(
-      'SELECT GET_LOCK(?, 0) AS got, IS_USED_LOCK(?) AS holder',
-      [name, name],
-    );
+    const st = getLock(name);
+    const [row] = await session.rows<{ got: number | string | null; holder: number | string | null }>(st.sql, st.params);
     if (Number(row?.got) !== 1) {
       throw new PreflightError(
         'ALREADY_RUNNING',
@@ -68,7 +67,8 @@ class HeldLock implements RunLock {
   async release(): Promise<void> {
     this.released = true;
     clearInterval(this.timer);
-    await this.session.rows('SELECT RELEASE_LOCK(?) AS r', [this.name]).catch(() => undefined);
+    const st = releaseLock(this.name);
+    await this.session.rows(st.sql, st.params).catch(() => undefined);
     await this.session.close();
   }
 
@@ -77,7 +77,8 @@ class HeldLock implements RunLock {
     let cause: unknown = this.session.lostWith();
     if (cause === null) {
       try {
-        const [row] = await this.session.rows<{ holder: number | string | null; me: number | string }>('SELECT IS_USED_LOCK(?) AS holder, CONNECTION_ID() AS me', [this.name]);
+        const st = lockHolder(this.name);
+        const [row] = await this.session.rows<{ holder: number | string | null; me: number | string }>(st.sql, st.params);
         held = row !== undefined && row.holder !== null && String(row.holder) === String(row.me);
       } catch (err) {
         cause = err;

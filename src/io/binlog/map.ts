@@ -1,7 +1,7 @@
 // zongji rows event -> our RowEvents, one per row. Pure: it sees zongji's events only through the narrow
 // structural types below, so it is unit-tested without a server (test/unit/streamer-map.test.ts).
-import type { BinlogPosition, Row, RowEvent } from '../core/binlog/events.js';
-import { normalizeValue } from './binlog-values.js';
+import type { BinlogPosition, Row, RowEvent } from '../../core/binlog/events.js';
+import { normalizeValue } from './values.js';
 
 /** What we read of a zongji TableMap cache entry (zongji fills `columns` once the table's metadata is known). */
 export interface ZongjiTable {

@@ -4,7 +4,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ConfigError, OscError, PreflightError } from '../core/errors.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 export interface ControlServerOptions {
   readonly socketFile: string;

@@ -1,39 +1,34 @@
 // Carries the AUTO_INCREMENT counter from the original to the ghost: once before the copy and once under the
 // cut-over lock (core/auto-increment.ts says why, and how the counter is read exactly).
-import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from './core/auto-increment.js';
-import { qualify } from './core/sql/quote.js';
-import type { ColumnMapping } from './core/types.js';
-import type { Db } from './io/pool.js';
-import type { Logger } from './log.js';
+import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from '../../core/auto-increment.js';
+import { autoIncrementColumn as autoIncrementColumnQuery, showCreateTable } from '../../core/sql/server.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 /** When the counter is raised: before the copy, before each cut-over attempt, and under the cut-over lock. */
 export type CounterMoment = 'before-copy' | 'before-cut-over' | 'under-lock';
 
-export interface CounterTables {
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-}
+/** The original whose counter is read and the ghost it is carried to. */
+export type CounterTables = Pick<TablePlan, 'database' | 'table' | 'ghost'>;
 
 async function readCounter(db: Db, database: string, table: string): Promise<bigint | null> {
-  const [row] = await db.rows<{ 'Create Table': string }>(`SHOW CREATE TABLE ${qualify(database, table)}`);
+  const [row] = await db.rows<{ 'Create Table': string }>(showCreateTable(database, table));
   return parseAutoIncrement(row?.['Create Table'] ?? '');
 }
 
 async function autoIncrementColumn(db: Db, database: string, table: string): Promise<string | null> {
-  // EXTRA is 'auto_increment' (MariaDB 10.11, MySQL 9.7), with ' INVISIBLE' / ', INVISIBLE' after it for such columns.
-  const [row] = await db.rows<{ c: string }>(
-    "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
-    [database, table],
-  );
+  const st = autoIncrementColumnQuery(database, table);
+  const [row] = await db.rows<{ c: string }>(st.sql, st.params);
   return row === undefined ? null : String(row.c);
 }
 
 /** The tables whose counter is carried, or null when it is not (see carriesCounter). */
-export async function counterToCarry(db: Db, t: CounterTables, mapping: readonly ColumnMapping[]): Promise<CounterTables | null> {
-  const original = await autoIncrementColumn(db, t.database, t.table);
-  const ghost = await autoIncrementColumn(db, t.database, t.ghost);
-  return carriesCounter(original, ghost, mapping) ? t : null;
+export async function counterToCarry(db: Db, plan: CounterTables & Pick<TablePlan, 'mapping'>): Promise<CounterTables | null> {
+  const { database, table, ghost: ghostTable, mapping } = plan;
+  const original = await autoIncrementColumn(db, database, table);
+  const ghost = await autoIncrementColumn(db, database, ghostTable);
+  return carriesCounter(original, ghost, mapping) ? { database, table, ghost: ghostTable } : null;
 }
 
 /**

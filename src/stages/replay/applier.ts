@@ -1,32 +1,31 @@
-// Replays binlog row events onto the ghost table, in binlog order, in small transactions, and watches the
-// changelog for heartbeats (replay lag) and markers (everything before this point is applied).
-import { sleep } from './sleep.js';
-import { formatPosition, type RowEvent, type RowEventKind, type Row, type BinlogPosition } from './core/binlog/events.js';
-import { statementFailureMessage } from './core/binlog/statements.js';
-import { eventToStatements } from './core/binlog/to-dml.js';
-import type { DmlBuilder } from './core/sql/dml.js';
-import { MigrationError, OscError } from './core/errors.js';
-import { classifyReplayWarnings, classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import type { ChunkKey } from './core/types.js';
-import type { SessionPool } from './io/pool.js';
-import { ER_DUP_ENTRY, isRetryable, sqlErrno } from './io/pool.js';
-import type { BinlogStreamer } from './io/streamer.js';
-import type { Db } from './io/pool.js';
-import type { Statement } from './core/types.js';
+// Replays binlog row events onto the ghost table, in binlog order, in small transactions; the changelog's rows
+// among them (changelog.ts) give the replay lag and release whoever waits for a marker.
+import { sleep } from '../../io/sleep.js';
+import { formatPosition, type RowEvent, type RowEventKind, type BinlogPosition } from '../../core/binlog/events.js';
+import { statementFailureMessage } from '../../core/binlog/statements.js';
+import { eventToStatements } from '../../core/binlog/to-dml.js';
+import type { DmlBuilder } from '../../core/sql/dml.js';
+import { COMMIT, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import { classifyReplayWarnings, classifyWarnings, describeWarningProblem, ER_DUP_ENTRY } from '../../core/sql/warnings.js';
+import type { SessionPool } from '../../io/db/pool.js';
+import { describeSqlError, sqlErrno } from '../../io/db/errors.js';
+import { withRetries } from '../../io/db/retry.js';
+import type { BinlogStreamer } from '../../io/binlog/streamer.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Statement } from '../../core/types.js';
+import { HeartbeatLag, readChangelogEvent } from './changelog.js';
 import { duplicateKey, type ConflictResolver } from './conflicts.js';
-import type { Logger } from './log.js';
-
-export const HEARTBEAT_HINT = 'heartbeat';
-export const MARKER_HINT = 'marker';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export interface ApplierDeps {
   readonly streamer: Pick<BinlogStreamer, 'events' | 'backlog'>;
   readonly pool: SessionPool;
+  /** The migrated table's events are replayed; the changelog's are read for heartbeats and markers. */
+  readonly plan: Pick<TablePlan, 'table' | 'changelog' | 'key'>;
+  /** Built from the same plan (createDmlBuilder(plan)). */
   readonly dml: DmlBuilder;
-  readonly key: ChunkKey;
-  readonly database: string;
-  readonly table: string;
-  readonly changelog: string;
   readonly retries: number;
   /** Events replayed in one transaction at most (read per batch: an operator can change it). */
   readonly batchSize: () => number;
@@ -58,8 +57,7 @@ interface MarkerWait {
 export class Applier {
   private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
   private position: BinlogPosition | null = null;
-  private heartbeatLagMs: number | null = null;
-  private lastHeartbeatAt: number | null = null;
+  private readonly heartbeat = new HeartbeatLag();
   /** Events taken from the streamer, and those fully handled (replayed, or read from the changelog). */
   private consumed = 0;
   private completed = 0;
@@ -93,7 +91,7 @@ export class Applier {
   }
 
   stats(): ApplierStats {
-    return { applied: { ...this.applied }, position: this.position, heartbeatLagMs: this.heartbeatLagMs, lastHeartbeatAt: this.lastHeartbeatAt };
+    return { applied: { ...this.applied }, position: this.position, heartbeatLagMs: this.heartbeat.lagMs, lastHeartbeatAt: this.heartbeat.lastAt };
   }
 
   /** Events received and not yet applied. */
@@ -175,10 +173,10 @@ export class Applier {
         await this.flush();
         throw new MigrationError('BINLOG_STATEMENT', statementFailureMessage(ev.verdict, formatPosition(ev.next)));
       }
-      if (ev.table === this.deps.changelog) {
+      if (ev.table === this.deps.plan.changelog) {
         await this.onChangelog(ev);
         this.completed++;
-      } else if (ev.table === this.deps.table) {
+      } else if (ev.table === this.deps.plan.table) {
         this.deps.onReceived?.(ev.kind);
         this.pending.push(ev);
         if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
@@ -190,27 +188,20 @@ export class Applier {
   }
 
   private async onChangelog(ev: RowEvent): Promise<void> {
-    const row: Row | null = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
-    if (!row) return;
-    const hint = String(row['hint']);
-    const value = String(row['value']);
-    if (hint === HEARTBEAT_HINT) {
-      const sent = Number(value);
-      if (Number.isFinite(sent)) {
-        this.lastHeartbeatAt = Date.now();
-        this.heartbeatLagMs = Math.max(0, this.lastHeartbeatAt - sent);
-      }
+    const entry = readChangelogEvent(ev);
+    if (entry === null) return;
+    if (entry.kind === 'heartbeat') {
+      if (entry.sentAt !== null) this.heartbeat.observe(entry.sentAt);
       // Heartbeats are frequent: apply what is pending at least this often even under a steady stream.
       if (this.pending.length > 0) await this.flush();
       this.position = ev.next;
       return;
     }
-    if (hint !== MARKER_HINT) return;
     await this.flush();
     this.position = ev.next;
     for (const w of [...this.waits]) {
       if (this.stopped) return;
-      if (w.token !== value) continue;
+      if (w.token !== entry.token) continue;
       if (w.hold) {
         const released = new Promise<void>((r) => (this.releaseHold = r));
         w.resolve();
@@ -227,27 +218,25 @@ export class Applier {
     this.pending = [];
     const work = batch.map((ev) => ({ ev, statements: eventToStatements(ev, this.deps.dml) }));
     const retries = this.deps.retries;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.pool.withSession(async (s) => {
-          await s.run('START TRANSACTION');
-          try {
-            for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
-            await s.run('COMMIT');
-          } catch (err) {
-            await s.run('ROLLBACK').catch(() => undefined);
-            throw err;
-          }
-        });
-        break;
-      } catch (err) {
-        if (sqlErrno(err) === ER_DUP_ENTRY) throw this.conflictError(err);
-        if (!isRetryable(err) || attempt >= retries) {
-          throw err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`, { cause: err });
-        }
-        this.deps.logger.warn('replay_retry', { attempt, retries, errno: sqlErrno(err) });
-        await sleep(Math.min(100 * attempt, 2000));
-      }
+    try {
+      await withRetries(
+        retries,
+        () =>
+          this.deps.pool.withSession(async (s) => {
+            await s.run(START_TRANSACTION);
+            try {
+              for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
+              await s.run(COMMIT);
+            } catch (err) {
+              await s.run(ROLLBACK).catch(() => undefined);
+              throw err;
+            }
+          }),
+        (attempt, err) => this.deps.logger.warn('replay_retry', { attempt, retries, errno: sqlErrno(err) }),
+      );
+    } catch (err) {
+      if (sqlErrno(err) === ER_DUP_ENTRY) throw this.conflictError(err);
+      throw err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`, { cause: err });
     }
     if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool);
     for (const ev of batch) this.applied[ev.kind]++;
@@ -271,7 +260,7 @@ export class Applier {
         return;
       } catch (err) {
         if (sqlErrno(err) !== ER_DUP_ENTRY || moves >= MAX_MOVES_PER_EVENT) throw err;
-        const keyName = duplicateKey(err, this.deps.key);
+        const keyName = duplicateKey(err, this.deps.plan.key);
         const image = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
         if (keyName === null || image === null || !(await this.deps.conflicts.moveAside(s, image, keyName))) throw err;
       }
@@ -286,7 +275,7 @@ export class Applier {
    */
   private async checkWarnings(s: Db, sql: string, count: number): Promise<void> {
     if (this.textWarnings.get(sql) === count) return;
-    const rows = await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS');
+    const rows = await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS);
     const verdict = classifyReplayWarnings(rows, this.deps.dml.harmlessWarnings);
     if (rows.length < count) {
       throw new MigrationError('REPLAY_FAILED', `replaying a row change raised ${count} warnings, more than the server lists (${rows.length}); the original table is untouched`);
@@ -300,8 +289,8 @@ export class Applier {
 
   private conflictError(err: unknown): MigrationError {
     const message = err instanceof Error ? err.message : '';
-    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.key.name, ghostName: this.deps.key.ghostName });
-    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.key.ghostName;
+    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.plan.key.name, ghostName: this.deps.plan.key.ghostName });
+    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.plan.key.ghostName;
     return new MigrationError(
       'DATA_CONFLICT',
       `a row change replayed from the binlog collides on unique key '${keyName}' of the new table: the application wrote values that the ALTER's unique key rejects; the original table is untouched`,
@@ -309,12 +298,3 @@ export class Applier {
     );
   }
 }
-
-/** errno and symbolic code only: the server's message text can quote row values, which osc never logs. */
-export function describeSqlError(err: unknown): string {
-  const n = sqlErrno(err);
-  const code = (err as { code?: unknown } | null)?.code;
-  if (n !== undefined) return `server error ${n}${typeof code === 'string' ? ` ${code}` : ''}`;
-  return typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown error';
-}
-

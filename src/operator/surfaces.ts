@@ -1,15 +1,15 @@
 // What the operator sees and steers while a migration runs: the control socket, /metrics, the panic flag file,
 // the progress output and the status hook. Started and closed by the orchestrator; none of it touches the data.
 import { existsSync } from 'node:fs';
-import type { HostPort, MigrationConfig } from './core/config.js';
-import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
-import type { TunablesWriter } from './core/tunables.js';
+import type { HostPort, MigrationConfig } from '../core/config.js';
+import { renderStatusLine, type ProgressSnapshot } from '../core/progress.js';
+import type { TunablesWriter } from '../core/tunables.js';
 import { createControlHandler } from './control-handler.js';
 import type { Hooks } from './hooks.js';
-import { startControlServer, type ControlServer } from './io/control-server.js';
-import { serveMetrics, type MetricsServer, type OscMetrics } from './io/metrics.js';
-import { createProgressOutput, createTerminal, type ProgressOutput, type Terminal } from './io/terminal.js';
-import type { Logger } from './log.js';
+import { startControlServer, type ControlServer } from './control-server.js';
+import { serveMetrics, type MetricsServer, type OscMetrics } from './metrics.js';
+import { createProgressOutput, createTerminal, type ProgressOutput, type Terminal } from './terminal.js';
+import type { Logger } from '../core/log.js';
 
 const PANIC_POLL_MS = 100;
 /** gh-ost's --hooks-status-interval default. */

@@ -1,15 +1,17 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
-import { sleep } from './sleep.js';
-import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from './core/chunk/plan.js';
-import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from './core/sql/copy.js';
-import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import { MigrationError, OscError } from './core/errors.js';
-import type { ChunkKey, ColumnMapping, KeyValues } from './core/types.js';
-import type { Db, DbRow, SessionPool } from './io/pool.js';
-import { withRetries } from './io/pool.js';
-import { describeSqlError } from './applier.js';
-import type { Logger } from './log.js';
+import { sleep } from '../../io/sleep.js';
+import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
+import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import type { ChunkKey, KeyValues } from '../../core/types.js';
+import type { Db, DbRow, SessionPool } from '../../io/db/pool.js';
+import { describeSqlError } from '../../io/db/errors.js';
+import { withRetries } from '../../io/db/retry.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
 export interface ChunkStats {
   /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */
@@ -19,14 +21,12 @@ export interface ChunkStats {
   readonly state: CopyPlanState;
 }
 
+/** What the copy reads of the table plan. */
+export type CopyPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'lock'>;
+
 export interface CopierDeps {
   readonly pool: SessionPool;
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-  readonly mapping: readonly ColumnMapping[];
-  readonly key: ChunkKey;
-  readonly lock: 'FOR SHARE' | 'LOCK IN SHARE MODE';
+  readonly plan: CopyPlan;
   readonly chunkSize: () => number;
   /** Sleep this fraction of each chunk's time after it (gh-ost's --nice-ratio). */
   readonly niceRatio: () => number;
@@ -50,10 +50,11 @@ function keyOf(row: DbRow, key: ChunkKey): KeyValues {
   return key.columns.map((c) => row[c.name]);
 }
 
-export async function readKeyRange(db: Db, d: Pick<CopierDeps, 'database' | 'table' | 'key'>): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
-  const min = await db.rows(...stmt(buildKeyBoundary({ database: d.database, table: d.table, key: d.key, which: 'min' })));
-  const max = await db.rows(...stmt(buildKeyBoundary({ database: d.database, table: d.table, key: d.key, which: 'max' })));
-  return { min: min[0] ? keyOf(min[0], d.key) : null, max: max[0] ? keyOf(max[0], d.key) : null };
+export async function readKeyRange(db: Db, plan: Pick<TablePlan, 'database' | 'table' | 'key'>): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
+  const { database, table, key } = plan;
+  const min = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'min' })));
+  const max = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'max' })));
+  return { min: min[0] ? keyOf(min[0], key) : null, max: max[0] ? keyOf(max[0], key) : null };
 }
 
 function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly unknown[]] {
@@ -63,12 +64,13 @@ function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly
 /** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
 export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
   // Every duplicate warning must fit in what the server reports back (max_error_count).
-  const [limit] = await deps.pool.rows<{ m: string | number }>('SELECT @@session.max_error_count AS m');
+  const [limit] = await deps.pool.rows<{ m: string | number }>(MAX_ERROR_COUNT_QUERY);
   const maxChunk = Math.max(1, Number(limit?.m ?? 64));
   let state = initial ?? (await (async () => {
-    const { min, max } = await readKeyRange(deps.pool, deps);
+    const { min, max } = await readKeyRange(deps.pool, deps.plan);
     return startPlan(min, max);
   })());
+  const { database, table, ghost, mapping, key, lock } = deps.plan;
   let chunk = 0;
   for (let range = nextRange(state); range !== null; range = nextRange(state)) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
@@ -76,21 +78,13 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     chunk++;
     const started = Date.now();
     const boundary = await withRetries(deps.retries, () =>
-      deps.pool.rows(...stmt(buildNextBoundary({ database: deps.database, table: deps.table, key: deps.key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
+      deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
     );
-    const upper = boundary[0] ? keyOf(boundary[0], deps.key) : range.max;
+    const upper = boundary[0] ? keyOf(boundary[0], key) : range.max;
     const reachedMax = !boundary[0] || sameKey(upper, range.max);
     const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper };
-    const copy = buildCopyChunk({
-      database: deps.database,
-      table: deps.table,
-      ghost: deps.ghost,
-      mapping: deps.mapping,
-      key: deps.key,
-      ...rows,
-      lock: deps.lock,
-    });
-    const unmatched = buildUnmatchedCount({ database: deps.database, table: deps.table, ghost: deps.ghost, key: deps.key, rows });
+    const copy = buildCopyChunk({ database, table, ghost, mapping, key, ...rows, lock });
+    const unmatched = buildUnmatchedCount({ database, table, ghost, key, rows });
     const result = await copyChunk(deps, copy, unmatched, chunk);
     state = advance(state, upper, reachedMax);
     const durationMs = Date.now() - started;
@@ -109,7 +103,7 @@ type Stmt = { sql: string; params: readonly unknown[] };
  * make two rows of the original meet there (key.exactColumns).
  */
 async function unmatchedRows(deps: CopierDeps, duplicates: number, unmatched: Stmt): Promise<number> {
-  if (duplicates === 0 || deps.key.exactColumns.length === 0) return 0;
+  if (duplicates === 0 || deps.plan.key.exactColumns.length === 0) return 0;
   const [row] = await withRetries(deps.retries, () => deps.pool.rows<{ n: string | number }>(unmatched.sql, unmatched.params));
   return Number(row?.n ?? 0);
 }
@@ -121,7 +115,7 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
       () =>
         deps.pool.withSession(async (s) => {
           const res = await s.run(copy.sql, copy.params);
-          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS') : [];
+          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
           return { res, warnings };
         }),
       (attempt, err) => deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
@@ -133,7 +127,7 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
     if (warnings.length < res.warningStatus) {
       throw new MigrationError('COPY_FAILED', `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`);
     }
-    const verdict = classifyWarnings(warnings, { name: deps.key.name, ghostName: deps.key.ghostName });
+    const verdict = classifyWarnings(warnings, { name: deps.plan.key.name, ghostName: deps.plan.key.ghostName });
     if (verdict.problems.length > 0) {
       throw new MigrationError('COPY_FAILED', `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`);
     }
@@ -144,7 +138,7 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
       if (collided > 0) {
         throw new MigrationError(
           'DATA_CONFLICT',
-          `${collided} rows of chunk ${chunk} of the copy collide on key '${deps.key.ghostName}' of the new table with other rows: the ALTER changes the character set or collation of ${deps.key.exactColumns.join(', ')} and makes distinct values equal (a plain ALTER would fail with a duplicate-key error); make the values distinct first or change the ALTER; the original table is untouched`,
+          `${collided} rows of chunk ${chunk} of the copy collide on key '${deps.plan.key.ghostName}' of the new table with other rows: the ALTER changes the character set or collation of ${deps.plan.key.exactColumns.join(', ')} and makes distinct values equal (a plain ALTER would fail with a duplicate-key error); make the values distinct first or change the ALTER; the original table is untouched`,
         );
       }
       throw new MigrationError(
@@ -152,7 +146,7 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
         `rows of the table collide on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table: the data has duplicate values for a UNIQUE key the ALTER adds or changes; remove the duplicates or change the ALTER; the original table is untouched`,
       );
     }
-    deps.logger.info('copy_conflict_recheck', { keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.key.ghostName] : [])].join(','), check: check + 1 });
+    deps.logger.info('copy_conflict_recheck', { keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.plan.key.ghostName] : [])].join(','), check: check + 1 });
     await deps.catchUp();
   }
 }

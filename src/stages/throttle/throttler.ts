@@ -1,25 +1,18 @@
-// The throttler: background collectors read replica lag, server load, flag files and the throttle query, each on
-// its own timer (never overlapping with itself); check() turns their latest readings into a decision with no I/O,
-// so the copy loop can ask before every chunk. Critical load calls onCritical; what to do then is the caller's.
+// The throttler's decision loop: background collectors read replica lag (replicas.ts), server load, flag files
+// and the throttle query, each on its own timer (never overlapping with itself); check() turns their latest
+// readings into a decision with no I/O, so the copy loop can ask before every chunk. Critical load calls
+// onCritical; what to do then is the caller's.
 import { existsSync } from 'node:fs';
-import { HEARTBEAT_HINT } from './applier.js';
-import type { ConnectionConfig, HostPort, MigrationConfig } from './core/config.js';
-import { qualify, quoteId } from './core/sql/quote.js';
-import {
-  criticalReason,
-  decideCritical,
-  decideThrottle,
-  formatSeconds,
-  heartbeatLagMillis,
-  statusMap,
-} from './core/throttle/decide.js';
-import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from './core/throttle/decide.js';
-import type { Tunables } from './core/tunables.js';
-import type { ServerInfo } from './core/types.js';
-import { atLeast } from './io/inspector.js';
-import { driverCode, openSession, sqlErrno } from './io/pool.js';
-import type { Db, Session } from './io/pool.js';
-import type { Logger } from './log.js';
+import type { ConnectionConfig, MigrationConfig } from '../../core/config.js';
+import type { Logger } from '../../core/log.js';
+import { globalStatus } from '../../core/sql/server.js';
+import { criticalReason, decideCritical, decideThrottle, formatSeconds, statusMap } from '../../core/throttle/decide.js';
+import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from '../../core/throttle/decide.js';
+import type { Tunables } from '../../core/tunables.js';
+import { errorFields } from '../../io/db/errors.js';
+import { textOf, type Db } from '../../io/db/pool.js';
+import type { TablePlan } from '../../plan.js';
+import { ReplicaPool } from './replicas.js';
 
 export interface ThrottlerIntervals {
   /** Flag files: a stat each, cheap. */
@@ -49,10 +42,8 @@ export interface ThrottlerDeps {
   readonly primary: Db;
   /** Credentials for the replica connections (host and port replaced per replica). */
   readonly connection: ConnectionConfig;
-  readonly server: ServerInfo;
-  readonly database: string;
-  /** The changelog table the heartbeat is written to. */
-  readonly changelog: string;
+  /** The server (which statement finds its replicas), and the changelog table the heartbeat is written to. */
+  readonly plan: Pick<TablePlan, 'server' | 'database' | 'changelog'>;
   readonly tunables: Tunables;
   readonly config: Pick<MigrationConfig, 'throttleFlagFile' | 'throttleAdditionalFlagFile' | 'criticalLoadIntervalMillis'>;
   readonly logger: Logger;
@@ -71,68 +62,6 @@ export interface ThrottleState {
 export interface ReplicaLag {
   readonly replica: string;
   readonly seconds: number | null;
-}
-
-interface ReplicaConn {
-  readonly target: HostPort;
-  session: Session | null;
-  connecting: Promise<Session> | null;
-  /** Unreadable since the last success. */
-  failing: boolean;
-  /** The warning for this outage was logged. */
-  warned: boolean;
-  /** It has delivered a heartbeat at least once. */
-  seen: boolean;
-  /** When it began to wait for its first heartbeat (ms, `now()`), or null. */
-  awaitingSince: number | null;
-}
-
-/**
- * The changelog (and its first heartbeat) reaches a replica through replication, a moment after osc creates it on
- * the primary, or later when the replica lags: until then the replica counts as lagging (it is behind) but is only
- * worth a warning when this lasts longer than this.
- */
-const FIRST_HEARTBEAT_GRACE_MS = 10_000;
-
-class NoHeartbeatYet extends Error {}
-
-const ER_NO_SUCH_TABLE = 1146;
-
-const replicaKey = (hp: HostPort): string => `${hp.host}:${hp.port}`;
-
-function errFields(err: unknown): { errno: number | null; code: string | null; error: string } {
-  return { errno: sqlErrno(err) ?? null, code: driverCode(err) ?? null, error: err instanceof Error ? err.message : String(err) };
-}
-
-/** A column read back as text (SHOW output: strings, numbers); anything else is ''. */
-function text(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return '';
-}
-
-class Timeout extends Error {}
-
-/** Races `p` against a timer; `onTimeout` runs when the timer wins (to destroy what is stuck). */
-async function within<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new Timeout(`no answer within ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-// SHOW REPLICAS arrived in MySQL 8.0.22 (SHOW SLAVE HOSTS is gone in 9.7); MariaDB 10.11 keeps SHOW SLAVE HOSTS.
-export function discoverySql(s: ServerInfo): string {
-  return s.flavor === 'mysql' && atLeast(s, 8, 0, 22) ? 'SHOW REPLICAS' : 'SHOW SLAVE HOSTS';
 }
 
 export class Throttler {
@@ -155,17 +84,12 @@ export class Throttler {
   private statusAsked: ReadonlySet<string> = new Set();
   private query: { readonly text: string; readonly reading: ThrottleQueryReading } | null = null;
 
-  // Replicas.
-  private readonly replicas = new Map<string, ReplicaConn>();
-  private discovered: readonly HostPort[] = [];
-  private lastDiscoveryAt = Number.NEGATIVE_INFINITY;
-  private discoveryFailing = false;
+  private readonly replicas: ReplicaPool;
 
   // Logged-once state.
   private statusFailing = false;
   private readonly unknownVariables = new Set<string>();
   private queryFailingFor: string | null = null;
-  private readonly noReportHost = new Set<string>();
 
   // Critical load.
   private criticalFired = false;
@@ -179,6 +103,15 @@ export class Throttler {
     this.deps = deps;
     this.iv = { ...DEFAULT_THROTTLER_INTERVALS, ...deps.intervals };
     this.now = deps.now ?? Date.now;
+    this.replicas = new ReplicaPool({
+      primary: deps.primary,
+      connection: deps.connection,
+      plan: deps.plan,
+      logger: deps.logger,
+      intervals: this.iv,
+      now: this.now,
+      stopped: () => this.stopped,
+    });
   }
 
   /**
@@ -190,7 +123,9 @@ export class Throttler {
     this.started = true;
     await Promise.all([
       this.collector(this.iv.flagsMs, () => this.collectFlags()),
-      this.collector(this.iv.lagMs, () => this.collectLag()),
+      this.collector(this.iv.lagMs, async () => {
+        this.lags = await this.replicas.read(this.deps.tunables.current().throttleControlReplicas);
+      }),
       this.collector(this.iv.loadMs, () => this.collectLoad()),
       this.collector(this.iv.throttleQueryMs, () => this.collectThrottleQuery()),
     ]);
@@ -204,8 +139,7 @@ export class Throttler {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    await Promise.allSettled([...this.replicas.values()].map((r) => this.closeReplica(r)));
-    this.replicas.clear();
+    await this.replicas.close();
   }
 
   /** Cheap, no I/O: the latest readings through decideThrottle. Logs a throttle change when it happens. */
@@ -267,7 +201,7 @@ export class Throttler {
   private collector(intervalMs: number, fn: () => Promise<void>): Promise<void> {
     const tick = (): Promise<void> => {
       const run: Promise<void> = fn()
-        .catch((err: unknown) => this.deps.logger.warn('throttle_collector_failed', errFields(err)))
+        .catch((err: unknown) => this.deps.logger.warn('throttle_collector_failed', errorFields(err)))
         .finally(() => {
           this.inFlight.delete(run);
           if (this.stopped) return;
@@ -348,22 +282,20 @@ export class Throttler {
     try {
       this.deps.onCritical(reason);
     } catch (err) {
-      this.deps.logger.error('critical_load_handler_failed', errFields(err));
+      this.deps.logger.error('critical_load_handler_failed', errorFields(err));
     }
   }
 
   /** GLOBAL STATUS for the lower-case names; null (logged once per outage) when it cannot be read. */
   private async readStatus(names: readonly string[]): Promise<Map<string, number> | null> {
     try {
-      const rows = await this.deps.primary.rows(
-        `SHOW GLOBAL STATUS WHERE ${quoteId('Variable_name')} IN (${names.map(() => '?').join(', ')})`,
-        names,
-      );
+      const st = globalStatus(names);
+      const rows = await this.deps.primary.rows(st.sql, st.params);
       if (this.statusFailing) this.deps.logger.info('status_readable');
       this.statusFailing = false;
-      return statusMap(rows.map((r) => ({ name: text(r['Variable_name']), value: text(r['Value']) })));
+      return statusMap(rows.map((r) => ({ name: textOf(r['Variable_name']), value: textOf(r['Value']) })));
     } catch (err) {
-      if (!this.statusFailing) this.deps.logger.warn('status_unreadable', errFields(err));
+      if (!this.statusFailing) this.deps.logger.warn('status_unreadable', errorFields(err));
       this.statusFailing = true;
       return null;
     }
@@ -388,141 +320,9 @@ export class Throttler {
       this.queryFailingFor = null;
     } catch (err) {
       reading = { error: true };
-      if (this.queryFailingFor !== text) this.deps.logger.warn('throttle_query_failed', errFields(err));
+      if (this.queryFailingFor !== text) this.deps.logger.warn('throttle_query_failed', errorFields(err));
       this.queryFailingFor = text;
     }
     this.query = { text, reading };
-  }
-
-  // ------------------------------------------------------------------ replicas
-
-  private async collectLag(): Promise<void> {
-    const listed = this.deps.tunables.current().throttleControlReplicas;
-    let targets: readonly HostPort[];
-    if (listed.length > 0) {
-      targets = listed;
-    } else {
-      if (this.now() - this.lastDiscoveryAt >= this.iv.discoveryMs) await this.discover();
-      targets = this.discovered;
-    }
-    const keys = new Set(targets.map(replicaKey));
-    for (const [key, r] of this.replicas) {
-      if (!keys.has(key)) {
-        this.replicas.delete(key);
-        void this.closeReplica(r);
-      }
-    }
-    this.lags = await Promise.all(targets.map((t) => this.readReplica(t)));
-  }
-
-  /** The primary's replicas; on failure the previous list stays (logged once per outage). */
-  private async discover(): Promise<void> {
-    this.lastDiscoveryAt = this.now();
-    let rows: Awaited<ReturnType<Db['rows']>>;
-    try {
-      rows = await this.deps.primary.rows(discoverySql(this.deps.server));
-    } catch (err) {
-      if (!this.discoveryFailing) {
-        const hint =
-          this.deps.server.flavor === 'mariadb'
-            ? 'SHOW SLAVE HOSTS needs the REPLICATION MASTER ADMIN privilege'
-            : 'SHOW REPLICAS needs the REPLICATION SLAVE privilege';
-        this.deps.logger.warn('replica_discovery_failed', { ...errFields(err), hint });
-      }
-      this.discoveryFailing = true;
-      return;
-    }
-    this.discoveryFailing = false;
-    const found: HostPort[] = [];
-    for (const r of rows) {
-      const host = text(r['Host']);
-      const port = Number(r['Port']);
-      const id = text(r['Server_id'] ?? r['Server_Id']) || '?';
-      if (host === '' || !Number.isInteger(port) || port <= 0) {
-        // Without report_host a replica cannot be reached by name: it is not watched, and we say so once.
-        if (!this.noReportHost.has(id)) this.deps.logger.warn('replica_without_report_host', { server_id: id });
-        this.noReportHost.add(id);
-        continue;
-      }
-      found.push({ host, port });
-    }
-    found.sort((a, b) => replicaKey(a).localeCompare(replicaKey(b)));
-    const before = this.discovered.map(replicaKey).join(',');
-    const after = found.map(replicaKey).join(',');
-    if (before !== after) this.deps.logger.info('throttle_replicas', { replicas: after === '' ? 'none' : after });
-    this.discovered = found;
-  }
-
-  private async readReplica(target: HostPort): Promise<ReplicaLagReading> {
-    const key = replicaKey(target);
-    let r = this.replicas.get(key);
-    if (r === undefined) {
-      r = { target, session: null, connecting: null, failing: false, warned: false, seen: false, awaitingSince: null };
-      this.replicas.set(key, r);
-    }
-    const conn = r;
-    const sql = `SELECT ${quoteId('value')} FROM ${qualify(this.deps.database, this.deps.changelog)} WHERE ${quoteId('hint')} = ?`;
-    try {
-      const session = await within(this.sessionFor(conn), this.iv.replicaReadTimeoutMs, () => undefined);
-      const rows = await within(session.rows(sql, [HEARTBEAT_HINT]), this.iv.replicaReadTimeoutMs, () => {
-        session.destroy();
-        if (conn.session === session) conn.session = null;
-      });
-      const lagMillis = heartbeatLagMillis(rows[0]?.['value'], this.now());
-      if (lagMillis === null) throw new NoHeartbeatYet('the replica holds no heartbeat yet');
-      if (conn.failing) this.deps.logger.info('replica_readable', { replica: key });
-      conn.failing = false;
-      conn.warned = false;
-      conn.seen = true;
-      conn.awaitingSince = null;
-      return { replica: key, lagMillis };
-    } catch (err) {
-      const awaiting = !conn.seen && (err instanceof NoHeartbeatYet || sqlErrno(err) === ER_NO_SUCH_TABLE);
-      if (awaiting && conn.awaitingSince === null) {
-        conn.awaitingSince = this.now();
-        this.deps.logger.info('replica_awaiting_heartbeat', { replica: key, ...errFields(err) });
-      }
-      const grace = awaiting && this.now() - (conn.awaitingSince ?? 0) < FIRST_HEARTBEAT_GRACE_MS;
-      if (!conn.warned && !grace) {
-        this.deps.logger.warn('replica_unreadable', { replica: key, ...errFields(err) });
-        conn.warned = true;
-      }
-      conn.failing = true;
-      // A server error (ER_...) leaves the connection usable; anything else drops it, to reconnect next round.
-      if (!(driverCode(err)?.startsWith('ER_') ?? false) && conn.session !== null) {
-        conn.session.destroy();
-        conn.session = null;
-      }
-      return { replica: key, lagMillis: null };
-    }
-  }
-
-  private sessionFor(r: ReplicaConn): Promise<Session> {
-    if (r.session !== null) return Promise.resolve(r.session);
-    if (r.connecting === null) {
-      const connecting = openSession({ ...this.deps.connection, host: r.target.host, port: r.target.port })
-        .then(async (s) => {
-          if (this.stopped || this.replicas.get(replicaKey(r.target)) !== r) {
-            await s.close();
-            throw new Error('the throttler stopped watching this replica');
-          }
-          r.session = s;
-          return s;
-        })
-        .finally(() => {
-          r.connecting = null;
-        });
-      // A connect that outlives its round's timeout settles with nobody awaiting it.
-      connecting.catch(() => undefined);
-      r.connecting = connecting;
-    }
-    return r.connecting;
-  }
-
-  private async closeReplica(r: ReplicaConn): Promise<void> {
-    const s = r.session;
-    r.session = null;
-    if (s !== null) await s.close().catch(() => undefined);
-    // A connect still under way closes its session itself when it sees the replica is no longer watched.
   }
 }

@@ -1,11 +1,12 @@
 // The preflight, in a fixed order: server, grants, table. Each check throws a PreflightError that says what to do.
-import { PreflightError } from './core/errors.js';
-import { binlogProblems, PREFLIGHT_VARIABLES, unsupportedServer } from './core/preflight.js';
-import { grantAdvice, missingPrivileges, parseGrants, type GrantNeeds } from './core/grants.js';
-import { unsupportedColumns } from './core/schema.js';
-import type { ServerInfo, TableSchema } from './core/types.js';
-import type { Db } from './io/pool.js';
-import { readForeignKeys, readGlobalVariables, readGrants, readReplicaStatus, readTableInfo, readTableSchema, readTriggers, type TableInfo } from './io/inspector.js';
+import { PreflightError } from '../../core/errors.js';
+import { binlogProblems, PREFLIGHT_VARIABLES, unsupportedServer } from '../../core/preflight.js';
+import { grantAdvice, missingPrivileges, parseGrants, type GrantNeeds } from '../../core/grants.js';
+import { unsupportedColumns } from '../../core/schema.js';
+import { CURRENT_USER_QUERY } from '../../core/sql/server.js';
+import type { ServerInfo, TableSchema } from '../../core/types.js';
+import type { Db } from '../../io/db/pool.js';
+import { readForeignKeys, readGlobalVariables, readGrants, readReplicaStatus, readTableInfo, readTableSchema, readTriggers, type TableInfo } from '../../io/db/inspector.js';
 
 export async function checkServer(db: Db, server: ServerInfo, opts: { readonly host: string; readonly replicaServerId: number }): Promise<void> {
   const unsupported = unsupportedServer(server);
@@ -42,7 +43,7 @@ export async function checkGrants(db: Db, server: ServerInfo, database: string, 
   const missing = missingPrivileges(grants, database, server, needs);
   if (missing.length > 0) {
     // CURRENT_USER() names the account the server matched (user@host), so the advice fits it exactly.
-    const [row] = await db.rows<{ u: string }>('SELECT CURRENT_USER() AS u');
+    const [row] = await db.rows<{ u: string }>(CURRENT_USER_QUERY);
     const account = row?.u ?? user;
     throw new PreflightError('MISSING_GRANTS', `user '${user}' lacks ${missing.join(', ')}; run: ${grantAdvice(missing, database, account, server, needs)}${needs.discoverReplicas === true && missing.includes('REPLICATION MASTER ADMIN') ? ' (REPLICATION MASTER ADMIN lets osc find the replicas whose lag it watches; or name them with --throttle-control-replicas)' : ''}`);
   }

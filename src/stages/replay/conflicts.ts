@@ -9,26 +9,18 @@
 // Never REPLACE (it would drop S silently) and never IGNORE.
 // When the ALTER changes the charset or collation of the key ghost rows are matched by (key.exactColumns), the
 // same holds on that key: S may be a distinct source row whose key the new collation calls equal.
-import { buildCopyKeys, buildUnmatchedCount, keyColumns, keyEquals } from './core/sql/copy.js';
-import { qualify } from './core/sql/quote.js';
-import { classifyWarnings, describeWarningProblem } from './core/sql/warnings.js';
-import { MigrationError } from './core/errors.js';
-import type { Row } from './core/binlog/events.js';
-import type { ChunkKey, Column, ColumnMapping, KeyValues, UniqueKey } from './core/types.js';
-import type { Db, SessionPool } from './io/pool.js';
-import type { Logger } from './log.js';
+import { buildCopyKeys, buildDeleteGhostRow, buildLockGhostRows, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { SHOW_WARNINGS } from '../../core/sql/session.js';
+import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import { MigrationError } from '../../core/errors.js';
+import type { Row } from '../../core/binlog/events.js';
+import type { ChunkKey, Column, KeyValues } from '../../core/types.js';
+import type { Db, SessionPool } from '../../io/db/pool.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
 
-export interface ConflictDeps {
-  readonly database: string;
-  readonly table: string;
-  readonly ghost: string;
-  readonly mapping: readonly ColumnMapping[];
-  readonly key: ChunkKey;
-  /** The ghost's unique keys (after the ALTER). */
-  readonly ghostUniqueKeys: readonly UniqueKey[];
-  readonly lock: 'FOR SHARE' | 'LOCK IN SHARE MODE';
-  readonly logger: Logger;
-}
+/** What the conflict resolver reads of the table plan. */
+export type ConflictPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'ghostUniqueKeys' | 'lock'>;
 
 function identity(key: KeyValues): string {
   return key.map((v) => (Buffer.isBuffer(v) ? `b:${v.toString('hex')}` : `${typeof v}:${String(v)}`)).join('|');
@@ -60,7 +52,10 @@ function originalKeyOnGhost(key: ChunkKey): Column[] {
 export class ConflictResolver {
   private readonly queued = new Map<string, KeyValues>();
 
-  constructor(private readonly deps: ConflictDeps) {}
+  constructor(
+    private readonly plan: ConflictPlan,
+    private readonly logger: Logger,
+  ) {}
 
   /** Rows moved aside and not yet re-copied. The cut-over must not swap while any are left. */
   get size(): number {
@@ -72,10 +67,10 @@ export class ConflictResolver {
    * re-copy. Runs inside the replay transaction `s`. False when nothing could be moved (then the collision is real).
    */
   async moveAside(s: Db, image: Row, keyName: string): Promise<boolean> {
-    const { mapping, key, database, ghost } = this.deps;
+    const { mapping, key, database, ghost } = this.plan;
     const onKey = same(keyName, key.ghostName);
     if (onKey && key.exactColumns.length === 0) return false;
-    const uk = this.deps.ghostUniqueKeys.find((k) => same(k.name, keyName));
+    const uk = this.plan.ghostUniqueKeys.find((k) => same(k.name, keyName));
     if (!uk) return false;
     // For the matching key, its own sources (a generated column the ghost computes alike has no mapping).
     const pairs = onKey
@@ -85,30 +80,29 @@ export class ConflictResolver {
     const cols = pairs as { target: Column; source: Column }[];
     const values = cols.map((m) => image[m.source.name]);
     if (values.some((v) => v === null || v === undefined)) return false; // NULLs never collide
-    // The image's values are the original's (a string as its bytes): compared in the ghost's collation.
-    const where = keyEquals(cols.map((m) => m.target), values, undefined, cols.map((m) => m.source));
-    // A locking read: the rows as they are now, not as this transaction's snapshot saw them. Each row's ghost key
-    // to delete it by, which holds its original key to copy it again by.
+    // The image's values are the original's (a string as its bytes): compared in the ghost's collation. Each row
+    // found comes with its ghost key to delete it by, which holds its original key to copy it again by.
+    const found = buildLockGhostRows({ database, ghost, key: key.ghostColumns, columns: cols.map((m) => m.target), values, from: cols.map((m) => m.source) });
     const own = originalKeyOnGhost(key);
-    const rows = await s.rows(`SELECT ${keyColumns(key.ghostColumns, false)} FROM ${qualify(database, ghost)} WHERE ${where.sql} FOR UPDATE`, where.params);
+    const rows = await s.rows(found.sql, found.params);
     for (const row of rows) {
-      const del = keyEquals(key.ghostColumns, key.ghostColumns.map((c) => row[c.name]));
-      await s.run(`DELETE FROM ${qualify(database, ghost)} WHERE ${del.sql}`, del.params);
+      const del = buildDeleteGhostRow({ database, ghost, key: key.ghostColumns, values: key.ghostColumns.map((c) => row[c.name]) });
+      await s.run(del.sql, del.params);
       const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
     }
-    if (rows.length > 0) this.deps.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
+    if (rows.length > 0) this.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
     return rows.length > 0;
   }
 
   /** Re-copies the queued rows from the original; rows that still collide stay queued. Returns how many remain. */
   async recopy(pool: SessionPool): Promise<number> {
-    const { database, table, ghost, mapping, key, lock } = this.deps;
+    const { database, table, ghost, mapping, key, lock } = this.plan;
     for (const [id, kv] of [...this.queued]) {
       const st = buildCopyKeys({ database, table, ghost, mapping, key, keys: [kv], lock });
       const verdict = await pool.withSession(async (s) => {
         const res = await s.run(st.sql, st.params);
-        const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS') : [];
+        const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
         return classifyWarnings(warnings, { name: key.name, ghostName: key.ghostName });
       });
       if (verdict.problems.length > 0) {

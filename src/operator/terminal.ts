@@ -1,7 +1,7 @@
 // What osc writes to stderr while it runs: log lines, and on a terminal one live progress line rewritten in place.
 // Every stderr write goes through the Terminal, so a log line first clears the live line and then redraws it.
 import { renderProgressBar, renderStatusLine, type ProgressSnapshot } from '../core/progress.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 
 /** Carriage return + erase the whole line (VT100; every terminal emulator osc meets understands it). */
 export const CLEAR_LINE = '\r\x1b[2K';

@@ -8,7 +8,7 @@
 // jsonStrings), and FLOAT as the exact float32 widened to a double (3.140000104904175 where SELECT shows 3.14).
 // FLOAT stays that way on purpose: it writes back to the same float32, while a shorter decimal can round past
 // FLT_MAX (3.4028235e38) and be refused as out of range. CHAR/VARCHAR/TEXT and spatial values of the migrated
-// table arrive as the binlog's bytes (binlog-exact.ts): zongji's own decoding of them is not exact.
+// table arrive as the binlog's bytes (exact.ts): zongji's own decoding of them is not exact.
 // The cases below are the ones zongji gets wrong.
 
 /** MySQL wire type codes (include/field_types.h) of the columns that need a fix. */

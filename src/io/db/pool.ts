@@ -2,13 +2,21 @@
 import mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool as CorePool } from 'mysql2';
-import type { ConnectionConfig } from '../core/config.js';
-import { PreflightError } from '../core/errors.js';
-import { sleep } from '../sleep.js';
-import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, sessionSetup, sessionSqlMode, setSqlMode } from '../core/sql/session.js';
+import type { ConnectionConfig } from '../../core/config.js';
+import { PreflightError } from '../../core/errors.js';
+import { driverCode, errorMessage, sqlErrno } from './errors.js';
+import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, WARNING_ROOM, sessionSetup, sessionSqlMode, setSqlMode, setWaitTimeout } from '../../core/sql/session.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
+
+/** A column read back as text (SHOW output: strings, numbers); anything else is ''. */
+export function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  return '';
+}
 
 /** What osc needs from a connection; pool and dedicated connections both provide it. */
 export interface Db {
@@ -60,10 +68,6 @@ function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
   };
 }
 
-// Room for every warning of a chunk, so the copier sees them all. MySQL 9.7 needs SESSION_VARIABLES_ADMIN for
-// this (verified), MariaDB 10.11 does not: where it is refused the server's own limit stays (MySQL's default
-// 1024), and the copier keeps its chunks within that limit.
-export const WARNING_ROOM = 'SET SESSION max_error_count = 65535';
 
 /** Well under SESSION_WAIT_TIMEOUT_SECONDS: an idle admin session pings this often. */
 const KEEP_ALIVE_MS = 60_000;
@@ -182,7 +186,8 @@ export function openReaderControlPool(options: mysql.PoolOptions): CorePool {
   pool.on('connection', (conn) => {
     open.add(conn);
     conn.once('end', () => open.delete(conn));
-    conn.query('SET SESSION wait_timeout = ?', [SESSION_WAIT_TIMEOUT_SECONDS], () => undefined);
+    const st = setWaitTimeout(SESSION_WAIT_TIMEOUT_SECONDS);
+    conn.query(st.sql, st.params as unknown[], () => undefined);
   });
   return pool;
 }
@@ -243,37 +248,6 @@ export function openPool(c: ConnectionConfig, size: number): SessionPool {
   };
 }
 
-/** The server's error number (1205, 1213, ...) or the driver's code ('ECONNREFUSED'), if any. */
-export function sqlErrno(err: unknown): number | undefined {
-  const e = err as { errno?: unknown } | null;
-  return typeof e?.errno === 'number' ? e.errno : undefined;
-}
-
-export function driverCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown } | null;
-  return typeof e?.code === 'string' ? e.code : undefined;
-}
-
-// Errors after which the same statement may simply be run again. Lock wait timeout and deadlock roll back
-// the statement (InnoDB); a lost connection loses it; the pool hands out a fresh connection next time.
-export const RETRYABLE_ERRNOS: ReadonlySet<number> = new Set([
-  1205, // ER_LOCK_WAIT_TIMEOUT
-  1213, // ER_LOCK_DEADLOCK
-  2006, // CR_SERVER_GONE_ERROR
-  2013, // CR_SERVER_LOST
-  1927, // MariaDB ER_CONNECTION_KILLED
-]);
-const RETRYABLE_CODES: ReadonlySet<string> = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
-
-export function isRetryable(err: unknown): boolean {
-  const n = sqlErrno(err);
-  if (n !== undefined && RETRYABLE_ERRNOS.has(n)) return true;
-  const code = driverCode(err);
-  return code !== undefined && RETRYABLE_CODES.has(code);
-}
-
-export const ER_DUP_ENTRY = 1062;
-
 function connectError(c: ConnectionConfig, err: unknown): PreflightError {
   const where = `${c.host}:${c.port}`;
   const n = sqlErrno(err);
@@ -284,19 +258,5 @@ function connectError(c: ConnectionConfig, err: unknown): PreflightError {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
     return new PreflightError('CONNECT_FAILED', `cannot connect to ${where} (${code}): check --host and --port, and that the server is running`, { cause: err });
   }
-  const msg = err instanceof Error ? err.message : String(err);
-  return new PreflightError('CONNECT_FAILED', `cannot connect to ${where}: ${msg}`, { cause: err });
-}
-
-/** Retries `fn` on retryable errors, up to `retries` times in all, with a short growing pause. */
-export async function withRetries<T>(retries: number, fn: () => Promise<T>, onRetry?: (attempt: number, err: unknown) => void, signal?: AbortSignal): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isRetryable(err) || attempt >= retries || signal?.aborted) throw err;
-      onRetry?.(attempt, err);
-      await sleep(Math.min(100 * attempt, 2000), signal);
-    }
-  }
+  return new PreflightError('CONNECT_FAILED', `cannot connect to ${where}: ${errorMessage(err)}`, { cause: err });
 }

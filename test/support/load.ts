@@ -72,7 +72,9 @@ export async function exactConnection(e: Endpoint, database?: string): Promise<C
     multipleStatements: true,
   });
   // TIMESTAMP values are written and read as text in the session zone: pin it (+00:00 needs no zone tables).
-  await conn.query("SET SESSION time_zone = '+00:00'");
+  // wait_timeout too: a scenario may lower the GLOBAL value for a while (wait-timeout-5), and a test connection
+  // opened then would be cut after a few idle seconds.
+  await conn.query("SET SESSION time_zone = '+00:00', SESSION wait_timeout = 28800");
   return conn;
 }
 

@@ -1,38 +1,126 @@
-// npm run bench [-- --flavor mariadb|mysql] [--rows N] [--chunk-size N]: copy speed and memory, as figures.
-// Seeds bench.orders server-side, times one plain `INSERT INTO copy SELECT` as the floor, then migrates the same
-// table with osc (no write load) and prints rows/s, the cut-over lock time and osc's peak memory. Speed targets
-// are checked here, never by a timed unit test.
-import { execFileSync } from 'node:child_process';
+// npm run bench [-- options]: osc against the single-statement floor and pt-online-schema-change, in one run, on
+// the sandbox's primary, idle and under a write load from a separate process; every result verified row by row.
+//
+//   --flavor mariadb|mysql   sandbox flavour (default $OSC_SANDBOX_FLAVOR, else mariadb)
+//   --rows N                 rows of the table for the comparison (default 2000000)
+//   --scale N,N|none         extra sizes osc alone migrates idle, for time and memory growth (default 1000000,4000000)
+//   --rate N                 writes per second of the load, all writers together (default 500)
+//   --writers N              writer connections of the load (default 4)
+//   --tools LIST             of floor,osc,pt-osc (default all three)
+//   --loads LIST             of idle,writes (default both)
+//   --chunk-size N           passed to osc (default: osc's own)
+//   --out FILE               the results as JSON (default bench-results/<flavor>-<rows>-<time>.json)
+//
+// Times are wall-clock seconds of the whole tool run (osc: preflight to cleanup; pt-osc likewise), so they compare
+// like for like; osc's copy phase is shown beside it. osc runs from source through tsx (its cache warmed first).
+// Peak RSS is the tool process's VmHWM. Speed targets are
+// checked here, never by a timed test. The machine is shared: compare ratios within one run, not absolute times.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exactConnection, quoteId } from '../test/support/load.js';
-import { oscArgv, runOsc } from '../test/support/run-osc.js';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { exactConnection, qualified, quoteId, type Endpoint } from '../test/support/load.js';
+import { oscArgv } from '../test/support/run-osc.js';
+import { TABLE, type LoadArgs, type LoadOutput } from './bench-load.js';
 
-const DATABASE = 'bench';
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'";
+const COLUMNS = ['id', 'customer_id', 'amount', 'note', 'created_at'];
+/** The table every run starts from; loaded runs' writes are replayed onto it, so it stays the expectation. */
+const PRISTINE = 'pristine';
+const TABLE_NAME = 'orders';
+
+type Tool = 'floor' | 'osc' | 'pt-osc';
+type Load = 'idle' | 'writes';
+
+interface Options {
+  readonly flavor: string;
+  readonly rows: number;
+  readonly scale: readonly number[];
+  readonly rate: number;
+  readonly writers: number;
+  readonly tools: readonly Tool[];
+  readonly loads: readonly Load[];
+  readonly chunkSize: string | null;
+  readonly out: string;
+}
+
+interface Latency {
+  readonly writes: number;
+  readonly failed: number;
+  /** Failed writes by server error number. */
+  readonly failures: Readonly<Record<string, number>>;
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+interface RunResult {
+  readonly tool: Tool;
+  readonly load: Load;
+  /** The size asked for (--rows or --scale); rows is what the table held when the run started. */
+  readonly size: number;
+  readonly rows: number;
+  readonly seconds: number;
+  readonly rowsPerSecond: number;
+  /** osc: its copy phase and the row events it replayed, the writes its cut-over blocked. */
+  readonly copySeconds: number | null;
+  readonly eventsApplied: number | null;
+  readonly lockMs: number | null;
+  readonly peakRssMiB: number | null;
+  readonly latency: Latency | null;
+  readonly verified: boolean;
+  readonly verification: string;
+}
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return (i >= 0 ? process.argv[i + 1] : undefined) ?? fallback;
 }
 
-async function main(): Promise<void> {
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return n;
+}
+
+function list<T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const s of items) if (!allowed.includes(s as T)) throw new Error(`--${name}: unknown ${s}; expected ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function options(): Options {
   const flavor = arg('flavor', process.env['OSC_SANDBOX_FLAVOR'] ?? 'mariadb');
-  const rows = Number(arg('rows', '500000'));
-  const chunkSize = arg('chunk-size', '1000');
-  const sandbox = fileURLToPath(new URL('./sandbox', import.meta.url));
-  const env = execFileSync('bash', [sandbox, 'start', '--flavor', flavor], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const dsn = /OSC_TEST_DSN=(\S+)/.exec(env)?.[1];
-  if (!dsn) throw new Error('the sandbox printed no OSC_TEST_DSN');
-  const u = new URL(dsn);
-  const endpoint = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-  const admin = await exactConnection(endpoint);
-  const t = `${quoteId(DATABASE)}.${quoteId('orders')}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${quoteId(DATABASE)}`);
-  await admin.query(`CREATE DATABASE ${quoteId(DATABASE)}`);
+  const rows = positive('rows', arg('rows', '2000000'));
+  const scaleText = arg('scale', '1000000,4000000');
+  const scale = scaleText === 'none' ? [] : scaleText.split(',').map((s) => positive('scale', s.trim()));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    flavor,
+    rows,
+    scale,
+    rate: positive('rate', arg('rate', '500')),
+    writers: positive('writers', arg('writers', '4')),
+    tools: list('tools', arg('tools', 'floor,osc,pt-osc'), ['floor', 'osc', 'pt-osc']),
+    loads: list('loads', arg('loads', 'idle,writes'), ['idle', 'writes']),
+    chunkSize: process.argv.includes('--chunk-size') ? String(positive('chunk-size', arg('chunk-size', ''))) : null,
+    out: arg('out', join(ROOT, 'bench-results', `${flavor}-${rows}-${stamp}.json`)),
+  };
+}
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** Server-side rows: a recursive CTE works on both flavours. */
+async function seed(admin: Connection, db: string, rows: number): Promise<void> {
+  const t = qualified(db, PRISTINE);
+  await admin.query(`DROP TABLE IF EXISTS ${t}`);
   await admin.query(`CREATE TABLE ${t} (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, customer_id INT UNSIGNED NOT NULL,
     amount DECIMAL(10,2) NOT NULL, note VARCHAR(100) NULL, created_at DATETIME(6) NOT NULL, KEY (customer_id)) ENGINE=InnoDB`);
-  const seeded = Date.now();
-  // Server-side rows: a recursive CTE works on both flavours.
   await admin.query('SET SESSION cte_max_recursion_depth = 100000000').catch(() => undefined);
   await admin.query('SET SESSION max_recursive_iterations = 100000000').catch(() => undefined);
   await admin.query(
@@ -40,34 +128,295 @@ async function main(): Promise<void> {
      SELECT n, n % 5000, (n % 100000) / 100, CONCAT('order ', n), '2026-01-01 00:00:00.000001' FROM s`,
     [rows],
   );
-  say(`seeded ${rows} rows in ${((Date.now() - seeded) / 1000).toFixed(1)} s (${flavor})`);
-
-  const floorTable = `${quoteId(DATABASE)}.${quoteId('floor')}`;
-  await admin.query(`CREATE TABLE ${floorTable} LIKE ${t}`);
-  await admin.query(`ALTER TABLE ${floorTable} ${ALTER}`);
-  const floorStart = Date.now();
-  await admin.query(`INSERT INTO ${floorTable} (id, customer_id, amount, note, created_at) SELECT id, customer_id, amount, note, created_at FROM ${t}`);
-  const floorSeconds = (Date.now() - floorStart) / 1000;
-
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-  const started = Date.now();
-  const run = await runOsc(
-    oscArgv(endpoint, DATABASE, 'orders', ['--alter', ALTER, '--execute', '--chunk-size', chunkSize, '--ok-to-drop-table', '--replica-server-id', '98765']),
-  );
-  const seconds = (Date.now() - started) / 1000;
-  clearInterval(sampler);
-  await admin.end();
-  if (run.code !== 0) throw new Error(`osc exited ${run.code}:\n${run.stderr.slice(-2000)}`);
-  const copySeconds = Number(/copy_done rows=\d+ seconds=([\d.]+)/.exec(run.stderr)?.[1] ?? NaN);
-  const lockMs = /lock_ms=(\d+)/.exec(run.stderr)?.[1] ?? '?';
-  say(`one INSERT ... SELECT (the floor): ${floorSeconds.toFixed(1)} s, ${Math.round(rows / floorSeconds)} rows/s`);
-  say(`osc --chunk-size ${chunkSize}: copy ${copySeconds.toFixed(1)} s, ${Math.round(rows / copySeconds)} rows/s; whole run ${seconds.toFixed(1)} s`);
-  say(`cut-over lock: ${lockMs} ms; osc peak RSS: ${Math.round(peakRss / 1024 / 1024)} MiB`);
 }
 
-function say(text: string): void {
-  process.stdout.write(`${text}\n`);
+/** A fresh `orders` from the pristine table (not timed). */
+async function prepare(admin: Connection, db: string): Promise<number> {
+  const [tables] = await admin.query<RowDataPacket[]>(
+    'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME <> ?',
+    [db, PRISTINE],
+  );
+  for (const r of tables) await admin.query(`DROP TABLE IF EXISTS ${qualified(db, String(r['t']))}`);
+  await admin.query(`CREATE TABLE ${qualified(db, TABLE_NAME)} LIKE ${qualified(db, PRISTINE)}`);
+  await admin.query(`INSERT INTO ${qualified(db, TABLE_NAME)} SELECT * FROM ${qualified(db, PRISTINE)}`);
+  const [[row]] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified(db, TABLE_NAME)}`);
+  return Number(row?.['n'] ?? 0);
+}
+
+/**
+ * Row by row, on the server: `table` holds exactly the pristine table's rows (every column byte for byte, as
+ * CAST(... AS BINARY) prints it) plus the new column at its default, and nothing else.
+ */
+async function verify(admin: Connection, db: string, table: string): Promise<{ ok: boolean; text: string }> {
+  const [cols] = await admin.query<RowDataPacket[]>(
+    'SELECT COLUMN_TYPE AS t, IS_NULLABLE AS n, COLUMN_DEFAULT AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+    [db, table, 'shipping_status'],
+  );
+  const c = cols[0];
+  const dflt = String(c?.['d'] ?? '').replace(/^'(.*)'$/, '$1');
+  if (!c || String(c['t']) !== 'varchar(50)' || c['n'] !== 'NO' || dflt !== 'pending') return { ok: false, text: 'the new column is missing or wrong' };
+  const p = qualified(db, PRISTINE);
+  const a = qualified(db, table);
+  const same = COLUMNS.slice(1).map((col) => `CAST(p.${quoteId(col)} AS BINARY) <=> CAST(a.${quoteId(col)} AS BINARY)`).join(' AND ');
+  const [[r]] = await admin.query<RowDataPacket[]>(
+    `SELECT (SELECT COUNT(*) FROM ${p}) AS expected, (SELECT COUNT(*) FROM ${a}) AS actual,
+       (SELECT COUNT(*) FROM ${p} AS p LEFT JOIN ${a} AS a ON a.id = p.id WHERE a.id IS NULL OR NOT (${same})) AS differing,
+       (SELECT COUNT(*) FROM ${a} WHERE NOT (shipping_status <=> 'pending')) AS wrong_default`,
+  );
+  const n = (k: string) => Number(r?.[k] ?? -1);
+  const ok = n('expected') === n('actual') && n('differing') === 0 && n('wrong_default') === 0;
+  return { ok, text: ok ? `${n('actual')} rows identical` : `expected ${n('expected')} rows, got ${n('actual')}; ${n('differing')} missing or differing; ${n('wrong_default')} with a wrong new column` };
+}
+
+/** Runs a command, sampling its peak resident memory (VmHWM) while it runs. */
+function runTool(command: string, argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string; seconds: number; peakRssMiB: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakKb = 0;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const sample = () => {
+      try {
+        const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        // The process has just exited.
+      }
+    };
+    const sampler = setInterval(sample, 50);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sampler);
+      resolve({ code: code ?? 1, stdout, stderr, seconds: (performance.now() - started) / 1000, peakRssMiB: peakKb > 0 ? Math.round(peakKb / 1024) : null });
+    });
+  });
+}
+
+/** The write load as its own process, once it writes; stop() ends it and returns what it wrote. */
+async function startLoad(args: LoadArgs): Promise<{ stop: () => Promise<LoadOutput> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-load.ts'), JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
+    void exited.then((code) => reject(new Error(`the write load exited ${code} before it started`)));
+  });
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      const code = await exited;
+      if (code !== 0) throw new Error(`the write load exited ${code}`);
+      return JSON.parse(readFileSync(args.out, 'utf8')) as LoadOutput;
+    },
+  };
+}
+
+/** The load's committed writes, in their order, onto the pristine table: it becomes what every tool must produce. */
+async function replayOntoPristine(admin: Connection, db: string, writes: LoadOutput['writes']): Promise<void> {
+  const target = qualified(db, PRISTINE);
+  await admin.query('START TRANSACTION');
+  for (const w of writes) await admin.query(w.sql.replace(TABLE, target), [...w.params]);
+  await admin.query('COMMIT');
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
+}
+
+function latencyOf(out: LoadOutput): Latency {
+  const sorted = [...out.latencies].sort((a, b) => a - b);
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return { writes: out.writes.length, failed: out.failed, failures: out.failures, p50: r(percentile(sorted, 0.5)), p99: r(percentile(sorted, 0.99)), max: r(sorted[sorted.length - 1] ?? 0) };
+}
+
+interface Context {
+  readonly admin: Connection;
+  readonly endpoint: Endpoint;
+  readonly db: string;
+  readonly opts: Options;
+  readonly mysql: boolean;
+}
+
+async function runFloor(ctx: Context, size: number, rows: number): Promise<RunResult> {
+  const { admin, db } = ctx;
+  const floor = qualified(db, 'floor');
+  await admin.query(`CREATE TABLE ${floor} LIKE ${qualified(db, TABLE_NAME)}`);
+  await admin.query(`ALTER TABLE ${floor} ${ALTER}`);
+  const cols = COLUMNS.map(quoteId).join(', ');
+  const started = performance.now();
+  await admin.query(`INSERT INTO ${floor} (${cols}) SELECT ${cols} FROM ${qualified(db, TABLE_NAME)}`);
+  const seconds = (performance.now() - started) / 1000;
+  const v = await verify(admin, db, 'floor');
+  return { tool: 'floor', load: 'idle', size, rows, seconds, rowsPerSecond: rows / seconds, copySeconds: null, eventsApplied: null, lockMs: null, peakRssMiB: null, latency: null, verified: v.ok, verification: v.text };
+}
+
+async function runMigration(ctx: Context, tool: 'osc' | 'pt-osc', load: Load, size: number, rows: number): Promise<RunResult> {
+  const { admin, endpoint, db, opts } = ctx;
+  const loadOut = join(tmpdir(), `osc-bench-load-${process.pid}.json`);
+  const writer = load === 'writes'
+    ? await startLoad({ endpoint, database: db, table: TABLE_NAME, rate: opts.rate, writers: opts.writers, out: loadOut })
+    : null;
+  // The load reaches its rate before the tool starts, and keeps writing through the cut-over and after it.
+  if (writer) await new Promise((r) => setTimeout(r, 1500));
+  const run = tool === 'osc'
+    ? await runTool(process.execPath, [
+        '--import',
+        'tsx',
+        join(ROOT, 'bin', 'osc.ts'),
+        ...oscArgv(endpoint, db, TABLE_NAME, [
+          '--alter', ALTER, '--execute', '--ok-to-drop-table',
+          '--replica-server-id', String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
+          ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
+        ]).slice(2),
+      ])
+    : await runTool('pt-online-schema-change', [
+        '--alter', ALTER, '--execute', '--recursion-method=none',
+        // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
+        ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
+        `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
+      ]);
+  if (writer) await new Promise((r) => setTimeout(r, 1000));
+  const written = writer ? await writer.stop() : null;
+  rmSync(loadOut, { force: true });
+  if (run.code !== 0) throw new Error(`${tool} exited ${run.code}:\n${(run.stderr + run.stdout).slice(-3000)}`);
+  if (written) await replayOntoPristine(admin, db, written.writes);
+  const v = await verify(admin, db, TABLE_NAME);
+  const num = (re: RegExp, text: string) => {
+    const m = re.exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    tool,
+    load,
+    size,
+    rows,
+    seconds: run.seconds,
+    rowsPerSecond: rows / run.seconds,
+    copySeconds: tool === 'osc' ? num(/copy_done rows=\d+ seconds=([\d.]+)/, run.stderr) : null,
+    eventsApplied: tool === 'osc' ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
+    lockMs: tool === 'osc' ? num(/lock_ms=(\d+)/, run.stderr) : null,
+    peakRssMiB: run.peakRssMiB,
+    latency: written ? latencyOf(written) : null,
+    verified: v.ok,
+    verification: v.text,
+  };
+}
+
+function ratio(a: number, b: number | undefined): string {
+  return b === undefined || b <= 0 ? '-' : `${(a / b).toFixed(2)}x`;
+}
+
+function render(results: readonly RunResult[]): string {
+  const floor = (size: number) => results.find((r) => r.tool === 'floor' && r.size === size)?.seconds;
+  const pt = (load: Load, size: number) => results.find((r) => r.tool === 'pt-osc' && r.load === load && r.size === size)?.seconds;
+  const head = ['tool', 'load', 'rows', 'wall s', 'rows/s', 'x floor', 'x pt-osc', 'copy s', 'events', 'lock ms', 'writes p50/p99/max ms', 'RSS MiB', 'verified'];
+  const lines = results.map((r) => [
+    r.tool,
+    r.load,
+    String(r.rows),
+    r.seconds.toFixed(1),
+    String(Math.round(r.rowsPerSecond)),
+    r.tool === 'floor' ? '1.00x' : ratio(r.seconds, floor(r.size)),
+    r.tool === 'pt-osc' ? '1.00x' : r.tool === 'floor' ? '-' : ratio(r.seconds, pt(r.load, r.size)),
+    r.copySeconds === null ? '-' : r.copySeconds.toFixed(1),
+    r.eventsApplied === null ? '-' : String(r.eventsApplied),
+    r.lockMs === null ? '-' : String(r.lockMs),
+    r.latency === null ? '-' : `${r.latency.p50}/${r.latency.p99}/${r.latency.max} (${r.latency.writes}${r.latency.failed > 0 ? `, ${r.latency.failed} failed: ${Object.entries(r.latency.failures).map(([k, n]) => `${n} x ${k}`).join(', ')}` : ''})`,
+    r.peakRssMiB === null ? '-' : String(r.peakRssMiB),
+    r.verified ? 'yes' : `NO: ${r.verification}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [row(head), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const sandbox = join(ROOT, 'scripts', 'sandbox');
+  const env = execFileSync('bash', [sandbox, 'start', '--flavor', opts.flavor], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const dsn = /OSC_TEST_DSN=(\S+)/.exec(env)?.[1];
+  if (!dsn) throw new Error('the sandbox printed no OSC_TEST_DSN');
+  const u = new URL(dsn);
+  const endpoint: Endpoint = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  if (opts.tools.includes('pt-osc')) {
+    try {
+      execFileSync('pt-online-schema-change', ['--version'], { stdio: 'ignore' });
+    } catch {
+      say("installing Debian's percona-toolkit for pt-online-schema-change");
+      execFileSync('apt-get', ['install', '-y', 'percona-toolkit'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
+  }
+  const admin = await exactConnection(endpoint);
+  const [[ver]] = await admin.query<RowDataPacket[]>('SELECT VERSION() AS v');
+  const version = String(ver?.['v'] ?? '?');
+  const db = `osc_bench_${process.pid}`;
+  const ctx: Context = { admin, endpoint, db, opts, mysql: !/mariadb/i.test(version) };
+  // tsx transpiles osc on its first start and caches the result: warm it so that no timed run pays for it.
+  if (opts.tools.includes('osc')) await runTool(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'osc.ts'), '--help']);
+  const results: RunResult[] = [];
+  const record = (r: RunResult) => {
+    results.push(r);
+    say(`  ${r.tool} ${r.load} ${r.rows} rows: ${r.seconds.toFixed(1)} s${r.verified ? '' : ` NOT VERIFIED: ${r.verification}`}`);
+  };
+  try {
+    await admin.query(`CREATE DATABASE ${quoteId(db)}`);
+    const seeded = performance.now();
+    await seed(admin, db, opts.rows);
+    say(`${version}: seeded ${opts.rows} rows in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ALTER ${ALTER}`);
+    if (opts.tools.includes('floor') && opts.loads.includes('idle')) {
+      const rows = await prepare(admin, db);
+      record(await runFloor(ctx, opts.rows, rows));
+    }
+    for (const load of opts.loads) {
+      for (const tool of opts.tools) {
+        if (tool === 'floor') continue;
+        const rows = await prepare(admin, db);
+        record(await runMigration(ctx, tool, load, opts.rows, rows));
+      }
+    }
+    if (opts.tools.includes('osc')) {
+      for (const size of opts.scale.filter((s) => s !== opts.rows)) {
+        await seed(admin, db, size);
+        const rows = await prepare(admin, db);
+        record(await runMigration(ctx, 'osc', 'idle', size, rows));
+      }
+    }
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteId(db)}`).catch(() => undefined);
+    await admin.end();
+  }
+
+  say('');
+  say(render(results));
+  const osc = (load: Load) => results.find((r) => r.tool === 'osc' && r.load === load && r.size === opts.rows);
+  const idle = osc('idle');
+  const busy = osc('writes');
+  if (idle && busy) say(`osc under ${opts.rate} writes/s: ${ratio(busy.seconds, idle.seconds)} its idle time`);
+  const scaled = results.filter((r) => r.tool === 'osc' && r.load === 'idle').sort((a, b) => a.size - b.size);
+  if (scaled.length > 1) {
+    const small = scaled[0]!;
+    for (const r of scaled.slice(1)) {
+      say(`osc at ${r.size} rows: ${ratio(r.seconds, small.seconds)} the time and ${ratio(r.peakRssMiB ?? 0, small.peakRssMiB ?? undefined)} the peak RSS of ${small.size} rows`);
+    }
+  }
+  mkdirSync(dirname(opts.out), { recursive: true });
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return null;
+    }
+  })();
+  writeFileSync(
+    opts.out,
+    `${JSON.stringify({ flavor: opts.flavor, server: version, commit, cpus: cpus().length, at: new Date().toISOString(), alter: ALTER, rate: opts.rate, writers: opts.writers, results }, null, 2)}\n`,
+  );
+  say(`results: ${opts.out}`);
+  if (results.some((r) => !r.verified)) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {

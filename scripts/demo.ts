@@ -1,5 +1,6 @@
-// npm run demo [-- --flavor mariadb|mysql]: start (or reuse) the local sandbox, seed shop.orders with
-// 200,000 rows, keep a write load running, migrate the table with osc, verify every row, say what happened.
+// npm run demo [-- --flavor mariadb|mysql] (or OSC_TEST_FLAVOR=mysql npm run demo): start (or reuse) the local
+// sandbox, seed shop.orders with 200,000 rows, keep a write load running, migrate the table with osc, verify every
+// row, say what happened.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { exactConnection, LoadGenerator, quoteId, seedRows } from '../test/support/load.js';
@@ -7,6 +8,7 @@ import type { Endpoint, RowModel } from '../test/support/load.js';
 import { explainRun, migrationUser, oscArgv, runOsc } from '../test/support/run-osc.js';
 import { describeComparison, snapshotTable, verifyMigration } from '../test/support/verify.js';
 import { datetime6, decimal, mix } from '../test/scenarios/models.js';
+import { waitForReplica } from '../test/support/replication.js';
 
 const DATABASE = 'shop';
 const EXPECTED = 'shop_expected';
@@ -53,28 +55,35 @@ function say(text: string): void {
 function flavorArg(argv: readonly string[]): string {
   const i = argv.indexOf('--flavor');
   const given = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flavor='))?.slice('--flavor='.length);
-  const flavor = given ?? process.env['OSC_SANDBOX_FLAVOR'] ?? 'mariadb';
+  // The same variables as the sandbox and the tests, so `OSC_TEST_FLAVOR=mysql npm run demo` works too.
+  const flavor = given ?? process.env['OSC_SANDBOX_FLAVOR'] ?? process.env['OSC_TEST_FLAVOR'] ?? 'mariadb';
   if (flavor !== 'mariadb' && flavor !== 'mysql') throw new Error(`--flavor must be mariadb or mysql, not ${JSON.stringify(flavor)}`);
   return flavor;
 }
 
+function endpoint(dsn: string): Endpoint {
+  const url = new URL(dsn);
+  return { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+}
+
 /** Starts or reuses the sandbox; its progress goes to our stderr, its DSN lines come back on stdout. */
-function startSandbox(flavor: string): Endpoint {
+function startSandbox(flavor: string): { primary: Endpoint; replica: Endpoint } {
   const script = fileURLToPath(new URL('./sandbox', import.meta.url));
   const out = execFileSync('bash', [script, 'start', '--flavor', flavor], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   const dsn = /^OSC_TEST_DSN=(\S+)$/m.exec(out)?.[1];
-  if (!dsn) throw new Error(`scripts/sandbox start printed no OSC_TEST_DSN line:\n${out}`);
-  const url = new URL(dsn);
-  return { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  const replicaDsn = /^OSC_TEST_REPLICA_DSN=(\S+)$/m.exec(out)?.[1];
+  if (!dsn || !replicaDsn) throw new Error(`scripts/sandbox start printed no OSC_TEST_DSN and OSC_TEST_REPLICA_DSN lines:\n${out}`);
+  return { primary: endpoint(dsn), replica: endpoint(replicaDsn) };
 }
 
 async function demo(): Promise<number> {
   const flavor = flavorArg(process.argv.slice(2));
   say(`== sandbox (${flavor})`);
-  const primary = startSandbox(flavor);
-  say(`primary at ${primary.host}:${primary.port}`);
+  const { primary, replica } = startSandbox(flavor);
+  say(`primary at ${primary.host}:${primary.port}, replica at ${replica.host}:${replica.port}`);
 
   const admin = await exactConnection(primary);
+  const replicaAdmin = await exactConnection(replica);
   try {
     say(`== seeding ${DATABASE}.${TABLE} with ${ROWS.toLocaleString('en')} rows`);
     let t0 = Date.now();
@@ -90,6 +99,16 @@ async function demo(): Promise<number> {
     await admin.query(`CREATE DATABASE ${quoteId(EXPECTED)} DEFAULT CHARACTER SET utf8mb4`);
     await snapshotTable(admin, { database: DATABASE, table: TABLE }, { database: EXPECTED, table: TABLE });
     const mig = await migrationUser(admin, primary, DATABASE, { user: 'osc_demo', password: 'osc_demo_pw' });
+
+    // osc reads its heartbeat on the replica as osc_demo. The user, its grants and the seed reach the replica
+    // through replication, behind the 400,000 rows just written: started now, osc would find osc_demo unknown
+    // there (`replica_unreadable ... Access denied`) and throttle until the replica caught up.
+    // A replica far behind (other writers on a shared sandbox) would hold osc's copy just as long: say so meanwhile.
+    say('== waiting for the replica to apply the seed and the osc_demo user');
+    const caughtUp = await waitForReplica(admin, replicaAdmin, {
+      onWait: (waited, behind) => say(`  still waiting after ${Math.round(waited)} s; the replica reports ${behind === null ? 'an unknown lag' : `${behind} s behind`}`),
+    });
+    say(`replica caught up in ${caughtUp.toFixed(1)} s`);
 
     say('== write load: inserts, key-changing updates, updates and deletes, about 300 per second');
     const load = new LoadGenerator({ endpoint: primary, database: DATABASE, table: TABLE, model: orders, seededRows: ROWS, rate: 300, maxMs: 600_000, maxWrites: 500_000 }).start();
@@ -133,6 +152,7 @@ async function demo(): Promise<number> {
     say(`  old table kept as ${DATABASE}._${TABLE}_del; the expectation is in ${EXPECTED}.${TABLE}`);
     return 0;
   } finally {
+    await replicaAdmin.end();
     await admin.end();
   }
 }

@@ -1,40 +1,35 @@
 // The orchestrator: runs the phases in order, owns the counters and the phase, and cleans up after itself.
-// Reads top to bottom: preflight, setup, copy, cut-over, cleanup.
-import { sleep } from './sleep.js';
-import { analyzeAlter, type AlterAnalysis } from './core/alter.js';
-import { formatPosition, type BinlogPosition } from './core/binlog/events.js';
-import type { MigrationConfig } from './core/config.js';
-import { errorCode, MigrationError, OscError, PreflightError } from './core/errors.js';
-import { lockName, tableNames } from './core/names.js';
-import { assertTransition, type Phase } from './core/phase.js';
-import { shareLockClause } from './core/preflight.js';
-import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
-import { renderPlan, renderSummary } from './core/report.js';
-import { chooseChunkKey, describeKeyProblem, mapColumns } from './core/schema.js';
-import { createDmlBuilder } from './core/sql/dml.js';
-import { alterTable, createChangelog, createGhost, dropTable, writeChangelog } from './core/sql/ddl.js';
-import { buildExactCount } from './core/sql/copy.js';
-import { qualify } from './core/sql/quote.js';
-import type { ChunkKey, ColumnMapping, ServerInfo, TableSchema } from './core/types.js';
-import { Applier, MARKER_HINT, describeSqlError } from './applier.js';
-import { checkGrants, checkServer, checkTable } from './checks.js';
-import { copyRows } from './copier.js';
-import { cutOver } from './cutover.js';
-import { startHeartbeat, type Heartbeat } from './heartbeat.js';
-import { readBinlogPosition, readServerInfo, readTableInfo, readTableSchema, tableExists } from './io/inspector.js';
-import { openPool, openSession, type Session, type SessionPool } from './io/pool.js';
-import { acquireRunLock, type RunLock } from './io/run-lock.js';
-import { createStreamer, type BinlogStreamer } from './io/streamer.js';
-import type { Logger } from './log.js';
-import { Throttler } from './throttler.js';
-import { ConflictResolver } from './conflicts.js';
-import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
+// Reads top to bottom: preflight, setup, copy, cut-over, cleanup. Each stage owns what it opens (the preflight its
+// admin session and run lock, replay its reader, applier and heartbeat, the throttler its replica connections);
+// the orchestrator hands them on and stops them in order.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createHooks, hookFacts, type Hooks } from './hooks.js';
-import { createMetrics, type OscMetrics } from './io/metrics.js';
-import { OperatorSurfaces } from './operator.js';
-import type { Terminal } from './io/terminal.js';
+import { formatPosition } from './core/binlog/events.js';
+import type { MigrationConfig } from './core/config.js';
+import { errorCode, MigrationError, OscError } from './core/errors.js';
+import type { Logger } from './core/log.js';
+import { tableNames, type TableNames } from './core/names.js';
+import { assertTransition, type Phase } from './core/phase.js';
+import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
+import { renderSummary } from './core/report.js';
+import { createChangelog, dropTable } from './core/sql/ddl.js';
+import { qualify } from './core/sql/quote.js';
+import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
+import { describeSqlError } from './io/db/errors.js';
+import { readBinlogPosition } from './io/db/inspector.js';
+import { openPool, openSession, type Db, type Session, type SessionPool } from './io/db/pool.js';
+import { sleep } from './io/sleep.js';
+import { createHooks, hookFacts, type Hooks } from './operator/hooks.js';
+import { createMetrics, type OscMetrics } from './operator/metrics.js';
+import { OperatorSurfaces } from './operator/surfaces.js';
+import type { Terminal } from './operator/terminal.js';
+import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
+import { copyRows } from './stages/copy/copier.js';
+import { cutOver } from './stages/cutover/cutover.js';
+import { OwnTables } from './stages/preflight/own-tables.js';
+import { Preflight, type Preflighted } from './stages/preflight/preflight.js';
+import { Replay } from './stages/replay/replay.js';
+import { Throttler } from './stages/throttle/throttler.js';
 
 export interface MigrationDeps {
   readonly logger: Logger;
@@ -53,25 +48,22 @@ export function runMigration(config: MigrationConfig, deps: MigrationDeps): Prom
   return new Migration(config, deps).run();
 }
 
-/** What the preflight established; passed explicitly to the later phases. */
-interface Prepared {
-  readonly server: ServerInfo;
-  readonly alter: AlterAnalysis;
-  readonly original: TableSchema;
-  readonly altered: TableSchema;
-  readonly mapping: readonly ColumnMapping[];
-  readonly key: ChunkKey;
-  readonly estimatedRows: number;
+/** What setup started for the copy and the cut-over. */
+interface Running {
+  readonly pool: SessionPool;
+  readonly replay: Replay;
+  readonly throttler: Throttler;
+  /** The tables whose AUTO_INCREMENT counter this run carries over; null when none is. */
+  readonly counter: CounterTables | null;
 }
 
 const START_MARKER_TIMEOUT_MS = 30_000;
 const POSTPONE_POLL_MS = 200;
-const SETTLE_ROUNDS = 5;
 const POOL_SIZE = 6;
 
 class Migration {
+  // The phase and the counters: the orchestrator's, rendered through snapshot().
   private phase: Phase = 'init';
-  private readonly names;
   private readonly started = Date.now();
   private readonly phaseStarted = new Map<Phase, number>();
   private readonly phaseSeconds: Record<string, number> = {};
@@ -81,26 +73,18 @@ class Migration {
   private cutOverAttempts = 0;
   private cutOverLockMs: number | null = null;
 
-  // What this run created or holds, so cleanup removes exactly that.
-  private admin: Session | null = null;
-  private pool: SessionPool | null = null;
-  private lock: RunLock | null = null;
-  private createdGhost = false;
-  private createdChangelog = false;
-  private swapped = false;
-  private streamer: BinlogStreamer | null = null;
-  private applier: Applier | null = null;
-  private heartbeat: Heartbeat | null = null;
+  private readonly names: TableNames;
+  private readonly tunables: TunablesWriter;
   private readonly hooks: Hooks;
   private readonly metrics: OscMetrics;
   private readonly operator: OperatorSurfaces;
-  private startPosition: BinlogPosition | null = null;
+  /** What this run created, so cleanup removes exactly that. */
+  private readonly tables: OwnTables;
+  private readonly preflight: Preflight;
+  private running: Running | null = null;
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
-  private abortError: MigrationError | null = null;
-  private throttler: Throttler | null = null;
-  private conflicts: ConflictResolver | null = null;
-  readonly tunables: TunablesWriter;
+  private abortError: OscError | null = null;
 
   constructor(
     private readonly config: MigrationConfig,
@@ -130,6 +114,21 @@ class Migration {
       snapshot: () => this.snapshot(),
       panic: (source) => this.panic(source),
     });
+    this.tables = new OwnTables(config.database, this.names, deps.logger);
+    this.preflight = new Preflight({
+      config,
+      names: this.names,
+      tables: this.tables,
+      hooks: this.hooks,
+      logger: deps.logger,
+      out: deps.out,
+      checkAborted: () => this.checkAborted(),
+      onLockLost: (err) => this.stop(err),
+      // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
+      onLocked: async () => {
+        if (config.execute) await this.operator.startControl();
+      },
+    });
     const onAbort = () => this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
     if (deps.signal.aborted) onAbort();
     else deps.signal.addEventListener('abort', onAbort, { once: true });
@@ -139,8 +138,8 @@ class Migration {
     return this.abort.signal;
   }
 
-  /** Stops the run at the next safe point; the first reason wins. */
-  stop(reason: MigrationError): void {
+  /** Stops the run at the next safe point; the first reason wins (a failed replay's own error included). */
+  stop(reason: OscError): void {
     if (this.abort.signal.aborted) return;
     this.abortError = reason;
     this.log.warn('abort', { code: reason.code, reason: reason.message });
@@ -178,53 +177,59 @@ class Migration {
       if (config.execute && config.metricsAddress !== null) await this.operator.startMetrics(config.metricsAddress);
       await this.hooks.run('osc-on-startup');
       this.enter('preflight');
-      const prepared = await this.preflight();
+      const prepared = await this.preflight.run();
+      this.estimatedRows = prepared.estimatedRows;
+      await this.hooks.run('osc-on-rowcount-complete');
+      this.preflight.report(prepared);
       if (!config.execute) {
         this.enter('cleanup');
-        await this.dropOwnTables(this.requireAdmin());
+        await this.tables.drop(prepared.admin);
         this.enter('done');
         return { outcome: 'noop', summary: '' };
       }
       this.enter('setup');
-      await this.setup(prepared);
+      const running = await this.setup(prepared);
       this.enter('copy');
       await this.hooks.run('osc-on-before-row-copy');
-      await this.copy(prepared);
+      await this.copy(prepared, running);
       await this.hooks.run('osc-on-row-copy-complete');
       await this.postponeCutOver();
       await this.hooks.run('osc-on-before-cut-over');
       this.enter('cutover');
+      const { replay, pool } = running;
       const result = await cutOver({
         connection: config.connection,
-        pool: this.requirePool(),
-        database: config.database,
-        table: config.table,
-        ghost: this.names.ghost,
-        old: this.names.old,
+        pool,
+        plan: prepared.plan,
         timeoutSeconds: config.cutOverLockTimeoutSeconds,
         retries: config.defaultRetries,
-        applier: this.requireApplier(),
-        writeMarker: (token) => this.writeMarker(token),
+        applier: replay.control,
+        writeMarker: (token) => replay.writeMarker(token),
         logger: this.log,
         signal: this.signal,
         onAttempt: (n) => (this.cutOverAttempts = n),
-        beforeAttempt: () => this.settleConflicts(),
-        movedAsideRows: () => this.conflicts?.size ?? 0,
+        beforeAttempt: async () => {
+          await replay.settleConflicts(this.signal);
+          // Outside the lock: under it, the counter then has only the last moments' inserts to catch up with.
+          await this.raiseCounter(running, 'before-cut-over');
+        },
+        movedAsideRows: () => replay.movedAsideRows(),
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
+        beforeRename: () => this.raiseCounter(running, 'under-lock'),
+        checkRunLock: () => this.preflight.checkRunLock(),
       });
-      this.swapped = true;
+      this.tables.tablesSwapped();
       this.cutOverLockMs = result.lockMs;
       this.enter('cleanup');
       await this.stopReplay();
-      const oldDropped = await this.finishTables();
+      const oldDropped = await this.finishTables(prepared.admin);
       this.enter('done');
-      const applied = this.applier?.stats().applied ?? { insert: 0, update: 0, delete: 0 };
       const summary = renderSummary({
         database: config.database,
         table: config.table,
         alter: prepared.alter.clauses,
         rowsCopied: this.rowsCopied,
-        events: applied,
+        events: replay.stats().applied,
         cutOverAttempts: result.attempts,
         lockMs: result.lockMs,
         old: this.names.old,
@@ -237,7 +242,7 @@ class Migration {
       return { outcome: 'migrated', summary };
     } catch (err) {
       await this.cleanupAfterFailure(err);
-      const failure = this.swapped
+      const failure = this.tables.isSwapped
         ? new MigrationError('INTERNAL', `the tables were swapped (${config.database}.${config.table} has the new schema) but finishing failed: ${describeSqlError(err)}; drop ${this.names.changelog} by hand`, { cause: err })
         : this.classify(err);
       this.metrics.countError(errorCode(failure));
@@ -245,208 +250,66 @@ class Migration {
       throw failure;
     } finally {
       await this.operator.close();
-      await this.release();
+      await this.running?.pool.close().catch(() => undefined);
+      await this.preflight.release();
     }
   }
 
-  // ---- preflight: nothing changes on the server until the ghost is created, and a refused ALTER drops it again.
-  private async preflight(): Promise<Prepared> {
+  // ---- setup: changelog, binlog position, replay (reader, applier, heartbeat), throttler.
+  private async setup(p: Preflighted): Promise<Running> {
     const { config } = this;
-    const alter = analyzeAlter(config.alter, config.table);
-    this.admin = await openSession(config.connection);
-    const admin = this.admin;
-    const server = await readServerInfo(admin);
-    this.log.info('server', { flavor: server.flavor, version: server.version });
-    await checkServer(admin, server, { host: `${config.connection.host}:${config.connection.port}`, replicaServerId: config.replicaServerId });
-    await checkGrants(admin, server, config.database, config.connection.user, { discoverReplicas: config.throttleControlReplicas.length === 0 });
-    const { info, schema: original } = await checkTable(admin, server, config.database, config.table);
-    this.checkAborted();
-    await this.hooks.run('osc-on-validated');
-
-    this.lock = await acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
-    // After the run lock: the socket's stale-file probe is only race-free between runs that cannot overlap.
-    if (config.execute) await this.operator.startControl();
-    const notes = await this.claimNames(admin);
-
-    await this.createAlteredGhost(admin, alter);
-    const ghostInfo = await readTableInfo(admin, config.database, this.names.ghost);
-    if ((ghostInfo?.engine ?? '').toLowerCase() !== 'innodb') {
-      throw new PreflightError('ALTER_REFUSED', `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`);
-    }
-    const altered = await readTableSchema(admin, config.database, this.names.ghost);
-    const mapping = mapColumns(original, altered, alter.renames);
-    if (alter.renames.size > 0 && !config.approveRenamedColumns) {
-      const list = [...alter.renames].map(([a, b]) => `${a} -> ${b}`).join(', ');
-      throw new PreflightError('RENAME_NOT_APPROVED', `the ALTER renames columns (${list}); osc will copy their data to the new names. If that is what you mean, rerun with --approve-renamed-columns`);
-    }
-    const key = chooseChunkKey(original, altered, mapping);
-    if (!key) throw new PreflightError('NO_SHARED_UNIQUE_KEY', describeKeyProblem(original, altered, mapping));
-    const estimatedRows = config.exactRowcount
-      ? Number((await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]?.n ?? 0)
-      : info.estimatedRows;
-    this.estimatedRows = estimatedRows;
-    await this.hooks.run('osc-on-rowcount-complete');
-    this.log.info('preflight_ok', { chunk_key: key.name, columns: mapping.length, estimated_rows: estimatedRows });
-    // --quiet keeps stdout to the final summary; a noop's plan is its result, so it always prints.
-    if (!config.quiet || !config.execute) this.deps.out(renderPlan({
-      server,
-      address: `${config.connection.host}:${config.connection.port}`,
-      database: config.database,
-      table: config.table,
-      alter: alter.clauses,
-      ghost: this.names.ghost,
-      original,
-      altered,
-      mapping,
-      renames: alter.renames,
-      key,
-      estimatedRows,
-      exactRowcount: config.exactRowcount,
-      execute: config.execute,
-      notes,
-    }));
-    return { server, alter, original, altered, mapping, key, estimatedRows };
-  }
-
-  /** Our table names must be free; --initially-drop-* frees them, only now that this run holds the lock. */
-  private async claimNames(admin: Session): Promise<string[]> {
-    const { config } = this;
-    const db = config.database;
-    const notes: string[] = [];
-    const leftovers: Array<{ name: string; flag: boolean; flagName: string; what: string }> = [
-      { name: this.names.ghost, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'ghost table' },
-      { name: this.names.old, flag: config.initiallyDropOldTable, flagName: '--initially-drop-old-table', what: 'old table' },
-    ];
-    if (config.execute) leftovers.push({ name: this.names.changelog, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'changelog table' });
-    for (const t of leftovers) {
-      if (!(await tableExists(admin, db, t.name))) continue;
-      if (!t.flag) {
-        throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists (left by an earlier run?): drop it, or pass ${t.flagName}`);
-      }
-      if (!config.execute) {
-        if (t.name === this.names.ghost) throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists; a noop run drops nothing it did not create: drop it, or run with --execute ${t.flagName}`);
-        notes.push(`${db}.${t.name} exists; --execute would drop it (${t.flagName})`);
-        continue;
-      }
-      this.log.warn('drop_leftover', { table: t.name, flag: t.flagName });
-      await admin.run(dropTable(db, t.name));
-    }
-    return notes;
-  }
-
-  private async createAlteredGhost(admin: Session, alter: AlterAnalysis): Promise<void> {
-    const db = this.config.database;
-    await admin.run(createGhost(db, this.config.table, this.names.ghost));
-    this.createdGhost = true;
-    this.log.info('ghost_created', { table: this.names.ghost });
+    const { plan, admin } = p;
+    const counter = await counterToCarry(admin, plan);
+    if (counter !== null) await raiseCounter(admin, counter, this.log, 'before-copy');
+    await admin.run(createChangelog(plan.database, plan.changelog));
+    this.tables.changelogCreated();
+    const pool = openPool(config.connection, POOL_SIZE);
+    // Held from here on, so that cleanup stops and closes whatever setup got to start.
+    let replay: Replay | null = null;
+    let throttler: Throttler | null = null;
     try {
-      await admin.run(alterTable(db, this.names.ghost, alter.clauses));
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      // The server's message quotes the ALTER text (the user's own), never row data.
-      throw new PreflightError('ALTER_INVALID', `the ALTER failed on the ghost table: ${msg}`, { cause: err });
-    }
-  }
-
-  // ---- setup: changelog, binlog position, streamer, applier, heartbeat.
-  private async setup(p: Prepared): Promise<void> {
-    const { config } = this;
-    const admin = this.requireAdmin();
-    await admin.run(createChangelog(config.database, this.names.changelog));
-    this.createdChangelog = true;
-    this.pool = openPool(config.connection, POOL_SIZE);
-    const start = await readBinlogPosition(admin, p.server);
-    if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
-    this.startPosition = start;
-    this.log.info('binlog_start', { position: formatPosition(start), server_id: config.replicaServerId });
-    this.streamer = createStreamer({
-      host: config.connection.host,
-      port: config.connection.port,
-      user: config.connection.user,
-      password: config.connection.password,
-      serverId: config.replicaServerId,
-      database: config.database,
-      tables: [config.table, this.names.changelog],
-      start,
-      logger: this.log,
-      maxReconnects: config.defaultRetries,
-    });
-    await this.streamer.start();
-    this.applier = new Applier({
-      streamer: this.streamer,
-      pool: this.pool,
-      dml: createDmlBuilder({ database: config.database, ghost: this.names.ghost, mapping: p.mapping, key: p.key }),
-      key: p.key,
-      database: config.database,
-      table: config.table,
-      changelog: this.names.changelog,
-      retries: config.defaultRetries,
-      batchSize: () => this.tunables.current().dmlBatchSize,
-      conflicts: this.conflicts = new ConflictResolver({
-        database: config.database,
-        table: config.table,
-        ghost: this.names.ghost,
-        mapping: p.mapping,
-        key: p.key,
-        ghostUniqueKeys: p.altered.uniqueKeys,
-        lock: shareLockClause(p.server),
+      const start = await readBinlogPosition(admin, plan.server);
+      if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
+      replay = new Replay({
+        config,
+        plan,
+        pool,
+        start,
+        batchSize: () => this.tunables.current().dmlBatchSize,
+        onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
+        // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
+        onFailure: (err) => this.stop(err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err })),
         logger: this.log,
-      }),
-      onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
-      logger: this.log,
-    });
-    void this.applier.start();
-    this.heartbeat = startHeartbeat(this.pool, config.database, this.names.changelog, config.heartbeatIntervalMillis, this.log);
-    this.throttler = new Throttler({
-      primary: this.pool,
-      connection: config.connection,
-      server: p.server,
-      database: config.database,
-      changelog: this.names.changelog,
-      tunables: this.tunables,
-      config,
-      logger: this.log,
-      onCritical: (reason) => this.stop(new MigrationError('CRITICAL_LOAD', `critical load: ${reason}; aborted, the original table is untouched`)),
-    });
-    await this.throttler.start();
-    // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
-    await this.catchUp(START_MARKER_TIMEOUT_MS);
-    this.operator.startProgress();
-  }
-
-  private async writeMarker(token: string): Promise<void> {
-    const st = writeChangelog(this.config.database, this.names.changelog, MARKER_HINT, token);
-    await this.requirePool().run(st.sql, st.params);
-  }
-
-  /** Resolves when every binlog event written before this call is applied. */
-  private async catchUp(timeoutMs = 60_000): Promise<void> {
-    const applier = this.requireApplier();
-    const token = `catch-up ${Date.now()} ${Math.random().toString(36).slice(2)}`;
-    const replayed = applier.waitForMarker(token, false, timeoutMs, this.signal);
-    replayed.catch(() => undefined);
-    await this.writeMarker(token);
-    await replayed;
-  }
-
-  /**
-   * Rows moved aside during replay must be back before a swap: re-copy them after replay caught up, a few
-   * rounds; one that keeps colliding is real duplicate data.
-   */
-  private async settleConflicts(): Promise<void> {
-    const conflicts = this.conflicts;
-    for (let round = 1; conflicts !== null && conflicts.size > 0; round++) {
-      await this.catchUp();
-      const remaining = await conflicts.recopy(this.requirePool());
-      if (remaining === 0) return;
-      if (round >= SETTLE_ROUNDS) {
-        throw new MigrationError(
-          'DATA_CONFLICT',
-          `${remaining} rows of the table collide on a unique key of the new table even after replay caught up: the data has duplicate values for a UNIQUE key the ALTER adds or changes; the original table is untouched`,
-        );
-      }
-      await sleep(200 * round, this.signal);
+      });
+      await replay.begin();
+      throttler = new Throttler({
+        primary: pool,
+        connection: config.connection,
+        plan,
+        tunables: this.tunables,
+        config,
+        logger: this.log,
+        onCritical: (reason) => this.stop(new MigrationError('CRITICAL_LOAD', `critical load: ${reason}; aborted, the original table is untouched`)),
+      });
+      await throttler.start();
+    } catch (err) {
+      await throttler?.stop();
+      await replay?.stop();
+      await pool.close().catch(() => undefined);
+      throw err;
     }
+    const running: Running = { pool, replay, throttler, counter };
+    this.running = running;
+    // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
+    await replay.catchUp(this.signal, START_MARKER_TIMEOUT_MS);
+    this.operator.startProgress();
+    return running;
+  }
+
+  /** CREATE TABLE ... LIKE does not copy the AUTO_INCREMENT counter: the ghost gets the original's. */
+  private async raiseCounter(r: Running, when: CounterMoment): Promise<void> {
+    // The pool: the admin session idles through the copy and may be gone by the cut-over.
+    if (r.counter !== null) await raiseCounter(r.pool, r.counter, this.log, when);
   }
 
   /**
@@ -471,18 +334,12 @@ class Migration {
   }
 
   // ---- copy
-  private async copy(p: Prepared): Promise<void> {
+  private async copy(p: Preflighted, { pool, replay, throttler }: Running): Promise<void> {
     const { config } = this;
-    const applier = this.requireApplier();
     const startedAt = Date.now();
     await copyRows({
-      pool: this.requirePool(),
-      database: config.database,
-      table: config.table,
-      ghost: this.names.ghost,
-      mapping: p.mapping,
-      key: p.key,
-      lock: shareLockClause(p.server),
+      pool,
+      plan: p.plan,
       chunkSize: () => this.tunables.current().chunkSize,
       niceRatio: () => this.tunables.current().niceRatio,
       retries: config.defaultRetries,
@@ -490,11 +347,11 @@ class Migration {
       signal: this.signal,
       // Replayed events go first; while throttled the copy waits, and replay goes on.
       beforeChunk: async () => {
-        await applier.idle(this.signal);
-        await this.throttler?.waitWhileThrottled(this.signal);
+        await replay.idle(this.signal);
+        await throttler.waitWhileThrottled(this.signal);
         this.checkAborted();
       },
-      catchUp: () => this.catchUp(),
+      catchUp: () => replay.catchUp(this.signal),
       onChunk: (s) => {
         this.metrics.observeChunk(s.durationMs / 1000);
         this.rowsCopied += s.rowsRead;
@@ -508,9 +365,11 @@ class Migration {
   }
 
   snapshot(): ProgressSnapshot {
-    const stats = this.applier?.stats();
+    const replay = this.running?.replay;
+    const throttler = this.running?.throttler;
+    const stats = replay?.stats();
     const applied = stats ? stats.applied.insert + stats.applied.update + stats.applied.delete : 0;
-    const position = stats?.position ?? this.startPosition;
+    const position = stats?.position ?? replay?.start ?? null;
     return {
       phase: this.phase,
       database: this.config.database,
@@ -520,33 +379,29 @@ class Migration {
       elapsedSeconds: (Date.now() - this.started) / 1000,
       copySeconds: this.copySeconds,
       eventsApplied: applied,
-      backlog: this.applier?.backlog() ?? 0,
+      backlog: replay?.backlog() ?? 0,
       binlogPosition: position ? formatPosition(position) : null,
       heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
-      throttleReason: this.throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
+      throttleReason: throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
-      replicaLags: this.throttler?.replicaLags() ?? [],
+      replicaLags: throttler?.replicaLags() ?? [],
       chunkSize: this.tunables.current().chunkSize,
       cutOverLockMs: this.cutOverLockMs,
     };
   }
 
   // ---- cleanup
+  /** The throttler, then replay; the pool stays open until the end (cleanup may still need it). */
   private async stopReplay(): Promise<void> {
-    await this.throttler?.stop();
-    this.throttler = null;
-    this.applier?.stop();
-    await this.heartbeat?.stop();
-    this.heartbeat = null;
-    await this.streamer?.stop();
-    await this.applier?.done.catch(() => undefined);
+    const running = this.running;
+    if (running === null) return;
+    await running.throttler.stop();
+    await running.replay.stop();
   }
 
-  private async finishTables(): Promise<boolean> {
-    const admin = this.requireAdmin();
-    await admin.run(dropTable(this.config.database, this.names.changelog));
-    this.createdChangelog = false;
+  private async finishTables(admin: Db): Promise<boolean> {
+    await this.tables.dropChangelog(admin);
     if (this.config.okToDropTable) {
       await admin.run(dropTable(this.config.database, this.names.old));
       this.log.info('old_table_dropped', { table: this.names.old });
@@ -558,67 +413,42 @@ class Migration {
 
   private async cleanupAfterFailure(err: unknown): Promise<void> {
     const code = err instanceof OscError ? err.code : 'INTERNAL';
-    this.log.warn('cleanup', { reason: code, original: this.swapped ? 'swapped' : 'untouched' });
+    // The cut-over could not establish which table is which: the ghost may be the only copy of the data.
+    const uncertain = code === 'CUT_OVER_UNCERTAIN';
+    this.log.warn('cleanup', { reason: code, original: this.tables.isSwapped ? 'swapped' : uncertain ? 'unknown' : 'untouched' });
     await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
+    // Only what this run created: a run refused before creating anything (a wrong password) has nothing to drop.
+    if (this.tables.left().length === 0) return;
+    if (uncertain) {
+      this.log.warn('cleanup_skipped', { reason: 'tables left for the operator to check', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      return;
+    }
+    if (!(await this.preflight.holdsRunLock())) return;
     try {
-      await this.dropOwnTables(this.requireAdmin());
+      const admin: Session | null = this.preflight.session;
+      if (admin === null) throw new OscError('INTERNAL', 'no admin connection');
+      await this.tables.drop(admin);
     } catch {
       // The admin session may be what failed: one more try on a fresh connection.
       let fresh: Session | null = null;
       try {
         fresh = await openSession(this.config.connection);
-        await this.dropOwnTables(fresh);
+        await this.tables.drop(fresh);
       } catch (cleanupErr) {
         // Never turned into success: the original error still fails the run; say what is left behind.
-        this.log.error('cleanup_failed', { ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog), error: describeSqlError(cleanupErr) });
+        this.log.error('cleanup_failed', { left: this.tables.left().map((t) => qualify(this.config.database, t)).join(', '), error: describeSqlError(cleanupErr) });
       } finally {
         await fresh?.close();
       }
     }
   }
 
-  /** Drops the ghost (unless it became the table) and the changelog, if this run created them. */
-  private async dropOwnTables(s: Session): Promise<void> {
-    const db = this.config.database;
-    if (this.createdGhost && !this.swapped) {
-      await s.run(dropTable(db, this.names.ghost));
-      this.createdGhost = false;
-      this.log.info('ghost_dropped', { table: this.names.ghost });
-    }
-    if (this.createdChangelog) {
-      await s.run(dropTable(db, this.names.changelog));
-      this.createdChangelog = false;
-      this.log.info('changelog_dropped', { table: this.names.changelog });
-    }
-  }
-
   private classify(err: unknown): unknown {
+    // The reason the run was stopped (a lost run lock, panic, ...) explains whatever failed next.
+    if (this.signal.aborted && this.abortError !== null) return this.abortError;
     if (err instanceof OscError) return err;
-    if (this.signal.aborted) return this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
+    if (this.signal.aborted) return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
-
-  private async release(): Promise<void> {
-    await this.pool?.close().catch(() => undefined);
-    this.pool = null;
-    await this.lock?.release().catch(() => undefined);
-    this.lock = null;
-    await this.admin?.close().catch(() => undefined);
-    this.admin = null;
-  }
-
-  private requireAdmin(): Session {
-    if (!this.admin) throw new OscError('INTERNAL', 'no admin connection');
-    return this.admin;
-  }
-  private requirePool(): SessionPool {
-    if (!this.pool) throw new OscError('INTERNAL', 'no connection pool');
-    return this.pool;
-  }
-  private requireApplier(): Applier {
-    if (!this.applier) throw new OscError('INTERNAL', 'no applier');
-    return this.applier;
-  }
 }
-

@@ -1,18 +1,13 @@
-// --conf: a my.cnf-style file; only the [client] section's user, password, host and port are read.
+// --conf: a my.cnf-style file; only the [client] section's keys that core/flags.ts marks `conf` are read
+// (user, password, host and port).
 import { ConfigError } from '../core/errors.js';
+import { CONF_KEYS } from '../core/flags.js';
+import type { ConfKey } from '../core/flags.js';
 
-export interface ConfFile {
-  /** The path as given, for messages. */
-  readonly path: string;
-  readonly user?: string;
-  readonly password?: string;
-  readonly host?: string;
-  /** Raw text; options.ts validates it like --port. */
-  readonly port?: string;
-}
+/** The path as given (for messages), and each key's raw text; options.ts validates it like the flag. */
+export type ConfFile = { readonly path: string } & { readonly [K in ConfKey]?: string };
 
-type ConfKey = 'user' | 'password' | 'host' | 'port';
-const KEYS: ReadonlySet<string> = new Set<ConfKey>(['user', 'password', 'host', 'port']);
+const KEYS: ReadonlySet<string> = new Set<string>(CONF_KEYS);
 
 // The escapes the MySQL option-file reader understands inside values.
 const ESCAPES: Readonly<Record<string, string>> = { b: '\b', t: '\t', n: '\n', r: '\r', s: ' ', '\\': '\\', '"': '"', "'": "'" };

@@ -1,11 +1,11 @@
 // `osc ctl [--socket PATH | --database D --table T | --tcp-port N] <command...>`: sends one command
 // to a running migration and prints its reply. For operators without nc.
 import { Command, CommanderError, Option } from 'commander';
-import { defaultSocketFile } from '../core/config.js';
+import { defaultSocketFile } from '../core/names.js';
 import { parseInteger } from '../core/control/values.js';
 import { OscError } from '../core/errors.js';
-import { sendControlCommand } from '../io/control-client.js';
-import type { ControlTarget } from '../io/control-client.js';
+import { sendControlCommand } from '../operator/control-client.js';
+import type { ControlTarget } from '../operator/control-client.js';
 
 export interface CtlIO {
   readonly stdout: (text: string) => void;

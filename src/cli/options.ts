@@ -1,127 +1,20 @@
-// Pure: raw flags + environment + --conf file -> one frozen MigrationConfig.
+// Pure: raw flags + environment + --conf file -> one frozen MigrationConfig, through core/flags.ts's list.
 // Precedence for every value: flag > environment > conf file > default.
 import { ConfigError } from '../core/errors.js';
-import { DEFAULTS, defaultSocketFile } from '../core/config.js';
-import type { LogFormat, MigrationConfig } from '../core/config.js';
-import type { Parsed } from '../core/control/values.js';
-import {
-  TUNABLE_RANGES,
-  parseInteger,
-  parseLoad,
-  parseMetricsAddress,
-  parseNiceRatio,
-  parseReplicaList,
-} from '../core/control/values.js';
+import { FLAG_NAMES, REQUIRED, camelCase, flagSpec } from '../core/flags.js';
+import type { CamelCase, FlagName, FlagParsed, FlagSpec, FlagValues, Flags } from '../core/flags.js';
+import { defaultSocketFile } from '../core/names.js';
+import type { MigrationConfig } from '../core/config.js';
 import type { ConfFile } from './conf-file.js';
 
-/** What program.ts hands over: only the flags given on the command line, values as typed. */
-export interface RawFlags {
-  readonly host?: string;
-  readonly port?: string;
-  readonly user?: string;
-  readonly password?: string;
-  readonly conf?: string;
-  readonly database?: string;
-  readonly table?: string;
-  readonly alter?: string;
-  readonly execute?: boolean;
-  readonly chunkSize?: string;
-  readonly cutOverLockTimeoutSeconds?: string;
-  readonly defaultRetries?: string;
-  readonly replicaServerId?: string;
-  readonly initiallyDropGhostTable?: boolean;
-  readonly initiallyDropOldTable?: boolean;
-  readonly okToDropTable?: boolean;
-  readonly approveRenamedColumns?: boolean;
-  readonly exactRowcount?: boolean;
-  readonly verbose?: boolean;
-  readonly logFormat?: string;
-  readonly statusInterval?: string;
-  readonly heartbeatIntervalMillis?: string;
-  readonly dmlBatchSize?: string;
-  readonly maxLagMillis?: string;
-  readonly throttleControlReplicas?: string;
-  readonly maxLoad?: string;
-  readonly criticalLoad?: string;
-  readonly criticalLoadIntervalMillis?: string;
-  readonly throttleFlagFile?: string;
-  readonly throttleAdditionalFlagFile?: string;
-  readonly throttleQuery?: string;
-  readonly niceRatio?: string;
-  readonly postponeCutOverFlagFile?: string;
-  readonly panicFlagFile?: string;
-  readonly serveSocketFile?: string;
-  readonly serveTcpPort?: string;
-  readonly forceNamedCutOver?: boolean;
-  readonly forceNamedPanic?: boolean;
-  readonly metricsAddress?: string;
-  readonly hooksPath?: string;
-  readonly quiet?: boolean;
-}
+export { PASSWORD_ENV } from '../core/flags.js';
+
+/** What program.ts hands over: only the flags given on the command line, values as typed, under commander's names. */
+export type RawFlags = {
+  readonly [N in FlagName as CamelCase<N>]?: Flags[N] extends { readonly arg: string } ? string : boolean;
+};
 
 export type Env = Readonly<Record<string, string | undefined>>;
-
-export const DEFAULT_HOST = '127.0.0.1';
-export const PASSWORD_ENV = 'OSC_PASSWORD';
-
-/** Inclusive integer ranges, gh-ost's where it has them. */
-export const RANGES = {
-  port: [1, 65535],
-  chunkSize: TUNABLE_RANGES.chunkSize,
-  cutOverLockTimeoutSeconds: [1, 60],
-  defaultRetries: [1, Number.MAX_SAFE_INTEGER],
-  replicaServerId: [1, 4_294_967_295],
-  statusIntervalSeconds: [1, 3600],
-  heartbeatIntervalMillis: [10, 10_000],
-  dmlBatchSize: TUNABLE_RANGES.dmlBatchSize,
-  maxLagMillis: TUNABLE_RANGES.maxLagMillis,
-  criticalLoadIntervalMillis: [0, 3_600_000],
-  serveTcpPort: [1, 65535],
-} as const satisfies Record<string, readonly [number, number]>;
-
-/** The value, or a ConfigError in the one message style: `invalid --flag "value": expected ...`. */
-function valid<T>(name: string, value: string, parsed: Parsed<T>, where = ''): T {
-  if (!parsed.ok) throw new ConfigError('BAD_USAGE', `invalid ${name} ${JSON.stringify(value)}${where}: expected ${parsed.expected}`);
-  return parsed.value;
-}
-
-/** Plain decimal digits only: "1e3", "0x10", "10.5" and " 10" are refused rather than guessed at. */
-function integer(name: string, value: string, range: readonly [number, number], where = ''): number {
-  return valid(name, value, parseInteger(value, range), where);
-}
-
-function optionalParsed<T>(flag: string, value: string | undefined, parse: (v: string) => Parsed<T>, fallback: T): T {
-  return value === undefined ? fallback : valid(flag, value, parse(value));
-}
-
-/** A path flag: absent is null; given, it must not be empty. */
-function optionalPath(flag: string, value: string | undefined): string | null {
-  return nonEmpty(flag, value) ?? null;
-}
-
-// sun_path holds 108 bytes including the terminating NUL.
-const MAX_SOCKET_PATH_BYTES = 107;
-
-function socketFile(raw: RawFlags, database: string, table: string): string {
-  const path = optionalPath('--serve-socket-file', raw.serveSocketFile) ?? defaultSocketFile(database, table);
-  if (new TextEncoder().encode(path).length > MAX_SOCKET_PATH_BYTES) {
-    throw new ConfigError(
-      'BAD_USAGE',
-      `invalid --serve-socket-file ${JSON.stringify(path)}: a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes; give a shorter --serve-socket-file`,
-    );
-  }
-  return path;
-}
-
-function optionalInt(flag: string, value: string | undefined, range: readonly [number, number], fallback: number): number {
-  return value === undefined ? fallback : integer(flag, value, range);
-}
-
-function logFormat(value: string | undefined): LogFormat {
-  if (value === undefined) return DEFAULTS.logFormat;
-  if (value === 'text' || value === 'json') return value;
-  throw new ConfigError('BAD_USAGE', `invalid --log-format ${JSON.stringify(value)}: expected text or json`);
-}
 
 /** A value and the name to blame when it is bad. */
 interface Sourced {
@@ -131,25 +24,41 @@ interface Sourced {
   readonly where: string;
 }
 
-function pick(
-  flag: string,
-  key: 'host' | 'port' | 'user' | 'password',
-  raw: RawFlags,
-  envValue: string | undefined,
-  envName: string | null,
-  conf: ConfFile | null,
-): Sourced | undefined {
-  const fromFlag = raw[key];
-  if (fromFlag !== undefined) return { value: fromFlag, name: flag, where: '' };
-  if (envValue !== undefined && envName !== null) return { value: envValue, name: envName, where: '' };
-  const fromConf = conf?.[key];
-  if (fromConf !== undefined && conf !== null) return { value: fromConf, name: key, where: ` in --conf ${conf.path}` };
+/** The flag's text from the command line, else the environment, else the conf file; undefined when none has it. */
+function pick(name: FlagName, raw: RawFlags, env: Env, conf: ConfFile | null): Sourced | undefined {
+  const spec = flagSpec(name);
+  const fromFlag = (raw as Readonly<Record<string, string | boolean | undefined>>)[camelCase(name)];
+  if (typeof fromFlag === 'string') return { value: fromFlag, name: `--${name}`, where: '' };
+  const fromEnv = spec.env === undefined ? undefined : env[spec.env];
+  if (spec.env !== undefined && fromEnv !== undefined) return { value: fromEnv, name: spec.env, where: '' };
+  const fromConf = spec.conf === undefined || conf === null ? undefined : conf[spec.conf as keyof ConfFile];
+  if (spec.conf !== undefined && conf !== null && fromConf !== undefined) {
+    return { value: fromConf, name: spec.conf, where: ` in --conf ${conf.path}` };
+  }
   return undefined;
 }
 
-function nonEmpty(name: string, value: string | undefined, where = ''): string | undefined {
-  if (value !== undefined && value.trim() === '') throw new ConfigError('BAD_USAGE', `invalid ${name}${where}: must not be empty`);
-  return value;
+/** The value, or a ConfigError in the one message style: `invalid --flag "value": expected ...`. */
+function check(spec: FlagSpec, given: Sourced): unknown {
+  if (spec.nonEmpty === true && given.value.trim() === '') {
+    throw new ConfigError('BAD_USAGE', `invalid ${given.name}${given.where}: must not be empty`);
+  }
+  const parsed: FlagParsed<unknown> = spec.parse(given.value);
+  if (parsed.ok) return parsed.value;
+  const why = 'reason' in parsed ? parsed.reason : `expected ${parsed.expected}`;
+  throw new ConfigError('BAD_USAGE', `invalid ${given.name} ${JSON.stringify(given.value)}${given.where}: ${why}`);
+}
+
+/** The value when nothing supplies the flag: its typed default parsed, or its `absent` value. */
+function absentValue(name: FlagName): unknown {
+  const spec = flagSpec(name);
+  return spec.default === undefined ? spec.absent : check(spec, { value: spec.default, name: `--${name}`, where: '' });
+}
+
+/** How the "missing required" message names a flag: with the conf key when the conf file may supply it. */
+function missingText(name: FlagName): string {
+  const key = flagSpec(name).conf;
+  return key === undefined ? `--${name}` : `--${name} (or ${key}= in the [client] section of --conf)`;
 }
 
 function deepFreeze<T extends object>(obj: T): T {
@@ -158,96 +67,29 @@ function deepFreeze<T extends object>(obj: T): T {
 }
 
 export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): MigrationConfig {
-  const host = pick('--host', 'host', raw, undefined, null, conf);
-  const port = pick('--port', 'port', raw, undefined, null, conf);
-  const user = pick('--user', 'user', raw, undefined, null, conf);
-  const password = pick('--password', 'password', raw, env[PASSWORD_ENV], PASSWORD_ENV, conf);
-
-  const database = nonEmpty('--database', raw.database);
-  const table = nonEmpty('--table', raw.table);
-  const alter = nonEmpty('--alter', raw.alter);
-  if (host !== undefined) nonEmpty(host.name, host.value, host.where);
-  if (user !== undefined) nonEmpty(user.name, user.value, user.where);
-
-  const missing = [
-    database === undefined ? '--database' : null,
-    table === undefined ? '--table' : null,
-    alter === undefined ? '--alter' : null,
-    user === undefined ? '--user (or user= in the [client] section of --conf)' : null,
-  ].filter((m): m is string => m !== null);
-  if (database === undefined || table === undefined || alter === undefined || user === undefined) {
-    throw new ConfigError('BAD_USAGE', `missing required ${missing.join(', ')}`);
+  const values: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const name of FLAG_NAMES) {
+    const spec = flagSpec(name);
+    let value: unknown;
+    if (spec.arg === undefined) {
+      value = (raw as Readonly<Record<string, unknown>>)[camelCase(name)] === true;
+    } else {
+      const given = pick(name, raw, env, conf);
+      value = given === undefined ? absentValue(name) : check(spec, given);
+    }
+    if (value === REQUIRED) missing.push(missingText(name));
+    values[spec.key] = value;
   }
+  if (missing.length > 0) throw new ConfigError('BAD_USAGE', `missing required ${missing.join(', ')}`);
 
+  const { host, port, user, password, confFile: _fromFlag, serveSocketFile, ...rest } = values as FlagValues;
   const config: MigrationConfig = {
-    connection: {
-      host: host?.value ?? DEFAULT_HOST,
-      port: port === undefined ? DEFAULTS.port : integer(port.name, port.value, RANGES.port, port.where),
-      user: user.value,
-      password: password?.value ?? '',
-    },
-    database,
-    table,
-    alter,
-    execute: raw.execute === true,
-    chunkSize: optionalInt('--chunk-size', raw.chunkSize, RANGES.chunkSize, DEFAULTS.chunkSize),
-    cutOverLockTimeoutSeconds: optionalInt(
-      '--cut-over-lock-timeout-seconds',
-      raw.cutOverLockTimeoutSeconds,
-      RANGES.cutOverLockTimeoutSeconds,
-      DEFAULTS.cutOverLockTimeoutSeconds,
-    ),
-    defaultRetries: optionalInt('--default-retries', raw.defaultRetries, RANGES.defaultRetries, DEFAULTS.defaultRetries),
-    replicaServerId: optionalInt('--replica-server-id', raw.replicaServerId, RANGES.replicaServerId, DEFAULTS.replicaServerId),
-    initiallyDropGhostTable: raw.initiallyDropGhostTable === true,
-    initiallyDropOldTable: raw.initiallyDropOldTable === true,
-    okToDropTable: raw.okToDropTable === true,
-    approveRenamedColumns: raw.approveRenamedColumns === true,
-    exactRowcount: raw.exactRowcount === true,
-    verbose: raw.verbose === true,
-    logFormat: logFormat(raw.logFormat),
-    statusIntervalSeconds: optionalInt('--status-interval', raw.statusInterval, RANGES.statusIntervalSeconds, DEFAULTS.statusIntervalSeconds),
-    heartbeatIntervalMillis: optionalInt(
-      '--heartbeat-interval-millis',
-      raw.heartbeatIntervalMillis,
-      RANGES.heartbeatIntervalMillis,
-      DEFAULTS.heartbeatIntervalMillis,
-    ),
+    connection: { host, port, user, password },
+    ...rest,
+    // main.ts loads the file --conf names; its path is what the config reports.
     confFile: conf?.path ?? null,
-    dmlBatchSize: optionalInt('--dml-batch-size', raw.dmlBatchSize, RANGES.dmlBatchSize, DEFAULTS.dmlBatchSize),
-    maxLagMillis: optionalInt('--max-lag-millis', raw.maxLagMillis, RANGES.maxLagMillis, DEFAULTS.maxLagMillis),
-    throttleControlReplicas: optionalParsed('--throttle-control-replicas', raw.throttleControlReplicas, parseReplicaList, []),
-    maxLoad: optionalParsed('--max-load', raw.maxLoad, parseLoad, []),
-    criticalLoad: optionalParsed('--critical-load', raw.criticalLoad, parseLoad, []),
-    criticalLoadIntervalMillis: optionalInt(
-      '--critical-load-interval-millis',
-      raw.criticalLoadIntervalMillis,
-      RANGES.criticalLoadIntervalMillis,
-      DEFAULTS.criticalLoadIntervalMillis,
-    ),
-    throttleFlagFile: optionalPath('--throttle-flag-file', raw.throttleFlagFile),
-    // Shared by every run; an empty value turns it off (gh-ost's behaviour).
-    throttleAdditionalFlagFile:
-      raw.throttleAdditionalFlagFile === undefined
-        ? DEFAULTS.throttleAdditionalFlagFile
-        : raw.throttleAdditionalFlagFile.trim() === ''
-          ? null
-          : raw.throttleAdditionalFlagFile,
-    throttleQuery: nonEmpty('--throttle-query', raw.throttleQuery) ?? null,
-    niceRatio: optionalParsed('--nice-ratio', raw.niceRatio, parseNiceRatio, DEFAULTS.niceRatio),
-    postponeCutOverFlagFile: optionalPath('--postpone-cut-over-flag-file', raw.postponeCutOverFlagFile),
-    panicFlagFile: optionalPath('--panic-flag-file', raw.panicFlagFile),
-    serveSocketFile: socketFile(raw, database, table),
-    serveTcpPort: raw.serveTcpPort === undefined ? null : integer('--serve-tcp-port', raw.serveTcpPort, RANGES.serveTcpPort),
-    forceNamedCutOver: raw.forceNamedCutOver === true,
-    forceNamedPanic: raw.forceNamedPanic === true,
-    metricsAddress: valid(
-      '--metrics-address',
-      raw.metricsAddress ?? DEFAULTS.metricsAddress,
-      parseMetricsAddress(raw.metricsAddress ?? DEFAULTS.metricsAddress),
-    ),
-    hooksPath: optionalPath('--hooks-path', raw.hooksPath),
-    quiet: raw.quiet === true,
+    serveSocketFile: serveSocketFile ?? defaultSocketFile(rest.database, rest.table),
   };
   return deepFreeze(config);
 }

@@ -1,4 +1,5 @@
 // The migration's configuration: parsed once by cli/options.ts from flags, env and --conf, then frozen.
+// Each field's flag (name, default, range, help) is declared in core/flags.ts.
 
 export type LogFormat = 'text' | 'json';
 
@@ -78,25 +79,4 @@ export interface MigrationConfig {
   readonly hooksPath: string | null;
   /** Only warnings, errors and the final summary. */
   readonly quiet: boolean;
-}
-
-export const DEFAULTS = {
-  port: 3306,
-  chunkSize: 1000,
-  cutOverLockTimeoutSeconds: 3,
-  defaultRetries: 60,
-  replicaServerId: 99999,
-  logFormat: 'text' as LogFormat,
-  statusIntervalSeconds: 5,
-  heartbeatIntervalMillis: 100,
-  dmlBatchSize: 10,
-  maxLagMillis: 1500,
-  criticalLoadIntervalMillis: 0,
-  throttleAdditionalFlagFile: '/tmp/osc.throttle',
-  niceRatio: 0,
-  metricsAddress: '127.0.0.1:9466',
-} as const;
-
-export function defaultSocketFile(database: string, table: string): string {
-  return `/tmp/osc.${database}.${table}.sock`;
 }

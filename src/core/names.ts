@@ -1,5 +1,5 @@
-// Names of the tables osc creates next to the migrated one, and of its GET_LOCK.
-// MySQL and MariaDB limit identifiers (and GET_LOCK names) to 64 characters.
+// Names of the tables osc creates next to the migrated one, of its GET_LOCK and of its default control socket.
+// MySQL and MariaDB limit identifiers (and GET_LOCK names) to 64 characters; a unix socket path to 107 bytes.
 
 import { createHash } from 'node:crypto';
 import { ConfigError } from './errors.js';
@@ -39,6 +39,20 @@ export function tableNames(table: string): TableNames {
   return names;
 }
 
+/**
+ * `<database>.<table>` as one path component and one unambiguous key: database and table names may hold `.` and
+ * `/` (verified on MariaDB 10.11 and MySQL 9.7), so those and the escape character `%` become `%2E`, `%2F`, `%25`.
+ * Names without them are unchanged.
+ */
+export function qualifiedKey(database: string, table: string): string {
+  const escape = (name: string) => name.replace(/[%./]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `${escape(database)}.${escape(table)}`;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
 const LOCK_PREFIX = 'osc:';
 
 /**
@@ -46,8 +60,20 @@ const LOCK_PREFIX = 'osc:';
  * SHA-256 prefix: deterministic, so every run on the same table computes the same lock.
  */
 export function lockName(database: string, table: string): string {
-  const plain = `${LOCK_PREFIX}${database}.${table}`;
+  const plain = `${LOCK_PREFIX}${qualifiedKey(database, table)}`;
   if (charLength(plain) <= MAX_IDENTIFIER_LENGTH) return plain;
-  const digest = createHash('sha256').update(`${database}.${table}`, 'utf8').digest('hex');
-  return LOCK_PREFIX + digest.slice(0, MAX_IDENTIFIER_LENGTH - LOCK_PREFIX.length);
+  return LOCK_PREFIX + sha256Hex(`${database}.${table}`).slice(0, MAX_IDENTIFIER_LENGTH - LOCK_PREFIX.length);
+}
+
+/** sun_path holds 108 bytes including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * `/tmp/osc.<database>.<table>.sock`; when that exceeds a socket path's limit (long or non-ASCII names),
+ * `/tmp/osc.<40 hex digits of SHA-256>.sock`: deterministic, so `osc ctl --database --table` finds it too.
+ */
+export function defaultSocketFile(database: string, table: string): string {
+  const plain = `/tmp/osc.${qualifiedKey(database, table)}.sock`;
+  if (new TextEncoder().encode(plain).length <= MAX_SOCKET_PATH_BYTES) return plain;
+  return `/tmp/osc.${sha256Hex(qualifiedKey(database, table)).slice(0, 40)}.sock`;
 }

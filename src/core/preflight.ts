@@ -1,5 +1,6 @@
 // Pure decisions of the preflight: which server settings would make osc lose changes, and which servers it supports.
 import type { ServerInfo } from './types.js';
+import type { ReadLock } from './sql/copy.js';
 
 /** Global variables the preflight reads (names as SHOW GLOBAL VARIABLES prints them). */
 export const PREFLIGHT_VARIABLES = [
@@ -48,6 +49,6 @@ export function unsupportedServer(server: ServerInfo): string | null {
 }
 
 /** The shared-lock clause for the copy's SELECT: MySQL 8.0+ has FOR SHARE; MariaDB keeps LOCK IN SHARE MODE. */
-export function shareLockClause(server: ServerInfo): 'FOR SHARE' | 'LOCK IN SHARE MODE' {
+export function shareLockClause(server: ServerInfo): ReadLock {
   return server.flavor === 'mysql' ? 'FOR SHARE' : 'LOCK IN SHARE MODE';
 }

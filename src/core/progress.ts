@@ -107,35 +107,46 @@ export function renderStatusLine(s: ProgressSnapshot): string {
 
 // ---- the live terminal line
 
-/** What the bar says the migration is doing; `postponed` reads as the issue's `postponing cut-over`. */
+/**
+ * What the bar says the migration is doing. The labels share one column width (the longest), so the bar starts in
+ * the same column in every phase; `postponed` is short for `postponing cut-over` (the log line says it whole).
+ */
 const PHASE_LABEL: Readonly<Record<Phase, string>> = {
   init: 'starting',
   preflight: 'preflight',
   setup: 'setup',
   copy: 'copy',
-  postponed: 'postponing cut-over',
+  postponed: 'postponed',
   cutover: 'cut-over',
   cleanup: 'cleanup',
   done: 'done',
   failed: 'failed',
 };
+const LABEL_WIDTH = Math.max(...Object.values(PHASE_LABEL).map((l) => l.length));
 
 /** Below this many cells a bar says nothing useful; the text gets the room instead. */
 const MIN_BAR = 10;
 const MAX_BAR = 40;
+/**
+ * Room the bar leaves for the figures: a copy of a few hundred thousand rows
+ * (`  6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s`) fits beside an 11-cell bar on an 80-column terminal.
+ */
+const TEXT_ROOM = 55;
 
 /**
- * One terminal line of at most `width` characters:
- * `copy [########................]  42.5% 85000/200000 2400/s eta 47s backlog 3 lag 0.2s throttled: flag-file`.
- * When it does not fit, the bar goes first, then rows, backlog, lag and rate, in that order; what still does not
- * fit is cut with `…`. The throttle reason sits last but outlives every optional field.
+ * One terminal line of exactly `width` characters, the same layout in every phase:
+ * `copy      [########..............]   42.5% 85000/200000 2400/s eta 47s backlog 3 lag 0.2s throttled: flag-file`.
+ * The label column and the bar's length depend on the width alone, so neither the bar nor the percent after it
+ * moves when the phase, the numbers or the throttle state change; the figures get what is left and are padded to it.
+ * When they do not fit, rows, backlog, lag and rate go, in that order; what still does not fit is cut with `…`.
+ * The throttle reason sits last but outlives every optional field.
  */
 export function renderProgressBar(s: ProgressSnapshot, width: number): string {
   const w = Math.floor(width);
   if (!(w > 0)) return '';
   const { percent: pct, rate, eta } = progressFigures(s);
   const fields: { readonly key: string; readonly text: string }[] = [
-    { key: 'pct', text: `${pct.toFixed(1)}%` },
+    { key: 'pct', text: `${pct.toFixed(1)}%`.padStart(6) },
     { key: 'rows', text: `${s.rowsCopied}/${s.rowsEstimated}` },
     { key: 'rate', text: `${Math.round(rate)}/s` },
     { key: 'eta', text: `eta ${eta === null ? '-' : formatDuration(eta)}` },
@@ -143,25 +154,23 @@ export function renderProgressBar(s: ProgressSnapshot, width: number): string {
     { key: 'lag', text: `lag ${s.heartbeatLagSeconds === null ? '-' : `${s.heartbeatLagSeconds.toFixed(1)}s`}` },
   ];
   if (s.throttleReason !== null) fields.push({ key: 'throttle', text: `throttled: ${s.throttleReason}` });
-  const label = PHASE_LABEL[s.phase];
-  const join = (list: readonly { readonly text: string }[]): string => [label, ...list.map((f) => f.text)].join(' ');
 
-  let text = join(fields);
-  // Room for the bar's cells: less its brackets, the space after it and the percent's padding to 6.
-  const pctText = fields[0]?.text ?? '';
-  const room = w - text.length - 3 - Math.max(0, 6 - pctText.length);
-  if (room >= MIN_BAR) {
-    const cells = Math.min(MAX_BAR, room);
+  // label, space, [cells], space, figures
+  const cells = Math.min(MAX_BAR, w - LABEL_WIDTH - 4 - TEXT_ROOM);
+  let head = `${PHASE_LABEL[s.phase].padEnd(LABEL_WIDTH)} `;
+  if (cells >= MIN_BAR) {
     const filled = Math.round((pct / 100) * cells);
-    const bar = `[${'#'.repeat(filled)}${'.'.repeat(cells - filled)}]`;
-    // With a bar the percent keeps a fixed width, so the numbers after it do not jitter.
-    return `${label} ${bar} ${fields.map((f) => (f.key === 'pct' ? f.text.padStart(6) : f.text)).join(' ')}`;
+    head += `[${'#'.repeat(filled)}${'.'.repeat(cells - filled)}] `;
   }
+  const room = w - head.length;
+  const join = (list: readonly { readonly text: string }[]): string => list.map((f) => f.text).join(' ');
   let kept = fields;
+  let text = join(kept);
   for (const drop of ['rows', 'backlog', 'lag', 'rate']) {
-    if (text.length <= w) break;
+    if (text.length <= room) break;
     kept = kept.filter((f) => f.key !== drop);
     text = join(kept);
   }
-  return text.length <= w ? text : `${text.slice(0, w - 1)}…`;
+  const line = head + text;
+  return line.length <= w ? line.padEnd(w) : `${line.slice(0, w - 1)}…`;
 }

@@ -27,23 +27,29 @@ function names(list: readonly string[]): string {
 
 export function renderPlan(p: PlanFacts): string {
   const mapped = new Set(p.mapping.map((m) => m.source.name.toLowerCase()));
-  const dropped = p.original.columns.filter((c) => !isGenerated(c) && !mapped.has(c.name.toLowerCase())).map((c) => c.name);
+  const computed = new Set(p.altered.columns.filter(isGenerated).map((c) => c.name.toLowerCase()));
+  // Not copied and not computed by the new table under its name: its data is gone (dropped, or dropped and added again).
+  const dropped = p.original.columns.filter((c) => !mapped.has(c.name.toLowerCase()) && !computed.has(c.name.toLowerCase())).map((c) => c.name);
   const targets = new Set(p.mapping.map((m) => m.target.name.toLowerCase()));
   const added = p.altered.columns.filter((c) => !isGenerated(c) && !targets.has(c.name.toLowerCase())).map((c) => c.name);
-  const generated = p.altered.columns.filter((c) => isGenerated(c)).map((c) => c.name);
+  // Only real generated columns: a column with an expression DEFAULT (CURRENT_TIMESTAMP, UUID()) is copied like any other.
+  const generated = p.altered.columns.filter(isGenerated).map((c) => `${c.name} (${c.generation ?? ''})`);
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
+  const ghostCols = p.key.ghostColumns.map((c) => c.name).join(', ');
+  const matched = p.key.ghostName === p.key.name && ghostCols === keyCols ? '' : `; rows of the new table matched by ${p.key.ghostName} (${ghostCols})`;
+  const exact = p.key.exactColumns.length > 0 ? `; ${p.key.exactColumns.join(', ')} compared byte for byte (charset or collation changes)` : '';
   const lines = [
     `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,
     `  server:          ${p.server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${p.server.version} at ${p.address}`,
     `  alter:           ${p.alter}`,
     `  ghost table:     ${p.ghost} (created and altered${p.execute ? '' : ', then dropped'})`,
-    `  chunk key:       ${p.key.name} (${keyCols})`,
+    `  chunk key:       ${p.key.name} (${keyCols})${matched}${exact}`,
     `  shared columns:  ${names(p.mapping.map((m) => m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`))}`,
     `  renamed columns: ${names(renamed)}`,
     `  dropped columns: ${names(dropped)}`,
     `  new columns:     ${names(added)}`,
-    `  generated:       ${names(generated)}${generated.length > 0 ? ' (computed by the server, not copied)' : ''}`,
+    `  generated:       ${names(generated)}${generated.length > 0 ? ': computed by the server from other columns, not copied' : ''}`,
     `  estimated rows:  ${p.estimatedRows}${p.exactRowcount ? ' (exact count)' : ' (information_schema estimate; --exact-rowcount counts)'}`,
   ];
   for (const n of p.notes) lines.push(`  note:            ${n}`);

@@ -1,4 +1,4 @@
-// Shared, immutable descriptions of tables and keys. Filled by io/inspector.ts, consumed by the pure core.
+// Shared, immutable descriptions of tables and keys. Filled by io/db/inspector.ts, consumed by the pure core.
 
 export interface Column {
   readonly name: string;
@@ -29,6 +29,8 @@ export interface UniqueKey {
   readonly name: string;
   readonly columns: readonly string[];
   readonly primary: boolean;
+  /** Each column's indexed prefix length (SUB_PART), null for the whole column; absent when there is none. */
+  readonly prefixes?: readonly (number | null)[];
 }
 
 export interface TableSchema {
@@ -44,15 +46,28 @@ export interface ColumnMapping {
   readonly target: Column;
 }
 
-/** A chunking key: a unique key over NOT NULL columns that the original and the ghost share. */
+/**
+ * How rows are found on both tables. The copy ranges over a unique key of the original (name, columns); ghost rows
+ * are matched (replay, duplicates, conflicts) by a unique key of the ghost (ghostName, ghostColumns) over the same
+ * columns, perhaps more of them (`ADD PRIMARY KEY (id, i)` after `DROP PRIMARY KEY`): a row image holds them all.
+ */
 export interface ChunkKey {
+  /** The original's unique key the copy ranges over. */
   readonly name: string;
-  /** Name of the same key on the ghost (same as name unless the ALTER renamed it). */
+  /** The ghost's unique key its rows are matched by. */
   readonly ghostName: string;
-  /** Columns of the original, in key order. */
+  /** Columns of the original key, in key order. */
   readonly columns: readonly Column[];
-  /** The matching ghost columns, in the same order (names differ only when renamed). */
+  /** Columns of the ghost key, in its key order. */
   readonly ghostColumns: readonly Column[];
+  /** For each of ghostColumns, the original column whose value it holds (same order). */
+  readonly ghostSources: readonly Column[];
+  /**
+   * Ghost key columns (names) whose charset or collation differ from their source's, for a column of the original
+   * key: distinct source keys can be equal there, so a ghost row is a source row's own only when these hold its
+   * value byte for byte. Empty in the common case.
+   */
+  readonly exactColumns: readonly string[];
 }
 
 /** One value per chunk-key column, in key order, as read from the server or the binlog. */

@@ -2,16 +2,16 @@
 // ghost ends exactly like the original; a real duplicate stays queued (the orchestrator then fails the run).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Connection } from 'mysql2/promise';
-import { Applier } from '../../src/applier.js';
-import { ConflictResolver } from '../../src/conflicts.js';
+import { Applier } from '../../src/stages/replay/applier.js';
+import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import type { RowEvent } from '../../src/core/binlog/events.js';
-import { shareLockClause } from '../../src/core/preflight.js';
+import { createTablePlan } from '../../src/plan.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import { readServerInfo, readTableSchema } from '../../src/io/inspector.js';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
-import type { BinlogStreamer } from '../../src/io/streamer.js';
-import { silentLogger } from '../../src/log.js';
+import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
+import type { BinlogStreamer } from '../../src/io/binlog/streamer.js';
+import { silentLogger } from '../../src/core/log.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
 
 const POS = { file: 'binlog.000001', position: 4 };
@@ -32,6 +32,7 @@ function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
     }),
     backlog: () => events.length - i,
     position: () => POS,
+    heartbeatWritten: () => undefined,
     stop: () => {
       stopped = true;
       return Promise.resolve();
@@ -56,23 +57,21 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function replay(db: string, events: RowEvent[]): Promise<{ ghost: unknown[]; queued: number }> {
+async function replay(db: string, events: RowEvent[], columns = 'id, code, v', order = 'id'): Promise<{ ghost: unknown[]; queued: number }> {
   const server = await readServerInfo(pool);
   const original = await readTableSchema(pool, db, 't');
   const altered = await readTableSchema(pool, db, '_t_gho');
   const mapping = mapColumns(original, altered, new Map());
   const key = chooseChunkKey(original, altered, mapping);
   if (!key) throw new Error('no chunk key');
-  const conflicts = new ConflictResolver({ database: db, table: 't', ghost: '_t_gho', mapping, key, ghostUniqueKeys: altered.uniqueKeys, lock: shareLockClause(server), logger: silentLogger });
+  const plan = createTablePlan({ database: db, table: 't', server, mapping, key, ghostUniqueKeys: altered.uniqueKeys });
+  const conflicts = new ConflictResolver(plan, silentLogger);
   const streamer = fakeStreamer(events.map((e) => ({ ...e, database: db })));
   const applier = new Applier({
     streamer,
     pool,
-    dml: createDmlBuilder({ database: db, ghost: '_t_gho', mapping, key }),
-    key,
-    database: db,
-    table: 't',
-    changelog: '_t_ghc',
+    plan,
+    dml: createDmlBuilder(plan),
     retries: 3,
     batchSize: () => 10,
     logger: silentLogger,
@@ -83,7 +82,7 @@ async function replay(db: string, events: RowEvent[]): Promise<{ ghost: unknown[
   applier.stop();
   await streamer.stop();
   await applier.done;
-  const [rows] = await admin.query(`SELECT id, code, v FROM \`${db}\`.\`_t_gho\` ORDER BY id`);
+  const [rows] = await admin.query(`SELECT ${columns} FROM \`${db}\`.\`_t_gho\` ORDER BY ${order}`);
   return { ghost: rows as unknown[], queued: conflicts.size };
 }
 
@@ -115,5 +114,49 @@ describe('replay collisions on a unique key that is not the chunk key', () => {
     const result = await replay(db, [insert]);
     expect(result.queued).toBe(1);
     expect(result.ghost).toEqual([{ id: 2, code: 'dup', v: 1 }]);
+  });
+});
+
+describe('replay when the ALTER makes distinct keys equal (a binary key made case-insensitive)', () => {
+  const row = (code: string, v: number) => ({ code, v });
+  const event = (kind: 'insert' | 'delete', code: string, v: number): RowEvent => ({ kind, database: '', table: 't', resume: POS, next: POS, row: row(code, v) });
+  const change = (code: string, from: number, to: number): RowEvent => ({ kind: 'update', database: '', table: 't', resume: POS, next: POS, before: row(code, from), after: row(code, to) });
+
+  async function tables(name: string, original: string, ghost: string): Promise<string> {
+    const db = await freshSchema(name);
+    await admin.query(`CREATE TABLE \`${db}\`.t (code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
+    await admin.query(`ALTER TABLE \`${db}\`._t_gho MODIFY code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL`);
+    if (original !== '') await admin.query(`INSERT INTO \`${db}\`.t VALUES ${original}`);
+    if (ghost !== '') await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES ${ghost}`);
+    return db;
+  }
+
+  test('inserting A when the ghost holds a (copied): a is moved aside and stays queued, the collision is real', async () => {
+    const db = await tables('conflicts_ci_insert', "('a', 1), ('A', 2)", "('a', 1)");
+    const result = await replay(db, [event('insert', 'A', 2)], 'code, v', 'code');
+    expect(result.queued).toBe(1);
+    expect(result.ghost).toEqual([row('A', 2)]);
+  });
+
+  test('an update of A never overwrites a', async () => {
+    const db = await tables('conflicts_ci_update', "('a', 1), ('A', 3)", "('a', 1)");
+    const result = await replay(db, [change('A', 2, 3)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('a', 1)]);
+  });
+
+  test('a delete of A never deletes a', async () => {
+    const db = await tables('conflicts_ci_delete', "('a', 1)", "('a', 1)");
+    const result = await replay(db, [event('delete', 'A', 2)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('a', 1)]);
+  });
+
+  test('the copy ahead of replay: a inserted, deleted, A inserted; the ghost already holds A and ends with it', async () => {
+    const db = await tables('conflicts_ci_transient', "('A', 3)", "('A', 3)");
+    const result = await replay(db, [event('insert', 'a', 1), event('delete', 'a', 1), event('insert', 'A', 3)], 'code, v', 'code');
+    expect(result.queued).toBe(0);
+    expect(result.ghost).toEqual([row('A', 3)]);
   });
 });

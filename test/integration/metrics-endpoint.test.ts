@@ -4,8 +4,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { PreflightError } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
-import { createMetrics, serveMetrics } from '../../src/io/metrics.js';
-import type { MetricsServer } from '../../src/io/metrics.js';
+import { createMetrics, serveMetrics } from '../../src/operator/metrics.js';
+import type { MetricsServer } from '../../src/operator/metrics.js';
 import { parsePrometheusText, sampleSum, sampleValue } from '../support/prom-text.js';
 import { waitFor } from '../support/servers.js';
 

@@ -1,29 +1,18 @@
 // End to end: /metrics scraped while a real migration runs through main() parses as Prometheus text,
 // names the table, and its counters rise; when main() returns, the endpoint is gone.
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { exactConnection, quoteId } from '../support/load.js';
 import { parsePrometheusText, sampleSum, sampleValue } from '../support/prom-text.js';
 import type { Sample } from '../support/prom-text.js';
 import { explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
-import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
+import { freePort, testServer, uniqueServerId, waitFor } from '../support/servers.js';
 
 const DB = 'osc_t_metrics_run';
 const TABLE = 'orders';
 const ROWS = 30_000;
 
 let admin: Connection;
-
-/** A port nobody listens on right now (the kernel's choice for port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function scrape(url: string): Promise<Sample[]> {
   const res = await fetch(url);

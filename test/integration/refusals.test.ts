@@ -59,6 +59,8 @@ async function expectRefusal(args: readonly string[], code: string, message: Reg
   expect(run.stderr).toMatch(message);
   expect(await state()).toEqual(before);
   for (const t of before.tables) expect(t).not.toMatch(/^_.*_(gho|ghc|del)$/);
+  // A refusal created nothing, so it has nothing to clean up or to report about tables it never made.
+  expect(run.stderr).not.toContain('cleanup_failed');
   return run;
 }
 
@@ -197,6 +199,9 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
     await seed(ORDERS);
     const run = await expectRefusal(ALTER, 'ACCESS_DENIED', new RegExp(`access denied for user '${MIGRATION_USER}'`, 'i'), { who: { ...mig, password: 'not-the-password' } });
     expect(run.stderr).not.toContain('not-the-password');
+    // Only the refusal itself is an error: nothing about ghost or changelog tables this run never created.
+    expect(run.stderr.split('\n').filter((l) => / ERROR /.test(l))).toEqual([expect.stringContaining('error code=ACCESS_DENIED')]);
+    expect(run.stderr).not.toMatch(/_t_gho|_t_ghc/);
   });
 
   test('an unreachable host (a closed port)', async () => {

@@ -5,8 +5,8 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BinlogPosition, Row, RowEvent } from '../../src/core/binlog/events.js';
 import { OscError } from '../../src/core/errors.js';
-import type { LogFields, Logger } from '../../src/log.js';
-import { createStreamer, type BinlogStreamer, type StreamerOptions } from '../../src/io/streamer.js';
+import type { LogFields, Logger } from '../../src/core/log.js';
+import { createStreamer, type BinlogStreamer, type StreamerOptions } from '../../src/io/binlog/streamer.js';
 import { freshSchema, testServer, uniqueServerId, type ServerEndpoint } from '../support/servers.js';
 
 let DB = '';
@@ -45,12 +45,20 @@ function streamer(start: BinlogPosition, tables: readonly string[], extra: Parti
   return s;
 }
 
+/** The stream's row events: these streamers watch no statements, so nothing else may come. */
+async function* rowEvents(s: BinlogStreamer): AsyncGenerator<RowEvent> {
+  for await (const ev of s.events()) {
+    if (ev.kind === 'statement') throw new Error('a statement event from a streamer that watches none');
+    yield ev;
+  }
+}
+
 /** Takes events until `until` accepts one (included), or fails after `timeoutMs`. */
 async function collect(s: BinlogStreamer, until: (ev: RowEvent) => boolean, timeoutMs = 60_000): Promise<RowEvent[]> {
   const out: RowEvent[] = [];
   const deadline = setTimeout(() => void s.stop(), timeoutMs);
   try {
-    for await (const ev of s.events()) {
+    for await (const ev of rowEvents(s)) {
       out.push(ev);
       if (until(ev)) return out;
     }
@@ -271,7 +279,7 @@ describe('binlog streamer', () => {
     let known = new Set([...before, firstThread]);
     let thread = firstThread;
     const consuming = (async () => {
-      for await (const ev of s.events()) {
+      for await (const ev of rowEvents(s)) {
         seen.push(ev);
         if (killed < 2 && seen.length >= (killed + 1) * 1200) {
           killed++;

@@ -11,15 +11,15 @@ import { qualify } from '../../src/core/sql/quote.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues, TunablesWriter } from '../../src/core/tunables.js';
 import type { ServerInfo } from '../../src/core/types.js';
-import { startHeartbeat } from '../../src/heartbeat.js';
-import type { Heartbeat } from '../../src/heartbeat.js';
-import { readServerInfo } from '../../src/io/inspector.js';
-import { openPool } from '../../src/io/pool.js';
-import type { SessionPool } from '../../src/io/pool.js';
-import type { LogFields, Logger } from '../../src/log.js';
-import { silentLogger } from '../../src/log.js';
-import { Throttler } from '../../src/throttler.js';
-import type { ThrottlerDeps } from '../../src/throttler.js';
+import { startHeartbeat } from '../../src/stages/replay/changelog.js';
+import type { Heartbeat } from '../../src/stages/replay/changelog.js';
+import { readServerInfo } from '../../src/io/db/inspector.js';
+import { openPool } from '../../src/io/db/pool.js';
+import type { SessionPool } from '../../src/io/db/pool.js';
+import type { LogFields, Logger } from '../../src/core/log.js';
+import { silentLogger } from '../../src/core/log.js';
+import { Throttler } from '../../src/stages/throttle/throttler.js';
+import type { ThrottlerDeps } from '../../src/stages/throttle/throttler.js';
 import { adminConnection, freshSchema, testServer, waitFor } from '../support/servers.js';
 import { DEFAULT_TUNABLES } from '../support/tunables.js';
 
@@ -62,21 +62,20 @@ function replicaEndpoint(): { host: string; port: number } {
   return { host: r.host, port: r.port };
 }
 
-function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['config']> = {}, changelog = CHANGELOG): Made {
+function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['config']> = {}, changelog = CHANGELOG, now?: () => number): Made {
   const tunables = createTunables({ ...BASE, throttleControlReplicas: [replicaEndpoint()], ...tv });
   const { logger, lines } = captureLogger();
   const critical: Made['critical'] = [];
   const throttler = new Throttler({
     primary: pool,
     connection: testServer().primary,
-    server,
-    database: DB,
-    changelog,
+    plan: { server, database: DB, changelog },
     tunables,
     // Never the shared /tmp/osc.throttle: a stray file there must not decide these tests.
     config: { throttleFlagFile: null, throttleAdditionalFlagFile: null, criticalLoadIntervalMillis: 0, ...config },
     logger,
     onCritical: (reason) => void critical.push({ reason, at: Date.now() }),
+    ...(now === undefined ? {} : { now }),
   });
   throttlers.push(throttler);
   return { throttler, tunables, lines, critical };
@@ -168,11 +167,23 @@ describe('replica lag', () => {
     expect(lines.filter((l) => l.event === 'replica_unreadable')).toHaveLength(1);
   });
 
-  it('a changelog the replica lacks counts as unreadable', async () => {
+  it('a changelog the replica lacks counts as unreadable; at first that is waiting for its first heartbeat, not a warning', async () => {
     const { host, port } = replicaEndpoint();
-    const { throttler } = make({}, {}, '_no_such_ghc');
+    // The changelog is created on the primary just before the throttler starts: a replica gets it (and the first
+    // heartbeat) a moment later, or later still when it lags. Only when that lasts is it worth a warning.
+    let clock = Date.now();
+    const { throttler, lines } = make({}, {}, '_no_such_ghc', () => clock);
     await throttler.start();
     expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
+    expect(lines.filter((l) => l.event === 'replica_awaiting_heartbeat').map((l) => [l.level, l.fields['replica']])).toEqual([['info', `${host}:${port}`]]);
+    expect(lines.filter((l) => l.event === 'replica_unreadable')).toEqual([]);
+    clock += 10_000;
+    const warned = await waitFor(() => lines.find((l) => l.event === 'replica_unreadable'), { timeoutMs: DEADLINE, message: 'the warning after 10 s' });
+    expect([warned.level, warned.fields['errno']]).toEqual(['warn', 1146]);
+    expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
+    // Once, not at every round.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lines.filter((l) => l.event === 'replica_unreadable')).toHaveLength(1);
   });
 });
 

@@ -5,7 +5,7 @@
 // MySQL 8.4 primary + replica) → scripts/sandbox (MariaDB or MySQL 9.7 from Debian,
 // per OSC_TEST_FLAVOR). A server that cannot be had fails the run; tests never skip.
 
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -82,28 +82,10 @@ async function startSandbox(): Promise<Found> {
   if (flavor !== 'mariadb' && flavor !== 'mysql') {
     throw new Error(`osc tests: OSC_TEST_FLAVOR must be mariadb or mysql, not '${flavor}'`);
   }
-  // The script starts its daemons detached with their own output files, so its
-  // pipes close when it exits; a warm start takes about a second, a cold one
-  // (MySQL download included) a few minutes at most.
-  const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-    execFile(
-      'bash',
-      [SANDBOX, 'start', '--flavor', flavor],
-      { timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, out, errOut) => {
-        if (err !== null) {
-          reject(
-            new Error(
-              `osc tests: no server configured (OSC_TEST_DSN unset, no Docker) and 'bash scripts/sandbox start --flavor ${flavor}' failed:\n${errOut}`,
-              { cause: err },
-            ),
-          );
-        } else {
-          resolve({ stdout: out, stderr: errOut });
-        }
-      },
-    );
-  });
+  // The script starts its daemons detached with their own output files, so its pipes close when it exits; a
+  // warm start takes about a second, a cold one (the MySQL download included) a minute or two. Its progress lines
+  // go to our stderr as they come, so a first run (or a CI log) shows what it is waiting for.
+  const { stdout, stderr } = await runSandbox(['start', '--flavor', flavor]);
   const vars = parseEnvLines(stdout);
   const dsn = vars.get('OSC_TEST_DSN');
   if (dsn === undefined) {
@@ -113,6 +95,31 @@ async function startSandbox(): Promise<Found> {
   const server: ProvidedServer = replicaDsn === undefined ? { dsn, flavor } : { dsn, replicaDsn, flavor };
   // The sandbox stays up after the run: the next run (and the demo) reuse it.
   return { server, source: `scripts/sandbox (${flavor})` };
+}
+
+function runSandbox(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [SANDBOX, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      stderr += t;
+      process.stderr.write(t);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) {
+        resolve({ stdout, stderr });
+        return;
+      }
+      reject(
+        new Error(
+          `osc tests: no server configured (OSC_TEST_DSN unset, no Docker) and 'bash scripts/sandbox ${args.join(' ')}' failed (${signal ?? `exit ${code}`}):\n${stderr}`,
+        ),
+      );
+    });
+  });
 }
 
 function parseEnvLines(text: string): Map<string, string> {

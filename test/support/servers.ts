@@ -2,6 +2,8 @@
 // (test/support/global-setup.ts), admin connections, throwaway schemas, polling,
 // and binlog reader ids that never collide.
 
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import mysql from 'mysql2/promise';
 import { inject } from 'vitest';
 import { quoteId } from '../../src/core/sql/quote.js';
@@ -155,4 +157,13 @@ export function uniqueServerId(): number {
 export async function detectFlavor(conn: mysql.Connection): Promise<Flavor> {
   const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
   return String(rows[0]?.['v'] ?? '').includes('MariaDB') ? 'mariadb' : 'mysql';
+}
+
+/** A port nobody listens on right now (the kernel's choice for port 0). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

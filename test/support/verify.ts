@@ -157,9 +157,21 @@ async function matchingKey(conn: Connection, t: TableRef, cols: readonly ColumnI
   return cols.map((c) => c.name);
 }
 
+const SPATIAL: ReadonlySet<string> = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+
 async function readRows(conn: Connection, t: TableRef, cols: readonly ColumnInfo[], key: readonly string[]): Promise<string[][]> {
-  // JSON as the server's text, so big integers inside stay exact.
-  const select = cols.map((c) => (c.dataType === 'json' ? `CAST(${quoteId(c.name)} AS CHAR) AS ${quoteId(c.name)}` : quoteId(c.name)));
+  // JSON as the server's text, so big integers inside stay exact; spatial values as their internal bytes, SRID
+  // included (mysql2 would parse them into coordinates); FLOAT widened to DOUBLE, whose text is exact (a FLOAT
+  // prints with 6 digits: 1000017 and 1000024 both read as 1000020).
+  const select = cols.map((c) =>
+    c.dataType === 'json'
+      ? `CAST(${quoteId(c.name)} AS CHAR) AS ${quoteId(c.name)}`
+      : SPATIAL.has(c.dataType)
+        ? `CAST(${quoteId(c.name)} AS BINARY) AS ${quoteId(c.name)}`
+        : c.dataType === 'float'
+          ? `${quoteId(c.name)} + 0e0 AS ${quoteId(c.name)}`
+        : quoteId(c.name),
+  );
   const [rows] = await conn.query<RowDataPacket[]>({
     sql: `SELECT ${select.join(', ')} FROM ${qualified(t.database, t.table)} ORDER BY ${key.map(quoteId).join(', ')}`,
     rowsAsArray: true,

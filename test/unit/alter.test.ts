@@ -162,6 +162,12 @@ describe('analyzeAlter: dropped columns', () => {
   it('still treats columns named system or period as columns', () => {
     expect(summary('DROP system, DROP COLUMN period').dropped).toEqual(['system', 'period']);
   });
+
+  it('keeps a dropped name that the ALTER adds again or renames another column to', () => {
+    const a = summary('DROP COLUMN c1, ADD COLUMN C1 INT NOT NULL DEFAULT 47, DROP COLUMN a, RENAME COLUMN b TO a, DROP p, CHANGE COLUMN q p INT NULL');
+    expect(a.dropped).toEqual(['c1', 'a', 'p']);
+    expect(a.renames).toEqual([['b', 'a'], ['q', 'p']]);
+  });
 });
 
 describe('analyzeAlter: refusals', () => {

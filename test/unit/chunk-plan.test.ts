@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advance, nextRange, sameKey, startPlan } from '../../src/core/chunk/plan.js';
+import { advance, keyIdentity, nextRange, sameKey, startPlan } from '../../src/core/chunk/plan.js';
 import type { CopyPlanState } from '../../src/core/chunk/plan.js';
 
 describe('copy plan', () => {
@@ -52,5 +52,16 @@ describe('sameKey', () => {
     expect(sameKey([null], [null])).toBe(true);
     expect(sameKey([null], [0])).toBe(false);
     expect(sameKey([1, 2], [1])).toBe(false);
+  });
+  it('keyIdentity is equal exactly when sameKey is', () => {
+    const values: unknown[] = [12, 12n, '12', '012', 1.5, '1.50', '1.5', null, undefined, Buffer.from('12'), Buffer.from('A'), Buffer.from('a'), new Uint8Array([0x41]), 'A', 'a|b', ['a', 'b']];
+    for (const a of values) {
+      for (const b of values) {
+        expect([a, b, keyIdentity([a]) === keyIdentity([b])]).toEqual([a, b, sameKey([a], [b])]);
+      }
+    }
+    // Values cannot run into each other across columns.
+    expect(keyIdentity(['a|b', 'c'])).not.toBe(keyIdentity(['a', 'b|c']));
+    expect(keyIdentity(['a', 'b'])).not.toBe(keyIdentity(['a,b']));
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createControlHandler } from '../../src/control-handler.js';
-import type { ControlHandlerDeps } from '../../src/control-handler.js';
+import { createControlHandler } from '../../src/operator/control-handler.js';
+import type { ControlHandlerDeps } from '../../src/operator/control-handler.js';
 import { renderHelp, renderTunables } from '../../src/core/control/protocol.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues } from '../../src/core/tunables.js';
-import type { LogBody, Logger } from '../../src/log.js';
+import type { LogBody, Logger } from '../../src/core/log.js';
 import { DEFAULT_TUNABLES } from '../support/tunables.js';
 import { HALF_COPIED } from '../support/snapshots.js';
 

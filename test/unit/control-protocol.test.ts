@@ -16,7 +16,10 @@ import type { Command, CommandName, ProtocolError } from '../../src/core/control
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { createTunables } from '../../src/core/tunables.js';
 import type { TunableValues } from '../../src/core/tunables.js';
-import { parseHostPort, parseLoad, parseMetricsAddress, parseNiceRatio, parseReplicaList } from '../../src/core/control/values.js';
+import { parseHostPort, parseLoad, parseMetricsAddress, parseReplicaList } from '../../src/core/control/values.js';
+import { FLAGS } from '../../src/core/flags.js';
+
+const parseNiceRatio = FLAGS['nice-ratio'].parse;
 
 const LOAD =
   'comma-separated variable=limit pairs such as Threads_running=25,Threads_connected=500 ' +

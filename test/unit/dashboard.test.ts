@@ -2,52 +2,14 @@
 // that createMetrics' registry exports, and it uses the datasource that Grafana's provisioning creates.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, metricNames } from '../../src/io/metrics.js';
+import { createMetrics, metricNames } from '../../src/operator/metrics.js';
+import { allPanels, dashboard, dashboardQueries, DOCKER_DIR, grafanaSubstitute, parseLabelValues } from '../support/dashboard.js';
 
-const DOCKER = new URL('../../docker/', import.meta.url);
-const read = (rel: string): string => readFileSync(new URL(rel, DOCKER), 'utf8');
-
-interface Target {
-  readonly refId?: string;
-  readonly expr?: string;
-  readonly datasource?: { readonly uid?: string };
-}
-interface Panel {
-  readonly id?: number;
-  readonly type?: string;
-  readonly title?: string;
-  readonly gridPos?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
-  readonly datasource?: { readonly uid?: string };
-  readonly targets?: readonly Target[];
-  readonly panels?: readonly Panel[];
-}
-interface Dashboard {
-  readonly uid?: string;
-  readonly title?: string;
-  readonly panels?: readonly Panel[];
-  readonly templating?: { readonly list?: readonly { readonly query?: { readonly query?: string } | string }[] };
-}
-
-const dashboard = JSON.parse(read('grafana/dashboards/osc.json')) as Dashboard;
-
-/** Panels, including those nested in collapsed rows. */
-function allPanels(panels: readonly Panel[] = dashboard.panels ?? []): Panel[] {
-  return panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
-}
+const read = (rel: string): string => readFileSync(new URL(rel, DOCKER_DIR), 'utf8');
 
 /** Every `osc_...` identifier in a PromQL expression. */
 function oscNames(expr: string): string[] {
   return [...expr.matchAll(/\bosc_[a-zA-Z0-9_:]*/g)].map((m) => m[0]);
-}
-
-function queries(): { panel: string; expr: string }[] {
-  const out: { panel: string; expr: string }[] = [];
-  for (const p of allPanels()) for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', expr: t.expr ?? '' });
-  for (const v of dashboard.templating?.list ?? []) {
-    const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
-    out.push({ panel: 'templating', expr: q });
-  }
-  return out;
 }
 
 describe('docker/grafana/dashboards/osc.json', () => {
@@ -67,7 +29,7 @@ describe('docker/grafana/dashboards/osc.json', () => {
   it('every query names only metrics that the registry exports', async () => {
     const known = await metricNames(createMetrics({ database: 'd', table: 't' }).registry);
     const unknown: string[] = [];
-    for (const q of queries()) {
+    for (const q of dashboardQueries()) {
       expect(q.expr, `a query in "${q.panel}" is empty`).not.toBe('');
       const names = oscNames(q.expr);
       expect(names.length, `"${q.panel}": ${q.expr} names no osc metric`).toBeGreaterThan(0);
@@ -77,7 +39,7 @@ describe('docker/grafana/dashboards/osc.json', () => {
   });
 
   it('shows progress, rates, lag, backlog, throttle, phase, cut-over and errors', () => {
-    const used = new Set(queries().flatMap((q) => oscNames(q.expr)));
+    const used = new Set(dashboardQueries().flatMap((q) => oscNames(q.expr)));
     for (const name of [
       'osc_progress_ratio',
       'osc_rows_copied_total',
@@ -119,5 +81,22 @@ describe('docker/grafana/dashboards/osc.json', () => {
     const prometheus = read('prometheus/prometheus.yml');
     expect(prometheus).toMatch(/metrics_path:\s*\/metrics/);
     expect(prometheus).toMatch(/targets:\s*\["host\.docker\.internal:9466"\]/);
+  });
+});
+
+describe('Grafana substitution (for test/integration/dashboard-prometheus.test.ts)', () => {
+  const ctx = { variables: { database: 'shop', table: '.*' }, interval: '250ms', rateInterval: '1s', range: '10s' };
+  it('replaces $name, ${name}, [[name]] and the $__ intervals as Grafana does', () => {
+    expect(grafanaSubstitute('rate(osc_rows_copied_total{database=~"$database",table=~"${table}"}[$__rate_interval])', ctx)).toBe(
+      'rate(osc_rows_copied_total{database=~"shop",table=~".*"}[1s])',
+    );
+    expect(grafanaSubstitute('increase(x{d="[[database]]"}[$__range]) / $__interval', ctx)).toBe('increase(x{d="shop"}[10s]) / 250ms');
+  });
+  it('refuses a variable it has no value for', () => {
+    expect(() => grafanaSubstitute('x{a="$nope"}', ctx)).toThrow(/no value for \$nope/);
+  });
+  it('reads label_values(selector, label)', () => {
+    expect(parseLabelValues('label_values(osc_phase{database=~"$database"}, table)')).toEqual({ selector: 'osc_phase{database=~"$database"}', label: 'table' });
+    expect(parseLabelValues('osc_phase')).toBeNull();
   });
 });

@@ -5,6 +5,10 @@ import {
   createGhost,
   createSentry,
   dropSentry,
+  sentryComment,
+  PREPARE_PROBE,
+  probeStatement,
+  tablesNamed,
   dropTable,
   lockForCutOver,
   renameForCutOver,
@@ -32,8 +36,8 @@ describe('ddl', () => {
     });
   });
   it('cut-over statements', () => {
-    expect(createSentry('shop', '_orders_del')).toBe(
-      "CREATE TABLE `shop`.`_orders_del` (`id` INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry'",
+    expect(createSentry('shop', '_orders_del', '0a1b2c3d4e5f-2')).toBe(
+      "CREATE TABLE `shop`.`_orders_del` (`id` INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry 0a1b2c3d4e5f-2'",
     );
     expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe('LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE');
     expect(renameForCutOver('shop', 'orders', '_orders_del', '_orders_gho')).toBe(
@@ -41,5 +45,18 @@ describe('ddl', () => {
     );
     expect(dropSentry('shop', '_orders_del')).toBe('DROP TABLE `shop`.`_orders_del`');
     expect(dropTable('shop', '_orders_gho')).toBe('DROP TABLE IF EXISTS `shop`.`_orders_gho`');
+    expect(tablesNamed('shop', ['orders', '_orders_gho', '_orders_del'])).toEqual({
+      sql: 'SELECT TABLE_NAME AS `name`, TABLE_COMMENT AS `comment` FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (?, ?, ?)',
+      params: ['shop', 'orders', '_orders_gho', '_orders_del'],
+    });
+  });
+  it('the probe prepares a SELECT whose text travels in a user variable', () => {
+    expect(probeStatement('shop', "or'ders")).toEqual({ sql: 'SET @osc_probe = ?', params: ["SELECT 1 FROM `shop`.`or'ders` LIMIT 0"] });
+    expect(PREPARE_PROBE).toBe('PREPARE osc_probe FROM @osc_probe');
+  });
+  it('the sentry comment carries a token of safe characters only', () => {
+    expect(sentryComment('0a1b-12')).toBe('osc cut-over sentry 0a1b-12');
+    expect(() => sentryComment("x' OR '1")).toThrow("a cut-over token must be 1..64 of [0-9a-z-], not 'x' OR '1'");
+    expect(() => sentryComment('')).toThrow('a cut-over token must be 1..64 of [0-9a-z-]');
   });
 });

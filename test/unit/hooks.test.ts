@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MigrationError } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
-import { HOOK_IS_GATE, HOOK_NAMES, createHooks, hookEnvironment, hookFacts, selectHookFiles } from '../../src/hooks.js';
-import type { HookFacts } from '../../src/hooks.js';
-import type { LogBody, Logger } from '../../src/log.js';
+import { HOOK_IS_GATE, HOOK_NAMES, createHooks, hookEnvironment, hookFacts, selectHookFiles } from '../../src/operator/hooks.js';
+import type { HookFacts } from '../../src/operator/hooks.js';
+import type { LogBody, Logger } from '../../src/core/log.js';
 
 const facts: HookFacts = {
   database: 'shop',

@@ -1,7 +1,8 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, metricNames, parseBinlogPosition, progressRatio, throttleCategory } from '../../src/io/metrics.js';
+import { createMetrics, metricNames, parseBinlogPosition, progressRatio, throttleCategory } from '../../src/operator/metrics.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
+import { parsePrometheusText } from '../support/prom-text.js';
 
 const L = 'database="shop",table="orders"';
 
@@ -41,6 +42,13 @@ describe('createMetrics', () => {
     expect(a.registry).not.toBe(b.registry);
     expect(globalRegistry.getSingleMetric('osc_rows_copied_total')).toBeUndefined();
     expect(await globalRegistry.metrics()).not.toContain('osc_');
+  });
+
+  it('carries database and table names that need escaping exactly', async () => {
+    const names = { database: 'Shop "db" é.x', table: 'we`ird\\ \ntable' };
+    const m = createMetrics(names);
+    const rows = parsePrometheusText(await m.registry.metrics()).filter((x) => x.name === 'osc_rows_copied_total');
+    expect(rows.map((x) => ({ database: x.labels['database'], table: x.labels['table'] }))).toEqual([names]);
   });
 
   it('declares exactly these metrics, with these types', async () => {

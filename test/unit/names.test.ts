@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { lockName, tableNames } from '../../src/core/names.js';
+import { defaultSocketFile, lockName, qualifiedKey, tableNames } from '../../src/core/names.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 function caught(fn: () => unknown): ConfigError {
@@ -67,5 +67,39 @@ describe('lockName', () => {
     expect(lockName(db, t)).toHaveLength(64);
     expect(lockName(db, t)).toBe(lockName(db, t));
     expect(lockName(db, t + 'x')).not.toBe(lockName(db, t));
+  });
+});
+
+describe('qualifiedKey', () => {
+  it('is <db>.<t> for ordinary names, odd characters included', () => {
+    expect(qualifiedKey('shop', 'orders')).toBe('shop.orders');
+    expect(qualifiedKey('Shop `db` é', 'we`ird t-9')).toBe('Shop `db` é.we`ird t-9');
+  });
+
+  it('escapes dots, slashes and the escape itself, so that no two tables share a key', () => {
+    expect(qualifiedKey('a.b', 'c/d%')).toBe('a%2Eb.c%2Fd%25');
+    expect(qualifiedKey('a.b', 'c')).not.toBe(qualifiedKey('a', 'b.c'));
+    expect(lockName('a.b', 'c')).toBe('osc:a%2Eb.c');
+  });
+});
+
+describe('defaultSocketFile', () => {
+  it('is /tmp/osc.<db>.<t>.sock, one file directly in /tmp whatever the names hold', () => {
+    expect(defaultSocketFile('shop', 'orders')).toBe('/tmp/osc.shop.orders.sock');
+    expect(defaultSocketFile('shop', 'order items/2024.q1')).toBe('/tmp/osc.shop.order items%2F2024%2Eq1.sock');
+  });
+
+  it('fits exactly at 107 bytes, counting bytes, not characters', () => {
+    const t = 'é'.repeat(45) + 'x'; // 91 bytes: 107 with /tmp/osc.d. and .sock
+    expect(Buffer.byteLength(defaultSocketFile('d', t))).toBe(107);
+    expect(defaultSocketFile('d', t)).toBe(`/tmp/osc.d.${t}.sock`);
+    expect(defaultSocketFile('d', t + 'x')).toMatch(/^\/tmp\/osc\.[0-9a-f]{40}\.sock$/);
+  });
+
+  it('hashes names too long for a socket path, deterministically', () => {
+    const t = 'é'.repeat(59);
+    const hex = createHash('sha256').update(`d.${t}`).digest('hex');
+    expect(defaultSocketFile('d', t)).toBe(`/tmp/osc.${hex.slice(0, 40)}.sock`);
+    expect(defaultSocketFile('d', t + 'x')).not.toBe(defaultSocketFile('d', t));
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { binlogProblems, shareLockClause, unsupportedServer } from '../../src/core/preflight.js';
-import { parseVersion, binlogStatusSql, replicaStatusSql } from '../../src/io/inspector.js';
+import { parseVersion } from '../../src/core/server.js';
+import { binlogStatusSql, replicaStatusSql } from '../../src/core/sql/server.js';
 
 const maria = parseVersion('10.11.6-MariaDB-0+deb12u1-log');
 const mysql97 = parseVersion('9.7.4');

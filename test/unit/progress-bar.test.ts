@@ -2,46 +2,83 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderProgressBar, renderStatusLine } from '../../src/core/progress.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { renderSummary } from '../../src/core/report.js';
-import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/io/terminal.js';
-import { createLogger } from '../../src/log.js';
-import type { Logger } from '../../src/log.js';
+import { CLEAR_LINE, createProgressOutput, createTerminal } from '../../src/operator/terminal.js';
+import { createLogger } from '../../src/core/log.js';
+import type { Logger } from '../../src/core/log.js';
 import { COPYING } from '../support/snapshots.js';
 
 const base: ProgressSnapshot = COPYING;
 
+/** One snapshot per phase, as a 200,000-row migration shows them; `throttled` is the copy held back by lag. */
+const idle: ProgressSnapshot = { ...base, rowsCopied: 0, rowsEstimated: 0, copySeconds: 0, eventsApplied: 0, backlog: 0, binlogPosition: null, heartbeatLagSeconds: null };
+const copied: ProgressSnapshot = { ...base, rowsCopied: 200000, copySeconds: 80, backlog: 0 };
+const PHASE_SNAPSHOTS: readonly (readonly [string, ProgressSnapshot])[] = [
+  ['init', { ...idle, phase: 'init' }],
+  ['preflight', { ...idle, phase: 'preflight' }],
+  ['setup', { ...idle, phase: 'setup', rowsEstimated: 200000 }],
+  ['copy', base],
+  ['throttled', { ...base, throttleReason: 'lag=2.3s on 127.0.0.1:3317' }],
+  ['postponed', { ...copied, phase: 'postponed' }],
+  ['cutover', { ...copied, phase: 'cutover', cutOverAttempts: 1 }],
+  ['cleanup', { ...copied, phase: 'cleanup', cutOverAttempts: 1 }],
+  ['done', { ...copied, phase: 'done', cutOverAttempts: 1 }],
+  ['failed', { ...base, phase: 'failed' }],
+];
+
 describe('renderProgressBar', () => {
-  it('draws a bar up to 40 cells when there is room', () => {
-    expect(renderProgressBar(base, 120)).toBe('copy [##......................................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
+  it('on an 80-column terminal: the same width and the same columns in every phase', () => {
+    expect(PHASE_SNAPSHOTS.map(([, s]) => renderProgressBar(s, 79))).toEqual([
+      'starting  [...........]   0.0% 0/0 0/s eta - backlog 0 lag -                   ',
+      'preflight [...........]   0.0% 0/0 0/s eta - backlog 0 lag -                   ',
+      'setup     [...........]   0.0% 0/200000 0/s eta - backlog 0 lag -              ',
+      'copy      [#..........]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s',
+      'copy      [#..........]   6.0% eta 1m18s throttled: lag=2.3s on 127.0.0.1:3317 ',
+      'postponed [###########] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s  ',
+      'cut-over  [###########] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s  ',
+      'cleanup   [###########] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s  ',
+      'done      [###########] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s  ',
+      'failed    [#..........]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s',
+    ]);
   });
-  it('fills exactly the width when the bar is shorter than 40 cells', () => {
-    const line = renderProgressBar(base, 80);
-    expect(line).toBe('copy [#................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
-    expect(line.length).toBe(80);
+  it('on a 120-column terminal: a 40-cell bar, padded to the width in every phase', () => {
+    expect(PHASE_SNAPSHOTS.map(([, s]) => renderProgressBar(s, 119).trimEnd())).toEqual([
+      'starting  [........................................]   0.0% 0/0 0/s eta - backlog 0 lag -',
+      'preflight [........................................]   0.0% 0/0 0/s eta - backlog 0 lag -',
+      'setup     [........................................]   0.0% 0/200000 0/s eta - backlog 0 lag -',
+      'copy      [##......................................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s',
+      'copy      [##......................................]   6.0% 2400/s eta 1m18s throttled: lag=2.3s on 127.0.0.1:3317',
+      'postponed [########################################] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s',
+      'cut-over  [########################################] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s',
+      'cleanup   [########################################] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s',
+      'done      [########################################] 100.0% 200000/200000 2500/s eta 0s backlog 0 lag 0.2s',
+      'failed    [##......................................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s',
+    ]);
   });
-  it('drops the bar, then rows, backlog, lag and rate as the width shrinks', () => {
-    expect(renderProgressBar(base, 70)).toBe('copy 6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s');
-    expect(renderProgressBar(base, 50)).toBe('copy 6.0% 2400/s eta 1m18s backlog 3 lag 0.2s');
-    expect(renderProgressBar(base, 40)).toBe('copy 6.0% 2400/s eta 1m18s lag 0.2s');
-    expect(renderProgressBar(base, 30)).toBe('copy 6.0% 2400/s eta 1m18s');
-    expect(renderProgressBar(base, 20)).toBe('copy 6.0% eta 1m18s');
+  it('is exactly as wide as asked, with the bar in the same place, at every width and in every phase', () => {
+    for (let w = 1; w <= 200; w++) {
+      const lines = PHASE_SNAPSHOTS.map(([, s]) => renderProgressBar(s, w));
+      for (const line of lines) expect(line.length, `${w}: ${line}`).toBe(w);
+      expect(new Set(lines.map((l) => l.indexOf('['))).size, `${w}: ${lines.join(' | ')}`).toBe(1);
+      expect(new Set(lines.map((l) => l.indexOf(']'))).size, `${w}: ${lines.join(' | ')}`).toBe(1);
+    }
+  });
+  it('without room for a bar drops rows, backlog, lag and rate, in that order, as the width shrinks', () => {
+    expect(renderProgressBar(base, 70)).toBe('copy        6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s     ');
+    expect(renderProgressBar(base, 55)).toBe('copy        6.0% 2400/s eta 1m18s backlog 3 lag 0.2s   ');
+    expect(renderProgressBar(base, 45)).toBe('copy        6.0% 2400/s eta 1m18s lag 0.2s   ');
+    expect(renderProgressBar(base, 35)).toBe('copy        6.0% 2400/s eta 1m18s  ');
   });
   it('cuts what still does not fit with an ellipsis; nothing for no width', () => {
+    expect(renderProgressBar(base, 25)).toBe('copy        6.0% eta 1m1…');
+    expect(renderProgressBar(base, 20)).toBe('copy        6.0% et…');
     expect(renderProgressBar(base, 5)).toBe('copy…');
     expect(renderProgressBar(base, 1)).toBe('…');
     expect(renderProgressBar(base, 0)).toBe('');
   });
   it('keeps the throttle reason longest', () => {
     const t: ProgressSnapshot = { ...base, rowsCopied: 100000, throttleReason: 'lag=2.3s on 127.0.0.1:3317' };
-    expect(renderProgressBar(t, 120)).toBe(
-      'copy [##########..........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s throttled: lag=2.3s on 127.0.0.1:3317',
-    );
-    expect(renderProgressBar(t, 60)).toBe('copy 50.0% eta 5s throttled: lag=2.3s on 127.0.0.1:3317');
-    expect(renderProgressBar(t, 40)).toBe('copy 50.0% eta 5s throttled: lag=2.3s o…');
-  });
-  it('says postponing cut-over, 100% and eta 0s once the copy is done; unknown lag is -', () => {
-    expect(renderProgressBar({ ...base, phase: 'postponed', heartbeatLagSeconds: null }, 100)).toBe(
-      'postponing cut-over [############################] 100.0% 12000/200000 2400/s eta 0s backlog 3 lag -',
-    );
+    expect(renderProgressBar(t, 60)).toBe('copy       50.0% eta 5s throttled: lag=2.3s on 127.0.0.1:33…');
+    expect(renderProgressBar(t, 40)).toBe('copy       50.0% eta 5s throttled: lag=…');
   });
   it('leaves the status line as it was', () => {
     expect(renderStatusLine(base)).toBe(
@@ -115,10 +152,10 @@ describe('progress output', () => {
     p.stop();
     vi.advanceTimersByTime(1000);
     expect(out).toEqual([
-      `${CLEAR_LINE}copy [#................]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s`,
-      `${CLEAR_LINE}copy [#########.........]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s`,
+      `${CLEAR_LINE}copy      [#...........]   6.0% 12000/200000 2400/s eta 1m18s backlog 3 lag 0.2s`,
+      `${CLEAR_LINE}copy      [######......]  50.0% 100000/200000 20000/s eta 5s backlog 3 lag 0.2s `,
       // Redrawn under the log line from a fresh snapshot, not the last tick's.
-      `${CLEAR_LINE}2026-01-02T03:04:05.000Z INFO  phase from=copy to=cutover\ncopy [##################] 100.0% 200000/200000 40000/s eta 0s backlog 3 lag 0.2s`,
+      `${CLEAR_LINE}2026-01-02T03:04:05.000Z INFO  phase from=copy to=cutover\ncopy      [############] 100.0% 200000/200000 40000/s eta 0s backlog 3 lag 0.2s `,
       CLEAR_LINE,
     ]);
   });

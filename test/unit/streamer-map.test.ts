@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mapRowsEvent, type ZongjiRowsEvent, type ZongjiTable } from '../../src/io/binlog-map.js';
-import { normalizeValue, repairTime, TYPE } from '../../src/io/binlog-values.js';
-import { isConnectionLoss } from '../../src/io/streamer.js';
+import { mapRowsEvent, type ZongjiRowsEvent, type ZongjiTable } from '../../src/io/binlog/map.js';
+import { normalizeValue, repairTime, TYPE } from '../../src/io/binlog/values.js';
+import { isConnectionLoss } from '../../src/io/binlog/streamer.js';
 
 const orders: ZongjiTable = {
   parentSchema: 'shop',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyWarnings, describeWarningProblem } from '../../src/core/sql/warnings.js';
+import { classifyReplayWarnings, classifyWarnings, describeWarningProblem } from '../../src/core/sql/warnings.js';
 
 const KEY = { name: 'PRIMARY', ghostName: 'PRIMARY' };
 
@@ -78,7 +78,7 @@ describe('describeWarningProblem', () => {
         { Level: 'Warning', Code: 1292, Message: 'secret' },
         { Level: 'Warning', Code: 1366, Message: 'secret' },
         { Level: 'Warning', Code: 1406, Message: 'secret' },
-        { Level: 'Error', Code: 1300, Message: 'secret' },
+        { Level: 'Error', Code: 1918, Message: 'secret' },
         { Level: 'Warning', Code: 1062, Message: "Duplicate entry 'secret' for key 't.uk'" },
       ],
       KEY,
@@ -87,7 +87,7 @@ describe('describeWarningProblem', () => {
       "warning 1265 (data truncated for a column) 2 times; warning 1264 (value out of range for its column); " +
         'warning 1048 (NULL into a NOT NULL column); warning 1292 (incorrect date, time or number value); ' +
         "warning 1366 (incorrect value for the column's type or character set); warning 1406 (data too long for a column); " +
-        "error 1300; duplicate entries on unique key 'uk' of the new table",
+        "error 1918; duplicate entries on unique key 'uk' of the new table",
     );
   });
 
@@ -98,5 +98,20 @@ describe('describeWarningProblem', () => {
 
   it('says so when there is nothing', () => {
     expect(describeWarningProblem({ duplicatesOnChunkKey: 4, otherDuplicateKeys: [], problems: [] })).toBe('no problem');
+  });
+});
+
+describe('classifyReplayWarnings', () => {
+  const w = (Code: number, Level = 'Warning') => ({ Level, Code, Message: 'quotes a value' });
+  const harmless = new Set([1287, 3719, 1300]);
+  it('a note or warning about the data is a problem, by code and level only', () => {
+    expect(classifyReplayWarnings([w(1265, 'Note'), w(1287)], harmless)).toEqual({ problems: [{ code: 1265, level: 'Note' }], textOnly: false });
+  });
+  it("deprecation warnings are about the statement's text: harmless, and raised again every time", () => {
+    expect(classifyReplayWarnings([w(1287), w(3719)], harmless)).toEqual({ problems: [], textOnly: true });
+  });
+  it('1300 is harmless only where the caller says so, and never about the text alone', () => {
+    expect(classifyReplayWarnings([w(1300), w(1287)], harmless)).toEqual({ problems: [], textOnly: false });
+    expect(classifyReplayWarnings([w(1300)], new Set([1287]))).toEqual({ problems: [{ code: 1300, level: 'Warning' }], textOnly: false });
   });
 });

@@ -1,4 +1,5 @@
-// Our own row-event type, independent of the binlog library (io/streamer.ts maps zongji's events to it).
+// Our own row-event type, independent of the binlog library (io/binlog/streamer.ts maps zongji's events to it).
+import type { StatementVerdict } from './statements.js';
 
 /** A point in the binlog. A RowEvent's `resume` position is a transaction boundary that is safe to restart from. */
 export interface BinlogPosition {
@@ -6,7 +7,11 @@ export interface BinlogPosition {
   readonly position: number;
 }
 
-/** Column name -> value, as decoded: numbers, strings (BIGINT beyond 2^53, DECIMAL, dates, JSON text), Buffers, null. */
+/**
+ * Column name -> value, as decoded: numbers, strings (BIGINT beyond 2^53, DECIMAL, dates, JSON text, ENUM/SET
+ * members), Buffers (binaries; with the streamer's exactValues also CHAR/VARCHAR/TEXT in the column's charset and
+ * spatial values in the server's internal format), null.
+ */
 export type Row = Readonly<Record<string, unknown>>;
 
 interface EventBase {
@@ -36,6 +41,17 @@ export interface DeleteEvent extends EventBase {
 
 export type RowEvent = InsertEvent | UpdateEvent | DeleteEvent;
 export type RowEventKind = RowEvent['kind'];
+
+/** A statement (query event) that changed a watched table outside row events: replay cannot follow it. */
+export interface StatementEvent {
+  readonly kind: 'statement';
+  readonly verdict: StatementVerdict;
+  /** End of the statement in the binlog. */
+  readonly next: BinlogPosition;
+}
+
+/** What the streamer delivers, in binlog order. */
+export type StreamEvent = RowEvent | StatementEvent;
 
 export function formatPosition(p: BinlogPosition): string {
   return `${p.file}:${p.position}`;

@@ -56,3 +56,19 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function sameKey(a: KeyValues, b: KeyValues): boolean {
   return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
 }
+
+/**
+ * A key as a string, equal for two keys of decoded values (bytes, numbers, bigints, strings, null) exactly when
+ * sameKey holds: to collect keys in a Map. Bytes by their hex, numbers, bigints and strings by their text (as
+ * sameKey), tagged so no two kinds can meet.
+ */
+export function keyIdentity(key: KeyValues): string {
+  return JSON.stringify(
+    key.map((v) => {
+      if (v === null || v === undefined) return 'n';
+      if (v instanceof Uint8Array) return `b${Buffer.from(v.buffer, v.byteOffset, v.length).toString('hex')}`;
+      if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string') return `v${String(v)}`;
+      return `o${typeof v}:${JSON.stringify(v) ?? ''}`;
+    }),
+  );
+}

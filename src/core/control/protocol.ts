@@ -5,28 +5,12 @@
 import type { TunableValues, TunablesWriter } from '../tunables.js';
 import type { ProgressSnapshot } from '../progress.js';
 import { renderStatusLine } from '../progress.js';
+import { FLAGS, SETTING_NAMES, flagSpec } from '../flags.js';
+import type { Flags, SettingName } from '../flags.js';
 import type { Parsed } from './values.js';
-import {
-  TUNABLE_RANGES,
-  parseInteger,
-  parseLoad,
-  parseNiceRatio,
-  parseReplicaList,
-  renderLoad,
-  renderReplicaList,
-} from './values.js';
 
+export type { SettingName } from '../flags.js';
 export type InfoName = 'help' | 'status' | 'sup' | 'coordinates';
-export type SettingName =
-  | 'chunk-size'
-  | 'dml-batch-size'
-  | 'max-lag-millis'
-  | 'max-load'
-  | 'critical-load'
-  | 'nice-ratio'
-  | 'throttle-query'
-  | 'throttle-control-replicas'
-  | 'postpone-cut-over-flag-file';
 /** Commands that act once and accept the table name as a safety argument. */
 export type ActionName = 'throttle' | 'no-throttle' | 'unpostpone' | 'panic';
 export type CommandName = InfoName | SettingName | ActionName;
@@ -40,29 +24,14 @@ interface CommandSpec {
   readonly help: string;
 }
 
-/** Every command, in `help` order. A new CommandName without an entry does not compile. */
-export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
+const INFO: Readonly<Record<InfoName, CommandSpec>> = {
   help: { kind: 'info', usage: 'help', help: 'this list' },
   status: { kind: 'info', usage: 'status', help: 'detailed status: the status line and every tunable (alias: info)' },
   sup: { kind: 'info', usage: 'sup', help: 'the status line' },
   coordinates: { kind: 'info', usage: 'coordinates', help: 'the binlog position replayed so far' },
-  'chunk-size': { kind: 'setting', usage: 'chunk-size=<rows>', help: 'rows per copy chunk' },
-  'dml-batch-size': { kind: 'setting', usage: 'dml-batch-size=<n>', help: 'binlog events replayed per transaction' },
-  'max-lag-millis': { kind: 'setting', usage: 'max-lag-millis=<ms>', help: 'throttle when a replica lags more' },
-  'max-load': { kind: 'setting', usage: 'max-load=<var=n,...>', help: 'throttle while a status variable is at or over its limit' },
-  'critical-load': { kind: 'setting', usage: 'critical-load=<var=n,...>', help: 'abort when a status variable reaches its limit' },
-  'nice-ratio': { kind: 'setting', usage: 'nice-ratio=<ratio>', help: 'sleep this fraction of each chunk time (0.7 adds 70%)' },
-  'throttle-query': { kind: 'setting', usage: 'throttle-query=<sql>', help: 'throttle while it returns a value > 0 (empty clears it)' },
-  'throttle-control-replicas': {
-    kind: 'setting',
-    usage: 'throttle-control-replicas=<host:port,...>',
-    help: 'replicas whose lag counts (empty: discover them)',
-  },
-  'postpone-cut-over-flag-file': {
-    kind: 'setting',
-    usage: 'postpone-cut-over-flag-file=<path>',
-    help: 'create this file and postpone cut-over while it exists',
-  },
+};
+
+const ACTIONS: Readonly<Record<ActionName, CommandSpec>> = {
   throttle: { kind: 'action', usage: 'throttle[=<table>]', help: 'force throttling (aliases: pause, suspend)' },
   'no-throttle': {
     kind: 'action',
@@ -72,6 +41,14 @@ export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = {
   unpostpone: { kind: 'action', usage: 'unpostpone[=<table>]', help: 'cut over now instead of waiting (aliases: no-postpone, cut-over)' },
   panic: { kind: 'action', usage: 'panic[=<table>]', help: 'abort the migration at once; the original table stays untouched' },
 };
+
+/** The settable values, from core/flags.ts: the flag's name, value placeholder and socket help. */
+const SETTING_COMMANDS = Object.fromEntries(
+  SETTING_NAMES.map((n) => [n, { kind: 'setting', usage: `${n}=<${FLAGS[n].arg}>`, help: FLAGS[n].socket.help }]),
+) as Readonly<Record<SettingName, CommandSpec>>;
+
+/** Every command, in `help` order: what it reads, the flags' settable values in the flags' order, the actions. */
+export const COMMANDS: Readonly<Record<CommandName, CommandSpec>> = { ...INFO, ...SETTING_COMMANDS, ...ACTIONS };
 
 /** gh-ost's aliases. */
 export const ALIASES: Readonly<Record<string, CommandName>> = {
@@ -85,50 +62,33 @@ export const ALIASES: Readonly<Record<string, CommandName>> = {
   'cut-over': 'unpostpone',
 };
 
-/** The Tunables field behind each setting. */
-interface SettingKeys {
-  'chunk-size': 'chunkSize';
-  'dml-batch-size': 'dmlBatchSize';
-  'max-lag-millis': 'maxLagMillis';
-  'max-load': 'maxLoad';
-  'critical-load': 'criticalLoad';
-  'nice-ratio': 'niceRatio';
-  'throttle-query': 'throttleQuery';
-  'throttle-control-replicas': 'throttleControlReplicas';
-  'postpone-cut-over-flag-file': 'postponeCutOverFlagFile';
-}
+/** The Tunables field behind each setting: the flag's config key (a key that is no tunable does not compile). */
+type SettingKey<N extends SettingName> = Flags[N]['key'] & keyof TunableValues;
 
-interface SettingSpec<K extends keyof TunableValues> {
+interface SettingSpec<K extends keyof TunableValues = keyof TunableValues> {
   readonly key: K;
   readonly parse: (text: string) => Parsed<TunableValues[K]>;
-  /** The value as it would be set: `name=<render>` round-trips. */
   readonly render: (value: TunableValues[K]) => string;
 }
 
-const text = (v: string | null): string => v ?? '';
+/** The socket's parser (its own when it has one, else the flag's) and renderer of a setting. */
+function setting(name: SettingName): SettingSpec {
+  const spec = flagSpec(name);
+  const socket = spec.socket as NonNullable<typeof spec.socket>;
+  return {
+    key: spec.key as keyof TunableValues,
+    parse: (socket.parse ?? spec.parse) as SettingSpec['parse'],
+    render: socket.render as SettingSpec['render'],
+  };
+}
 
-const SETTINGS: { readonly [N in SettingName]: SettingSpec<SettingKeys[N]> } = {
-  'chunk-size': { key: 'chunkSize', parse: (t) => parseInteger(t, TUNABLE_RANGES.chunkSize), render: String },
-  'dml-batch-size': { key: 'dmlBatchSize', parse: (t) => parseInteger(t, TUNABLE_RANGES.dmlBatchSize), render: String },
-  'max-lag-millis': { key: 'maxLagMillis', parse: (t) => parseInteger(t, TUNABLE_RANGES.maxLagMillis), render: String },
-  'max-load': { key: 'maxLoad', parse: parseLoad, render: renderLoad },
-  'critical-load': { key: 'criticalLoad', parse: parseLoad, render: renderLoad },
-  'nice-ratio': { key: 'niceRatio', parse: parseNiceRatio, render: String },
-  // An empty query clears it.
-  'throttle-query': { key: 'throttleQuery', parse: (t) => ({ ok: true, value: t === '' ? null : t }), render: text },
-  'throttle-control-replicas': { key: 'throttleControlReplicas', parse: parseReplicaList, render: renderReplicaList },
-  'postpone-cut-over-flag-file': {
-    key: 'postponeCutOverFlagFile',
-    parse: (t) => (t === '' ? { ok: false, expected: 'a file path' } : { ok: true, value: t }),
-    render: text,
-  },
-};
+const SETTINGS = Object.fromEntries(SETTING_NAMES.map((n) => [n, setting(n)])) as Readonly<Record<SettingName, SettingSpec>>;
 
 export type SetCommand = {
   readonly [N in SettingName]: {
     readonly kind: 'set';
     readonly name: N;
-    readonly value: TunableValues[SettingKeys[N]];
+    readonly value: TunableValues[SettingKey<N>];
   };
 }[SettingName];
 
@@ -206,7 +166,7 @@ export function parseCommand(line: string): Command | ProtocolError {
 }
 
 function parseSetting(name: SettingName, arg: string): SetCommand | ProtocolError {
-  const spec = SETTINGS[name] as unknown as SettingSpec<keyof TunableValues>;
+  const spec = SETTINGS[name];
   const parsed = spec.parse(arg);
   if (!parsed.ok) return fail(`invalid ${name} ${JSON.stringify(arg)}: expected ${parsed.expected}`);
   return { kind: 'set', name, value: parsed.value } as SetCommand;
@@ -214,19 +174,19 @@ function parseSetting(name: SettingName, arg: string): SetCommand | ProtocolErro
 
 /** The one place a parsed setting reaches the writer (the name -> field mapping lives in SETTINGS). */
 export function applySetting(writer: TunablesWriter, command: SetCommand): void {
-  const spec = SETTINGS[command.name] as unknown as SettingSpec<keyof TunableValues>;
+  const spec = SETTINGS[command.name];
   writer.set(spec.key, command.value);
 }
 
 /** A setting's current value, written as `name=<value>` would set it. */
 export function renderSetting(name: SettingName, values: TunableValues): string {
-  const spec = SETTINGS[name] as unknown as SettingSpec<keyof TunableValues>;
+  const spec = SETTINGS[name];
   return spec.render(values[spec.key]);
 }
 
 /** A set command's new value, as `renderSetting` would show it. */
 export function renderSetValue(command: SetCommand): string {
-  const spec = SETTINGS[command.name] as unknown as SettingSpec<keyof TunableValues>;
+  const spec = SETTINGS[command.name];
   return spec.render(command.value);
 }
 

@@ -8,16 +8,7 @@ export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(expected: string): Parsed<T> => ({ ok: false, expected });
 
-/** Inclusive ranges of the values that can also be changed over the socket (gh-ost's where it has them). */
-export const TUNABLE_RANGES = {
-  chunkSize: [10, 100_000],
-  dmlBatchSize: [1, 100],
-  // gh-ost raises anything below 100 ms to 100; refusing says so instead of silently changing it.
-  maxLagMillis: [100, 3_600_000],
-  niceRatio: [0, 100],
-} as const satisfies Record<string, readonly [number, number]>;
-
-export function rangeText([min, max]: readonly [number, number]): string {
+function rangeText([min, max]: readonly [number, number]): string {
   return max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
 }
 
@@ -29,8 +20,7 @@ export function parseInteger(text: string, range: readonly [number, number]): Pa
 }
 
 /** A decimal like gh-ost's --nice-ratio (`0.7` adds 70% to each chunk's time); no exponents, no signs. */
-export function parseNiceRatio(text: string): Parsed<number> {
-  const [min, max] = TUNABLE_RANGES.niceRatio;
+export function parseDecimal(text: string, [min, max]: readonly [number, number]): Parsed<number> {
   const n = /^(\d+(\.\d*)?|\.\d+)$/.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(n) || n < min || n > max) return bad(`a decimal number from ${min} to ${max}`);
   return ok(n);

@@ -1,15 +1,20 @@
 // Statements of the row copy: key boundaries, the next chunk's upper bound, and the chunked
-// INSERT IGNORE ... SELECT into the ghost. Key values are always bound through keyPlaceholder /
-// keyParam so that BIGINT and DECIMAL keys compare exactly (see values.ts).
+// INSERT IGNORE ... SELECT into the ghost. Key values are always read, compared and bound through values.ts, so
+// that every key type compares exactly and in the index's order.
 import { OscError } from '../errors.js';
 import type { ChunkKey, Column, ColumnMapping, KeyValues, Statement } from '../types.js';
 import { columnList, qualify, quoteId } from './quote.js';
-import { keyParam, keyPlaceholder } from './values.js';
+import { asColumnValue, exactTerm, keyParam, keyPlaceholder, keyRead, rangeTerm } from './values.js';
 
 export type RangeOp = '>' | '>=' | '<' | '<=';
 export type ReadLock = 'FOR SHARE' | 'LOCK IN SHARE MODE';
 
 const STRICT: Readonly<Record<RangeOp, '>' | '<'>> = { '>': '>', '>=': '>', '<': '<', '<=': '<' };
+
+/** How a statement refers to a column: bare, or qualified by a table alias. */
+export type ColumnRef = (c: Column) => string;
+
+const bare: ColumnRef = (c) => quoteId(c.name);
 
 function checkBound(columns: readonly Column[], values: KeyValues): void {
   if (columns.length === 0) throw new OscError('INTERNAL', 'a chunking key needs at least one column');
@@ -22,8 +27,9 @@ function checkBound(columns: readonly Column[], values: KeyValues): void {
  * Lexicographic comparison of a composite key with a bound, in the expanded form indexes can use:
  * (a, b) > (x, y)  ->  ((`a` > ?) OR (`a` = ? AND `b` > ?)); a > x  ->  (`a` > ?). Only the
  * last column's term is inclusive for `>=` / `<=`. Always parenthesised, safe to AND.
+ * The bound was read with keyRead(c, ref, true): ENUM and SET compare by member number.
  */
-export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues): Statement {
+export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues, ref: ColumnRef = bare): Statement {
   checkBound(columns, bound);
   const terms: string[] = [];
   const params: unknown[] = [];
@@ -31,30 +37,40 @@ export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: K
     const parts: string[] = [];
     for (let j = 0; j <= i; j++) {
       const c = columns[j]!;
-      const cmp = j < i ? '=' : i === columns.length - 1 ? op : STRICT[op];
-      parts.push(`${quoteId(c.name)} ${cmp} ${keyPlaceholder(c)}`);
-      params.push(keyParam(c, bound[j]));
+      const term = rangeTerm(c, ref(c), j < i ? '=' : i === columns.length - 1 ? op : STRICT[op], bound[j]);
+      parts.push(term.sql);
+      params.push(...term.params);
     }
     terms.push(`(${parts.join(' AND ')})`);
   }
   return { sql: terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`, params };
 }
 
-/** `a` = ? AND `b` = ? for one exact key. */
-export function keyEquals(columns: readonly Column[], key: KeyValues): Statement {
+/**
+ * `a` = ? AND `b` = ? for one exact key (values as read with keyRead(c, ref, false), or from the binlog); `from`
+ * names the columns the values come from, when not `columns` (a string is then converted from their charset).
+ */
+export function keyEquals(columns: readonly Column[], key: KeyValues, ref: ColumnRef = bare, from: readonly Column[] = columns): Statement {
   checkBound(columns, key);
+  if (from.length !== columns.length) throw new OscError('INTERNAL', `a key has ${from.length} source columns for ${columns.length} key columns`);
   return {
-    sql: columns.map((c) => `${quoteId(c.name)} = ${keyPlaceholder(c)}`).join(' AND '),
-    params: columns.map((c, i) => keyParam(c, key[i])),
+    sql: columns.map((c, i) => `${ref(c)} = ${keyPlaceholder(c, from[i])}`).join(' AND '),
+    params: columns.map((c, i) => keyParam(c, key[i], from[i])),
   };
 }
 
-function keyNames(key: ChunkKey): string[] {
-  return key.columns.map((c) => c.name);
+/** The select list that reads key columns exactly (see keyRead), each under its own name. */
+export function keyColumns(columns: readonly Column[], order: boolean): string {
+  return columns.map((c) => {
+    const read = keyRead(c, quoteId(c.name), order);
+    return read === quoteId(c.name) ? read : `${read} AS ${quoteId(c.name)}`;
+  }).join(', ');
 }
 
-function orderBy(key: ChunkKey, dir: 'ASC' | 'DESC'): string {
-  return key.columns.map((c) => `${quoteId(c.name)} ${dir}`).join(', ');
+function orderBy(database: string, table: string, key: ChunkKey, dir: 'ASC' | 'DESC'): string {
+  // Qualified: a select expression aliased as the column (`k` + 0 AS `k`) would otherwise be what ORDER BY sorts
+  // by, and the index could not deliver that order (a filesort of the whole range, measured on both servers).
+  return key.columns.map((c) => `${qualify(database, table)}.${quoteId(c.name)} ${dir}`).join(', ');
 }
 
 function source(database: string, table: string, key: ChunkKey): string {
@@ -72,7 +88,7 @@ export interface BoundaryArgs {
 export function buildKeyBoundary(a: BoundaryArgs): Statement {
   const dir = a.which === 'min' ? 'ASC' : 'DESC';
   return {
-    sql: `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)} ORDER BY ${orderBy(a.key, dir)} LIMIT 1`,
+    sql: `SELECT ${keyColumns(a.key.columns, true)} FROM ${source(a.database, a.table, a.key)} ORDER BY ${orderBy(a.database, a.table, a.key, dir)} LIMIT 1`,
     params: [],
   };
 }
@@ -97,8 +113,8 @@ export function buildNextBoundary(a: NextBoundaryArgs): Statement {
   const upper = rangeCondition(a.key.columns, '<=', a.range.max);
   return {
     sql:
-      `SELECT ${columnList(keyNames(a.key))} FROM ${source(a.database, a.table, a.key)}` +
-      ` WHERE ${lower.sql} AND ${upper.sql} ORDER BY ${orderBy(a.key, 'ASC')} LIMIT 1 OFFSET ${a.chunkSize - 1}`,
+      `SELECT ${keyColumns(a.key.columns, true)} FROM ${source(a.database, a.table, a.key)}` +
+      ` WHERE ${lower.sql} AND ${upper.sql} ORDER BY ${orderBy(a.database, a.table, a.key, 'ASC')} LIMIT 1 OFFSET ${a.chunkSize - 1}`,
     params: [...lower.params, ...upper.params],
   };
 }
@@ -165,4 +181,78 @@ export function buildEstimate(a: TableRef): Statement {
     sql: 'SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
     params: [a.database, a.table],
   };
+}
+
+export interface UnmatchedArgs {
+  readonly database: string;
+  readonly table: string;
+  readonly ghost: string;
+  readonly key: ChunkKey;
+  /** The original's rows to check: a chunk's range, or exact keys (values of key.columns). */
+  readonly rows: { readonly lower: KeyValues; readonly lowerInclusive: boolean; readonly upper: KeyValues } | { readonly keys: readonly KeyValues[] };
+}
+
+const ORIGINAL = quoteId('o');
+const GHOST = quoteId('g');
+
+/**
+ * How many of the given rows of the original have no row of their own in the ghost: none whose matching key holds
+ * their values as the copy converts them, byte for byte in key.exactColumns. A duplicate on the ghost's key is then
+ * another source row that the ALTER made equal to this one (or, for a moment, an older image replay still holds).
+ */
+export function buildUnmatchedCount(a: UnmatchedArgs): Statement {
+  const { key } = a;
+  const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
+  const exact = new Set(key.exactColumns.map((n) => n.toLowerCase()));
+  const match = key.ghostColumns.flatMap((g, i) => {
+    const src = key.ghostSources[i];
+    if (src === undefined) throw new OscError('INTERNAL', `ghost key column ${quoteId(g.name)} has no source column`);
+    const ref = `${GHOST}.${quoteId(g.name)}`;
+    const converted = g.charset !== null && (g.charset !== src.charset || g.collation !== src.collation);
+    const terms = [`${ref} = ${converted ? asColumnValue(g, o(src)) : o(src)}`];
+    if (exact.has(g.name.toLowerCase())) terms.push(exactTerm(g, ref, o(src)));
+    return terms;
+  });
+  let where: Statement;
+  if ('keys' in a.rows) {
+    if (a.rows.keys.length === 0) throw new OscError('INTERNAL', 'no keys to check');
+    const conds = a.rows.keys.map((k) => keyEquals(key.columns, k, o));
+    where = { sql: `(${conds.map((c) => `(${c.sql})`).join(' OR ')})`, params: conds.flatMap((c) => c.params) };
+  } else {
+    const lower = rangeCondition(key.columns, a.rows.lowerInclusive ? '>=' : '>', a.rows.lower, o);
+    const upper = rangeCondition(key.columns, '<=', a.rows.upper, o);
+    where = { sql: `${lower.sql} AND ${upper.sql}`, params: [...lower.params, ...upper.params] };
+  }
+  return {
+    sql:
+      `SELECT COUNT(*) AS n FROM ${qualify(a.database, a.table)} AS ${ORIGINAL} FORCE INDEX (${quoteId(key.name)})` +
+      ` WHERE ${where.sql} AND NOT EXISTS (SELECT 1 FROM ${qualify(a.database, a.ghost)} AS ${GHOST} WHERE ${match.join(' AND ')})`,
+    params: where.params,
+  };
+}
+
+export interface GhostRowsArgs {
+  readonly database: string;
+  readonly ghost: string;
+  /** The ghost's key columns: read back (exactly, see keyColumns) for each row found. */
+  readonly key: readonly Column[];
+  /** Ghost columns and the values (an original row's image) they must hold; `from` the columns those come from. */
+  readonly columns: readonly Column[];
+  readonly values: KeyValues;
+  readonly from: readonly Column[];
+}
+
+/**
+ * Replay's conflict check: the ghost rows holding these values, by their key. A locking read (FOR UPDATE), so
+ * it sees the rows as they are now, not as the transaction's snapshot saw them.
+ */
+export function buildLockGhostRows(a: GhostRowsArgs): Statement {
+  const where = keyEquals(a.columns, a.values, bare, a.from);
+  return { sql: `SELECT ${keyColumns(a.key, false)} FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql} FOR UPDATE`, params: where.params };
+}
+
+/** Deletes one ghost row by its key (values as buildLockGhostRows read them). */
+export function buildDeleteGhostRow(a: { readonly database: string; readonly ghost: string; readonly key: readonly Column[]; readonly values: KeyValues }): Statement {
+  const where = keyEquals(a.key, a.values);
+  return { sql: `DELETE FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql}`, params: where.params };
 }

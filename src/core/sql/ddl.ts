@@ -38,9 +38,34 @@ export function writeChangelog(database: string, changelog: string, hint: string
   };
 }
 
+/** The sentry's COMMENT: the attempt's token tells it apart from any other `_t_del` (the original, after a swap). */
+export function sentryComment(token: string): string {
+  if (!/^[0-9a-z-]{1,64}$/.test(token)) throw new OscError('INTERNAL', `a cut-over token must be 1..64 of [0-9a-z-], not '${token}'`);
+  return `osc cut-over sentry ${token}`;
+}
+
 /** The cut-over sentry (see core/cutover/plan.ts): its existence makes a premature RENAME fail. */
-export function createSentry(database: string, old: string): string {
-  return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry'`;
+export function createSentry(database: string, old: string, token: string): string {
+  return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='${sentryComment(token)}'`;
+}
+
+/**
+ * The cut-over's probe: PREPARE of a SELECT on a table takes a plain shared metadata lock on it, which a LOCK TABLES
+ * ... WRITE lets through and a pending exclusive request blocks. The text goes through a user variable, so the
+ * name needs no quoting inside a string literal.
+ */
+export function probeStatement(database: string, table: string): Statement {
+  return { sql: 'SET @osc_probe = ?', params: [`SELECT 1 FROM ${qualify(database, table)} LIMIT 0`] };
+}
+
+export const PREPARE_PROBE = 'PREPARE osc_probe FROM @osc_probe';
+
+/** Which of the given tables exist, with their comments (names compared exactly by the caller). */
+export function tablesNamed(database: string, names: readonly string[]): Statement {
+  return {
+    sql: `SELECT TABLE_NAME AS ${quoteId('name')}, TABLE_COMMENT AS ${quoteId('comment')} FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME IN (${names.map(() => '?').join(', ')})`,
+    params: [database, ...names],
+  };
 }
 
 export function lockForCutOver(database: string, table: string, old: string): string {
@@ -60,3 +85,5 @@ export function dropTable(database: string, name: string): string {
 export function dropSentry(database: string, old: string): string {
   return `DROP TABLE ${qualify(database, old)}`;
 }
+
+export const UNLOCK_TABLES = 'UNLOCK TABLES';

@@ -69,8 +69,10 @@ export const WARNING_DESCRIPTIONS: Readonly<Record<number, string>> = {
   1264: 'value out of range for its column',
   1265: 'data truncated for a column',
   1292: 'incorrect date, time or number value',
+  1300: 'bytes that are no character of the named character set',
   1366: "incorrect value for the column's type or character set",
   1406: 'data too long for a column',
+  1977: 'a character the target character set cannot hold',
 };
 
 /** For an error message: codes, levels, counts and key names, never values. */
@@ -95,4 +97,33 @@ export function describeWarningProblem(verdict: WarningVerdict): string {
     parts.push(`duplicate entries on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table`);
   }
   return parts.length > 0 ? parts.join('; ') : 'no problem';
+}
+
+/**
+ * Warnings about a statement's text, never its data: MySQL 8+ flags every deprecated character set name it
+ * meets (1287: ucs2, utf8mb3, dec8 ... in a CONVERT) and the utf8 alias (3719), on every execution.
+ */
+export const STATEMENT_WARNINGS: ReadonlySet<number> = new Set([1287, 3719]);
+
+/**
+ * MySQL raises it when CONVERT(bytes USING cs) meets bytes the charset leaves undefined (cp1250's 0x81 ...),
+ * which a column of that charset stores without complaint. Kept within the charset the bytes stay as they are;
+ * converted to another they become '?'.
+ */
+export const ER_INVALID_CHARACTER_STRING = 1300;
+
+export interface ReplayWarnings {
+  /** Warnings that mean the ghost would not hold what the original holds (codes and levels only). */
+  readonly problems: readonly WarningProblem[];
+  /** Every warning is about the statement's text: the same statement raises them all again, every time. */
+  readonly textOnly: boolean;
+}
+
+/** A replayed statement's warnings: `harmless` codes change nothing (see the DML builder); any other one does. */
+export function classifyReplayWarnings(rows: readonly WarningRow[], harmless: ReadonlySet<number>): ReplayWarnings {
+  const all = rows.map((r) => ({ code: Number(r.Code), level: r.Level }));
+  return {
+    problems: all.filter((w) => !harmless.has(w.code)),
+    textOnly: all.every((w) => STATEMENT_WARNINGS.has(w.code)),
+  };
 }

@@ -1,0 +1,159 @@
+// Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
+// INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
+import { sleep } from '../../io/sleep.js';
+import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
+import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
+import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import type { ChunkKey, KeyValues } from '../../core/types.js';
+import type { Db, DbRow, SessionPool } from '../../io/db/pool.js';
+import { describeSqlError } from '../../io/db/errors.js';
+import { withRetries } from '../../io/db/retry.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
+
+export interface ChunkStats {
+  /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */
+  readonly rowsRead: number;
+  readonly rowsInserted: number;
+  readonly durationMs: number;
+  readonly state: CopyPlanState;
+}
+
+/** What the copy reads of the table plan. */
+export type CopyPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'lock'>;
+
+export interface CopierDeps {
+  readonly pool: SessionPool;
+  readonly plan: CopyPlan;
+  readonly chunkSize: () => number;
+  /** Sleep this fraction of each chunk's time after it (gh-ost's --nice-ratio). */
+  readonly niceRatio: () => number;
+  readonly retries: number;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Runs before every chunk: replayed events go first (and, later, throttling waits here). */
+  readonly beforeChunk: () => Promise<void>;
+  /** Resolves when every binlog event written up to now is applied. */
+  readonly catchUp: () => Promise<void>;
+  readonly onChunk: (stats: ChunkStats) => void;
+}
+
+// A duplicate on another unique key can be transient: the ghost may still hold a row's older image (its change
+// is not replayed yet) while the copy reads the newer one. After the replay catches up such a collision is gone;
+// one that survives this many catch-ups is real duplicate data. The same holds for a row of the chunk that found
+// its ghost key taken by another source row (the ALTER made their keys equal): the other row may be on its way out.
+const CONFLICT_RECHECKS = 3;
+
+function keyOf(row: DbRow, key: ChunkKey): KeyValues {
+  return key.columns.map((c) => row[c.name]);
+}
+
+export async function readKeyRange(db: Db, plan: Pick<TablePlan, 'database' | 'table' | 'key'>): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
+  const { database, table, key } = plan;
+  const min = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'min' })));
+  const max = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'max' })));
+  return { min: min[0] ? keyOf(min[0], key) : null, max: max[0] ? keyOf(max[0], key) : null };
+}
+
+function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly unknown[]] {
+  return [s.sql, s.params];
+}
+
+/** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
+export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
+  // Every duplicate warning must fit in what the server reports back (max_error_count).
+  const [limit] = await deps.pool.rows<{ m: string | number }>(MAX_ERROR_COUNT_QUERY);
+  const maxChunk = Math.max(1, Number(limit?.m ?? 64));
+  let state = initial ?? (await (async () => {
+    const { min, max } = await readKeyRange(deps.pool, deps.plan);
+    return startPlan(min, max);
+  })());
+  const { database, table, ghost, mapping, key, lock } = deps.plan;
+  let chunk = 0;
+  for (let range = nextRange(state); range !== null; range = nextRange(state)) {
+    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
+    await deps.beforeChunk();
+    chunk++;
+    const started = Date.now();
+    const boundary = await withRetries(deps.retries, () =>
+      deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
+    );
+    const upper = boundary[0] ? keyOf(boundary[0], key) : range.max;
+    const reachedMax = !boundary[0] || sameKey(upper, range.max);
+    const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper };
+    const copy = buildCopyChunk({ database, table, ghost, mapping, key, ...rows, lock });
+    const unmatched = buildUnmatchedCount({ database, table, ghost, key, rows });
+    const result = await copyChunk(deps, copy, unmatched, chunk);
+    state = advance(state, upper, reachedMax);
+    const durationMs = Date.now() - started;
+    deps.onChunk({ ...result, durationMs, state });
+    const nice = deps.niceRatio();
+    if (nice > 0 && !reachedMax) await sleep(durationMs * nice, deps.signal);
+  }
+  return state;
+}
+
+type Stmt = { sql: string; params: readonly unknown[] };
+
+/**
+ * How many rows of the chunk found their ghost key held by another source row; 0 without a doubt: a duplicate on
+ * the ghost's key is then the same row, written first by replay. Only a key whose charset or collation changes can
+ * make two rows of the original meet there (key.exactColumns).
+ */
+async function unmatchedRows(deps: CopierDeps, duplicates: number, unmatched: Stmt): Promise<number> {
+  if (duplicates === 0 || deps.plan.key.exactColumns.length === 0) return 0;
+  const [row] = await withRetries(deps.retries, () => deps.pool.rows<{ n: string | number }>(unmatched.sql, unmatched.params));
+  return Number(row?.n ?? 0);
+}
+
+async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: number): Promise<{ rowsRead: number; rowsInserted: number }> {
+  for (let check = 0; ; check++) {
+    const outcome = await withRetries(
+      deps.retries,
+      () =>
+        deps.pool.withSession(async (s) => {
+          const res = await s.run(copy.sql, copy.params);
+          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
+          return { res, warnings };
+        }),
+      (attempt, err) => deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
+      deps.signal,
+    ).catch((err: unknown) => {
+      throw err instanceof OscError ? err : new MigrationError('COPY_FAILED', `copying a chunk failed: ${describeSqlError(err)}`, { cause: err });
+    });
+    const { res, warnings } = outcome;
+    if (warnings.length < res.warningStatus) {
+      throw new MigrationError('COPY_FAILED', `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`);
+    }
+    const verdict = classifyWarnings(warnings, { name: deps.plan.key.name, ghostName: deps.plan.key.ghostName });
+    if (verdict.problems.length > 0) {
+      throw new MigrationError('COPY_FAILED', `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`);
+    }
+    const rowsRead = recordsOf(res.info) ?? res.affectedRows;
+    const collided = await unmatchedRows(deps, verdict.duplicatesOnChunkKey, unmatched);
+    if (verdict.otherDuplicateKeys.length === 0 && collided === 0) return { rowsRead, rowsInserted: res.affectedRows };
+    if (check >= CONFLICT_RECHECKS) {
+      if (collided > 0) {
+        throw new MigrationError(
+          'DATA_CONFLICT',
+          `${collided} rows of chunk ${chunk} of the copy collide on key '${deps.plan.key.ghostName}' of the new table with other rows: the ALTER changes the character set or collation of ${deps.plan.key.exactColumns.join(', ')} and makes distinct values equal (a plain ALTER would fail with a duplicate-key error); make the values distinct first or change the ALTER; the original table is untouched`,
+        );
+      }
+      throw new MigrationError(
+        'DATA_CONFLICT',
+        `rows of the table collide on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table: the data has duplicate values for a UNIQUE key the ALTER adds or changes; remove the duplicates or change the ALTER; the original table is untouched`,
+      );
+    }
+    deps.logger.info('copy_conflict_recheck', { keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.plan.key.ghostName] : [])].join(','), check: check + 1 });
+    await deps.catchUp();
+  }
+}
+
+/** `Records: 1000  Duplicates: 3  Warnings: 3` -> 1000 */
+export function recordsOf(info: string | undefined): number | null {
+  const m = /Records:\s*(\d+)/.exec(info ?? '');
+  return m ? Number(m[1]) : null;
+}
+

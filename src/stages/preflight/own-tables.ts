@@ -1,0 +1,63 @@
+// The tables this run created and may drop again: the ghost (until it becomes the table) and the changelog.
+// Cleanup removes exactly these, never a table of the same name that this run did not create.
+import type { Logger } from '../../core/log.js';
+import type { TableNames } from '../../core/names.js';
+import { dropTable } from '../../core/sql/ddl.js';
+import type { Db } from '../../io/db/pool.js';
+
+export class OwnTables {
+  private ghost = false;
+  private changelog = false;
+  private swapped = false;
+
+  constructor(
+    private readonly database: string,
+    private readonly names: TableNames,
+    private readonly logger: Logger,
+  ) {}
+
+  ghostCreated(): void {
+    this.ghost = true;
+  }
+
+  changelogCreated(): void {
+    this.changelog = true;
+  }
+
+  /** The ghost is the table now: it is no longer this run's to drop. */
+  tablesSwapped(): void {
+    this.swapped = true;
+  }
+
+  get isSwapped(): boolean {
+    return this.swapped;
+  }
+
+  /** The tables still this run's to drop. */
+  left(): string[] {
+    const own: string[] = [];
+    if (this.ghost && !this.swapped) own.push(this.names.ghost);
+    if (this.changelog) own.push(this.names.changelog);
+    return own;
+  }
+
+  /** Drops the changelog once the run is done with it. */
+  async dropChangelog(s: Db): Promise<void> {
+    await s.run(dropTable(this.database, this.names.changelog));
+    this.changelog = false;
+  }
+
+  /** Drops the ghost (unless it became the table) and the changelog, if this run created them. */
+  async drop(s: Db): Promise<void> {
+    if (this.ghost && !this.swapped) {
+      await s.run(dropTable(this.database, this.names.ghost));
+      this.ghost = false;
+      this.logger.info('ghost_dropped', { table: this.names.ghost });
+    }
+    if (this.changelog) {
+      await s.run(dropTable(this.database, this.names.changelog));
+      this.changelog = false;
+      this.logger.info('changelog_dropped', { table: this.names.changelog });
+    }
+  }
+}

@@ -1,0 +1,300 @@
+// Replays binlog row events onto the ghost table, in binlog order, in small transactions; the changelog's rows
+// among them (changelog.ts) give the replay lag and release whoever waits for a marker.
+import { sleep } from '../../io/sleep.js';
+import { formatPosition, type RowEvent, type RowEventKind, type BinlogPosition } from '../../core/binlog/events.js';
+import { statementFailureMessage } from '../../core/binlog/statements.js';
+import { eventToStatements } from '../../core/binlog/to-dml.js';
+import type { DmlBuilder } from '../../core/sql/dml.js';
+import { COMMIT, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
+import { MigrationError, OscError } from '../../core/errors.js';
+import { classifyReplayWarnings, classifyWarnings, describeWarningProblem, ER_DUP_ENTRY } from '../../core/sql/warnings.js';
+import type { SessionPool } from '../../io/db/pool.js';
+import { describeSqlError, sqlErrno } from '../../io/db/errors.js';
+import { withRetries } from '../../io/db/retry.js';
+import type { BinlogStreamer } from '../../io/binlog/streamer.js';
+import type { Db } from '../../io/db/pool.js';
+import type { Statement } from '../../core/types.js';
+import { HeartbeatLag, readChangelogEvent } from './changelog.js';
+import { duplicateKey, type ConflictResolver } from './conflicts.js';
+import type { Logger } from '../../core/log.js';
+import type { TablePlan } from '../../plan.js';
+
+export interface ApplierDeps {
+  readonly streamer: Pick<BinlogStreamer, 'events' | 'backlog'>;
+  readonly pool: SessionPool;
+  /** The migrated table's events are replayed; the changelog's are read for heartbeats and markers. */
+  readonly plan: Pick<TablePlan, 'table' | 'changelog' | 'key'>;
+  /** Built from the same plan (createDmlBuilder(plan)). */
+  readonly dml: DmlBuilder;
+  readonly retries: number;
+  /** Events replayed in one transaction at most (read per batch: an operator can change it). */
+  readonly batchSize: () => number;
+  readonly logger: Logger;
+  /** Each row event of the migrated table as it arrives (before it is applied). */
+  readonly onReceived?: (kind: RowEventKind) => void;
+  /** Moves aside ghost rows that are ahead of replay when an event collides with them on a unique key. */
+  readonly conflicts: ConflictResolver;
+  /** Replay failed (the reader's failure included) while it was still wanted, i.e. before stop(). */
+  readonly onFailure?: (err: Error) => void;
+}
+
+/** Rows moved aside for one event at most, before its collision counts as real. */
+const MAX_MOVES_PER_EVENT = 8;
+
+export interface ApplierStats {
+  readonly applied: Readonly<Record<RowEventKind, number>>;
+  readonly position: BinlogPosition | null;
+  readonly heartbeatLagMs: number | null;
+  readonly lastHeartbeatAt: number | null;
+}
+
+interface MarkerWait {
+  readonly token: string;
+  readonly hold: boolean;
+  resolve(): void;
+}
+
+export class Applier {
+  private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
+  private position: BinlogPosition | null = null;
+  private readonly heartbeat = new HeartbeatLag();
+  /** Events taken from the streamer, and those fully handled (replayed, or read from the changelog). */
+  private consumed = 0;
+  private completed = 0;
+  private pending: RowEvent[] = [];
+  private readonly waits = new Set<MarkerWait>();
+  private releaseHold: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private stopped = false;
+  /** Statements whose text alone raises warnings, with how many (see checkWarnings). */
+  private readonly textWarnings = new Map<string, number>();
+
+  constructor(private readonly deps: ApplierDeps) {}
+
+  /** Starts the replay loop in the background. `done` settles when the stream ends; it rejects on any failure. */
+  start(): Promise<void> {
+    this.loop = this.run().catch((err: unknown) => {
+      const failure = err instanceof Error ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${String(err)}`);
+      this.failure = failure;
+      // After stop() the tables may be swapped: what replay meets then (the cut-over's RENAME) is no failure.
+      if (!this.stopped) this.deps.onFailure?.(failure);
+      throw failure;
+    });
+    // The orchestrator awaits `done`; avoid an unhandled rejection before it does.
+    this.loop.catch(() => undefined);
+    return this.loop;
+  }
+
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  stats(): ApplierStats {
+    return { applied: { ...this.applied }, position: this.position, heartbeatLagMs: this.heartbeat.lagMs, lastHeartbeatAt: this.heartbeat.lastAt };
+  }
+
+  /** Events received and not yet applied. */
+  backlog(): number {
+    return this.deps.streamer.backlog() + this.pending.length;
+  }
+
+  /**
+   * Resolves once every event received before this call is applied: replayed events go before copied chunks.
+   * Events arriving meanwhile wait for the next call, so a steady write load never starves the copy.
+   */
+  async idle(signal?: AbortSignal): Promise<void> {
+    const target = this.consumed + this.deps.streamer.backlog();
+    while (this.completed < target) {
+      this.throwIfFailed();
+      if (signal?.aborted) return;
+      await sleep(2);
+    }
+    this.throwIfFailed();
+  }
+
+  /**
+   * Resolves when the changelog marker `token` has been replayed: every event before it is applied.
+   * With `hold`, replay then stops until release() — the cut-over needs nothing applied after its marker.
+   */
+  waitForMarker(token: string, hold: boolean, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wait: MarkerWait = {
+        token,
+        hold,
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new MigrationError('REPLAY_FAILED', `marker not replayed within ${timeoutMs} ms (replay backlog ${this.backlog()})`));
+      }, timeoutMs);
+      const poll = setInterval(() => {
+        if (this.failure !== null || signal?.aborted) {
+          cleanup();
+          reject(this.failure ?? new MigrationError('ABORTED', 'aborted'));
+        }
+      }, 20);
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.waits.delete(wait);
+      };
+      this.waits.add(wait);
+    });
+  }
+
+  /** Ends replay: nothing more is applied, even after a held marker (the cut-over renamed the tables). */
+  stop(): void {
+    this.stopped = true;
+    this.release();
+  }
+
+  /** Lets replay go on after a held marker. */
+  release(): void {
+    const r = this.releaseHold;
+    this.releaseHold = null;
+    r?.();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async run(): Promise<void> {
+    const { streamer } = this.deps;
+    for await (const ev of streamer.events()) {
+      if (this.stopped) return;
+      this.consumed++;
+      if (ev.kind === 'statement') {
+        // Everything before the statement is applied, nothing after it: the run fails here.
+        await this.flush();
+        throw new MigrationError('BINLOG_STATEMENT', statementFailureMessage(ev.verdict, formatPosition(ev.next)));
+      }
+      if (ev.table === this.deps.plan.changelog) {
+        await this.onChangelog(ev);
+        this.completed++;
+      } else if (ev.table === this.deps.plan.table) {
+        this.deps.onReceived?.(ev.kind);
+        this.pending.push(ev);
+        if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
+      } else {
+        this.completed++;
+      }
+    }
+    if (!this.stopped) await this.flush();
+  }
+
+  private async onChangelog(ev: RowEvent): Promise<void> {
+    const entry = readChangelogEvent(ev);
+    if (entry === null) return;
+    if (entry.kind === 'heartbeat') {
+      if (entry.sentAt !== null) this.heartbeat.observe(entry.sentAt);
+      // Heartbeats are frequent: apply what is pending at least this often even under a steady stream.
+      if (this.pending.length > 0) await this.flush();
+      this.position = ev.next;
+      return;
+    }
+    await this.flush();
+    this.position = ev.next;
+    for (const w of [...this.waits]) {
+      if (this.stopped) return;
+      if (w.token !== entry.token) continue;
+      if (w.hold) {
+        const released = new Promise<void>((r) => (this.releaseHold = r));
+        w.resolve();
+        await released;
+      } else {
+        w.resolve();
+      }
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const work = batch.map((ev) => ({ ev, statements: eventToStatements(ev, this.deps.dml) }));
+    const retries = this.deps.retries;
+    try {
+      await withRetries(
+        retries,
+        () =>
+          this.deps.pool.withSession(async (s) => {
+            await s.run(START_TRANSACTION);
+            try {
+              for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
+              await s.run(COMMIT);
+            } catch (err) {
+              await s.run(ROLLBACK).catch(() => undefined);
+              throw err;
+            }
+          }),
+        (attempt, err) => this.deps.logger.warn('replay_retry', { attempt, retries, errno: sqlErrno(err) }),
+      );
+    } catch (err) {
+      if (sqlErrno(err) === ER_DUP_ENTRY) throw this.conflictError(err);
+      throw err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`, { cause: err });
+    }
+    if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool);
+    for (const ev of batch) this.applied[ev.kind]++;
+    this.completed += batch.length;
+    const last = batch[batch.length - 1];
+    if (last) this.position = last.next;
+  }
+
+  /**
+   * One event's statements. A duplicate on another unique key may be a copied row that is ahead of replay
+   * (see conflicts.ts): it is moved aside and the event runs again. A failed statement undoes only itself,
+   * so the transaction goes on.
+   */
+  private async applyEvent(s: Db, ev: RowEvent, statements: readonly Statement[]): Promise<void> {
+    for (let moves = 0; ; moves++) {
+      try {
+        for (const st of statements) {
+          const res = await s.run(st.sql, st.params);
+          if (res.warningStatus > 0) await this.checkWarnings(s, st.sql, res.warningStatus);
+        }
+        return;
+      } catch (err) {
+        if (sqlErrno(err) !== ER_DUP_ENTRY || moves >= MAX_MOVES_PER_EVENT) throw err;
+        const keyName = duplicateKey(err, this.deps.plan.key);
+        const image = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
+        if (keyName === null || image === null || !(await this.deps.conflicts.moveAside(s, image, keyName))) throw err;
+      }
+    }
+  }
+
+  /**
+   * The copy's rule, applied to replay: strict mode still lets notes and some warnings through (a DECIMAL
+   * rounded to the new scale is note 1265), and each would store something other than the original holds.
+   * Read only when the server reports warnings; a statement whose text alone raises some (MySQL's deprecated
+   * charset names) is read once, then only when it raises more.
+   */
+  private async checkWarnings(s: Db, sql: string, count: number): Promise<void> {
+    if (this.textWarnings.get(sql) === count) return;
+    const rows = await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS);
+    const verdict = classifyReplayWarnings(rows, this.deps.dml.harmlessWarnings);
+    if (rows.length < count) {
+      throw new MigrationError('REPLAY_FAILED', `replaying a row change raised ${count} warnings, more than the server lists (${rows.length}); the original table is untouched`);
+    }
+    if (verdict.problems.length > 0) {
+      const what = describeWarningProblem({ duplicatesOnChunkKey: 0, otherDuplicateKeys: [], problems: verdict.problems });
+      throw new MigrationError('REPLAY_FAILED', `replaying a row change would change data: ${what}; nothing was lost, the original table is untouched`);
+    }
+    if (verdict.textOnly) this.textWarnings.set(sql, count);
+  }
+
+  private conflictError(err: unknown): MigrationError {
+    const message = err instanceof Error ? err.message : '';
+    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.plan.key.name, ghostName: this.deps.plan.key.ghostName });
+    const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.plan.key.ghostName;
+    return new MigrationError(
+      'DATA_CONFLICT',
+      `a row change replayed from the binlog collides on unique key '${keyName}' of the new table: the application wrote values that the ALTER's unique key rejects; the original table is untouched`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,9 @@
+CREATE TABLE `t` (
+  `code` VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `name` VARCHAR(64) NOT NULL,
+  `qty` INT NOT NULL,
+  `price` DECIMAL(10,2) NOT NULL,
+  `note` VARCHAR(255) NULL,
+  `updated_at` DATETIME(6) NOT NULL,
+  PRIMARY KEY (`code`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

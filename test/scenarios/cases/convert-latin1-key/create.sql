@@ -1,0 +1,8 @@
+CREATE TABLE `t` (
+  `name` VARCHAR(64) NOT NULL,
+  `qty` INT NOT NULL,
+  `price` DECIMAL(10,2) NOT NULL,
+  `note` VARCHAR(255) NULL,
+  `updated_at` DATETIME(6) NOT NULL,
+  PRIMARY KEY (`name`)
+) ENGINE=InnoDB DEFAULT CHARSET=latin1;

@@ -1,0 +1,10 @@
+CREATE TABLE `t` (
+  `flags` SET('delta','charlie','bravo','alpha') NOT NULL,
+  `id` INT NOT NULL,
+  `name` VARCHAR(64) NOT NULL,
+  `qty` INT NOT NULL,
+  `price` DECIMAL(10,2) NOT NULL,
+  `note` VARCHAR(255) NULL,
+  `updated_at` DATETIME(6) NOT NULL,
+  PRIMARY KEY (`flags`, `id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

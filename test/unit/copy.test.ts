@@ -99,6 +99,24 @@ describe('key boundaries', () => {
       params: [2n, 1n, 0.5, 0n, 1n, 2n, 1.5],
     });
   });
+  it('reads string bounds as their bytes, binds them back tagged with their charset', () => {
+    const k = { ...col('k', 'varchar', 'varchar(20)'), charset: 'cp1251', collation: 'cp1251_general_ci' };
+    const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [a, k], ghostColumns: [a, k], ghostSources: [a, k], exactColumns: [] };
+    expect(buildKeyBoundary({ database: 'd', table: 't', key, which: 'max' })).toEqual({
+      sql: 'SELECT `a`, CAST(`k` AS BINARY) AS `k` FROM `d`.`t` FORCE INDEX (`PRIMARY`) ORDER BY `d`.`t`.`a` DESC, `d`.`t`.`k` DESC LIMIT 1',
+      params: [],
+    });
+    const lower = Buffer.from([0x61, 0x98]);
+    const max = Buffer.from([0x98]);
+    expect(buildNextBoundary({ database: 'd', table: 't', key, range: { lower: [1, lower], lowerInclusive: true, max: [2, max] }, chunkSize: 5 })).toEqual({
+      sql:
+        'SELECT `a`, CAST(`k` AS BINARY) AS `k` FROM `d`.`t` FORCE INDEX (`PRIMARY`)' +
+        ' WHERE ((`a` > ?) OR (`a` = ? AND `k` >= CONVERT(? USING cp1251) COLLATE cp1251_general_ci))' +
+        ' AND ((`a` < ?) OR (`a` = ? AND `k` <= CONVERT(? USING cp1251) COLLATE cp1251_general_ci))' +
+        ' ORDER BY `d`.`t`.`a` ASC, `d`.`t`.`k` ASC LIMIT 1 OFFSET 4',
+      params: [1n, 1n, lower, 2n, 2n, max],
+    });
+  });
   it('refuses a chunk size that is not a positive safe integer', () => {
     const range = { lower: [1], lowerInclusive: true, max: [10] };
     for (const chunkSize of [0, -1, 1.5, Number.NaN, 2 ** 60]) {

@@ -127,6 +127,12 @@ describe('keyRead', () => {
     expect(keyRead(col('float', 'float'), '`k`', false)).toBe('`k` + 0e0');
     expect(keyRead(col('double', 'double'), '`k`', true)).toBe('`k`');
     expect(keyRead(col('bit', 'bit(8)'), '`k`', true)).toBe('`k`');
+    expect(keyRead(col('varbinary', 'varbinary(8)'), '`k`', true)).toBe('`k`');
+  });
+  it('reads string bounds as their bytes (bytes the charset leaves undefined would come back as ?), text for equality', () => {
+    expect(keyRead(latin1, '`k`', true)).toBe('CAST(`k` AS BINARY)');
+    expect(keyRead(text('char', 'cp1251', 'cp1251_general_ci'), '`o`.`k`', true)).toBe('CAST(`o`.`k` AS BINARY)');
+    expect(keyRead(latin1, '`k`', false)).toBe('`k`');
   });
 });
 

@@ -8,6 +8,17 @@ describe('classifyWarnings', () => {
     expect(classifyWarnings([], KEY)).toEqual({ duplicatesOnChunkKey: 0, otherDuplicateKeys: [], problems: [] });
   });
 
+  it("ignores MySQL's 1300 about key bounds holding bytes their charset leaves undefined; 1366 is a problem", () => {
+    const v = classifyWarnings(
+      [
+        { Level: 'Warning', Code: 1300, Message: "Invalid cp1251 character string: '98'" },
+        { Level: 'Warning', Code: 1366, Message: "Incorrect string value: '\\x98' for column 'x' at row 1" },
+      ],
+      KEY,
+    );
+    expect(v).toEqual({ duplicatesOnChunkKey: 0, otherDuplicateKeys: [], problems: [{ code: 1366, level: 'Warning' }] });
+  });
+
   it('counts duplicates on the chunk key, MariaDB and MySQL forms', () => {
     const v = classifyWarnings(
       [

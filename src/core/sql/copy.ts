@@ -27,7 +27,7 @@ function checkBound(columns: readonly Column[], values: KeyValues): void {
  * Lexicographic comparison of a composite key with a bound, in the expanded form indexes can use:
  * (a, b) > (x, y)  ->  ((`a` > ?) OR (`a` = ? AND `b` > ?)); a > x  ->  (`a` > ?). Only the
  * last column's term is inclusive for `>=` / `<=`. Always parenthesised, safe to AND.
- * The bound was read with keyRead(c, ref, true): ENUM and SET compare by member number.
+ * The bound was read with keyRead(c, ref, true): ENUM and SET compare by member number, strings as their bytes.
  */
 export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues, ref: ColumnRef = bare): Statement {
   checkBound(columns, bound);

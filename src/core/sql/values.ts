@@ -21,7 +21,10 @@
 // is what INSERT ... SELECT does too. Anywhere else the placeholder tags them with the original column's
 // charset, `CONVERT(? USING latin1)`, and the server converts from there as INSERT ... SELECT would.
 // A JS string bound to such a placeholder (a key read through mysql2) is converted from the connection's
-// utf8mb4, so one placeholder serves both.
+// utf8mb4, so one placeholder serves both. Not exactly, though, for bytes the column's charset leaves undefined
+// (cp1251 0x98, cp1250 0x81, greek 0xAE, ...): both servers store them as they are, even in strict mode, and
+// read them through utf8mb4 as `?`, which sorts below them. So the copy's range bounds, which must be the rows'
+// own keys, read strings as their bytes (keyRead).
 import { OscError } from '../errors.js';
 import type { Column, Statement } from '../types.js';
 
@@ -142,10 +145,12 @@ export function keyParam(c: Column, v: unknown, from: Column = c): unknown {
 
 /**
  * How to SELECT key column `c` (at `ref`) so that the value compares exactly: for a range bound (`order`), ENUM
- * and SET as their member number; for equality, as their name. FLOAT widened to DOUBLE either way.
+ * and SET as their member number and strings as their bytes (a Buffer); for equality, as their name and text.
+ * FLOAT widened to DOUBLE either way.
  */
 export function keyRead(c: Column, ref: string, order: boolean): string {
   if (order && isMemberType(c)) return `${ref} + 0`;
+  if (order && isText(c)) return `CAST(${ref} AS BINARY)`;
   if (c.dataType === 'float') return `${ref} + 0e0`;
   return ref;
 }

@@ -8,8 +8,8 @@ import type { Row, RowEvent } from '../../src/core/binlog/events.js';
 import { eventToStatements } from '../../src/core/binlog/to-dml.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import { readTableSchema } from '../../src/io/inspector.js';
-import { openPool, type SessionPool } from '../../src/io/pool.js';
+import { readTableSchema } from '../../src/io/db/inspector.js';
+import { openPool, type SessionPool } from '../../src/io/db/pool.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
 
 const POS = { file: 'binlog.000001', position: 4 };

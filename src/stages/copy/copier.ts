@@ -33,7 +33,7 @@ export interface CopierDeps {
   readonly retries: number;
   readonly logger: Logger;
   readonly signal: AbortSignal;
-  /** Runs before every chunk: replayed events go first (and, later, throttling waits here). */
+  /** Runs before every chunk: the copy waits here while throttled or while replay's backlog is over its bound. */
   readonly beforeChunk: () => Promise<void>;
   /** Resolves when every binlog event written up to now is applied. */
   readonly catchUp: () => Promise<void>;

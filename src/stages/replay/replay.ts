@@ -93,11 +93,6 @@ export class Replay {
     return this.applier.backlog();
   }
 
-  /** Resolves once every event received before the call is applied (replayed events go before copied chunks). */
-  idle(signal: AbortSignal): Promise<void> {
-    return this.applier.idle(signal);
-  }
-
   /** Rows moved aside during replay and not yet re-copied. */
   movedAsideRows(): number {
     return this.conflicts.size;

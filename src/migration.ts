@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
+import { defaultSizing } from './core/chunk/sizer.js';
 import type { MigrationConfig } from './core/config.js';
 import { errorCode, MigrationError, OscError } from './core/errors.js';
 import type { Logger } from './core/log.js';
@@ -76,6 +77,8 @@ class Migration {
   private cutOverLockMs: number | null = null;
   /** Why the copy waits for replay now (the backlog is over its bound), for the status line; null while it runs. */
   private copyWait: string | null = null;
+  /** The last chunk's planned rows (fixed, or sized by time). */
+  private chunkSize = 0;
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -344,7 +347,10 @@ class Migration {
     await copyRows({
       pool,
       plan: p.plan,
-      chunkSize: () => this.tunables.current().chunkSize,
+      sizing: () => {
+        const t = this.tunables.current();
+        return defaultSizing(t.chunkSize, t.chunkTime);
+      },
       niceRatio: () => this.tunables.current().niceRatio,
       retries: config.defaultRetries,
       logger: this.log,
@@ -366,13 +372,14 @@ class Migration {
       catchUp: () => replay.catchUp(this.signal),
       onChunk: (s) => {
         this.metrics.observeChunk(s.durationMs / 1000);
+        this.chunkSize = s.size;
         this.rowsCopied += s.rowsRead;
         this.copySeconds = (Date.now() - startedAt) / 1000;
       },
     });
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
-    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1) });
+    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1), last_chunk_rows: this.chunkSize });
     this.log.info('status', renderStatusLine(this.snapshot()));
   }
 
@@ -424,7 +431,7 @@ class Migration {
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
       replicaLags: throttler?.replicaLags() ?? [],
-      chunkSize: this.tunables.current().chunkSize,
+      chunkSize: this.chunkSize,
       cutOverLockMs: this.cutOverLockMs,
     };
   }

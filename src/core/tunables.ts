@@ -3,7 +3,9 @@
 import type { HostPort, LoadThreshold, MigrationConfig } from './config.js';
 
 export interface TunableValues {
-  readonly chunkSize: number;
+  /** Fixed rows per copy chunk; null: sized by chunkTime. */
+  readonly chunkSize: number | null;
+  readonly chunkTime: number;
   readonly dmlBatchSize: number;
   readonly maxLagMillis: number;
   readonly maxLoad: readonly LoadThreshold[];
@@ -32,6 +34,7 @@ export interface TunablesWriter extends Tunables {
 export function initialTunables(config: MigrationConfig): TunableValues {
   return Object.freeze({
     chunkSize: config.chunkSize,
+    chunkTime: config.chunkTime,
     dmlBatchSize: config.dmlBatchSize,
     maxLagMillis: config.maxLagMillis,
     maxLoad: config.maxLoad,

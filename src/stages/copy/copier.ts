@@ -2,6 +2,7 @@
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from '../../io/sleep.js';
 import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
 import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
@@ -14,6 +15,8 @@ import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
 
 export interface ChunkStats {
+  /** Rows the chunk was planned to hold. */
+  readonly size: number;
   /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */
   readonly rowsRead: number;
   readonly rowsInserted: number;
@@ -27,7 +30,8 @@ export type CopyPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping
 export interface CopierDeps {
   readonly pool: SessionPool;
   readonly plan: CopyPlan;
-  readonly chunkSize: () => number;
+  /** Read before every chunk: an operator can fix the size or change the target time. */
+  readonly sizing: () => ChunkSizing;
   /** Sleep this fraction of each chunk's time after it (gh-ost's --nice-ratio). */
   readonly niceRatio: () => number;
   readonly retries: number;
@@ -72,14 +76,14 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
   })());
   const { database, table, ghost, mapping, key, lock } = deps.plan;
   let chunk = 0;
+  let size = firstChunkSize(deps.sizing());
   for (let range = nextRange(state); range !== null; range = nextRange(state)) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
     await deps.beforeChunk();
     chunk++;
     const started = Date.now();
-    const boundary = await withRetries(deps.retries, () =>
-      deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
-    );
+    const planned = Math.min(size, maxChunk);
+    const boundary = await withRetries(deps.retries, () => deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: planned }))));
     const upper = boundary[0] ? keyOf(boundary[0], key) : range.max;
     const reachedMax = !boundary[0] || sameKey(upper, range.max);
     const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper };
@@ -88,7 +92,8 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     const result = await copyChunk(deps, copy, unmatched, chunk);
     state = advance(state, upper, reachedMax);
     const durationMs = Date.now() - started;
-    deps.onChunk({ ...result, durationMs, state });
+    deps.onChunk({ ...result, size: planned, durationMs, state });
+    size = nextChunkSize(deps.sizing(), planned, { rows: result.rowsRead, seconds: durationMs / 1000 });
     const nice = deps.niceRatio();
     if (nice > 0 && !reachedMax) await sleep(durationMs * nice, deps.signal);
   }

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
+import { defaultThreads } from './core/chunk/ranges.js';
 import { defaultSizing } from './core/chunk/sizer.js';
+import { MAX_COPY_THREADS } from './core/flags.js';
 import type { MigrationConfig } from './core/config.js';
 import { errorCode, MigrationError, OscError } from './core/errors.js';
 import type { Logger } from './core/log.js';
@@ -61,7 +63,8 @@ interface Running {
 
 const START_MARKER_TIMEOUT_MS = 30_000;
 const POSTPONE_POLL_MS = 200;
-const POOL_SIZE = 6;
+// The copy's workers, replay, heartbeat, throttler checks, catch-up markers and the cut-over's sessions.
+const POOL_SIZE = 5 + MAX_COPY_THREADS;
 const BACKLOG_POLL_MS = 50;
 
 class Migration {
@@ -79,6 +82,8 @@ class Migration {
   private copyWait: string | null = null;
   /** The last chunk's planned rows (fixed, or sized by time). */
   private chunkSize = 0;
+  /** The most ranges copied at once. */
+  private peakThreads = 0;
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -352,6 +357,7 @@ class Migration {
         return defaultSizing(t.chunkSize, t.chunkTime);
       },
       niceRatio: () => this.tunables.current().niceRatio,
+      threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
       retries: config.defaultRetries,
       logger: this.log,
       signal: this.signal,
@@ -373,13 +379,14 @@ class Migration {
       onChunk: (s) => {
         this.metrics.observeChunk(s.durationMs / 1000);
         this.chunkSize = s.size;
+        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
         this.rowsCopied += s.rowsRead;
         this.copySeconds = (Date.now() - startedAt) / 1000;
       },
     });
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
-    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1), last_chunk_rows: this.chunkSize });
+    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1), last_chunk_rows: this.chunkSize, peak_threads: this.peakThreads });
     this.log.info('status', renderStatusLine(this.snapshot()));
   }
 

@@ -34,6 +34,8 @@ export interface MigrationConfig {
   readonly chunkSize: number | null;
   /** --chunk-time: target seconds per chunk. */
   readonly chunkTime: number;
+  /** --threads: ranges copied at once; null: the server's default (see defaultThreads). */
+  readonly threads: number | null;
   readonly cutOverLockTimeoutSeconds: number;
   readonly defaultRetries: number;
   /** server_id the binlog reader announces; must not collide with any server's. */

@@ -6,6 +6,8 @@ export interface TunableValues {
   /** Fixed rows per copy chunk; null: sized by chunkTime. */
   readonly chunkSize: number | null;
   readonly chunkTime: number;
+  /** Ranges copied at once; null: the server's default. */
+  readonly threads: number | null;
   readonly dmlBatchSize: number;
   readonly maxLagMillis: number;
   readonly maxLoad: readonly LoadThreshold[];
@@ -35,6 +37,7 @@ export function initialTunables(config: MigrationConfig): TunableValues {
   return Object.freeze({
     chunkSize: config.chunkSize,
     chunkTime: config.chunkTime,
+    threads: config.threads,
     dmlBatchSize: config.dmlBatchSize,
     maxLagMillis: config.maxLagMillis,
     maxLoad: config.maxLoad,

@@ -4,6 +4,7 @@ import type { TunableValues } from '../../src/core/tunables.js';
 export const DEFAULT_TUNABLES: TunableValues = Object.freeze({
   chunkSize: 1000,
   chunkTime: 0.1,
+  threads: null,
   dmlBatchSize: 10,
   maxLagMillis: 1500,
   maxLoad: [],

@@ -29,6 +29,7 @@ const REPLICAS = 'comma-separated host[:port] entries (port 3306 when absent)';
 const VALUES: TunableValues = {
   chunkSize: 1000,
   chunkTime: 0.1,
+  threads: null,
   dmlBatchSize: 10,
   maxLagMillis: 1500,
   maxLoad: [{ variable: 'Threads_running', limit: 25 }],
@@ -74,6 +75,8 @@ describe('parseCommand: settings', () => {
     ['chunk-size=500', { kind: 'set', name: 'chunk-size', value: 500 }],
     ['chunk-size=', { kind: 'set', name: 'chunk-size', value: null }],
     ['chunk-time=0.25', { kind: 'set', name: 'chunk-time', value: 0.25 }],
+    ['threads=2', { kind: 'set', name: 'threads', value: 2 }],
+    ['threads=', { kind: 'set', name: 'threads', value: null }],
     ['chunk-size = 100000', { kind: 'set', name: 'chunk-size', value: 100000 }],
     ['dml-batch-size=1', { kind: 'set', name: 'dml-batch-size', value: 1 }],
     ['dml-batch-size=100', { kind: 'set', name: 'dml-batch-size', value: 100 }],
@@ -273,6 +276,7 @@ describe('replies', () => {
       [
         'chunk-size=1000',
         'chunk-time=0.1',
+        'threads=',
         'dml-batch-size=10',
         'max-lag-millis=1500',
         'max-load=Threads_running=25',
@@ -307,6 +311,7 @@ describe('replies', () => {
       'coordinates                                # the binlog position replayed so far',
       'chunk-size=<rows>                          # rows per copy chunk, fixed (empty: sized by chunk-time again)',
       'chunk-time=<seconds>                       # target seconds per copy chunk (when chunk-size is empty)',
+      'threads=<n>                                # copy ranges copied at once (empty: the default for the server)',
       'dml-batch-size=<n>                         # binlog events replayed per transaction',
       'max-lag-millis=<ms>                        # throttle when a replica lags more',
       'max-load=<var=n,...>                       # throttle while a status variable is at or over its limit',

@@ -168,6 +168,7 @@ describe('the socket from the list', () => {
     expect(SETTING_NAMES.map((n) => COMMANDS[n].usage)).toEqual([
       'chunk-size=<rows>',
       'chunk-time=<seconds>',
+      'threads=<n>',
       'dml-batch-size=<n>',
       'max-lag-millis=<ms>',
       'max-load=<var=n,...>',
@@ -191,6 +192,7 @@ describe('the socket from the list', () => {
       [
         'chunk-size=',
         'chunk-time=0.1',
+        'threads=',
         'dml-batch-size=1000',
         'max-lag-millis=2500',
         'max-load=Threads_running=25',

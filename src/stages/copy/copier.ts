@@ -126,8 +126,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
       if (deps.signal.aborted) continue;
       const started = Date.now();
       const planned = Math.min(size, maxChunk);
-      const range = { lower: search.lower, lowerInclusive: search.lowerInclusive, max: search.max };
-      const boundary = await withRetries(deps.retries, () => deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: planned }))));
+      const boundary = await withRetries(deps.retries, () => deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))));
       const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
       state = next.state;
       handed = { range: next.range, planned, started };

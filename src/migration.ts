@@ -5,6 +5,10 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
+import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
+import { defaultThreads } from './core/chunk/ranges.js';
+import { defaultSizing } from './core/chunk/sizer.js';
+import { MAX_COPY_THREADS } from './core/flags.js';
 import type { MigrationConfig } from './core/config.js';
 import { errorCode, MigrationError, OscError } from './core/errors.js';
 import type { Logger } from './core/log.js';
@@ -59,7 +63,9 @@ interface Running {
 
 const START_MARKER_TIMEOUT_MS = 30_000;
 const POSTPONE_POLL_MS = 200;
-const POOL_SIZE = 6;
+// The copy's workers, replay, heartbeat, throttler checks, catch-up markers and the cut-over's sessions.
+const POOL_SIZE = 5 + MAX_COPY_THREADS;
+const BACKLOG_POLL_MS = 50;
 
 class Migration {
   // The phase and the counters: the orchestrator's, rendered through snapshot().
@@ -72,6 +78,12 @@ class Migration {
   private estimatedRows = 0;
   private cutOverAttempts = 0;
   private cutOverLockMs: number | null = null;
+  /** Why the copy waits for replay now (the backlog is over its bound), for the status line; null while it runs. */
+  private copyWait: string | null = null;
+  /** The last chunk's planned rows (fixed, or sized by time). */
+  private chunkSize = 0;
+  /** The most ranges copied at once. */
+  private peakThreads = 0;
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -340,28 +352,68 @@ class Migration {
     await copyRows({
       pool,
       plan: p.plan,
-      chunkSize: () => this.tunables.current().chunkSize,
+      sizing: () => {
+        const t = this.tunables.current();
+        return defaultSizing(t.chunkSize, t.chunkTime);
+      },
       niceRatio: () => this.tunables.current().niceRatio,
+      threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
       retries: config.defaultRetries,
       logger: this.log,
       signal: this.signal,
-      // Replayed events go first; while throttled the copy waits, and replay goes on.
+      // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
+      // says why that is safe); while throttled the copy waits, and replay goes on. The orderings that remain:
+      // - the binlog reader is positioned (setup) before the copy reads the key range: every change to a row the
+      //   copy may miss or read stale is in the stream;
+      // - a chunk's conflict recheck waits for catchUp: only a caught-up replay tells a transient duplicate (an
+      //   older image still on the ghost) from real duplicate data;
+      // - replay re-copies moved-aside rows after each committed batch, and flushes before markers and statement
+      //   events, so a marker means "everything before it is applied";
+      // - the cut-over waits for its held marker with full catch-up and no moved-aside row left.
       beforeChunk: async () => {
-        await replay.idle(this.signal);
+        await this.waitForBacklog(replay);
         await throttler.waitWhileThrottled(this.signal);
         this.checkAborted();
       },
       catchUp: () => replay.catchUp(this.signal),
       onChunk: (s) => {
         this.metrics.observeChunk(s.durationMs / 1000);
+        this.chunkSize = s.size;
+        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
         this.rowsCopied += s.rowsRead;
         this.copySeconds = (Date.now() - startedAt) / 1000;
       },
     });
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
-    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1) });
+    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1), last_chunk_rows: this.chunkSize, peak_threads: this.peakThreads });
     this.log.info('status', renderStatusLine(this.snapshot()));
+  }
+
+  /**
+   * Pauses the copy while replay is too far behind (events held in memory, or seconds the cut-over would wait),
+   * until it is well under the bound. A failed replay stops the run (onFailure), which ends the wait.
+   */
+  private async waitForBacklog(replay: Replay): Promise<void> {
+    const reading = () => {
+      const { heartbeatLagMs, lastHeartbeatAt } = replay.stats();
+      return { events: replay.backlog(), secondsBehind: replaySecondsBehind(heartbeatLagMs, lastHeartbeatAt, Date.now(), this.config.heartbeatIntervalMillis) };
+    };
+    let decision = backlogDecision(reading(), DEFAULT_BACKLOG_BOUNDS, false);
+    if (!decision.paused) return;
+    this.log.info('copy_paused', { reason: decision.reason ?? '' });
+    try {
+      while (decision.paused) {
+        this.copyWait = decision.reason;
+        this.checkAborted();
+        await sleep(BACKLOG_POLL_MS, this.signal);
+        decision = backlogDecision(reading(), DEFAULT_BACKLOG_BOUNDS, true);
+      }
+    } finally {
+      this.copyWait = null;
+    }
+    this.checkAborted();
+    this.log.info('copy_resumed', { backlog: replay.backlog() });
   }
 
   snapshot(): ProgressSnapshot {
@@ -382,11 +434,11 @@ class Migration {
       backlog: replay?.backlog() ?? 0,
       binlogPosition: position ? formatPosition(position) : null,
       heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
-      throttleReason: throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
+      throttleReason: this.copyWait ?? throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
       replicaLags: throttler?.replicaLags() ?? [],
-      chunkSize: this.tunables.current().chunkSize,
+      chunkSize: this.chunkSize,
       cutOverLockMs: this.cutOverLockMs,
     };
   }

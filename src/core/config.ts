@@ -30,7 +30,12 @@ export interface MigrationConfig {
   readonly alter: string;
   /** false: noop (check everything, prove the ALTER on a ghost, print the plan, drop the ghost). */
   readonly execute: boolean;
-  readonly chunkSize: number;
+  /** --chunk-size: fixed rows per chunk; null: sized by chunkTime. */
+  readonly chunkSize: number | null;
+  /** --chunk-time: target seconds per chunk. */
+  readonly chunkTime: number;
+  /** --threads: ranges copied at once; null: the server's default (see defaultThreads). */
+  readonly threads: number | null;
   readonly cutOverLockTimeoutSeconds: number;
   readonly defaultRetries: number;
   /** server_id the binlog reader announces; must not collide with any server's. */

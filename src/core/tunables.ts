@@ -3,7 +3,11 @@
 import type { HostPort, LoadThreshold, MigrationConfig } from './config.js';
 
 export interface TunableValues {
-  readonly chunkSize: number;
+  /** Fixed rows per copy chunk; null: sized by chunkTime. */
+  readonly chunkSize: number | null;
+  readonly chunkTime: number;
+  /** Ranges copied at once; null: the server's default. */
+  readonly threads: number | null;
   readonly dmlBatchSize: number;
   readonly maxLagMillis: number;
   readonly maxLoad: readonly LoadThreshold[];
@@ -32,6 +36,8 @@ export interface TunablesWriter extends Tunables {
 export function initialTunables(config: MigrationConfig): TunableValues {
   return Object.freeze({
     chunkSize: config.chunkSize,
+    chunkTime: config.chunkTime,
+    threads: config.threads,
     dmlBatchSize: config.dmlBatchSize,
     maxLagMillis: config.maxLagMillis,
     maxLoad: config.maxLoad,

@@ -99,7 +99,9 @@ describe('control server', () => {
     const cases: [string, string, string, string, string][] = [
       // name, default shown, new value, bad value, its error
       ['chunk-size', '1000', '500', '5', 'expected an integer from 10 to 100000'],
-      ['dml-batch-size', '10', '50', '0', 'expected an integer from 1 to 100'],
+      ['chunk-time', '0.1', '0.5', '0', 'expected a decimal number from 0.01 to 60'],
+      ['threads', '', '3', '9', 'expected an integer from 1 to 8'],
+      ['dml-batch-size', '10', '50', '0', 'expected an integer from 1 to 10000'],
       ['max-lag-millis', '1500', '2500', '10', 'expected an integer from 100 to 3600000'],
       ['max-load', '', 'Threads_running=30,Threads_connected=600', 'Threads_running', 'expected comma-separated variable=limit pairs'],
       ['critical-load', '', 'Threads_running=90', 'x=-1', 'expected comma-separated variable=limit pairs'],
@@ -125,6 +127,8 @@ describe('control server', () => {
     expect(tunables.current()).toEqual({
       ...VALUES,
       chunkSize: 500,
+      chunkTime: 0.5,
+      threads: 3,
       dmlBatchSize: 50,
       maxLagMillis: 2500,
       maxLoad: [

@@ -100,8 +100,8 @@ describe('a unique value moving between rows during the copy', () => {
             };
             // 1. The copy waits (throttled) while A locks S; then it runs up to S's chunk and blocks there. Every row
             //    before S in the ghost, some of them not committed yet: the statement copying S's chunk has written
-            //    them and can go no further than S until A commits. (Replay must not wait on B before this statement
-            //    runs: the copy lets replay catch up before each chunk.)
+            //    them and can go no further than S until A commits. (Replay cannot wait on B before this statement
+            //    runs: B locks R only after it, and replay's batches are one event each, committed as they go.)
             await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy phase' });
             await a.query('START TRANSACTION');
             await a.query(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [S]);

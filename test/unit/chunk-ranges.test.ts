@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { startPlan, advance } from '../../src/core/chunk/plan.js';
-import { allCopied, fail, finish, handOut, nextRetry, nextSearch, retry, running, startRanges, type RangesState } from '../../src/core/chunk/ranges.js';
+import { startPlan } from '../../src/core/chunk/plan.js';
+import { allCopied, finish, handOut, nextSearch, running, startRanges, type RangesState } from '../../src/core/chunk/ranges.js';
 
 /** Hands out ranges of 10 keys over 1..max, as boundary queries would find them. */
 function handOutAll(s: RangesState, max: number): RangesState {
@@ -81,55 +81,16 @@ describe('parallel copy ranges', () => {
       }
     }
   });
-  it('a failed range holds the watermark back until its retry finishes, with the same bounds', () => {
-    let s = handOutAll(startRanges(startPlan([1], [30])), 30);
-    s = fail(s, 1);
-    s = finish(s, 2);
-    s = finish(s, 3);
-    expect(s.plan.watermark).toBeNull();
-    expect(running(s)).toBe(0);
-    const again = nextRetry(s);
-    expect(again).toEqual({ id: 1, lower: [1], lowerInclusive: true, upper: [10] });
-    s = retry(s, 1);
-    expect(nextRetry(s)).toBeNull();
-    s = fail(s, 1);
-    s = retry(s, 1);
-    s = finish(s, 1);
-    expect(s.plan).toEqual({ min: [1], max: [30], watermark: [30], done: true });
-  });
-  it('retries the lowest failed range first', () => {
-    let s = handOutAll(startRanges(startPlan([1], [30])), 30);
-    s = fail(s, 3);
-    s = fail(s, 2);
-    expect(nextRetry(s)?.id).toBe(2);
-  });
-  it('every interleaving of finishes and one failure per range ends at max', () => {
-    const start = handOutAll(startRanges(startPlan([1], [40])), 40);
-    // Each range fails once then finishes; the order of those eight steps is every permutation of the 4 ranges
-    // failing, followed by every permutation of them finishing.
-    for (const failOrder of permutations(4)) {
-      for (const finishOrder of permutations(4)) {
-        let s = start;
-        for (const id of failOrder) s = fail(s, id);
-        expect(s.plan.watermark).toBeNull();
-        for (const id of finishOrder) s = finish(retry(s, id), id);
-        expect(s.plan).toEqual({ min: [1], max: [40], watermark: [40], done: true });
-        expect(allCopied(s)).toBe(true);
-      }
-    }
-  });
   it('refuses events out of turn', () => {
     let s = handOutAll(startRanges(startPlan([1], [20])), 20);
     expect(() => finish(s, 9)).toThrow('copy range 9 is not open');
-    expect(() => retry(s, 1)).toThrow('copy range 1 is running, not failed');
     s = finish(s, 2);
     expect(() => finish(s, 2)).toThrow('copy range 2 is finished, not running');
-    expect(() => fail(s, 2)).toThrow('copy range 2 is finished, not running');
     s = finish(s, 1);
     expect(() => finish(s, 1)).toThrow('copy range 1 is not open');
   });
   it('resumes after a checkpoint: ranges start after its watermark', () => {
-    const checkpoint = advance(startPlan([1], [40]), [20], false);
+    const checkpoint = { ...startPlan([1], [40]), watermark: [20] };
     let s = startRanges(checkpoint);
     expect(nextSearch(s)).toEqual({ lower: [20], lowerInclusive: false, max: [40] });
     s = handOutAll(s, 40);

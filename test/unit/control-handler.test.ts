@@ -124,7 +124,7 @@ describe('settings', () => {
 
   it.each([
     ['chunk-size=5', 'error: invalid chunk-size "5": expected an integer from 10 to 100000\n'],
-    ['dml-batch-size=1000', 'error: invalid dml-batch-size "1000": expected an integer from 1 to 100\n'],
+    ['dml-batch-size=10001', 'error: invalid dml-batch-size "10001": expected an integer from 1 to 10000\n'],
     ['max-lag-millis=-1', 'error: invalid max-lag-millis "-1": expected an integer from 100 to 3600000\n'],
     ['nice-ratio=lots', 'error: invalid nice-ratio "lots": expected a decimal number from 0 to 100\n'],
     ['throttle-control-replicas=:1', 'error: invalid throttle-control-replicas ":1": expected comma-separated host[:port] entries (port 3306 when absent)\n'],

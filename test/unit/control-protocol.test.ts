@@ -28,6 +28,8 @@ const REPLICAS = 'comma-separated host[:port] entries (port 3306 when absent)';
 
 const VALUES: TunableValues = {
   chunkSize: 1000,
+  chunkTime: 0.1,
+  threads: null,
   dmlBatchSize: 10,
   maxLagMillis: 1500,
   maxLoad: [{ variable: 'Threads_running', limit: 25 }],
@@ -71,6 +73,10 @@ describe('parseCommand: read-only commands', () => {
 describe('parseCommand: settings', () => {
   it.each([
     ['chunk-size=500', { kind: 'set', name: 'chunk-size', value: 500 }],
+    ['chunk-size=', { kind: 'set', name: 'chunk-size', value: null }],
+    ['chunk-time=0.25', { kind: 'set', name: 'chunk-time', value: 0.25 }],
+    ['threads=2', { kind: 'set', name: 'threads', value: 2 }],
+    ['threads=', { kind: 'set', name: 'threads', value: null }],
     ['chunk-size = 100000', { kind: 'set', name: 'chunk-size', value: 100000 }],
     ['dml-batch-size=1', { kind: 'set', name: 'dml-batch-size', value: 1 }],
     ['dml-batch-size=100', { kind: 'set', name: 'dml-batch-size', value: 100 }],
@@ -120,10 +126,9 @@ describe('parseCommand: settings', () => {
     ['chunk-size=9', 'invalid chunk-size "9": expected an integer from 10 to 100000'],
     ['chunk-size=100001', 'invalid chunk-size "100001": expected an integer from 10 to 100000'],
     ['chunk-size=1e3', 'invalid chunk-size "1e3": expected an integer from 10 to 100000'],
-    ['chunk-size=', 'invalid chunk-size "": expected an integer from 10 to 100000'],
     ['chunk-size=-5', 'invalid chunk-size "-5": expected an integer from 10 to 100000'],
-    ['dml-batch-size=0', 'invalid dml-batch-size "0": expected an integer from 1 to 100'],
-    ['dml-batch-size=101', 'invalid dml-batch-size "101": expected an integer from 1 to 100'],
+    ['dml-batch-size=0', 'invalid dml-batch-size "0": expected an integer from 1 to 10000'],
+    ['dml-batch-size=10001', 'invalid dml-batch-size "10001": expected an integer from 1 to 10000'],
     ['max-lag-millis=99', 'invalid max-lag-millis "99": expected an integer from 100 to 3600000'],
     ['max-lag-millis=fast', 'invalid max-lag-millis "fast": expected an integer from 100 to 3600000'],
     ['max-load=Threads_running', `invalid max-load "Threads_running": expected ${LOAD}`],
@@ -270,6 +275,8 @@ describe('replies', () => {
     expect(renderTunables({ ...VALUES, throttledByUser: true, throttleControlReplicas: [{ host: 'r1', port: 3307 }] })).toBe(
       [
         'chunk-size=1000',
+        'chunk-time=0.1',
+        'threads=',
         'dml-batch-size=10',
         'max-lag-millis=1500',
         'max-load=Threads_running=25',
@@ -302,7 +309,9 @@ describe('replies', () => {
       'status                                     # detailed status: the status line and every tunable (alias: info)',
       'sup                                        # the status line',
       'coordinates                                # the binlog position replayed so far',
-      'chunk-size=<rows>                          # rows per copy chunk',
+      'chunk-size=<rows>                          # rows per copy chunk, fixed (empty: sized by chunk-time again)',
+      'chunk-time=<seconds>                       # target seconds per copy chunk (when chunk-size is empty)',
+      'threads=<n>                                # copy ranges copied at once (empty: the default for the server)',
       'dml-batch-size=<n>                         # binlog events replayed per transaction',
       'max-lag-millis=<ms>                        # throttle when a replica lags more',
       'max-load=<var=n,...>                       # throttle while a status variable is at or over its limit',

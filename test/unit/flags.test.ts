@@ -51,7 +51,7 @@ describe('README and the flag list', () => {
     const rows = renderFlagTables().split('\n');
     expect(rows.filter((r) => r.startsWith('| `--chunk-size`') || r.startsWith('| `--serve-socket-file`') || r.startsWith('| `--password`'))).toEqual([
       '| `--password` |  |  | MySQL password; also from env `OSC_PASSWORD`, `password=` in --conf |',
-      '| `--chunk-size` | `1000` | `chunk-size=<rows>` | rows per copy chunk, 10..100000 |',
+      '| `--chunk-size` | `by time` | `chunk-size=<rows>` | rows per copy chunk, fixed (absent: sized by `--chunk-time`), 10..100000 |',
       '| `--serve-socket-file` | `/tmp/osc.<database>.<table>.sock` |  | the control socket (mode 0600, removed on exit; at most 107 bytes; for long or odd names the default is hashed, logged at startup) |',
     ]);
   });
@@ -101,7 +101,7 @@ describe('--help from the list', () => {
     expect(
       (['chunk-size', 'user', 'password', 'serve-tcp-port', 'initially-drop-ghost-table'] as FlagName[]).map((n) => flagHelp(n, false)),
     ).toEqual([
-      'rows per copy chunk, 10..100000',
+      'rows per copy chunk, fixed (absent: sized by --chunk-time), 10..100000',
       'MySQL user, required; also from user= in --conf',
       'MySQL password; also from env OSC_PASSWORD, password= in --conf',
       'also serve the control protocol on 127.0.0.1:<port> (loopback only), 1..65535',
@@ -114,7 +114,7 @@ describe('--help from the list', () => {
     const lines = program.helpInformation().split('\n');
     const line = (flag: string): string | undefined => lines.find((l) => l.startsWith(`  ${flag} `))?.replace(/ {2,}/g, '  ');
     expect([line('--chunk-size'), line('--execute'), line('--metrics-address'), line('--default-retries')]).toEqual([
-      '  --chunk-size <rows>  rows per copy chunk, 10..100000 (default: 1000)',
+      '  --chunk-size <rows>  rows per copy chunk, fixed (absent: sized by --chunk-time), 10..100000 (default: by time)',
       '  --execute  really migrate. Without it osc runs every check, creates and alters the ghost to prove the ALTER, prints the plan, drops the ghost and exits 0 (noop)',
       '  --metrics-address <host:port|off>  host:port serving Prometheus /metrics; off disables it (default: 127.0.0.1:9466)',
       '  --default-retries <n>  cut-over attempts, and retries of other retryable operations, >= 1 (default: 60)',
@@ -167,6 +167,8 @@ describe('the socket from the list', () => {
     expect(settings).toEqual(SETTING_NAMES);
     expect(SETTING_NAMES.map((n) => COMMANDS[n].usage)).toEqual([
       'chunk-size=<rows>',
+      'chunk-time=<seconds>',
+      'threads=<n>',
       'dml-batch-size=<n>',
       'max-lag-millis=<ms>',
       'max-load=<var=n,...>',
@@ -188,8 +190,10 @@ describe('the socket from the list', () => {
     applySetting(tunables, command);
     expect(renderTunables(tunables.current())).toBe(
       [
-        'chunk-size=1000',
-        'dml-batch-size=10',
+        'chunk-size=',
+        'chunk-time=0.1',
+        'threads=',
+        'dml-batch-size=1000',
         'max-lag-millis=2500',
         'max-load=Threads_running=25',
         'critical-load=',
@@ -206,7 +210,7 @@ describe('the socket from the list', () => {
 
   it('accepts on the socket what the flag accepts, where the socket has no parser of its own', () => {
     const samples: Partial<Record<FlagName, string>> = {
-      'chunk-size': '500',
+      'chunk-time': '0.5',
       'dml-batch-size': '100',
       'max-lag-millis': '100',
       'max-load': 'Threads_running=5',

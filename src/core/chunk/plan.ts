@@ -32,12 +32,6 @@ export function nextRange(state: CopyPlanState): KeyRange | null {
   return { lower: state.watermark, lowerInclusive: false, max: state.max };
 }
 
-/** After copying up to `upper` (inclusive); `reachedMax` when upper is max (no row between). */
-export function advance(state: CopyPlanState, upper: KeyValues, reachedMax: boolean): CopyPlanState {
-  const done = reachedMax || (state.max !== null && sameKey(upper, state.max));
-  return { min: state.min, max: state.max, watermark: upper, done };
-}
-
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === null || a === undefined || b === null || b === undefined) {
     return (a === null || a === undefined) && (b === null || b === undefined);

@@ -2,13 +2,23 @@
 // and may finish in any order. The watermark (the checkpoint a resumed copy restarts after, plan.ts) advances only
 // over the contiguous prefix of finished ranges: a range that finished above an unfinished one is not yet covered
 // by it, so a resume from the watermark copies it again (INSERT IGNORE makes that harmless) and never skips a row.
-// A failed range goes back to be retried as it was (same bounds); nothing above it passes the watermark meanwhile.
+// A failed statement is retried by its worker with the same bounds (io/db/retry.ts) before the worker takes another
+// range; a range that still fails fails the copy, whose watermark stays below it.
 // Pure and immutable; the copier holds the state and feeds it each event.
 import { OscError } from '../errors.js';
-import type { KeyValues } from '../types.js';
+import type { Flavor, KeyValues } from '../types.js';
 import { nextRange, sameKey, type CopyPlanState, type KeyRange } from './plan.js';
 
-export type RangeStatus = 'running' | 'finished' | 'failed';
+/**
+ * Ranges copied at once when --threads is not given. Measured here (2,000,000 rows, 2 cores): on MySQL 9.7 two
+ * workers on disjoint ranges took 11.3-12.8 s against 19-21 s for one; on MariaDB 10.11 one, two or three took the
+ * same time (its binlog writes serialise), so more only adds lock contention.
+ */
+export function defaultThreads(flavor: Flavor): number {
+  return flavor === 'mysql' ? 2 : 1;
+}
+
+export type RangeStatus = 'running' | 'finished';
 
 export interface CopyRange {
   /** Handed-out order, from 1. */
@@ -31,7 +41,7 @@ export interface RangesState {
   readonly open: readonly OpenRange[];
   /** The last handed-out range's upper bound; null before the first (then ranges start after the watermark). */
   readonly frontier: KeyValues | null;
-  /** The last handed-out range reaches max: no more ranges to hand out (retries aside). */
+  /** The last handed-out range reaches max: no more ranges to hand out. */
   readonly exhausted: boolean;
   readonly nextId: number;
 }
@@ -81,21 +91,6 @@ export function finish(s: RangesState, id: number): RangesState {
   const rest = open.slice(covered);
   // Done only when nothing is open or left to hand out: the last range may finish before those below it.
   return { ...s, open: rest, plan: { ...s.plan, watermark: last.upper, done: rest.length === 0 && s.exhausted } };
-}
-
-/** A range's copy failed (its statement rolled back): it waits to be retried with the same bounds. */
-export function fail(s: RangesState, id: number): RangesState {
-  return { ...s, open: withStatus(s, id, 'running', 'failed') };
-}
-
-/** The lowest failed range, to retry before handing out new ones (it holds the watermark back), or null. */
-export function nextRetry(s: RangesState): CopyRange | null {
-  return s.open.find((o) => o.status === 'failed')?.range ?? null;
-}
-
-/** A failed range runs again. */
-export function retry(s: RangesState, id: number): RangesState {
-  return { ...s, open: withStatus(s, id, 'failed', 'running') };
 }
 
 /** Every range is handed out and finished: the copy is complete. */

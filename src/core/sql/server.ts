@@ -124,3 +124,11 @@ export function processPresent(threadId: number): Statement {
 export function processState(threadId: number): Statement {
   return { sql: 'SELECT STATE FROM information_schema.PROCESSLIST WHERE ID = ?', params: [threadId] };
 }
+
+/** Each column's default and EXTRA (core/binlog/refill.ts reads them). */
+export function columnDefaults(database: string, table: string): Statement {
+  return {
+    sql: 'SELECT COLUMN_NAME, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    params: [database, table],
+  };
+}

@@ -101,6 +101,9 @@ export const SHOW_WARNINGS = 'SHOW WARNINGS';
 export const START_TRANSACTION = 'START TRANSACTION';
 export const COMMIT = 'COMMIT';
 export const ROLLBACK = 'ROLLBACK';
+/** Batched replay: after its DELETE, so that a failed multi-row INSERT undoes only itself. */
+export const SAVEPOINT_BATCH = 'SAVEPOINT osc_batch';
+export const ROLLBACK_TO_BATCH = 'ROLLBACK TO SAVEPOINT osc_batch';
 
 /** The reader's control connections set the servers' default idle timeout (see SESSION_WAIT_TIMEOUT_SECONDS). */
 export function setWaitTimeout(seconds: number): Statement {

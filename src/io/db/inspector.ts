@@ -6,6 +6,7 @@ import { generationOf } from '../../core/generation.js';
 import { parseVersion } from '../../core/server.js';
 import {
   binlogStatusSql,
+  columnDefaults,
   foreignKeys,
   globalVariables,
   replicaStatusSql,
@@ -16,6 +17,7 @@ import {
   triggers,
   uniqueKeyParts,
 } from '../../core/sql/server.js';
+import type { ColumnDefault } from '../../core/binlog/refill.js';
 import type { Column, ServerInfo, TableSchema, UniqueKey } from '../../core/types.js';
 
 export async function readServerInfo(db: Db): Promise<ServerInfo> {
@@ -98,6 +100,12 @@ export async function readTableSchema(db: Db, database: string, table: string): 
     uniqueKeys.push(prefixes.some((p) => p !== null) ? { ...key, prefixes } : key);
   }
   return { database, table, columns, uniqueKeys };
+}
+
+export async function readColumnDefaults(db: Db, database: string, table: string): Promise<ColumnDefault[]> {
+  const st = columnDefaults(database, table);
+  const rows = await db.rows<{ COLUMN_NAME: string; COLUMN_DEFAULT: string | null; EXTRA: string | null }>(st.sql, st.params);
+  return rows.map((r) => ({ name: String(r.COLUMN_NAME), default: r.COLUMN_DEFAULT === null ? null : String(r.COLUMN_DEFAULT), extra: r.EXTRA === null ? '' : String(r.EXTRA) }));
 }
 
 export async function readForeignKeys(db: Db, database: string, table: string): Promise<string[]> {

@@ -1,7 +1,9 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from '../../io/sleep.js';
-import { advance, nextRange, sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { allCopied, finish, handOut, nextSearch, running, startRanges, type CopyRange } from '../../core/chunk/ranges.js';
+import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
 import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
@@ -14,6 +16,10 @@ import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
 
 export interface ChunkStats {
+  /** Rows the chunk was planned to hold. */
+  readonly size: number;
+  /** Ranges being copied when this one finished, itself included. */
+  readonly concurrent: number;
   /** Rows the chunk's SELECT read (copied now, or already in the ghost from replay). */
   readonly rowsRead: number;
   readonly rowsInserted: number;
@@ -27,13 +33,16 @@ export type CopyPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping
 export interface CopierDeps {
   readonly pool: SessionPool;
   readonly plan: CopyPlan;
-  readonly chunkSize: () => number;
+  /** Read before every chunk: an operator can fix the size or change the target time. */
+  readonly sizing: () => ChunkSizing;
   /** Sleep this fraction of each chunk's time after it (gh-ost's --nice-ratio). */
   readonly niceRatio: () => number;
+  /** Ranges copied at once (read before each range: an operator can change it). */
+  readonly threads: () => number;
   readonly retries: number;
   readonly logger: Logger;
   readonly signal: AbortSignal;
-  /** Runs before every chunk: replayed events go first (and, later, throttling waits here). */
+  /** Runs before every chunk: the copy waits here while throttled or while replay's backlog is over its bound. */
   readonly beforeChunk: () => Promise<void>;
   /** Resolves when every binlog event written up to now is applied. */
   readonly catchUp: () => Promise<void>;
@@ -61,38 +70,78 @@ function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly
   return [s.sql, s.params];
 }
 
-/** Copies every row between the key's min and max (read now; rows beyond come through the binlog). */
+/**
+ * Copies every row between the key's min and max (read now; rows beyond come through the binlog), in ranges of
+ * chunk size copied by up to `threads()` workers at once (core/chunk/ranges.ts). Boundary searches run one at a
+ * time, in key order, beside the running copies; a worker's failure (after its retries) fails the copy once the
+ * others have settled. Returns the plan with its watermark: what a checkpoint persists.
+ */
 export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
   // Every duplicate warning must fit in what the server reports back (max_error_count).
   const [limit] = await deps.pool.rows<{ m: string | number }>(MAX_ERROR_COUNT_QUERY);
   const maxChunk = Math.max(1, Number(limit?.m ?? 64));
-  let state = initial ?? (await (async () => {
-    const { min, max } = await readKeyRange(deps.pool, deps.plan);
-    return startPlan(min, max);
-  })());
+  let state = startRanges(
+    initial ??
+      (await (async () => {
+        const { min, max } = await readKeyRange(deps.pool, deps.plan);
+        return startPlan(min, max);
+      })()),
+  );
   const { database, table, ghost, mapping, key, lock } = deps.plan;
-  let chunk = 0;
-  for (let range = nextRange(state); range !== null; range = nextRange(state)) {
-    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the row copy');
-    await deps.beforeChunk();
-    chunk++;
-    const started = Date.now();
-    const boundary = await withRetries(deps.retries, () =>
-      deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range, chunkSize: Math.min(deps.chunkSize(), maxChunk) }))),
-    );
-    const upper = boundary[0] ? keyOf(boundary[0], key) : range.max;
-    const reachedMax = !boundary[0] || sameKey(upper, range.max);
-    const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper };
+  let size = firstChunkSize(deps.sizing());
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+
+  const copyRange = async (range: CopyRange, planned: number, started: number): Promise<void> => {
+    const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper: range.upper };
     const copy = buildCopyChunk({ database, table, ghost, mapping, key, ...rows, lock });
     const unmatched = buildUnmatchedCount({ database, table, ghost, key, rows });
-    const result = await copyChunk(deps, copy, unmatched, chunk);
-    state = advance(state, upper, reachedMax);
+    const result = await copyChunk(deps, copy, unmatched, range.id);
+    const concurrent = running(state);
+    state = finish(state, range.id);
     const durationMs = Date.now() - started;
-    deps.onChunk({ ...result, durationMs, state });
+    deps.onChunk({ ...result, size: planned, concurrent, durationMs, state: state.plan });
+    size = nextChunkSize(deps.sizing(), planned, { rows: result.rowsRead, seconds: durationMs / 1000 });
     const nice = deps.niceRatio();
-    if (nice > 0 && !reachedMax) await sleep(durationMs * nice, deps.signal);
+    if (nice > 0 && !allCopied(state)) await sleep(durationMs * nice, deps.signal);
+  };
+
+  for (;;) {
+    if (failure === null && deps.signal.aborted) failure = new MigrationError('ABORTED', 'aborted during the row copy');
+    if (failure !== null) {
+      await Promise.allSettled(inFlight);
+      throw failure instanceof Error ? failure : new MigrationError('COPY_FAILED', `the row copy failed: ${describeSqlError(failure)}`);
+    }
+    if (allCopied(state)) break;
+    const search = nextSearch(state);
+    if (search === null || running(state) >= Math.max(1, deps.threads())) {
+      // Every range is handed out, or every worker is busy: wait for one to finish.
+      if (inFlight.size === 0) throw new MigrationError('INTERNAL', 'the copy has ranges open and none running');
+      await Promise.race(inFlight);
+      continue;
+    }
+    let handed: { range: CopyRange; planned: number; started: number };
+    try {
+      await deps.beforeChunk();
+      if (deps.signal.aborted) continue;
+      const started = Date.now();
+      const planned = Math.min(size, maxChunk);
+      const boundary = await withRetries(deps.retries, () => deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))));
+      const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
+      state = next.state;
+      handed = { range: next.range, planned, started };
+    } catch (err) {
+      failure = err;
+      continue;
+    }
+    const work: Promise<void> = copyRange(handed.range, handed.planned, handed.started)
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => inFlight.delete(work));
+    inFlight.add(work);
   }
-  return state;
+  return state.plan;
 }
 
 type Stmt = { sql: string; params: readonly unknown[] };

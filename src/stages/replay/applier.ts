@@ -1,11 +1,12 @@
 // Replays binlog row events onto the ghost table, in binlog order, in small transactions; the changelog's rows
 // among them (changelog.ts) give the replay lag and release whoever waits for a marker.
 import { sleep } from '../../io/sleep.js';
-import { formatPosition, type RowEvent, type RowEventKind, type BinlogPosition } from '../../core/binlog/events.js';
+import { buildReplayBatch } from '../../core/binlog/batch.js';
+import { formatPosition, type Row, type RowEvent, type RowEventKind, type BinlogPosition } from '../../core/binlog/events.js';
 import { statementFailureMessage } from '../../core/binlog/statements.js';
 import { eventToStatements } from '../../core/binlog/to-dml.js';
 import type { DmlBuilder } from '../../core/sql/dml.js';
-import { COMMIT, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
+import { COMMIT, ROLLBACK, ROLLBACK_TO_BATCH, SAVEPOINT_BATCH, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
 import { MigrationError, OscError } from '../../core/errors.js';
 import { classifyReplayWarnings, classifyWarnings, describeWarningProblem, ER_DUP_ENTRY } from '../../core/sql/warnings.js';
 import type { SessionPool } from '../../io/db/pool.js';
@@ -38,7 +39,9 @@ export interface ApplierDeps {
   readonly onFailure?: (err: Error) => void;
 }
 
-/** Rows moved aside for one event at most, before its collision counts as real. */
+export type ReplayMode = 'batched' | 'per-event';
+
+/** Rows moved aside for one event (or one image of a batch) at most, before its collision counts as real. */
 const MAX_MOVES_PER_EVENT = 8;
 
 export interface ApplierStats {
@@ -67,13 +70,19 @@ export class Applier {
   private loop: Promise<void> | null = null;
   private failure: Error | null = null;
   private stopped = false;
+  private mode: ReplayMode = 'per-event';
   /** Statements whose text alone raises warnings, with how many (see checkWarnings). */
   private readonly textWarnings = new Map<string, number>();
 
   constructor(private readonly deps: ApplierDeps) {}
 
-  /** Starts the replay loop in the background. `done` settles when the stream ends; it rejects on any failure. */
-  start(): Promise<void> {
+  /**
+   * Starts the replay loop in the background. `done` settles when the stream ends; it rejects on any failure.
+   * Batched: each batch collapses to one DELETE and one multi-row INSERT (core/binlog/batch.ts); per-event: each
+   * event's own statements (to-dml.ts), for a ghost whose new columns the server fills on every write (refill.ts).
+   */
+  start(mode: ReplayMode = 'per-event'): Promise<void> {
+    this.mode = mode;
     this.loop = this.run().catch((err: unknown) => {
       const failure = err instanceof Error ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${String(err)}`);
       this.failure = failure;
@@ -216,7 +225,7 @@ export class Applier {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const work = batch.map((ev) => ({ ev, statements: eventToStatements(ev, this.deps.dml) }));
+    const apply = this.mode === 'batched' ? this.batchApplier(batch) : this.eventApplier(batch);
     const retries = this.deps.retries;
     try {
       await withRetries(
@@ -225,7 +234,7 @@ export class Applier {
           this.deps.pool.withSession(async (s) => {
             await s.run(START_TRANSACTION);
             try {
-              for (const { ev, statements } of work) await this.applyEvent(s, ev, statements);
+              await apply(s);
               await s.run(COMMIT);
             } catch (err) {
               await s.run(ROLLBACK).catch(() => undefined);
@@ -245,23 +254,53 @@ export class Applier {
     if (last) this.position = last.next;
   }
 
+  private eventApplier(batch: readonly RowEvent[]): (s: Db) => Promise<void> {
+    const work = batch.map((ev) => ({ image: ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null, statements: eventToStatements(ev, this.deps.dml) }));
+    return async (s) => {
+      for (const { image, statements } of work) await this.applyResolving(s, image, statements);
+    };
+  }
+
   /**
-   * One event's statements. A duplicate on another unique key may be a copied row that is ahead of replay
-   * (see conflicts.ts): it is moved aside and the event runs again. A failed statement undoes only itself,
-   * so the transaction goes on.
+   * The batch as one DELETE of every touched key and one multi-row INSERT of the last images. A duplicate-key error
+   * on the INSERT undoes only it (a savepoint after the DELETE); the images are then inserted one by one, each
+   * resolving its own collision as per-event replay does.
    */
-  private async applyEvent(s: Db, ev: RowEvent, statements: readonly Statement[]): Promise<void> {
+  private batchApplier(events: readonly RowEvent[]): (s: Db) => Promise<void> {
+    const { dml } = this.deps;
+    const batch = buildReplayBatch(events, dml);
+    return async (s) => {
+      for (const st of batch.deletes) await this.exec(s, st);
+      if (batch.inserts.length === 0) return;
+      await s.run(SAVEPOINT_BATCH);
+      try {
+        for (const st of batch.inserts) await this.exec(s, st);
+      } catch (err) {
+        if (sqlErrno(err) !== ER_DUP_ENTRY) throw err;
+        await s.run(ROLLBACK_TO_BATCH);
+        for (const row of batch.alive) await this.applyResolving(s, row, [dml.insert(row)]);
+      }
+    };
+  }
+
+  private async exec(s: Db, st: Statement): Promise<void> {
+    const res = await s.run(st.sql, st.params);
+    if (res.warningStatus > 0) await this.checkWarnings(s, st.sql, res.warningStatus);
+  }
+
+  /**
+   * One event's statements (or one image's INSERT), writing `image`. A duplicate on another unique key may be a
+   * copied row that is ahead of replay (see conflicts.ts): it is moved aside and the statements run again. A failed
+   * statement undoes only itself, so the transaction goes on.
+   */
+  private async applyResolving(s: Db, image: Row | null, statements: readonly Statement[]): Promise<void> {
     for (let moves = 0; ; moves++) {
       try {
-        for (const st of statements) {
-          const res = await s.run(st.sql, st.params);
-          if (res.warningStatus > 0) await this.checkWarnings(s, st.sql, res.warningStatus);
-        }
+        for (const st of statements) await this.exec(s, st);
         return;
       } catch (err) {
         if (sqlErrno(err) !== ER_DUP_ENTRY || moves >= MAX_MOVES_PER_EVENT) throw err;
         const keyName = duplicateKey(err, this.deps.plan.key);
-        const image = ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null;
         if (keyName === null || image === null || !(await this.deps.conflicts.moveAside(s, image, keyName))) throw err;
       }
     }

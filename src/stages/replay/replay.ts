@@ -4,7 +4,9 @@ import { formatPosition, type BinlogPosition, type RowEventKind } from '../../co
 import type { MigrationConfig } from '../../core/config.js';
 import { MigrationError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import { refilledColumns } from '../../core/binlog/refill.js';
 import { createDmlBuilder } from '../../core/sql/dml.js';
+import { readColumnDefaults } from '../../io/db/inspector.js';
 import { createStreamer, type BinlogStreamer } from '../../io/binlog/streamer.js';
 import type { SessionPool } from '../../io/db/pool.js';
 import { sleep } from '../../io/sleep.js';
@@ -74,9 +76,11 @@ export class Replay {
 
   /** Starts reading the binlog, replaying, and writing heartbeats. */
   async begin(): Promise<void> {
-    await this.streamer.start();
-    void this.applier.start();
     const { pool, plan, config, logger } = this.deps;
+    const refilled = refilledColumns(await readColumnDefaults(pool, plan.database, plan.ghost), plan.mapping.map((m) => m.target.name), plan.server.flavor);
+    if (refilled.length > 0) logger.info('replay_per_event', { reason: 'the server fills these new columns on every write', columns: refilled.join(',') });
+    await this.streamer.start();
+    void this.applier.start(refilled.length > 0 ? 'per-event' : 'batched');
     this.heartbeat = startHeartbeat(pool, plan.database, plan.changelog, config.heartbeatIntervalMillis, logger, (at) => this.streamer.heartbeatWritten(at));
   }
 
@@ -91,11 +95,6 @@ export class Replay {
 
   backlog(): number {
     return this.applier.backlog();
-  }
-
-  /** Resolves once every event received before the call is applied (replayed events go before copied chunks). */
-  idle(signal: AbortSignal): Promise<void> {
-    return this.applier.idle(signal);
   }
 
   /** Rows moved aside during replay and not yet re-copied. */

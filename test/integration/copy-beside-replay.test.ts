@@ -1,0 +1,110 @@
+// The copy runs beside replay instead of in turns with it: with replay stuck on one row change (its ghost row held
+// by another transaction), the copy still copies the whole table; once replay goes on, the result is exact.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exactConnection, qualified, TABLE_TOKEN } from '../support/load.js';
+import { dropUser, explainRun, MIGRATION_USER, RUN_TAG } from '../support/run-osc.js';
+import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
+import { describeComparison } from '../support/verify.js';
+import { migrateUnderLoad, prepareTable, recreateDatabase } from '../scenarios/runner.js';
+import { ORDERS_ALTER, ordersModel } from '../scenarios/models.js';
+
+const CREATE = `CREATE TABLE t (
+  id INT NOT NULL PRIMARY KEY,
+  name VARCHAR(64) NOT NULL,
+  qty INT NOT NULL,
+  price DECIMAL(10,2) NOT NULL,
+  note VARCHAR(255) NULL,
+  updated_at DATETIME(6) NOT NULL,
+  UNIQUE KEY uk_name (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const ROWS = 6000;
+// Below the seeded ids (1..ROWS) and the load's: the copy never reaches it, only replay does.
+const STUCK = -5;
+
+let admin: Connection;
+let dir: string;
+
+beforeAll(async () => {
+  admin = await exactConnection(testServer().primary);
+  dir = mkdtempSync(join(tmpdir(), 'osc-beside-'));
+});
+
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  if (!admin) return;
+  await dropUser(admin, MIGRATION_USER);
+  await admin.query(`DROP DATABASE IF EXISTS \`osc_t_beside_${RUN_TAG}\``).catch(() => undefined);
+  await admin.query(`DROP DATABASE IF EXISTS \`osc_t_beside_${RUN_TAG}_exp\``).catch(() => undefined);
+  await admin.end();
+});
+
+describe('the copy beside replay', () => {
+  test('replay stuck on a row lock does not stop the copy; the result is exact', async () => {
+    const database = `osc_t_beside_${RUN_TAG}`;
+    const table = qualified(database, 't');
+    const ghost = qualified(database, '_t_gho');
+    const model = ordersModel();
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, CREATE, 't', model, ROWS);
+    const throttle = join(dir, 'throttle');
+    writeFileSync(throttle, '');
+    const b = await exactConnection(testServer().primary);
+    const committed = async (where: string, params: unknown[] = []): Promise<number> => {
+      const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ghost} WHERE ${where}`, params);
+      return Number(rows[0]?.['n']);
+    };
+    try {
+      const result = await migrateUnderLoad({
+        admin,
+        primary: testServer().primary,
+        database,
+        table: 't',
+        model,
+        seededRows: ROWS,
+        alter: ORDERS_ALTER,
+        args: ['--chunk-size', '100', '--throttle-flag-file', throttle],
+        replicaServerId: uniqueServerId(),
+        load: { rate: 50 },
+        during: async ({ stderr, record }) => {
+          try {
+            // The copy waits (throttled) while B holds STUCK's ghost row and replay meets it.
+            await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy phase' });
+            await b.query('START TRANSACTION');
+            await b.query(`INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (?, 'held', 0, 0, NULL, NOW(6))`, [STUCK]);
+            const sql = `INSERT INTO ${TABLE_TOKEN} (id, ${model.valueColumns.join(', ')}) VALUES (?, ${model.valueColumns.map(() => '?').join(', ')})`;
+            const params = [STUCK, ...model.values(STUCK, 0)];
+            await admin.query(sql.split(TABLE_TOKEN).join(table), params);
+            record({ kind: 'insert', sql, params });
+            await waitFor(
+              async () => {
+                const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?`, [`DELETE FROM %_t_gho%`]);
+                return Number(rows[0]?.['n']) > 0;
+              },
+              { timeoutMs: 30_000, intervalMs: 20, message: "replay waiting on B's row" },
+            );
+            // Replay is stuck: the copy must still copy every seeded row.
+            rmSync(throttle);
+            await waitFor(async () => (await committed('id BETWEEN 1 AND ?', [ROWS])) >= ROWS - 100, {
+              timeoutMs: 40_000,
+              intervalMs: 50,
+              message: 'the copy to go on while replay is stuck',
+            });
+            expect(await committed('id = ?', [STUCK]), 'replay has not applied the stuck event yet').toBe(0);
+          } finally {
+            await b.query('ROLLBACK').catch(() => undefined);
+          }
+        },
+      });
+      expect(result.run.code, explainRun(result.run)).toBe(0);
+      expect(result.run.stderr).not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    } finally {
+      await b.end().catch(() => undefined);
+    }
+  });
+});

@@ -34,17 +34,37 @@ export default defineConfig(
     },
   },
   // src/core stays pure: no driver, no binlog reader, no sockets or files, and nothing from outside core.
-  ...[['src/core/*.ts', '../*'], ['src/core/*/*.ts', '../../*'], ['src/core/*/*/*.ts', '../../../*']].map(([files, up]) => ({
+  ...[
+    ['src/core/*.ts', '../*'],
+    ['src/core/*/*.ts', '../../*'],
+    ['src/core/*/*/*.ts', '../../../*'],
+  ].map(([files, up]) => ({
     files: [files],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: ['mysql2', 'mysql2/promise', '@vlasky/zongji', 'node:net', 'net', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises'].map((name) => ({
+          paths: [
+            'mysql2',
+            'mysql2/promise',
+            '@vlasky/zongji',
+            'node:net',
+            'net',
+            'node:fs',
+            'fs',
+            'node:fs/promises',
+            'fs/promises',
+          ].map((name) => ({
             name,
-            message: 'src/core is pure: talk to the server, the network or files in stages/, io/ or operator/ and pass the result in.',
+            message:
+              'src/core is pure: talk to the server, the network or files in stages/, io/ or operator/ and pass the result in.',
           })),
-          patterns: [{ group: [up], message: 'src/core imports only from src/core: move the shared piece into core, or pass it in.' }],
+          patterns: [
+            {
+              group: [up],
+              message: 'src/core imports only from src/core: move the shared piece into core, or pass it in.',
+            },
+          ],
         },
       ],
     },

@@ -91,7 +91,10 @@ async function main(): Promise<void> {
           };
         } else if (op < 0.8) {
           const id = live[Math.floor(rnd() * live.length)]!;
-          write = { sql: `UPDATE ${TABLE} SET amount = amount + 1, note = ? WHERE id = ?`, params: [`updated ${n}`, id] };
+          write = {
+            sql: `UPDATE ${TABLE} SET amount = amount + 1, note = ? WHERE id = ?`,
+            params: [`updated ${n}`, id],
+          };
           after = () => undefined;
         } else {
           const i = Math.floor(rnd() * live.length);

@@ -87,8 +87,12 @@ function positive(name: string, text: string): number {
 }
 
 function list<T extends string>(name: string, text: string, allowed: readonly T[]): T[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of items) if (!allowed.includes(s as T)) throw new Error(`--${name}: unknown ${s}; expected ${allowed.join(', ')}`);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const s of items)
+    if (!allowed.includes(s as T)) throw new Error(`--${name}: unknown ${s}; expected ${allowed.join(', ')}`);
   return items as T[];
 }
 
@@ -154,10 +158,13 @@ async function verify(admin: Connection, db: string, table: string): Promise<{ o
   );
   const c = cols[0];
   const dflt = String(c?.['d'] ?? '').replace(/^'(.*)'$/, '$1');
-  if (!c || String(c['t']) !== 'varchar(50)' || c['n'] !== 'NO' || dflt !== 'pending') return { ok: false, text: 'the new column is missing or wrong' };
+  if (!c || String(c['t']) !== 'varchar(50)' || c['n'] !== 'NO' || dflt !== 'pending')
+    return { ok: false, text: 'the new column is missing or wrong' };
   const p = qualified(db, PRISTINE);
   const a = qualified(db, table);
-  const same = COLUMNS.slice(1).map((col) => `CAST(p.${quoteId(col)} AS BINARY) <=> CAST(a.${quoteId(col)} AS BINARY)`).join(' AND ');
+  const same = COLUMNS.slice(1)
+    .map((col) => `CAST(p.${quoteId(col)} AS BINARY) <=> CAST(a.${quoteId(col)} AS BINARY)`)
+    .join(' AND ');
   const [[r]] = await admin.query<RowDataPacket[]>(
     `SELECT (SELECT COUNT(*) FROM ${p}) AS expected, (SELECT COUNT(*) FROM ${a}) AS actual,
        (SELECT COUNT(*) FROM ${p} AS p LEFT JOIN ${a} AS a ON a.id = p.id WHERE a.id IS NULL OR NOT (${same})) AS differing,
@@ -165,11 +172,19 @@ async function verify(admin: Connection, db: string, table: string): Promise<{ o
   );
   const n = (k: string) => Number(r?.[k] ?? -1);
   const ok = n('expected') === n('actual') && n('differing') === 0 && n('wrong_default') === 0;
-  return { ok, text: ok ? `${n('actual')} rows identical` : `expected ${n('expected')} rows, got ${n('actual')}; ${n('differing')} missing or differing; ${n('wrong_default')} with a wrong new column` };
+  return {
+    ok,
+    text: ok
+      ? `${n('actual')} rows identical`
+      : `expected ${n('expected')} rows, got ${n('actual')}; ${n('differing')} missing or differing; ${n('wrong_default')} with a wrong new column`,
+  };
 }
 
 /** Runs a command, sampling its peak resident memory (VmHWM) while it runs. */
-function runTool(command: string, argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string; seconds: number; peakRssMiB: number | null }> {
+function runTool(
+  command: string,
+  argv: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string; seconds: number; peakRssMiB: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -190,14 +205,24 @@ function runTool(command: string, argv: readonly string[]): Promise<{ code: numb
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(sampler);
-      resolve({ code: code ?? 1, stdout, stderr, seconds: (performance.now() - started) / 1000, peakRssMiB: peakKb > 0 ? Math.round(peakKb / 1024) : null });
+      resolve({
+        code: code ?? 1,
+        stdout,
+        stderr,
+        seconds: (performance.now() - started) / 1000,
+        peakRssMiB: peakKb > 0 ? Math.round(peakKb / 1024) : null,
+      });
     });
   });
 }
 
 /** The write load as its own process, once it writes; stop() ends it and returns what it wrote. */
 async function startLoad(args: LoadArgs): Promise<{ stop: () => Promise<LoadOutput> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'bench-load.ts'), JSON.stringify(args)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'scripts', 'bench-load.ts'), JSON.stringify(args)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -230,7 +255,14 @@ function percentile(sorted: readonly number[], p: number): number {
 function latencyOf(out: LoadOutput): Latency {
   const sorted = [...out.latencies].sort((a, b) => a - b);
   const r = (n: number) => Math.round(n * 10) / 10;
-  return { writes: out.writes.length, failed: out.failed, failures: out.failures, p50: r(percentile(sorted, 0.5)), p99: r(percentile(sorted, 0.99)), max: r(sorted[sorted.length - 1] ?? 0) };
+  return {
+    writes: out.writes.length,
+    failed: out.failed,
+    failures: out.failures,
+    p50: r(percentile(sorted, 0.5)),
+    p99: r(percentile(sorted, 0.99)),
+    max: r(sorted[sorted.length - 1] ?? 0),
+  };
 }
 
 interface Context {
@@ -251,34 +283,70 @@ async function runFloor(ctx: Context, size: number, rows: number): Promise<RunRe
   await admin.query(`INSERT INTO ${floor} (${cols}) SELECT ${cols} FROM ${qualified(db, TABLE_NAME)}`);
   const seconds = (performance.now() - started) / 1000;
   const v = await verify(admin, db, 'floor');
-  return { tool: 'floor', load: 'idle', size, rows, seconds, rowsPerSecond: rows / seconds, copySeconds: null, eventsApplied: null, lockMs: null, peakRssMiB: null, latency: null, verified: v.ok, verification: v.text };
+  return {
+    tool: 'floor',
+    load: 'idle',
+    size,
+    rows,
+    seconds,
+    rowsPerSecond: rows / seconds,
+    copySeconds: null,
+    eventsApplied: null,
+    lockMs: null,
+    peakRssMiB: null,
+    latency: null,
+    verified: v.ok,
+    verification: v.text,
+  };
 }
 
-async function runMigration(ctx: Context, tool: 'osc' | 'pt-osc', load: Load, size: number, rows: number): Promise<RunResult> {
+async function runMigration(
+  ctx: Context,
+  tool: 'osc' | 'pt-osc',
+  load: Load,
+  size: number,
+  rows: number,
+): Promise<RunResult> {
   const { admin, endpoint, db, opts } = ctx;
   const loadOut = join(tmpdir(), `osc-bench-load-${process.pid}.json`);
-  const writer = load === 'writes'
-    ? await startLoad({ endpoint, database: db, table: TABLE_NAME, rate: opts.rate, writers: opts.writers, out: loadOut })
-    : null;
+  const writer =
+    load === 'writes'
+      ? await startLoad({
+          endpoint,
+          database: db,
+          table: TABLE_NAME,
+          rate: opts.rate,
+          writers: opts.writers,
+          out: loadOut,
+        })
+      : null;
   // The load reaches its rate before the tool starts, and keeps writing through the cut-over and after it.
   if (writer) await new Promise((r) => setTimeout(r, 1500));
-  const run = tool === 'osc'
-    ? await runTool(process.execPath, [
-        '--import',
-        'tsx',
-        join(ROOT, 'bin', 'osc.ts'),
-        ...oscArgv(endpoint, db, TABLE_NAME, [
-          '--alter', ALTER, '--execute', '--ok-to-drop-table',
-          '--replica-server-id', String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
-          ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
-        ]).slice(2),
-      ])
-    : await runTool('pt-online-schema-change', [
-        '--alter', ALTER, '--execute', '--recursion-method=none',
-        // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
-        ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
-        `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
-      ]);
+  const run =
+    tool === 'osc'
+      ? await runTool(process.execPath, [
+          '--import',
+          'tsx',
+          join(ROOT, 'bin', 'osc.ts'),
+          ...oscArgv(endpoint, db, TABLE_NAME, [
+            '--alter',
+            ALTER,
+            '--execute',
+            '--ok-to-drop-table',
+            '--replica-server-id',
+            String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
+            ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
+          ]).slice(2),
+        ])
+      : await runTool('pt-online-schema-change', [
+          '--alter',
+          ALTER,
+          '--execute',
+          '--recursion-method=none',
+          // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
+          ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
+          `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
+        ]);
   if (writer) await new Promise((r) => setTimeout(r, 1000));
   const written = writer ? await writer.stop() : null;
   rmSync(loadOut, { force: true });
@@ -312,8 +380,23 @@ function ratio(a: number, b: number | undefined): string {
 
 function render(results: readonly RunResult[]): string {
   const floor = (size: number) => results.find((r) => r.tool === 'floor' && r.size === size)?.seconds;
-  const pt = (load: Load, size: number) => results.find((r) => r.tool === 'pt-osc' && r.load === load && r.size === size)?.seconds;
-  const head = ['tool', 'load', 'rows', 'wall s', 'rows/s', 'x floor', 'x pt-osc', 'copy s', 'events', 'lock ms', 'writes p50/p99/max ms', 'RSS MiB', 'verified'];
+  const pt = (load: Load, size: number) =>
+    results.find((r) => r.tool === 'pt-osc' && r.load === load && r.size === size)?.seconds;
+  const head = [
+    'tool',
+    'load',
+    'rows',
+    'wall s',
+    'rows/s',
+    'x floor',
+    'x pt-osc',
+    'copy s',
+    'events',
+    'lock ms',
+    'writes p50/p99/max ms',
+    'RSS MiB',
+    'verified',
+  ];
   const lines = results.map((r) => [
     r.tool,
     r.load,
@@ -325,23 +408,43 @@ function render(results: readonly RunResult[]): string {
     r.copySeconds === null ? '-' : r.copySeconds.toFixed(1),
     r.eventsApplied === null ? '-' : String(r.eventsApplied),
     r.lockMs === null ? '-' : String(r.lockMs),
-    r.latency === null ? '-' : `${r.latency.p50}/${r.latency.p99}/${r.latency.max} (${r.latency.writes}${r.latency.failed > 0 ? `, ${r.latency.failed} failed: ${Object.entries(r.latency.failures).map(([k, n]) => `${n} x ${k}`).join(', ')}` : ''})`,
+    r.latency === null
+      ? '-'
+      : `${r.latency.p50}/${r.latency.p99}/${r.latency.max} (${r.latency.writes}${
+          r.latency.failed > 0
+            ? `, ${r.latency.failed} failed: ${Object.entries(r.latency.failures)
+                .map(([k, n]) => `${n} x ${k}`)
+                .join(', ')}`
+            : ''
+        })`,
     r.peakRssMiB === null ? '-' : String(r.peakRssMiB),
     r.verified ? 'yes' : `NO: ${r.verification}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const row = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const row = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [row(head), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
 }
 
 async function main(): Promise<void> {
   const opts = options();
   const sandbox = join(ROOT, 'scripts', 'sandbox');
-  const env = execFileSync('bash', [sandbox, 'start', '--flavor', opts.flavor], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env = execFileSync('bash', [sandbox, 'start', '--flavor', opts.flavor], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const dsn = /OSC_TEST_DSN=(\S+)/.exec(env)?.[1];
   if (!dsn) throw new Error('the sandbox printed no OSC_TEST_DSN');
   const u = new URL(dsn);
-  const endpoint: Endpoint = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  const endpoint: Endpoint = {
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+  };
   if (opts.tools.includes('pt-osc')) {
     try {
       execFileSync('pt-online-schema-change', ['--version'], { stdio: 'ignore' });
@@ -356,17 +459,22 @@ async function main(): Promise<void> {
   const db = `osc_bench_${process.pid}`;
   const ctx: Context = { admin, endpoint, db, opts, mysql: !/mariadb/i.test(version) };
   // tsx transpiles osc on its first start and caches the result: warm it so that no timed run pays for it.
-  if (opts.tools.includes('osc')) await runTool(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'osc.ts'), '--help']);
+  if (opts.tools.includes('osc'))
+    await runTool(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'osc.ts'), '--help']);
   const results: RunResult[] = [];
   const record = (r: RunResult) => {
     results.push(r);
-    say(`  ${r.tool} ${r.load} ${r.rows} rows: ${r.seconds.toFixed(1)} s${r.verified ? '' : ` NOT VERIFIED: ${r.verification}`}`);
+    say(
+      `  ${r.tool} ${r.load} ${r.rows} rows: ${r.seconds.toFixed(1)} s${r.verified ? '' : ` NOT VERIFIED: ${r.verification}`}`,
+    );
   };
   try {
     await admin.query(`CREATE DATABASE ${quoteId(db)}`);
     const seeded = performance.now();
     await seed(admin, db, opts.rows);
-    say(`${version}: seeded ${opts.rows} rows in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ALTER ${ALTER}`);
+    say(
+      `${version}: seeded ${opts.rows} rows in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ALTER ${ALTER}`,
+    );
     if (opts.tools.includes('floor') && opts.loads.includes('idle')) {
       const rows = await prepare(admin, db);
       record(await runFloor(ctx, opts.rows, rows));
@@ -400,7 +508,9 @@ async function main(): Promise<void> {
   if (scaled.length > 1) {
     const small = scaled[0]!;
     for (const r of scaled.slice(1)) {
-      say(`osc at ${r.size} rows: ${ratio(r.seconds, small.seconds)} the time and ${ratio(r.peakRssMiB ?? 0, small.peakRssMiB ?? undefined)} the peak RSS of ${small.size} rows`);
+      say(
+        `osc at ${r.size} rows: ${ratio(r.seconds, small.seconds)} the time and ${ratio(r.peakRssMiB ?? 0, small.peakRssMiB ?? undefined)} the peak RSS of ${small.size} rows`,
+      );
     }
   }
   mkdirSync(dirname(opts.out), { recursive: true });

@@ -57,22 +57,32 @@ function flavorArg(argv: readonly string[]): string {
   const given = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flavor='))?.slice('--flavor='.length);
   // The same variables as the sandbox and the tests, so `OSC_TEST_FLAVOR=mysql npm run demo` works too.
   const flavor = given ?? process.env['OSC_SANDBOX_FLAVOR'] ?? process.env['OSC_TEST_FLAVOR'] ?? 'mariadb';
-  if (flavor !== 'mariadb' && flavor !== 'mysql') throw new Error(`--flavor must be mariadb or mysql, not ${JSON.stringify(flavor)}`);
+  if (flavor !== 'mariadb' && flavor !== 'mysql')
+    throw new Error(`--flavor must be mariadb or mysql, not ${JSON.stringify(flavor)}`);
   return flavor;
 }
 
 function endpoint(dsn: string): Endpoint {
   const url = new URL(dsn);
-  return { host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  return {
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
 }
 
 /** Starts or reuses the sandbox; its progress goes to our stderr, its DSN lines come back on stdout. */
 function startSandbox(flavor: string): { primary: Endpoint; replica: Endpoint } {
   const script = fileURLToPath(new URL('./sandbox', import.meta.url));
-  const out = execFileSync('bash', [script, 'start', '--flavor', flavor], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const out = execFileSync('bash', [script, 'start', '--flavor', flavor], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
   const dsn = /^OSC_TEST_DSN=(\S+)$/m.exec(out)?.[1];
   const replicaDsn = /^OSC_TEST_REPLICA_DSN=(\S+)$/m.exec(out)?.[1];
-  if (!dsn || !replicaDsn) throw new Error(`scripts/sandbox start printed no OSC_TEST_DSN and OSC_TEST_REPLICA_DSN lines:\n${out}`);
+  if (!dsn || !replicaDsn)
+    throw new Error(`scripts/sandbox start printed no OSC_TEST_DSN and OSC_TEST_REPLICA_DSN lines:\n${out}`);
   return { primary: endpoint(dsn), replica: endpoint(replicaDsn) };
 }
 
@@ -106,21 +116,32 @@ async function demo(): Promise<number> {
     // A replica far behind (other writers on a shared sandbox) would hold osc's copy just as long: say so meanwhile.
     say('== waiting for the replica to apply the seed and the osc_demo user');
     const caughtUp = await waitForReplica(admin, replicaAdmin, {
-      onWait: (waited, behind) => say(`  still waiting after ${Math.round(waited)} s; the replica reports ${behind === null ? 'an unknown lag' : `${behind} s behind`}`),
+      onWait: (waited, behind) =>
+        say(
+          `  still waiting after ${Math.round(waited)} s; the replica reports ${behind === null ? 'an unknown lag' : `${behind} s behind`}`,
+        ),
     });
     say(`replica caught up in ${caughtUp.toFixed(1)} s`);
 
     say('== write load: inserts, key-changing updates, updates and deletes, about 300 per second');
-    const load = new LoadGenerator({ endpoint: primary, database: DATABASE, table: TABLE, model: orders, seededRows: ROWS, rate: 300, maxMs: 600_000, maxWrites: 500_000 }).start();
+    const load = new LoadGenerator({
+      endpoint: primary,
+      database: DATABASE,
+      table: TABLE,
+      model: orders,
+      seededRows: ROWS,
+      rate: 300,
+      maxMs: 600_000,
+      maxWrites: 500_000,
+    }).start();
     while (load.committed < 50) await new Promise((r) => setTimeout(r, 20));
 
     say(`== osc --alter "${ALTER}" --execute (log lines on stderr)`);
     const before = load.committed;
     t0 = Date.now();
-    const run = await runOsc(
-      oscArgv(mig, DATABASE, TABLE, ['--alter', ALTER, '--execute', '--status-interval', '1']),
-      { echo: true },
-    );
+    const run = await runOsc(oscArgv(mig, DATABASE, TABLE, ['--alter', ALTER, '--execute', '--status-interval', '1']), {
+      echo: true,
+    });
     const migrationMs = Date.now() - t0;
     const during = load.committed - before;
     const result = await load.stop(1000);
@@ -141,10 +162,16 @@ async function demo(): Promise<number> {
     });
     const c = result.counts;
     say('== what happened');
-    say(`  table:            ${DATABASE}.${TABLE}, ${ROWS.toLocaleString('en')} rows seeded, ${comparison.rows.toLocaleString('en')} at the end`);
+    say(
+      `  table:            ${DATABASE}.${TABLE}, ${ROWS.toLocaleString('en')} rows seeded, ${comparison.rows.toLocaleString('en')} at the end`,
+    );
     say(`  migration:        ${(migrationMs / 1000).toFixed(1)} s, exit ${run.code}`);
-    say(`  writes meanwhile: ${during} while osc ran, ${result.writes.length} in all (${c.insert} inserts, ${c['update-key']} key changes, ${c.update} updates, ${c.delete} deletes)`);
-    say(`  verification:     ${comparison.ok ? 'OK, every column of every row matches' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    say(
+      `  writes meanwhile: ${during} while osc ran, ${result.writes.length} in all (${c.insert} inserts, ${c['update-key']} key changes, ${c.update} updates, ${c.delete} deletes)`,
+    );
+    say(
+      `  verification:     ${comparison.ok ? 'OK, every column of every row matches' : 'FAILED'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
     if (!comparison.ok) {
       say(describeComparison(comparison));
       return 1;

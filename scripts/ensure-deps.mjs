@@ -48,9 +48,10 @@ if (reason !== null) {
   process.stderr.write(`osc: installing the dependencies with npm ci (${reason}); this happens once\n`);
   // npm's own output goes to stderr: the stdout of `npm run osc` is osc's plan and summary.
   const npmCli = process.env['npm_execpath'];
-  const [cmd, args] = npmCli !== undefined && npmCli.endsWith('.js')
-    ? [process.execPath, [npmCli, 'ci', '--no-audit', '--no-fund']]
-    : ['npm', ['ci', '--no-audit', '--no-fund']];
+  const [cmd, args] =
+    npmCli !== undefined && npmCli.endsWith('.js')
+      ? [process.execPath, [npmCli, 'ci', '--no-audit', '--no-fund']]
+      : ['npm', ['ci', '--no-audit', '--no-fund']];
   const result = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 2, 2] });
   if (result.error !== undefined || result.status !== 0) {
     const why = result.error?.message ?? `exit ${result.status ?? result.signal}`;

@@ -115,7 +115,11 @@ class Migration {
       dryRun: !config.execute,
     };
     this.metrics = createMetrics({ database: config.database, table: config.table, snapshot: () => this.snapshot() });
-    this.hooks = createHooks({ hooksPath: config.hooksPath, logger: deps.logger, facts: () => hookFacts(fixedFacts, this.snapshot()) });
+    this.hooks = createHooks({
+      hooksPath: config.hooksPath,
+      logger: deps.logger,
+      facts: () => hookFacts(fixedFacts, this.snapshot()),
+    });
     this.operator = new OperatorSurfaces({
       config,
       tunables: this.tunables,
@@ -141,7 +145,8 @@ class Migration {
         if (config.execute) await this.operator.startControl();
       },
     });
-    const onAbort = () => this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
+    const onAbort = () =>
+      this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
     if (deps.signal.aborted) onAbort();
     else deps.signal.addEventListener('abort', onAbort, { once: true });
   }
@@ -171,19 +176,27 @@ class Migration {
     assertTransition(this.phase, next);
     const now = Date.now();
     const since = this.phaseStarted.get(this.phase);
-    if (since !== undefined && this.phase !== next) this.phaseSeconds[this.phase] = (this.phaseSeconds[this.phase] ?? 0) + (now - since) / 1000;
+    if (since !== undefined && this.phase !== next)
+      this.phaseSeconds[this.phase] = (this.phaseSeconds[this.phase] ?? 0) + (now - since) / 1000;
     if (this.phase !== next) this.phaseStarted.set(next, now);
     this.log.info('phase', { from: this.phase, to: next });
     this.phase = next;
   }
 
   private checkAborted(): void {
-    if (this.signal.aborted) throw this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched');
+    if (this.signal.aborted)
+      throw this.abortError ?? new MigrationError('ABORTED', 'aborted; the original table is untouched');
   }
 
   async run(): Promise<MigrationResult> {
     const { config } = this;
-    this.log.info('start', { database: config.database, table: config.table, host: config.connection.host, port: config.connection.port, execute: config.execute });
+    this.log.info('start', {
+      database: config.database,
+      table: config.table,
+      host: config.connection.host,
+      port: config.connection.port,
+      execute: config.execute,
+    });
     try {
       this.operator.watchPanic();
       if (config.execute && config.metricsAddress !== null) await this.operator.startMetrics(config.metricsAddress);
@@ -249,16 +262,27 @@ class Migration {
         phaseSeconds: this.phaseSeconds,
         totalSeconds: (Date.now() - this.started) / 1000,
       });
-      this.log.info('success', { rows_copied: this.rowsCopied, cut_over_attempts: result.attempts, lock_ms: result.lockMs });
+      this.log.info('success', {
+        rows_copied: this.rowsCopied,
+        cut_over_attempts: result.attempts,
+        lock_ms: result.lockMs,
+      });
       await this.hooks.run('osc-on-success');
       return { outcome: 'migrated', summary };
     } catch (err) {
       await this.cleanupAfterFailure(err);
       const failure = this.tables.isSwapped
-        ? new MigrationError('INTERNAL', `the tables were swapped (${config.database}.${config.table} has the new schema) but finishing failed: ${describeSqlError(err)}; drop ${this.names.changelog} by hand`, { cause: err })
+        ? new MigrationError(
+            'INTERNAL',
+            `the tables were swapped (${config.database}.${config.table} has the new schema) but finishing failed: ${describeSqlError(err)}; drop ${this.names.changelog} by hand`,
+            { cause: err },
+          )
         : this.classify(err);
       this.metrics.countError(errorCode(failure));
-      await this.hooks.run('osc-on-failure', { OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure), OSC_ERROR_CODE: errorCode(failure) });
+      await this.hooks.run('osc-on-failure', {
+        OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure),
+        OSC_ERROR_CODE: errorCode(failure),
+      });
       throw failure;
     } finally {
       await this.operator.close();
@@ -281,7 +305,8 @@ class Migration {
     let throttler: Throttler | null = null;
     try {
       const start = await readBinlogPosition(admin, plan.server);
-      if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
+      if (!start)
+        throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
       replay = new Replay({
         config,
         plan,
@@ -290,7 +315,12 @@ class Migration {
         batchSize: () => this.tunables.current().dmlBatchSize,
         onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
         // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
-        onFailure: (err) => this.stop(err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err })),
+        onFailure: (err) =>
+          this.stop(
+            err instanceof OscError
+              ? err
+              : new MigrationError('REPLAY_FAILED', `replay failed: ${describeSqlError(err)}`, { cause: err }),
+          ),
         logger: this.log,
       });
       await replay.begin();
@@ -301,7 +331,10 @@ class Migration {
         tunables: this.tunables,
         config,
         logger: this.log,
-        onCritical: (reason) => this.stop(new MigrationError('CRITICAL_LOAD', `critical load: ${reason}; aborted, the original table is untouched`)),
+        onCritical: (reason) =>
+          this.stop(
+            new MigrationError('CRITICAL_LOAD', `critical load: ${reason}; aborted, the original table is untouched`),
+          ),
       });
       await throttler.start();
     } catch (err) {
@@ -342,7 +375,9 @@ class Migration {
       await sleep(POSTPONE_POLL_MS, this.signal);
     }
     this.checkAborted();
-    this.log.info('cut-over released', { by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed' });
+    this.log.info('cut-over released', {
+      by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed',
+    });
   }
 
   // ---- copy
@@ -386,7 +421,12 @@ class Migration {
     });
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
-    this.log.info('copy_done', { rows: this.rowsCopied, seconds: this.copySeconds.toFixed(1), last_chunk_rows: this.chunkSize, peak_threads: this.peakThreads });
+    this.log.info('copy_done', {
+      rows: this.rowsCopied,
+      seconds: this.copySeconds.toFixed(1),
+      last_chunk_rows: this.chunkSize,
+      peak_threads: this.peakThreads,
+    });
     this.log.info('status', renderStatusLine(this.snapshot()));
   }
 
@@ -397,7 +437,15 @@ class Migration {
   private async waitForBacklog(replay: Replay): Promise<void> {
     const reading = () => {
       const { heartbeatLagMs, lastHeartbeatAt } = replay.stats();
-      return { events: replay.backlog(), secondsBehind: replaySecondsBehind(heartbeatLagMs, lastHeartbeatAt, Date.now(), this.config.heartbeatIntervalMillis) };
+      return {
+        events: replay.backlog(),
+        secondsBehind: replaySecondsBehind(
+          heartbeatLagMs,
+          lastHeartbeatAt,
+          Date.now(),
+          this.config.heartbeatIntervalMillis,
+        ),
+      };
     };
     let decision = backlogDecision(reading(), DEFAULT_BACKLOG_BOUNDS, false);
     if (!decision.paused) return;
@@ -434,7 +482,10 @@ class Migration {
       backlog: replay?.backlog() ?? 0,
       binlogPosition: position ? formatPosition(position) : null,
       heartbeatLagSeconds: stats?.heartbeatLagMs != null ? stats.heartbeatLagMs / 1000 : null,
-      throttleReason: this.copyWait ?? throttler?.check().reason ?? (this.tunables.current().throttledByUser ? 'commanded by user' : null),
+      throttleReason:
+        this.copyWait ??
+        throttler?.check().reason ??
+        (this.tunables.current().throttledByUser ? 'commanded by user' : null),
       cutOverAttempts: this.cutOverAttempts,
       eventsByKind: stats?.applied ?? { insert: 0, update: 0, delete: 0 },
       replicaLags: throttler?.replicaLags() ?? [],
@@ -467,13 +518,22 @@ class Migration {
     const code = err instanceof OscError ? err.code : 'INTERNAL';
     // The cut-over could not establish which table is which: the ghost may be the only copy of the data.
     const uncertain = code === 'CUT_OVER_UNCERTAIN';
-    this.log.warn('cleanup', { reason: code, original: this.tables.isSwapped ? 'swapped' : uncertain ? 'unknown' : 'untouched' });
-    await this.stopReplay().catch((e: unknown) => this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }));
+    this.log.warn('cleanup', {
+      reason: code,
+      original: this.tables.isSwapped ? 'swapped' : uncertain ? 'unknown' : 'untouched',
+    });
+    await this.stopReplay().catch((e: unknown) =>
+      this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }),
+    );
     if (this.phase !== 'init' && this.phase !== 'failed') this.enter('failed');
     // Only what this run created: a run refused before creating anything (a wrong password) has nothing to drop.
     if (this.tables.left().length === 0) return;
     if (uncertain) {
-      this.log.warn('cleanup_skipped', { reason: 'tables left for the operator to check', ghost: qualify(this.config.database, this.names.ghost), changelog: qualify(this.config.database, this.names.changelog) });
+      this.log.warn('cleanup_skipped', {
+        reason: 'tables left for the operator to check',
+        ghost: qualify(this.config.database, this.names.ghost),
+        changelog: qualify(this.config.database, this.names.changelog),
+      });
       return;
     }
     if (!(await this.preflight.holdsRunLock())) return;
@@ -489,7 +549,13 @@ class Migration {
         await this.tables.drop(fresh);
       } catch (cleanupErr) {
         // Never turned into success: the original error still fails the run; say what is left behind.
-        this.log.error('cleanup_failed', { left: this.tables.left().map((t) => qualify(this.config.database, t)).join(', '), error: describeSqlError(cleanupErr) });
+        this.log.error('cleanup_failed', {
+          left: this.tables
+            .left()
+            .map((t) => qualify(this.config.database, t))
+            .join(', '),
+          error: describeSqlError(cleanupErr),
+        });
       } finally {
         await fresh?.close();
       }
@@ -500,7 +566,8 @@ class Migration {
     // The reason the run was stopped (a lost run lock, panic, ...) explains whatever failed next.
     if (this.signal.aborted && this.abortError !== null) return this.abortError;
     if (err instanceof OscError) return err;
-    if (this.signal.aborted) return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
+    if (this.signal.aborted)
+      return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
 }

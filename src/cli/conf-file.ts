@@ -10,7 +10,16 @@ export type ConfFile = { readonly path: string } & { readonly [K in ConfKey]?: s
 const KEYS: ReadonlySet<string> = new Set<string>(CONF_KEYS);
 
 // The escapes the MySQL option-file reader understands inside values.
-const ESCAPES: Readonly<Record<string, string>> = { b: '\b', t: '\t', n: '\n', r: '\r', s: ' ', '\\': '\\', '"': '"', "'": "'" };
+const ESCAPES: Readonly<Record<string, string>> = {
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  r: '\r',
+  s: ' ',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+};
 
 function bad(path: string, line: number, what: string): ConfigError {
   return new ConfigError('BAD_USAGE', `--conf ${path} line ${line}: ${what}`);

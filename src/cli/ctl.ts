@@ -32,8 +32,11 @@ function buildCtl(io: CtlIO): Command {
       "Send one command to a running migration's control socket and print the reply.\n" +
         'Examples: osc ctl --database shop --table orders status; osc ctl --socket /tmp/osc.shop.orders.sock chunk-size=500',
     )
-    .argument('<command...>', 'the command, e.g. status, throttle, chunk-size=500, max-load=?, panic=orders (osc ctl ... help lists them)')
-    .addOption(new Option('--socket <path>', 'the migration\'s --serve-socket-file'))
+    .argument(
+      '<command...>',
+      'the command, e.g. status, throttle, chunk-size=500, max-load=?, panic=orders (osc ctl ... help lists them)',
+    )
+    .addOption(new Option('--socket <path>', "the migration's --serve-socket-file"))
     .addOption(new Option('--database <name>', 'with --table: use the default socket /tmp/osc.<database>.<table>.sock'))
     .addOption(new Option('--table <name>', 'with --database'))
     .addOption(new Option('--tcp-port <port>', "the migration's --serve-tcp-port (127.0.0.1)"))
@@ -44,12 +47,19 @@ function buildCtl(io: CtlIO): Command {
 }
 
 function target(flags: CtlFlags): ControlTarget | string {
-  const ways = [flags.socket !== undefined, flags.database !== undefined || flags.table !== undefined, flags.tcpPort !== undefined];
-  if (ways.filter(Boolean).length !== 1) return 'give exactly one of --socket PATH, --database D --table T, or --tcp-port N';
+  const ways = [
+    flags.socket !== undefined,
+    flags.database !== undefined || flags.table !== undefined,
+    flags.tcpPort !== undefined,
+  ];
+  if (ways.filter(Boolean).length !== 1)
+    return 'give exactly one of --socket PATH, --database D --table T, or --tcp-port N';
   if (flags.socket !== undefined) return { socketFile: flags.socket };
   if (flags.tcpPort !== undefined) {
     const port = parseInteger(flags.tcpPort, [1, 65535]);
-    return port.ok ? { tcpPort: port.value } : `invalid --tcp-port ${JSON.stringify(flags.tcpPort)}: expected ${port.expected}`;
+    return port.ok
+      ? { tcpPort: port.value }
+      : `invalid --tcp-port ${JSON.stringify(flags.tcpPort)}: expected ${port.expected}`;
   }
   if (flags.database === undefined || flags.table === undefined) return '--database and --table go together';
   return { socketFile: defaultSocketFile(flags.database, flags.table) };
@@ -72,7 +82,8 @@ export async function runCtl(args: readonly string[], io: CtlIO): Promise<number
     return CTL_UNREACHABLE;
   };
   if (typeof where === 'string') return usage(where);
-  if (!timeout.ok) return usage(`invalid --timeout-seconds ${JSON.stringify(flags.timeoutSeconds)}: expected ${timeout.expected}`);
+  if (!timeout.ok)
+    return usage(`invalid --timeout-seconds ${JSON.stringify(flags.timeoutSeconds)}: expected ${timeout.expected}`);
   const line = program.args.join(' ');
   try {
     const reply = await sendControlCommand(where, line, timeout.value * 1000);

@@ -41,7 +41,10 @@ function defaultIO(): CliIO {
 export function packageVersion(): string {
   for (const rel of ['../../package.json', '../../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'osc' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // Not there from this layout; try the next.
@@ -55,7 +58,9 @@ function causeChain(err: unknown): string[] {
   let cur: unknown = err instanceof Error ? err.cause : undefined;
   // Bounded: a cause cycle must not hang the error path.
   for (let i = 0; cur !== undefined && cur !== null && i < 10; i++) {
-    out.push(cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : inspect(cur, { breakLength: Infinity }));
+    out.push(
+      cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : inspect(cur, { breakLength: Infinity }),
+    );
     cur = cur instanceof Error ? cur.cause : undefined;
   }
   return out;
@@ -104,7 +109,12 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     isTTY: ioOverrides.stderr === undefined && process.stderr.isTTY === true,
     columns: () => process.stderr.columns,
   });
-  const logger = createLogger({ format: raw.logFormat === 'json' ? 'json' : 'text', verbose, quiet: raw.quiet === true, write: terminal.write });
+  const logger = createLogger({
+    format: raw.logFormat === 'json' ? 'json' : 'text',
+    verbose,
+    quiet: raw.quiet === true,
+    write: terminal.write,
+  });
   let conf: ConfFile | null = null;
   const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password]);
 

@@ -49,7 +49,11 @@ export function parseAutoIncrement(createTable: string): bigint | null {
  * The counter is carried over only when the ghost's AUTO_INCREMENT column is the original's, copied (renamed or
  * not): a counter means nothing for a column the ALTER made plain, and a new AUTO_INCREMENT column numbers itself.
  */
-export function carriesCounter(originalColumn: string | null, ghostColumn: string | null, mapping: readonly ColumnMapping[]): boolean {
+export function carriesCounter(
+  originalColumn: string | null,
+  ghostColumn: string | null,
+  mapping: readonly ColumnMapping[],
+): boolean {
   if (originalColumn === null || ghostColumn === null) return false;
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   return mapping.some((m) => same(m.source.name, originalColumn) && same(m.target.name, ghostColumn));

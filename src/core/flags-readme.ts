@@ -3,7 +3,8 @@
 import { FLAG_NAMES, GROUP_TITLES, flagHelp, flagSpec, shownDefault } from './flags.js';
 import type { FlagGroup, FlagName } from './flags.js';
 
-export const README_BEGIN = '<!-- flags:begin (generated from src/core/flags.ts by `npm run docs:flags`; do not edit) -->';
+export const README_BEGIN =
+  '<!-- flags:begin (generated from src/core/flags.ts by `npm run docs:flags`; do not edit) -->';
 export const README_END = '<!-- flags:end -->';
 
 /** Markdown outside code spans: `<` would start an HTML tag and `|` a new cell. */
@@ -39,6 +40,7 @@ export function renderFlagTables(): string {
 export function replaceFlagSection(readme: string, tables: string): string {
   const begin = readme.indexOf(README_BEGIN);
   const end = readme.indexOf(README_END);
-  if (begin === -1 || end === -1 || end < begin) throw new Error(`README has no ${README_BEGIN} ... ${README_END} section`);
+  if (begin === -1 || end === -1 || end < begin)
+    throw new Error(`README has no ${README_BEGIN} ... ${README_END} section`);
   return `${readme.slice(0, begin + README_BEGIN.length)}\n${tables}${readme.slice(end)}`;
 }

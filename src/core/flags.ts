@@ -95,7 +95,10 @@ function logFormat(t: string): Parsed<LogFormat> {
 
 function socketPath(t: string): FlagParsed<string> {
   if (new TextEncoder().encode(t).length <= MAX_SOCKET_PATH_BYTES) return ok(t);
-  return { ok: false, reason: `a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes; give a shorter --serve-socket-file` };
+  return {
+    ok: false,
+    reason: `a unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes; give a shorter --serve-socket-file`,
+  };
 }
 
 export const PASSWORD_ENV = 'OSC_PASSWORD';
@@ -111,7 +114,15 @@ export const FLAGS = {
     absent: REQUIRED,
     nonEmpty: true,
   },
-  table: { key: 'table', arg: 'name', group: 'migration', help: 'the table to change', parse: text, absent: REQUIRED, nonEmpty: true },
+  table: {
+    key: 'table',
+    arg: 'name',
+    group: 'migration',
+    help: 'the table to change',
+    parse: text,
+    absent: REQUIRED,
+    nonEmpty: true,
+  },
   alter: {
     key: 'alter',
     arg: 'statement',
@@ -165,8 +176,25 @@ export const FLAGS = {
     nonEmpty: true,
     conf: 'host',
   },
-  port: { key: 'port', arg: 'port', group: 'connection', help: 'its TCP port', ...int(1, 65535), default: '3306', conf: 'port' },
-  user: { key: 'user', arg: 'user', group: 'connection', help: 'MySQL user', parse: text, absent: REQUIRED, nonEmpty: true, conf: 'user' },
+  port: {
+    key: 'port',
+    arg: 'port',
+    group: 'connection',
+    help: 'its TCP port',
+    ...int(1, 65535),
+    default: '3306',
+    conf: 'port',
+  },
+  user: {
+    key: 'user',
+    arg: 'user',
+    group: 'connection',
+    help: 'MySQL user',
+    parse: text,
+    absent: REQUIRED,
+    nonEmpty: true,
+    conf: 'user',
+  },
   password: {
     key: 'password',
     arg: 'password',
@@ -328,7 +356,12 @@ export const FLAGS = {
     absent: [],
     socket: { help: 'replicas whose lag counts (empty: discover them)', render: renderReplicaList },
   },
-  'throttle-flag-file': { key: 'throttleFlagFile', group: 'throttle', help: 'throttle while this file exists', ...OPTIONAL_PATH },
+  'throttle-flag-file': {
+    key: 'throttleFlagFile',
+    group: 'throttle',
+    help: 'throttle while this file exists',
+    ...OPTIONAL_PATH,
+  },
   'throttle-additional-flag-file': {
     key: 'throttleAdditionalFlagFile',
     arg: 'path',
@@ -381,7 +414,12 @@ export const FLAGS = {
     help: 'abort at once, original untouched, when this file appears',
     ...OPTIONAL_PATH,
   },
-  'force-named-panic': { key: 'forceNamedPanic', group: 'operator', help: '`panic` must name the table (`panic=<table>`)', ...SWITCH },
+  'force-named-panic': {
+    key: 'forceNamedPanic',
+    group: 'operator',
+    help: '`panic` must name the table (`panic=<table>`)',
+    ...SWITCH,
+  },
   'serve-socket-file': {
     key: 'serveSocketFile',
     arg: 'path',
@@ -465,7 +503,9 @@ export type SettingName = { [N in FlagName]: Flags[N] extends { readonly socket:
 export const SETTING_NAMES = FLAG_NAMES.filter((n): n is SettingName => flagSpec(n).socket !== undefined);
 
 /** The --conf [client] keys the list accepts. */
-export type ConfKey = { [N in FlagName]: Flags[N] extends { readonly conf: infer C extends string } ? C : never }[FlagName];
+export type ConfKey = {
+  [N in FlagName]: Flags[N] extends { readonly conf: infer C extends string } ? C : never;
+}[FlagName];
 
 export const CONF_KEYS = FLAG_NAMES.map((n) => flagSpec(n).conf).filter((k): k is ConfKey => k !== undefined);
 

@@ -8,7 +8,11 @@ import type { Column } from './types.js';
 
 export type Generation = Pick<Column, 'generation' | 'generationExpression'>;
 
-const KINDS: Readonly<Record<string, 'virtual' | 'stored'>> = { VIRTUAL: 'virtual', STORED: 'stored', PERSISTENT: 'stored' };
+const KINDS: Readonly<Record<string, 'virtual' | 'stored'>> = {
+  VIRTUAL: 'virtual',
+  STORED: 'stored',
+  PERSISTENT: 'stored',
+};
 
 /** The generation of a column from its EXTRA and GENERATION_EXPRESSION; EXTRA alone decides. */
 export function generationOf(extra: string | null, expression: string | null): Generation {

@@ -131,7 +131,13 @@ function splitPrivileges(text: string): string[] {
   }
   out.push(current);
   return out
-    .map((p) => p.replace(/\(.*\)/s, '').replace(/\s+/g, ' ').trim().toUpperCase())
+    .map((p) =>
+      p
+        .replace(/\(.*\)/s, '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .toUpperCase(),
+    )
     .filter((p) => p.length > 0)
     .map((p) => (p === 'ALL PRIVILEGES' ? 'ALL' : p));
 }
@@ -229,7 +235,12 @@ function holds(set: ReadonlySet<string>, privilege: string): boolean {
 }
 
 /** The privileges osc needs and the user lacks, database ones first, in a fixed order. */
-export function missingPrivileges(grants: ParsedGrants, database: string, server: ServerInfo, needs: GrantNeeds = {}): string[] {
+export function missingPrivileges(
+  grants: ParsedGrants,
+  database: string,
+  server: ServerInfo,
+  needs: GrantNeeds = {},
+): string[] {
   const onDatabase = grants.databases.filter((d) => patternMatches(d.pattern, database)).map((d) => d.privileges);
   const missing: string[] = [];
   for (const p of DATABASE_PRIVILEGES) {
@@ -267,13 +278,20 @@ function grantDatabase(database: string): string {
 }
 
 /** The GRANT statements that give `user` what is `missing` (as returned by missingPrivileges). */
-export function grantAdvice(missing: readonly string[], database: string, user: string, server: ServerInfo, needs: GrantNeeds = {}): string {
+export function grantAdvice(
+  missing: readonly string[],
+  database: string,
+  user: string,
+  server: ServerInfo,
+  needs: GrantNeeds = {},
+): string {
   const who = account(user);
   const globalNeeded = new Set(requiredGlobalPrivileges(server, needs));
   const onDatabase = missing.filter((p) => DATABASE_PRIVILEGES.includes(p));
   const global = missing.filter((p) => globalNeeded.has(p) && !DATABASE_PRIVILEGES.includes(p));
   const statements: string[] = [];
-  if (onDatabase.length > 0) statements.push(`GRANT ${onDatabase.join(', ')} ON ${grantDatabase(database)}.* TO ${who};`);
+  if (onDatabase.length > 0)
+    statements.push(`GRANT ${onDatabase.join(', ')} ON ${grantDatabase(database)}.* TO ${who};`);
   if (global.length > 0) statements.push(`GRANT ${global.join(', ')} ON *.* TO ${who};`);
   return statements.join(' ');
 }

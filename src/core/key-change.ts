@@ -47,7 +47,8 @@ export function keyColumnChange(source: Column, target: Column): KeyColumnChange
   const sameText = source.charset === target.charset && source.collation === target.collation;
   if (s === t && source.columnType === target.columnType && sameText) return 'same';
   if (INTEGERS.has(s) && INTEGERS.has(t)) return 'preserved';
-  if ((INTEGERS.has(s) || s === 'decimal') && t === 'decimal') return s === 'decimal' && fraction(target) < fraction(source) ? 'changed' : 'preserved';
+  if ((INTEGERS.has(s) || s === 'decimal') && t === 'decimal')
+    return s === 'decimal' && fraction(target) < fraction(source) ? 'changed' : 'preserved';
   if (s === 'float' && t === 'double' && !/\(/.test(target.columnType)) return 'preserved';
   if (s === 'bit' && t === 'bit') return bits(target) >= bits(source) ? 'preserved' : 'changed';
   if ((s === t && (s === 'datetime' || s === 'timestamp' || s === 'time')) || (s === 'date' && t === 'datetime')) {

@@ -35,7 +35,9 @@ export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel,
     return `${time.toISOString()} ${level.toUpperCase().padEnd(5)} ${event}${body ? ' ' + body : ''}`;
   }
   const fields = body;
-  const entries = Object.entries(fields).filter((e): e is [string, string | number | boolean | bigint | null] => e[1] !== undefined);
+  const entries = Object.entries(fields).filter(
+    (e): e is [string, string | number | boolean | bigint | null] => e[1] !== undefined,
+  );
   if (format === 'json') {
     const obj: Record<string, unknown> = { ts: time.toISOString(), level, event };
     for (const [k, v] of entries) obj[k] = typeof v === 'bigint' ? v.toString() : v;
@@ -48,10 +50,12 @@ export function formatLine(format: 'text' | 'json', time: Date, level: LogLevel,
 export function createLogger(opts: LoggerOptions): Logger {
   const min = opts.quiet === true ? ORDER.warn : opts.verbose ? ORDER.debug : ORDER.info;
   const now = opts.now ?? (() => new Date());
-  const emit = (level: LogLevel) => (event: string, fields: LogBody = {}) => {
-    if (ORDER[level] < min) return;
-    opts.write(formatLine(opts.format, now(), level, event, fields) + '\n');
-  };
+  const emit =
+    (level: LogLevel) =>
+    (event: string, fields: LogBody = {}) => {
+      if (ORDER[level] < min) return;
+      opts.write(formatLine(opts.format, now(), level, event, fields) + '\n');
+    };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 

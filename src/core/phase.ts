@@ -1,7 +1,17 @@
 // The migration's phases, in order, and which transitions the orchestrator may make.
 import { OscError } from './errors.js';
 
-export const PHASES = ['init', 'preflight', 'setup', 'copy', 'postponed', 'cutover', 'cleanup', 'done', 'failed'] as const;
+export const PHASES = [
+  'init',
+  'preflight',
+  'setup',
+  'copy',
+  'postponed',
+  'cutover',
+  'cleanup',
+  'done',
+  'failed',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 // The forward path; 'postponed' is optional between copy and cutover, and a failed cut-over

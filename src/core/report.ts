@@ -29,23 +29,33 @@ export function renderPlan(p: PlanFacts): string {
   const mapped = new Set(p.mapping.map((m) => m.source.name.toLowerCase()));
   const computed = new Set(p.altered.columns.filter(isGenerated).map((c) => c.name.toLowerCase()));
   // Not copied and not computed by the new table under its name: its data is gone (dropped, or dropped and added again).
-  const dropped = p.original.columns.filter((c) => !mapped.has(c.name.toLowerCase()) && !computed.has(c.name.toLowerCase())).map((c) => c.name);
+  const dropped = p.original.columns
+    .filter((c) => !mapped.has(c.name.toLowerCase()) && !computed.has(c.name.toLowerCase()))
+    .map((c) => c.name);
   const targets = new Set(p.mapping.map((m) => m.target.name.toLowerCase()));
-  const added = p.altered.columns.filter((c) => !isGenerated(c) && !targets.has(c.name.toLowerCase())).map((c) => c.name);
+  const added = p.altered.columns
+    .filter((c) => !isGenerated(c) && !targets.has(c.name.toLowerCase()))
+    .map((c) => c.name);
   // Only real generated columns: a column with an expression DEFAULT (CURRENT_TIMESTAMP, UUID()) is copied like any other.
   const generated = p.altered.columns.filter(isGenerated).map((c) => `${c.name} (${c.generation ?? ''})`);
   const renamed = [...p.renames].map(([from, to]) => `${from} -> ${to}`);
   const keyCols = p.key.columns.map((c) => c.name).join(', ');
   const ghostCols = p.key.ghostColumns.map((c) => c.name).join(', ');
-  const matched = p.key.ghostName === p.key.name && ghostCols === keyCols ? '' : `; rows of the new table matched by ${p.key.ghostName} (${ghostCols})`;
-  const exact = p.key.exactColumns.length > 0 ? `; ${p.key.exactColumns.join(', ')} compared byte for byte (charset or collation changes)` : '';
+  const matched =
+    p.key.ghostName === p.key.name && ghostCols === keyCols
+      ? ''
+      : `; rows of the new table matched by ${p.key.ghostName} (${ghostCols})`;
+  const exact =
+    p.key.exactColumns.length > 0
+      ? `; ${p.key.exactColumns.join(', ')} compared byte for byte (charset or collation changes)`
+      : '';
   const lines = [
     `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,
     `  server:          ${p.server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${p.server.version} at ${p.address}`,
     `  alter:           ${p.alter}`,
     `  ghost table:     ${p.ghost} (created and altered${p.execute ? '' : ', then dropped'})`,
     `  chunk key:       ${p.key.name} (${keyCols})${matched}${exact}`,
-    `  shared columns:  ${names(p.mapping.map((m) => m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`))}`,
+    `  shared columns:  ${names(p.mapping.map((m) => (m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`)))}`,
     `  renamed columns: ${names(renamed)}`,
     `  dropped columns: ${names(dropped)}`,
     `  new columns:     ${names(added)}`,
@@ -82,12 +92,14 @@ export function renderSummary(s: SummaryFacts): string {
     .sort(([a], [b]) => rank(a) - rank(b))
     .map(([k, v]) => `${k} ${v < 60 ? `${v.toFixed(1)}s` : formatDuration(v)}`)
     .join(', ');
-  return [
-    `migrated ${s.database}.${s.table}: ${s.alter}`,
-    `  rows copied:      ${s.rowsCopied}`,
-    `  binlog replayed:  ${total} row events (${ev.insert} inserts, ${ev.update} updates, ${ev.delete} deletes)`,
-    `  cut-over:         attempt ${s.cutOverAttempts}, writes blocked ${s.lockMs} ms`,
-    `  old table:        ${s.oldDropped ? 'dropped (--ok-to-drop-table)' : `${s.database}.${s.old} (drop it once you no longer need it)`}`,
-    `  time:             ${phases}; total ${formatDuration(s.totalSeconds)}`,
-  ].join('\n') + '\n';
+  return (
+    [
+      `migrated ${s.database}.${s.table}: ${s.alter}`,
+      `  rows copied:      ${s.rowsCopied}`,
+      `  binlog replayed:  ${total} row events (${ev.insert} inserts, ${ev.update} updates, ${ev.delete} deletes)`,
+      `  cut-over:         attempt ${s.cutOverAttempts}, writes blocked ${s.lockMs} ms`,
+      `  old table:        ${s.oldDropped ? 'dropped (--ok-to-drop-table)' : `${s.database}.${s.old} (drop it once you no longer need it)`}`,
+      `  time:             ${phases}; total ${formatDuration(s.totalSeconds)}`,
+    ].join('\n') + '\n'
+  );
 }

@@ -4,7 +4,15 @@
 import { PreflightError } from './errors.js';
 import { keyColumnChange } from './key-change.js';
 import { rangeProblem } from './sql/values.js';
-import { isGenerated, type ChunkKey, type Column, type ColumnMapping, type Flavor, type TableSchema, type UniqueKey } from './types.js';
+import {
+  isGenerated,
+  type ChunkKey,
+  type Column,
+  type ColumnMapping,
+  type Flavor,
+  type TableSchema,
+  type UniqueKey,
+} from './types.js';
 
 /** Column and key names are case-insensitive in MySQL and MariaDB. */
 function sameName(a: string, b: string): boolean {
@@ -79,7 +87,8 @@ function originalKeyProblem(original: TableSchema, key: UniqueKey): string | nul
   for (const name of key.columns) {
     const c = findColumn(original, name);
     if (c === undefined) return `column ${name} is missing`;
-    if (c.nullable) return `${c.name} allows NULL${isGenerated(c) ? ' (MariaDB cannot declare a generated column NOT NULL)' : ''}`;
+    if (c.nullable)
+      return `${c.name} allows NULL${isGenerated(c) ? ' (MariaDB cannot declare a generated column NOT NULL)' : ''}`;
     if (c.generation === 'virtual') return `${c.name} is a VIRTUAL generated column`;
     const range = rangeProblem(c);
     if (range !== null) return range;
@@ -115,7 +124,9 @@ function counterpart(ghost: TableSchema, mapping: readonly ColumnMapping[], c: C
   if (m !== undefined) return { source: c, target: m.target };
   if (c.generation !== 'stored') return `column ${c.name} is not carried over`;
   const g = findColumn(ghost, c.name);
-  return computedAlike(c, g) ? { source: c, target: g } : `the new table computes generated column ${c.name} differently`;
+  return computedAlike(c, g)
+    ? { source: c, target: g }
+    : `the new table computes generated column ${c.name} differently`;
 }
 
 /** The original column whose value ghost column `g` holds (see counterpart), or null. */
@@ -145,12 +156,19 @@ function matchOnGhost(
     const part = parts.find((p) => sameName(p.target.name, name));
     const source = part?.source ?? (target === undefined ? null : sourceOf(original, mapping, target));
     if (target === undefined || source === null) {
-      return { key: null, problem: `the new table's unique key ${describeKey(g)} holds ${name}, which the original does not have` };
+      return {
+        key: null,
+        problem: `the new table's unique key ${describeKey(g)} holds ${name}, which the original does not have`,
+      };
     }
-    if (target.nullable) return { key: null, problem: `the new table's unique key ${describeKey(g)} allows NULL in ${target.name}` };
+    if (target.nullable)
+      return { key: null, problem: `the new table's unique key ${describeKey(g)} allows NULL in ${target.name}` };
     // A prefix of a column of the original key: distinct values of the original can share it.
     if (part !== undefined && (g.prefixes?.[g.columns.indexOf(name)] ?? null) !== null) {
-      return { key: null, problem: `the new table's unique key ${describeKey(g)} indexes only a prefix of ${target.name}` };
+      return {
+        key: null,
+        problem: `the new table's unique key ${describeKey(g)} indexes only a prefix of ${target.name}`,
+      };
     }
     const change = keyColumnChange(source, target);
     if (change === 'changed') {
@@ -165,7 +183,14 @@ function matchOnGhost(
     sources.push(source);
   }
   return {
-    key: { name: key.name, ghostName: g.name, columns: parts.map((p) => p.source), ghostColumns: columns, ghostSources: sources, exactColumns: exact },
+    key: {
+      name: key.name,
+      ghostName: g.name,
+      columns: parts.map((p) => p.source),
+      ghostColumns: columns,
+      ghostSources: sources,
+      exactColumns: exact,
+    },
     problem: null,
   };
 }
@@ -175,7 +200,12 @@ function compareText(a: string, b: string): number {
 }
 
 /** For one key of the original: its best match on the ghost, or why there is none. */
-function bestMatch(original: TableSchema, ghost: TableSchema, mapping: readonly ColumnMapping[], key: UniqueKey): ChunkKey | string {
+function bestMatch(
+  original: TableSchema,
+  ghost: TableSchema,
+  mapping: readonly ColumnMapping[],
+  key: UniqueKey,
+): ChunkKey | string {
   const parts: KeyPart[] = [];
   for (const name of key.columns) {
     const c = findColumn(original, name);
@@ -192,7 +222,11 @@ function bestMatch(original: TableSchema, ghost: TableSchema, mapping: readonly 
     else if (m.problem !== null) problems.push(m.problem);
   }
   // The same columns first (no extra column to carry), then the ghost's PRIMARY, the same name, by name.
-  const rank = (k: ChunkKey) => [Number(k.ghostColumns.length !== k.columns.length), Number(k.ghostName !== 'PRIMARY'), Number(!sameName(k.ghostName, key.name))];
+  const rank = (k: ChunkKey) => [
+    Number(k.ghostColumns.length !== k.columns.length),
+    Number(k.ghostName !== 'PRIMARY'),
+    Number(!sameName(k.ghostName, key.name)),
+  ];
   matches.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)];
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
@@ -260,7 +294,9 @@ export function describeKeyProblem(
       'add a PRIMARY KEY, or a UNIQUE key over NOT NULL columns, first'
     );
   }
-  const problems = usable.map((k) => bestMatch(original, ghost, mapping, k)).filter((p): p is string => typeof p === 'string');
+  const problems = usable
+    .map((k) => bestMatch(original, ghost, mapping, k))
+    .filter((p): p is string => typeof p === 'string');
   return (
     `the ALTER drops or changes every unique key the original has (${problems.join('; ')}); ` +
     'keep one whose values stay the same so rows can be matched'
@@ -275,15 +311,44 @@ export function describeKeyProblem(
  * UUID/INET4/INET6 ...) would be replayed wrongly or garble the row, so preflight refuses it.
  */
 export const REPLAYABLE_TYPES: readonly string[] = [
-  'tinyint', 'smallint', 'mediumint', 'int', 'bigint',
-  'decimal', 'float', 'double', 'bit',
-  'date', 'datetime', 'timestamp', 'time', 'year',
-  'char', 'varchar', 'binary', 'varbinary',
-  'tinyblob', 'blob', 'mediumblob', 'longblob',
-  'tinytext', 'text', 'mediumtext', 'longtext',
-  'enum', 'set', 'json',
-  'geometry', 'point', 'linestring', 'polygon',
-  'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection',
+  'tinyint',
+  'smallint',
+  'mediumint',
+  'int',
+  'bigint',
+  'decimal',
+  'float',
+  'double',
+  'bit',
+  'date',
+  'datetime',
+  'timestamp',
+  'time',
+  'year',
+  'char',
+  'varchar',
+  'binary',
+  'varbinary',
+  'tinyblob',
+  'blob',
+  'mediumblob',
+  'longblob',
+  'tinytext',
+  'text',
+  'mediumtext',
+  'longtext',
+  'enum',
+  'set',
+  'json',
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
 ];
 
 const REPLAYABLE: ReadonlySet<string> = new Set(REPLAYABLE_TYPES);

@@ -28,7 +28,11 @@ export function sendControlCommand(target: ControlTarget, line: string, timeoutM
     };
     socket.setEncoding('utf8');
     socket.setTimeout(timeoutMs, () =>
-      settle(() => reject(new PreflightError('CONNECT_FAILED', `no reply from the control socket ${where} within ${timeoutMs / 1000}s`))),
+      settle(() =>
+        reject(
+          new PreflightError('CONNECT_FAILED', `no reply from the control socket ${where} within ${timeoutMs / 1000}s`),
+        ),
+      ),
     );
     socket.on('connect', () => socket.write(`${line.replace(/[\r\n]+/g, ' ').trim()}\n`));
     socket.on('data', (chunk: string) => {

@@ -69,7 +69,10 @@ export function createControlHandler(deps: ControlHandlerDeps): ControlHandler {
   }
 
   function act(name: ActionName, table: string | null): string {
-    const refusal = checkTableArgument(name, table, deps.table, { cutOver: deps.forceNamedCutOver, panic: deps.forceNamedPanic });
+    const refusal = checkTableArgument(name, table, deps.table, {
+      cutOver: deps.forceNamedCutOver,
+      panic: deps.forceNamedPanic,
+    });
     if (refusal !== null) return renderError(refusal);
     switch (name) {
       case 'throttle':
@@ -101,7 +104,10 @@ export function createControlHandler(deps: ControlHandlerDeps): ControlHandler {
     try {
       deps.onCommand?.(command.name, line.trim());
     } catch (err) {
-      logger.warn('control_command_hook_failed', { name: command.name, message: err instanceof Error ? err.message : String(err) });
+      logger.warn('control_command_hook_failed', {
+        name: command.name,
+        message: err instanceof Error ? err.message : String(err),
+      });
     }
     switch (command.kind) {
       case 'info':

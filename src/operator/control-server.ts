@@ -58,13 +58,18 @@ async function clearStaleSocket(socketFile: string, logger: Logger): Promise<voi
     throw new PreflightError('ALREADY_RUNNING', `cannot inspect control socket ${socketFile}`, { cause: err });
   }
   if (!isSocket) {
-    throw new ConfigError('BAD_USAGE', `--serve-socket-file ${socketFile} exists and is not a socket; choose another path`);
+    throw new ConfigError(
+      'BAD_USAGE',
+      `--serve-socket-file ${socketFile} exists and is not a socket; choose another path`,
+    );
   }
   let live: boolean;
   try {
     live = await probe(socketFile);
   } catch (err) {
-    throw new PreflightError('ALREADY_RUNNING', `cannot probe control socket ${socketFile} (another run's?)`, { cause: err });
+    throw new PreflightError('ALREADY_RUNNING', `cannot probe control socket ${socketFile} (another run's?)`, {
+      cause: err,
+    });
   }
   if (live) {
     throw new PreflightError(
@@ -75,7 +80,8 @@ async function clearStaleSocket(socketFile: string, logger: Logger): Promise<voi
   try {
     unlinkSync(socketFile);
   } catch (err) {
-    if (errno(err) !== 'ENOENT') throw new PreflightError('ALREADY_RUNNING', `cannot remove stale control socket ${socketFile}`, { cause: err });
+    if (errno(err) !== 'ENOENT')
+      throw new PreflightError('ALREADY_RUNNING', `cannot remove stale control socket ${socketFile}`, { cause: err });
   }
   logger.warn('control_socket_stale', { socket: socketFile, action: 'replaced' });
 }
@@ -167,7 +173,11 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       throw new PreflightError('ALREADY_RUNNING', `another osc run is serving on ${socketFile}`, { cause: err });
     }
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ConfigError('BAD_USAGE', `cannot create the control socket ${socketFile} (${reason}); check --serve-socket-file`, { cause: err });
+    throw new ConfigError(
+      'BAD_USAGE',
+      `cannot create the control socket ${socketFile} (${reason}); check --serve-socket-file`,
+      { cause: err },
+    );
   }
 
   let tcp: net.Server | null = null;
@@ -185,7 +195,10 @@ export async function startControlServer(opts: ControlServerOptions): Promise<Co
       throw new PreflightError('ALREADY_RUNNING', `control port 127.0.0.1:${opts.tcpPort} ${why}`, { cause: err });
     }
   }
-  logger.info('control_server_listening', { socket: socketFile, tcp: tcpPort === null ? undefined : `127.0.0.1:${tcpPort}` });
+  logger.info('control_server_listening', {
+    socket: socketFile,
+    tcp: tcpPort === null ? undefined : `127.0.0.1:${tcpPort}`,
+  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -208,6 +221,7 @@ function removeSocketFile(socketFile: string): void {
     unlinkSync(socketFile);
   } catch (err) {
     // libuv unlinks the file itself when the server closes; anything but "already gone" is worth an error.
-    if (errno(err) !== 'ENOENT') throw new OscError('INTERNAL', `cannot remove control socket ${socketFile}`, { cause: err });
+    if (errno(err) !== 'ENOENT')
+      throw new OscError('INTERNAL', `cannot remove control socket ${socketFile}`, { cause: err });
   }
 }

@@ -69,7 +69,18 @@ export interface HookFacts {
 /** What stays the same for the whole run; hookFacts adds the live figures. */
 export type HookFixedFacts = Pick<
   HookFacts,
-  'database' | 'table' | 'ghostTable' | 'oldTable' | 'ddl' | 'inspectedHost' | 'executingHost' | 'dryRun' | 'hint' | 'hintOwner' | 'hintToken' | 'revert'
+  | 'database'
+  | 'table'
+  | 'ghostTable'
+  | 'oldTable'
+  | 'ddl'
+  | 'inspectedHost'
+  | 'executingHost'
+  | 'dryRun'
+  | 'hint'
+  | 'hintOwner'
+  | 'hintToken'
+  | 'revert'
 >;
 
 /** The facts from the run's fixed ones and the current ProgressSnapshot. */
@@ -184,7 +195,8 @@ export function createHooks(opts: HooksOptions): Hooks {
         runnable.push(path);
       } catch {
         // chmod -x is the usual way to switch a hook off: say so once, not on every status tick.
-        if (!skippedNotExecutable.has(path)) logger.warn('hook_skipped', { hook: name, file: path, reason: 'not executable' });
+        if (!skippedNotExecutable.has(path))
+          logger.warn('hook_skipped', { hook: name, file: path, reason: 'not executable' });
         skippedNotExecutable.add(path);
       }
     }
@@ -263,7 +275,11 @@ export function createHooks(opts: HooksOptions): Hooks {
       logger.info('hook', { hook: name, file: path });
       const outcome = await execute(name, path, env);
       if (outcome.ok) continue;
-      if (gate) throw new MigrationError('HOOK_FAILED', `hook ${name} (${path}) failed: ${outcome.detail}; the migration stops`);
+      if (gate)
+        throw new MigrationError(
+          'HOOK_FAILED',
+          `hook ${name} (${path}) failed: ${outcome.detail}; the migration stops`,
+        );
       logger.warn('hook_failed', { hook: name, file: path, reason: outcome.detail });
     }
   }
@@ -277,7 +293,12 @@ export function createHooks(opts: HooksOptions): Hooks {
       // on-status is not a gate: run() does not throw for it; a failing status() is logged the same way.
       void Promise.resolve()
         .then(() => run('osc-on-status', { OSC_STATUS: status() }))
-        .catch((err: unknown) => logger.warn('hook_failed', { hook: 'osc-on-status', reason: err instanceof Error ? err.message : String(err) }))
+        .catch((err: unknown) =>
+          logger.warn('hook_failed', {
+            hook: 'osc-on-status',
+            reason: err instanceof Error ? err.message : String(err),
+          }),
+        )
         .finally(() => (running = false));
     }, intervalSeconds * 1000);
     timer.unref();

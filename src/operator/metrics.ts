@@ -93,28 +93,115 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
     registers,
     ...(source === undefined ? {} : { collect: () => update(source()) }),
   });
-  const rowsEstimated = new Gauge({ name: 'osc_rows_estimated', help: 'Rows the original table is estimated (or counted) to hold.', registers });
+  const rowsEstimated = new Gauge({
+    name: 'osc_rows_estimated',
+    help: 'Rows the original table is estimated (or counted) to hold.',
+    registers,
+  });
   const progress = new Gauge({ name: 'osc_progress_ratio', help: 'Fraction of the row copy done, 0 to 1.', registers });
-  const copyRate = new Gauge({ name: 'osc_copy_rate_rows_per_second', help: 'Average copy rate since the copy began, rows per second.', registers });
-  const eta = new Gauge({ name: 'osc_eta_seconds', help: 'Estimated seconds until the copy is done (absent when unknown).', labelNames: OPTIONAL, registers });
+  const copyRate = new Gauge({
+    name: 'osc_copy_rate_rows_per_second',
+    help: 'Average copy rate since the copy began, rows per second.',
+    registers,
+  });
+  const eta = new Gauge({
+    name: 'osc_eta_seconds',
+    help: 'Estimated seconds until the copy is done (absent when unknown).',
+    labelNames: OPTIONAL,
+    registers,
+  });
   const elapsed = new Gauge({ name: 'osc_elapsed_seconds', help: 'Seconds since the migration started.', registers });
   const chunkSize = new Gauge({ name: 'osc_chunk_size_rows', help: 'The chunk size in force, rows.', registers });
-  const chunkDuration = new Histogram({ name: 'osc_chunk_duration_seconds', help: 'Time to copy one chunk.', buckets: CHUNK_BUCKETS, registers });
-  const applied = new Counter({ name: 'osc_binlog_events_applied_total', help: 'Row events replayed onto the ghost table, by kind.', labelNames: ['kind'], registers });
-  const received = new Counter({ name: 'osc_binlog_events_received_total', help: 'Row events read from the binlog for the table, by kind.', labelNames: ['kind'], registers });
-  const backlog = new Gauge({ name: 'osc_replay_backlog_events', help: 'Row events read from the binlog and not yet replayed.', registers });
-  const binlogFile = new Gauge({ name: 'osc_binlog_file_number', help: 'Number of the binlog file replay has reached (absent before replay starts).', labelNames: OPTIONAL, registers });
-  const binlogOffset = new Gauge({ name: 'osc_binlog_offset_bytes', help: 'Offset within that binlog file replay has reached.', labelNames: OPTIONAL, registers });
-  const heartbeatLag = new Gauge({ name: 'osc_heartbeat_lag_seconds', help: 'Delay between writing a changelog heartbeat and reading it back from the binlog (absent before the first).', labelNames: OPTIONAL, registers });
-  const replicaLag = new Gauge({ name: 'osc_replica_lag_seconds', help: 'Replication lag of each throttle-control replica, from the heartbeat.', labelNames: ['replica'], registers });
-  const replicaReadable = new Gauge({ name: 'osc_replica_readable', help: '1 when the replica lag could be read, 0 when not (it then counts as lagging).', labelNames: ['replica'], registers });
+  const chunkDuration = new Histogram({
+    name: 'osc_chunk_duration_seconds',
+    help: 'Time to copy one chunk.',
+    buckets: CHUNK_BUCKETS,
+    registers,
+  });
+  const applied = new Counter({
+    name: 'osc_binlog_events_applied_total',
+    help: 'Row events replayed onto the ghost table, by kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const received = new Counter({
+    name: 'osc_binlog_events_received_total',
+    help: 'Row events read from the binlog for the table, by kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+  const backlog = new Gauge({
+    name: 'osc_replay_backlog_events',
+    help: 'Row events read from the binlog and not yet replayed.',
+    registers,
+  });
+  const binlogFile = new Gauge({
+    name: 'osc_binlog_file_number',
+    help: 'Number of the binlog file replay has reached (absent before replay starts).',
+    labelNames: OPTIONAL,
+    registers,
+  });
+  const binlogOffset = new Gauge({
+    name: 'osc_binlog_offset_bytes',
+    help: 'Offset within that binlog file replay has reached.',
+    labelNames: OPTIONAL,
+    registers,
+  });
+  const heartbeatLag = new Gauge({
+    name: 'osc_heartbeat_lag_seconds',
+    help: 'Delay between writing a changelog heartbeat and reading it back from the binlog (absent before the first).',
+    labelNames: OPTIONAL,
+    registers,
+  });
+  const replicaLag = new Gauge({
+    name: 'osc_replica_lag_seconds',
+    help: 'Replication lag of each throttle-control replica, from the heartbeat.',
+    labelNames: ['replica'],
+    registers,
+  });
+  const replicaReadable = new Gauge({
+    name: 'osc_replica_readable',
+    help: '1 when the replica lag could be read, 0 when not (it then counts as lagging).',
+    labelNames: ['replica'],
+    registers,
+  });
   const throttled = new Gauge({ name: 'osc_throttled', help: '1 while the copy is throttled, else 0.', registers });
-  const throttleReason = new Gauge({ name: 'osc_throttle_reason', help: 'Why the copy is throttled: 1 for the current kind of reason, absent when not throttled.', labelNames: ['reason'], registers });
-  const phase = new Gauge({ name: 'osc_phase', help: 'The migration phase: 1 for the current one, 0 for the others.', labelNames: ['phase'], registers });
-  const cutOverAttempts = new Counter({ name: 'osc_cutover_attempts_total', help: 'Cut-over attempts made.', registers });
-  const cutOverDuration = new Histogram({ name: 'osc_cutover_duration_seconds', help: 'Time of one cut-over attempt, by result.', labelNames: ['result'], buckets: CUTOVER_BUCKETS, registers });
-  const cutOverLock = new Gauge({ name: 'osc_cutover_lock_seconds', help: 'How long the successful swap blocked writes (absent before).', labelNames: OPTIONAL, registers });
-  const errors = new Counter({ name: 'osc_errors_total', help: 'Errors raised, by code.', labelNames: ['code'], registers });
+  const throttleReason = new Gauge({
+    name: 'osc_throttle_reason',
+    help: 'Why the copy is throttled: 1 for the current kind of reason, absent when not throttled.',
+    labelNames: ['reason'],
+    registers,
+  });
+  const phase = new Gauge({
+    name: 'osc_phase',
+    help: 'The migration phase: 1 for the current one, 0 for the others.',
+    labelNames: ['phase'],
+    registers,
+  });
+  const cutOverAttempts = new Counter({
+    name: 'osc_cutover_attempts_total',
+    help: 'Cut-over attempts made.',
+    registers,
+  });
+  const cutOverDuration = new Histogram({
+    name: 'osc_cutover_duration_seconds',
+    help: 'Time of one cut-over attempt, by result.',
+    labelNames: ['result'],
+    buckets: CUTOVER_BUCKETS,
+    registers,
+  });
+  const cutOverLock = new Gauge({
+    name: 'osc_cutover_lock_seconds',
+    help: 'How long the successful swap blocked writes (absent before).',
+    labelNames: OPTIONAL,
+    registers,
+  });
+  const errors = new Counter({
+    name: 'osc_errors_total',
+    help: 'Errors raised, by code.',
+    labelNames: ['code'],
+    registers,
+  });
 
   // Counters must never go down: remember the last snapshot's totals and add only the difference.
   let lastCopied = 0;
@@ -236,8 +323,15 @@ export async function serveMetrics(registry: Registry, address: HostPort): Promi
     const where = `${address.host}:${address.port}`;
     const code = (err as NodeJS.ErrnoException).code;
     const hint = 'choose another with --metrics-address HOST:PORT, or turn it off with --metrics-address off';
-    if (code === 'EADDRINUSE') throw new PreflightError('ALREADY_RUNNING', `metrics address ${where} is already in use (another osc run?); ${hint}`, { cause: err });
-    throw new ConfigError('BAD_USAGE', `cannot serve metrics on ${where} (${code ?? 'error'}); ${hint}`, { cause: err });
+    if (code === 'EADDRINUSE')
+      throw new PreflightError(
+        'ALREADY_RUNNING',
+        `metrics address ${where} is already in use (another osc run?); ${hint}`,
+        { cause: err },
+      );
+    throw new ConfigError('BAD_USAGE', `cannot serve metrics on ${where} (${code ?? 'error'}); ${hint}`, {
+      cause: err,
+    });
   }
   // A scraper's failed socket must not become an unhandled 'error' on the server.
   server.on('clientError', (_err, socket) => socket.destroy());
@@ -265,7 +359,9 @@ async function handle(registry: Registry, req: IncomingMessage, res: ServerRespo
       const body = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
     } catch (err) {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`cannot render metrics: ${err instanceof Error ? err.message : String(err)}\n`);
+      res
+        .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+        .end(`cannot render metrics: ${err instanceof Error ? err.message : String(err)}\n`);
     }
     return;
   }

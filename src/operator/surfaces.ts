@@ -51,7 +51,10 @@ export class OperatorSurfaces {
       this.metricsServer = await serveMetrics(this.deps.metrics.registry, address);
       this.deps.logger.info('metrics', { url: this.metricsServer.url });
     } catch (err) {
-      this.deps.logger.warn('metrics_unavailable', { address: `${address.host}:${address.port}`, reason: err instanceof Error ? err.message : String(err) });
+      this.deps.logger.warn('metrics_unavailable', {
+        address: `${address.host}:${address.port}`,
+        reason: err instanceof Error ? err.message : String(err),
+      });
     }
   }
 

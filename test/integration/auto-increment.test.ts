@@ -57,7 +57,9 @@ describe('the AUTO_INCREMENT counter (hole 14)', () => {
     await admin.query('DELETE FROM t WHERE id >= 5');
     expect(await counter('t')).toBe(8);
 
-    const run = await runOsc(oscArgv(mig, DB, 't', [...ARGS, '--replica-server-id', String(uniqueServerId())]), { signal: AbortSignal.timeout(LONG) });
+    const run = await runOsc(oscArgv(mig, DB, 't', [...ARGS, '--replica-server-id', String(uniqueServerId())]), {
+      signal: AbortSignal.timeout(LONG),
+    });
     expect(run.code, explainRun(run)).toBe(0);
     expect(await counter('t')).toBe(8);
     const [res] = await admin.query<ResultSetHeader>('INSERT INTO t (v) VALUES (100)');
@@ -70,13 +72,25 @@ describe('the AUTO_INCREMENT counter (hole 14)', () => {
     writeFileSync(flag, '');
     let stderr = '';
     const done = runOsc(
-      oscArgv(mig, DB, 't', [...ARGS, '--replica-server-id', String(uniqueServerId()), '--postpone-cut-over-flag-file', flag, '--serve-socket-file', join(dir, 'osc.sock')]),
+      oscArgv(mig, DB, 't', [
+        ...ARGS,
+        '--replica-server-id',
+        String(uniqueServerId()),
+        '--postpone-cut-over-flag-file',
+        flag,
+        '--serve-socket-file',
+        join(dir, 'osc.sock'),
+      ]),
       { onStderr: (t) => (stderr += t), signal: AbortSignal.timeout(LONG) },
     );
     let ended = false;
     void done.finally(() => (ended = true));
     try {
-      await waitFor(() => ended || /postponing cut-over/.test(stderr), { timeoutMs: LONG, intervalMs: 20, message: 'postponed' });
+      await waitFor(() => ended || /postponing cut-over/.test(stderr), {
+        timeoutMs: LONG,
+        intervalMs: 20,
+        message: 'postponed',
+      });
       // While osc replays and waits: ids 2001-2010 inserted and deleted, then 2011-2015 rolled back.
       await insertRows(10);
       await admin.query('DELETE FROM t WHERE id > 2000');
@@ -101,7 +115,15 @@ describe('the AUTO_INCREMENT counter (hole 14)', () => {
     writeFileSync(flag, '');
     let stderr = '';
     const done = runOsc(
-      oscArgv(mig, DB, 't', [...ARGS, '--replica-server-id', String(uniqueServerId()), '--postpone-cut-over-flag-file', flag, '--serve-socket-file', join(dir, 'osc.sock')]),
+      oscArgv(mig, DB, 't', [
+        ...ARGS,
+        '--replica-server-id',
+        String(uniqueServerId()),
+        '--postpone-cut-over-flag-file',
+        flag,
+        '--serve-socket-file',
+        join(dir, 'osc.sock'),
+      ]),
       { onStderr: (t) => (stderr += t), signal: AbortSignal.timeout(LONG) },
     );
     let ended = false;
@@ -120,7 +142,11 @@ describe('the AUTO_INCREMENT counter (hole 14)', () => {
       }
     })();
     try {
-      await waitFor(() => ended || /postponing cut-over/.test(stderr), { timeoutMs: LONG, intervalMs: 20, message: 'postponed' });
+      await waitFor(() => ended || /postponing cut-over/.test(stderr), {
+        timeoutMs: LONG,
+        intervalMs: 20,
+        message: 'postponed',
+      });
       unlinkSync(flag);
       await done;
       // A few more ids from the migrated table.

@@ -47,12 +47,17 @@ interface Captured {
 
 function captureLogger(): Captured {
   const lines: Captured['lines'] = [];
-  const at = (level: string) => (event: string, fields: LogFields | string = {}) => void lines.push({ level, event, fields: typeof fields === 'string' ? {} : fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: LogFields | string = {}) =>
+      void lines.push({ level, event, fields: typeof fields === 'string' ? {} : fields });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
 async function binlogStatus(): Promise<BinlogPosition> {
-  const [rows] = await admin.query<RowDataPacket[]>(testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS');
+  const [rows] = await admin.query<RowDataPacket[]>(
+    testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS',
+  );
   const r = rows[0];
   if (!r) throw new Error('binary logging is off');
   return { file: String(r['File']), position: Number(r['Position']) };
@@ -65,7 +70,9 @@ describe('a half-open binlog connection', () => {
     const db = `osc_t_stall_${RUN_TAG}`;
     await recreateDatabase(admin, db);
     await admin.query(`CREATE TABLE ${qualified(db, 'k')} (id INT PRIMARY KEY, pad VARCHAR(500) NOT NULL)`);
-    await admin.query(`CREATE TABLE ${qualified(db, 'chg')} (hint VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)`);
+    await admin.query(
+      `CREATE TABLE ${qualified(db, 'chg')} (hint VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)`,
+    );
     const primary = testServer().primary;
     proxy = await startFreezeProxy(primary);
     const log = captureLogger();
@@ -91,7 +98,10 @@ describe('a half-open binlog connection', () => {
     const heartbeat = (async () => {
       while (beating) {
         const startedAt = Date.now();
-        await beats.query(`INSERT INTO ${qualified(db, 'chg')} VALUES ('heartbeat', ?) ON DUPLICATE KEY UPDATE value = VALUES(value)`, [String(startedAt)]);
+        await beats.query(
+          `INSERT INTO ${qualified(db, 'chg')} VALUES ('heartbeat', ?) ON DUPLICATE KEY UPDATE value = VALUES(value)`,
+          [String(startedAt)],
+        );
         s.heartbeatWritten(startedAt);
         await sleep(100);
       }
@@ -104,20 +114,31 @@ describe('a half-open binlog connection', () => {
       await admin.query('START TRANSACTION');
       for (let id = 1; id <= N; id += 500) {
         const ids = Array.from({ length: 500 }, (_, k) => id + k);
-        await admin.query(`INSERT INTO ${qualified(db, 'k')} VALUES ${ids.map(() => '(?, ?)').join(', ')}`, ids.flatMap((x) => [x, pad]));
+        await admin.query(
+          `INSERT INTO ${qualified(db, 'k')} VALUES ${ids.map(() => '(?, ?)').join(', ')}`,
+          ids.flatMap((x) => [x, pad]),
+        );
       }
       await admin.query('COMMIT');
       const committed = await binlogStatus();
-      await waitFor(() => s.backlog() >= hwm, { timeoutMs: 30_000, intervalMs: 10, message: 'the reader to fill its queue' });
+      await waitFor(() => s.backlog() >= hwm, {
+        timeoutMs: 30_000,
+        intervalMs: 10,
+        message: 'the reader to fill its queue',
+      });
       await sleep(200);
       expect(proxy.freezeAll(), 'the reader has its connections open').toBeGreaterThan(0);
-      const frozen = proxy.connections().filter((c) => c.frozen).map((c) => c.id);
+      const frozen = proxy
+        .connections()
+        .filter((c) => c.frozen)
+        .map((c) => c.id);
       // The transaction's commit has not reached the reader: it is cut in the middle.
       expect(s.position().position < committed.position || s.position().file !== committed.file).toBe(true);
       expect(s.backlog()).toBeLessThan(N);
 
       // More rows after the freeze, then the end marker.
-      for (let id = N + 1; id <= N + 100; id++) await admin.query(`INSERT INTO ${qualified(db, 'k')} VALUES (?, 'after')`, [id]);
+      for (let id = N + 1; id <= N + 100; id++)
+        await admin.query(`INSERT INTO ${qualified(db, 'k')} VALUES (?, 'after')`, [id]);
       await admin.query(`INSERT INTO ${qualified(db, 'chg')} VALUES ('marker', 'done')`);
 
       const ids: number[] = [];
@@ -137,10 +158,20 @@ describe('a half-open binlog connection', () => {
 
       const stalled = log.lines.find((l) => l.event === 'binlog_stalled');
       expect(stalled?.level).toBe('warn');
-      expect(log.lines.find((l) => l.event === 'binlog_reconnect')?.fields).toMatchObject({ attempt: 1, reason: 'BINLOG_STALLED' });
+      expect(log.lines.find((l) => l.event === 'binlog_reconnect')?.fields).toMatchObject({
+        attempt: 1,
+        reason: 'BINLOG_STALLED',
+      });
       // Through a new connection, and the frozen ones dropped by the reader.
       expect(proxy.connections().filter((c) => !c.frozen).length).toBeGreaterThan(0);
-      await waitFor(() => proxy!.connections().filter((c) => frozen.includes(c.id)).every((c) => c.clientClosed), { timeoutMs: 10_000, message: 'the frozen connections to be closed by the reader' });
+      await waitFor(
+        () =>
+          proxy!
+            .connections()
+            .filter((c) => frozen.includes(c.id))
+            .every((c) => c.clientClosed),
+        { timeoutMs: 10_000, message: 'the frozen connections to be closed by the reader' },
+      );
     } finally {
       beating = false;
       await heartbeat;
@@ -171,7 +202,11 @@ describe('a half-open binlog connection', () => {
       replicaServerId: uniqueServerId(),
       during: async ({ stderr, migrationUser }) => {
         try {
-          await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to start' });
+          await waitFor(() => / to=copy\b/.test(stderr()), {
+            timeoutMs: 60_000,
+            intervalMs: 20,
+            message: 'the copy to start',
+          });
           const [threads] = await admin.query<RowDataPacket[]>(
             "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
             [migrationUser.user],
@@ -179,7 +214,11 @@ describe('a half-open binlog connection', () => {
           expect(threads.length, 'osc has one binlog dump thread').toBe(1);
           expect(proxy!.freeze(Number(threads[0]?.['id'])), 'the dump connection goes through the proxy').toBe(true);
           frozeDuringCopy = !stderr().includes('copy_done');
-          await waitFor(() => /WARN {2}binlog_stalled\b/.test(stderr()), { timeoutMs: 30_000, intervalMs: 50, message: 'osc to notice the stalled binlog connection' });
+          await waitFor(() => /WARN {2}binlog_stalled\b/.test(stderr()), {
+            timeoutMs: 30_000,
+            intervalMs: 50,
+            message: 'osc to notice the stalled binlog connection',
+          });
         } catch (err) {
           await socketCommand(socket, 'panic').catch(() => undefined);
           throw err;
@@ -189,10 +228,15 @@ describe('a half-open binlog connection', () => {
     expect(result.run.code, explainRun(result.run)).toBe(0);
     expect(frozeDuringCopy, 'the dump connection froze before the copy finished').toBe(true);
     expect(result.run.stderr).toMatch(/binlog_reconnect attempt=1 .*reason=BINLOG_STALLED/);
-    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
     expect(result.writesDuringRun).toBeGreaterThan(0);
     const frozen = proxy.connections().filter((c) => c.frozen);
     expect(frozen.length).toBe(1);
-    expect(frozen.every((c) => c.clientClosed), 'osc dropped the frozen connection').toBe(true);
+    expect(
+      frozen.every((c) => c.clientClosed),
+      'osc dropped the frozen connection',
+    ).toBe(true);
   });
 });

@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 async function binlogStatus(): Promise<BinlogPosition> {
-  const [rows] = await admin.query<RowDataPacket[]>(testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS');
+  const [rows] = await admin.query<RowDataPacket[]>(
+    testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS',
+  );
   const r = rows[0];
   if (!r) throw new Error('binary logging is off');
   return { file: String(r['File']), position: Number(r['Position']) };
@@ -43,7 +45,9 @@ describe('statement events from the binlog', () => {
     const t = qualified(db, 't');
     await admin.query(`CREATE TABLE ${t} (id INT PRIMARY KEY, v INT NOT NULL)`);
     await admin.query(`CREATE TABLE ${qualified(db, '_t_gho')} LIKE ${t}`);
-    await admin.query(`CREATE TABLE ${qualified(db, '_t_ghc')} (hint VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)`);
+    await admin.query(
+      `CREATE TABLE ${qualified(db, '_t_ghc')} (hint VARCHAR(64) PRIMARY KEY, value VARCHAR(255) NOT NULL)`,
+    );
     await admin.query(`CREATE TABLE ${qualified(db, 'other')} (id INT PRIMARY KEY) ENGINE=MyISAM`);
     const s = createStreamer({
       ...testServer().primary,

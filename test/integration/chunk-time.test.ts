@@ -36,7 +36,16 @@ async function lastChunkRows(args: readonly string[]): Promise<number> {
   await recreateDatabase(admin, database);
   await prepareTable(admin, database, CREATE, 't', ordersModel(), ROWS);
   const mig = await migrationUser(admin, testServer().primary, database);
-  const r = await runOsc(oscArgv(mig, database, 't', ['--alter', ORDERS_ALTER, '--execute', '--replica-server-id', String(uniqueServerId()), ...args]));
+  const r = await runOsc(
+    oscArgv(mig, database, 't', [
+      '--alter',
+      ORDERS_ALTER,
+      '--execute',
+      '--replica-server-id',
+      String(uniqueServerId()),
+      ...args,
+    ]),
+  );
   expect(r.code, explainRun(r)).toBe(0);
   const m = / copy_done .*\brows=(\d+).*\blast_chunk_rows=(\d+)/.exec(r.stderr);
   expect(m, explainRun(r)).not.toBeNull();

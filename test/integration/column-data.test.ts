@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection, prng, qualified, quoteId } from '../support/load.js';
-import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, runOsc, RUN_TAG, type OscRun } from '../support/run-osc.js';
+import {
+  dropUser,
+  explainRun,
+  MIGRATION_USER,
+  migrationUser,
+  oscArgv,
+  runOsc,
+  RUN_TAG,
+  type OscRun,
+} from '../support/run-osc.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { applyAlter, compareTables, describeComparison, snapshotTable, tableNames } from '../support/verify.js';
 
@@ -151,8 +160,18 @@ async function migrate(c: ColumnCase): Promise<OscRun> {
   let writesDuringCopy = -1;
   const done = runOsc(
     oscArgv(mig, database, 't', [
-      '--alter', c.alter, '--execute', '--chunk-size', '100', '--replica-server-id', String(uniqueServerId()),
-      '--postpone-cut-over-flag-file', flag, '--serve-socket-file', join(dir, `${c.name}.sock`), ...(c.args ?? []),
+      '--alter',
+      c.alter,
+      '--execute',
+      '--chunk-size',
+      '100',
+      '--replica-server-id',
+      String(uniqueServerId()),
+      '--postpone-cut-over-flag-file',
+      flag,
+      '--serve-socket-file',
+      join(dir, `${c.name}.sock`),
+      ...(c.args ?? []),
     ]),
     {
       onStderr: (t) => {
@@ -238,12 +257,23 @@ function defaultsCase(name: string, key: string): ColumnCase {
         ? { sql: 'INSERT INTO t (id, note) VALUES (?, ?)', params: [id, `new ${v}`] }
         : {
             sql: 'INSERT INTO t (id, created_at, created6, updated_at, updated6, touched, token, due, status, qty, born, note) VALUES (?, ?, ?, NULL, ?, NULL, NULL, ?, ?, NULL, NULL, ?)',
-            params: [id, pastTime(v), pastTime(v, true), pastTime(v + 1, true), pastTime(v + 2), `s${v % 5}`, `ins ${v}`],
+            params: [
+              id,
+              pastTime(v),
+              pastTime(v, true),
+              pastTime(v + 1, true),
+              pastTime(v + 2),
+              `s${v % 5}`,
+              `ins ${v}`,
+            ],
           },
     // Changing note fires ON UPDATE on updated_at, updated6 and touched; some updates set defaults back to NULL.
     update: (id, v) =>
       v % 3 === 0
-        ? { sql: 'UPDATE t SET updated_at = NULL, token = NULL, due = NULL, note = ? WHERE id = ?', params: [`upd ${v}`, id] }
+        ? {
+            sql: 'UPDATE t SET updated_at = NULL, token = NULL, due = NULL, note = ? WHERE id = ?',
+            params: [`upd ${v}`, id],
+          }
         : { sql: 'UPDATE t SET note = ?, qty = ? WHERE id = ?', params: [`upd ${v}`, v, id] },
   };
 }
@@ -252,7 +282,9 @@ describe('columns with expression defaults keep their values (hole 1)', () => {
   test('CURRENT_TIMESTAMP, CURRENT_TIMESTAMP(6), ON UPDATE, (UUID()), (NOW() + INTERVAL 1 DAY), literals', async () => {
     const run = await migrate(defaultsCase('defaults', 'PRIMARY KEY (id)'));
     // The plan copies them all and lists nothing as generated.
-    expect(run.stdout).toMatch(/shared columns:\s+id, created_at, created6, updated_at, updated6, touched, token, due, status, qty, born, note\n/);
+    expect(run.stdout).toMatch(
+      /shared columns:\s+id, created_at, created6, updated_at, updated6, touched, token, due, status, qty, born, note\n/,
+    );
     expect(run.stdout).toMatch(/generated:\s+\(none\)\n/);
   });
 
@@ -274,9 +306,20 @@ describe('a generated column made plain keeps its values (hole 6)', () => {
       note VARCHAR(64) NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
     rows: 3000,
-    seed: (id) => ({ id, qty: id % 5 === 0 ? null : id % 97, price: `${id % 1000}.${String(id % 100).padStart(2, '0')}`, note: `n${id}` }),
-    insert: (id, v) => ({ sql: 'INSERT INTO t (id, qty, price, note) VALUES (?, ?, ?, ?)', params: [id, v % 4 === 0 ? null : v % 89, `${v % 500}.25`, `i${v}`] }),
-    update: (id, v) => ({ sql: 'UPDATE t SET qty = ?, price = ? WHERE id = ?', params: [v % 3 === 0 ? null : v % 71, `${v % 300}.50`, id] }),
+    seed: (id) => ({
+      id,
+      qty: id % 5 === 0 ? null : id % 97,
+      price: `${id % 1000}.${String(id % 100).padStart(2, '0')}`,
+      note: `n${id}`,
+    }),
+    insert: (id, v) => ({
+      sql: 'INSERT INTO t (id, qty, price, note) VALUES (?, ?, ?, ?)',
+      params: [id, v % 4 === 0 ? null : v % 89, `${v % 500}.25`, `i${v}`],
+    }),
+    update: (id, v) => ({
+      sql: 'UPDATE t SET qty = ?, price = ? WHERE id = ?',
+      params: [v % 3 === 0 ? null : v % 71, `${v % 300}.50`, id],
+    }),
   };
 
   test('STORED made plain (MODIFY total ... NULL): copied and replayed', async () => {
@@ -294,7 +337,15 @@ describe('a generated column made plain keeps its values (hole 6)', () => {
     await admin.query(generated.create);
     await seed(database, { ...generated, name: 'virtplain', alter: '' });
     const mig = await migrationUser(admin, testServer().primary, database);
-    const run = await runOsc(oscArgv(mig, database, 't', ['--alter', 'MODIFY COLUMN label VARCHAR(80) NULL', '--execute', '--replica-server-id', String(uniqueServerId())]));
+    const run = await runOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        'MODIFY COLUMN label VARCHAR(80) NULL',
+        '--execute',
+        '--replica-server-id',
+        String(uniqueServerId()),
+      ]),
+    );
     expect(run.code, explainRun(run)).toBe(2);
     expect(run.stderr).toContain('code=ALTER_INVALID');
     expect(await tableNames(admin, database)).toEqual(['t']);
@@ -316,16 +367,24 @@ describe('a column dropped and added again is new, as natively (hole 15)', () =>
   const base: Omit<ColumnCase, 'name' | 'alter'> = {
     create: wide,
     rows: 3000,
-    seed: (id) => Object.fromEntries<unknown>([['id', id], ...cols.map((c, i): [string, unknown] => [c, value(id, 0, i)])]),
-    insert: (id, v) => ({ sql: `INSERT INTO t (id, ${cols.join(', ')}) VALUES (?${', ?'.repeat(cols.length)})`, params: [id, ...cols.map((_, i) => value(id, v, i))] }),
-    update: (id, v) => ({ sql: `UPDATE t SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`, params: [...cols.map((_, i) => value(id, v, i)), id] }),
+    seed: (id) =>
+      Object.fromEntries<unknown>([['id', id], ...cols.map((c, i): [string, unknown] => [c, value(id, 0, i)])]),
+    insert: (id, v) => ({
+      sql: `INSERT INTO t (id, ${cols.join(', ')}) VALUES (?${', ?'.repeat(cols.length)})`,
+      params: [id, ...cols.map((_, i) => value(id, v, i))],
+    }),
+    update: (id, v) => ({
+      sql: `UPDATE t SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+      params: [...cols.map((_, i) => value(id, v, i)), id],
+    }),
   };
 
   test('DROP + ADD of the same name, and of the same name in another case: every row gets the default', async () => {
     const run = await migrate({
       ...base,
       name: 'dropadd',
-      alter: "DROP COLUMN c1, ADD COLUMN c1 INT NOT NULL DEFAULT 47, DROP COLUMN c2, ADD COLUMN C2 VARCHAR(10) NOT NULL DEFAULT 'x'",
+      alter:
+        "DROP COLUMN c1, ADD COLUMN c1 INT NOT NULL DEFAULT 47, DROP COLUMN c2, ADD COLUMN C2 VARCHAR(10) NOT NULL DEFAULT 'x'",
     });
     expect(run.stdout).toMatch(/shared columns:\s+id, a, b, p, q, x, y\n/);
     expect(run.stdout).toMatch(/dropped columns:\s+c1, C2\n/);
@@ -336,7 +395,8 @@ describe('a column dropped and added again is new, as natively (hole 15)', () =>
     const run = await migrate({
       ...base,
       name: 'droprename',
-      alter: 'DROP COLUMN a, RENAME COLUMN b TO a, DROP COLUMN p, CHANGE COLUMN q p INT NULL, RENAME COLUMN x TO y, RENAME COLUMN y TO x',
+      alter:
+        'DROP COLUMN a, RENAME COLUMN b TO a, DROP COLUMN p, CHANGE COLUMN q p INT NULL, RENAME COLUMN x TO y, RENAME COLUMN y TO x',
       args: ['--approve-renamed-columns'],
     });
     expect(run.stdout).toMatch(/shared columns:\s+id, b -> a, q -> p, x -> y, y -> x, c1, C2\n/);

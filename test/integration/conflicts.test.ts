@@ -41,7 +41,15 @@ function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
 }
 
 function update(id: number, from: string, to: string): RowEvent {
-  return { kind: 'update', database: '', table: 't', resume: POS, next: POS, before: { id, code: from, v: 1 }, after: { id, code: to, v: 1 } };
+  return {
+    kind: 'update',
+    database: '',
+    table: 't',
+    resume: POS,
+    next: POS,
+    before: { id, code: from, v: 1 },
+    after: { id, code: to, v: 1 },
+  };
 }
 
 let admin: Connection;
@@ -57,7 +65,12 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function replay(db: string, events: RowEvent[], columns = 'id, code, v', order = 'id'): Promise<{ ghost: unknown[]; queued: number }> {
+async function replay(
+  db: string,
+  events: RowEvent[],
+  columns = 'id, code, v',
+  order = 'id',
+): Promise<{ ghost: unknown[]; queued: number }> {
   const server = await readServerInfo(pool);
   const original = await readTableSchema(pool, db, 't');
   const altered = await readTableSchema(pool, db, '_t_gho');
@@ -89,7 +102,9 @@ async function replay(db: string, events: RowEvent[], columns = 'id, code, v', o
 describe('replay collisions on a unique key that is not the chunk key', () => {
   test('a copied row ahead of replay is moved aside and re-copied: the ghost ends like the original', async () => {
     const db = await freshSchema('conflicts_transient');
-    await admin.query(`CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL, UNIQUE KEY uk_code (code)) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL, UNIQUE KEY uk_code (code)) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
     // History: A had v, gave it up (v -> new), then B took it (old -> v). The copy ran after all of it.
     await admin.query(`INSERT INTO \`${db}\`.t VALUES (1, 'new', 1), (2, 'v', 1)`);
@@ -105,12 +120,21 @@ describe('replay collisions on a unique key that is not the chunk key', () => {
 
   test('a real duplicate for a UNIQUE key the ALTER adds stays queued, so the run cannot swap', async () => {
     const db = await freshSchema('conflicts_real');
-    await admin.query(`CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
     await admin.query(`ALTER TABLE \`${db}\`._t_gho ADD UNIQUE KEY uk_code (code)`);
     await admin.query(`INSERT INTO \`${db}\`.t VALUES (1, 'dup', 1), (2, 'dup', 1)`);
     await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES (1, 'dup', 1)`);
-    const insert: RowEvent = { kind: 'insert', database: '', table: 't', resume: POS, next: POS, row: { id: 2, code: 'dup', v: 1 } };
+    const insert: RowEvent = {
+      kind: 'insert',
+      database: '',
+      table: 't',
+      resume: POS,
+      next: POS,
+      row: { id: 2, code: 'dup', v: 1 },
+    };
     const result = await replay(db, [insert]);
     expect(result.queued).toBe(1);
     expect(result.ghost).toEqual([{ id: 2, code: 'dup', v: 1 }]);
@@ -119,14 +143,33 @@ describe('replay collisions on a unique key that is not the chunk key', () => {
 
 describe('replay when the ALTER makes distinct keys equal (a binary key made case-insensitive)', () => {
   const row = (code: string, v: number) => ({ code, v });
-  const event = (kind: 'insert' | 'delete', code: string, v: number): RowEvent => ({ kind, database: '', table: 't', resume: POS, next: POS, row: row(code, v) });
-  const change = (code: string, from: number, to: number): RowEvent => ({ kind: 'update', database: '', table: 't', resume: POS, next: POS, before: row(code, from), after: row(code, to) });
+  const event = (kind: 'insert' | 'delete', code: string, v: number): RowEvent => ({
+    kind,
+    database: '',
+    table: 't',
+    resume: POS,
+    next: POS,
+    row: row(code, v),
+  });
+  const change = (code: string, from: number, to: number): RowEvent => ({
+    kind: 'update',
+    database: '',
+    table: 't',
+    resume: POS,
+    next: POS,
+    before: row(code, from),
+    after: row(code, to),
+  });
 
   async function tables(name: string, original: string, ghost: string): Promise<string> {
     const db = await freshSchema(name);
-    await admin.query(`CREATE TABLE \`${db}\`.t (code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE \`${db}\`.t (code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
-    await admin.query(`ALTER TABLE \`${db}\`._t_gho MODIFY code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL`);
+    await admin.query(
+      `ALTER TABLE \`${db}\`._t_gho MODIFY code VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL`,
+    );
     if (original !== '') await admin.query(`INSERT INTO \`${db}\`.t VALUES ${original}`);
     if (ghost !== '') await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES ${ghost}`);
     return db;
@@ -155,7 +198,12 @@ describe('replay when the ALTER makes distinct keys equal (a binary key made cas
 
   test('the copy ahead of replay: a inserted, deleted, A inserted; the ghost already holds A and ends with it', async () => {
     const db = await tables('conflicts_ci_transient', "('A', 3)", "('A', 3)");
-    const result = await replay(db, [event('insert', 'a', 1), event('delete', 'a', 1), event('insert', 'A', 3)], 'code, v', 'code');
+    const result = await replay(
+      db,
+      [event('insert', 'a', 1), event('delete', 'a', 1), event('insert', 'A', 3)],
+      'code, v',
+      'code',
+    );
     expect(result.queued).toBe(0);
     expect(result.ghost).toEqual([row('A', 3)]);
   });

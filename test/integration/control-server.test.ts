@@ -29,7 +29,8 @@ const run = promisify(exec);
 const VALUES: TunableValues = DEFAULT_TUNABLES;
 
 const SNAPSHOT: ProgressSnapshot = HALF_COPIED;
-const STATUS_LINE = 'phase=copy copied=500/1000 pct=50.0% rate=500/s eta=1s backlog=0 applied=7 lag=- binlog=binlog.000002:900';
+const STATUS_LINE =
+  'phase=copy copied=500/1000 pct=50.0% rate=500/s eta=1s backlog=0 applied=7 lag=- binlog=binlog.000002:900';
 
 let dir: string;
 let servers: ControlServer[];
@@ -49,7 +50,11 @@ function handler(opts: { forceNamedPanic?: boolean } = {}) {
   });
 }
 
-async function serve(socketFile: string, tcpPort: number | null = null, opts: { forceNamedPanic?: boolean } = {}): Promise<ControlServer> {
+async function serve(
+  socketFile: string,
+  tcpPort: number | null = null,
+  opts: { forceNamedPanic?: boolean } = {},
+): Promise<ControlServer> {
   const server = await startControlServer({ socketFile, tcpPort, handle: handler(opts), logger: silentLogger });
   servers.push(server);
   return server;
@@ -103,7 +108,13 @@ describe('control server', () => {
       ['threads', '', '3', '9', 'expected an integer from 1 to 8'],
       ['dml-batch-size', '10', '50', '0', 'expected an integer from 1 to 10000'],
       ['max-lag-millis', '1500', '2500', '10', 'expected an integer from 100 to 3600000'],
-      ['max-load', '', 'Threads_running=30,Threads_connected=600', 'Threads_running', 'expected comma-separated variable=limit pairs'],
+      [
+        'max-load',
+        '',
+        'Threads_running=30,Threads_connected=600',
+        'Threads_running',
+        'expected comma-separated variable=limit pairs',
+      ],
       ['critical-load', '', 'Threads_running=90', 'x=-1', 'expected comma-separated variable=limit pairs'],
       ['nice-ratio', '0', '0.5', '101', 'expected a decimal number from 0 to 100'],
       ['throttle-query', '', 'SELECT 0', '', ''],
@@ -148,7 +159,11 @@ describe('control server', () => {
     await serve(sock, null, { forceNamedPanic: true });
     const ask = (line: string) => sendControlCommand({ socketFile: sock }, line);
     expect(await ask('help')).toBe(renderHelp());
-    expect((await ask('status')).split('\n').slice(0, 3)).toEqual(['# migrating shop.orders', STATUS_LINE, 'chunk-size=1000']);
+    expect((await ask('status')).split('\n').slice(0, 3)).toEqual([
+      '# migrating shop.orders',
+      STATUS_LINE,
+      'chunk-size=1000',
+    ]);
     expect(await ask('info')).toBe(await ask('status'));
     expect(await ask('coordinates')).toBe('binlog.000002:900\n');
     for (const alias of ['throttle', 'pause', 'suspend']) {
@@ -166,7 +181,9 @@ describe('control server', () => {
       expect(await ask(alias)).toBe('ok: cut-over will not be postponed\n');
       expect(tunables.current().cutOverReleased).toBe(true);
     }
-    expect(await ask('throttle=users')).toBe('error: throttle names table users, but this migration is on orders; nothing done\n');
+    expect(await ask('throttle=users')).toBe(
+      'error: throttle names table users, but this migration is on orders; nothing done\n',
+    );
     expect(await ask('panic')).toBe('error: panic must name the table (panic=orders): --force-named-panic is set\n');
     expect(panics).toBe(0);
     expect(await ask('panic=orders')).toBe('ok: panic: aborting the migration; the original table stays untouched\n');
@@ -187,7 +204,12 @@ describe('control server', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     const sock = join(dir, 'e.sock');
     try {
-      const err = await startControlServer({ socketFile: sock, tcpPort: port, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
+      const err = await startControlServer({
+        socketFile: sock,
+        tcpPort: port,
+        handle: handler(),
+        logger: silentLogger,
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PreflightError);
       expect((err as PreflightError).code).toBe('ALREADY_RUNNING');
       expect((err as PreflightError).message).toBe(`control port 127.0.0.1:${port} is in use (another osc run?)`);
@@ -200,9 +222,13 @@ describe('control server', () => {
   it('replaces a stale socket file left by a killed run', async () => {
     const sock = join(dir, 'stale.sock');
     // A process that binds the socket and is SIGKILLed leaves the file behind, with nobody listening.
-    const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('ready'))`], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('ready'))`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor(() => out.includes('ready'), { message: 'the child listening', timeoutMs: 20_000 });
@@ -219,7 +245,12 @@ describe('control server', () => {
   it('refuses a live socket, naming it, and the live run keeps serving', async () => {
     const sock = join(dir, 'live.sock');
     await serve(sock);
-    const err = await startControlServer({ socketFile: sock, tcpPort: null, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
+    const err = await startControlServer({
+      socketFile: sock,
+      tcpPort: null,
+      handle: handler(),
+      logger: silentLogger,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PreflightError);
     expect((err as PreflightError).code).toBe('ALREADY_RUNNING');
     expect((err as PreflightError).message).toBe(
@@ -231,18 +262,30 @@ describe('control server', () => {
   it('refuses a path that is not a socket', async () => {
     const path = join(dir, 'plain');
     writeFileSync(path, 'x');
-    const err = await startControlServer({ socketFile: path, tcpPort: null, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
+    const err = await startControlServer({
+      socketFile: path,
+      tcpPort: null,
+      handle: handler(),
+      logger: silentLogger,
+    }).catch((e: unknown) => e);
     expect((err as Error).message).toBe(`--serve-socket-file ${path} exists and is not a socket; choose another path`);
     expect(existsSync(path)).toBe(true);
   });
 
   it('refuses a socket in a missing directory as bad usage', async () => {
     const sock = join(dir, 'missing', 'x.sock');
-    const err = await startControlServer({ socketFile: sock, tcpPort: null, handle: handler(), logger: silentLogger }).catch((e: unknown) => e);
+    const err = await startControlServer({
+      socketFile: sock,
+      tcpPort: null,
+      handle: handler(),
+      logger: silentLogger,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).code).toBe('BAD_USAGE');
     // libuv says ENOENT or EACCES, depending on the platform.
-    expect((err as Error).message).toMatch(/^cannot create the control socket .*missing\/x\.sock \(listen E[A-Z]+: .*\); check --serve-socket-file$/);
+    expect((err as Error).message).toMatch(
+      /^cannot create the control socket .*missing\/x\.sock \(listen E[A-Z]+: .*\); check --serve-socket-file$/,
+    );
   });
 
   it('replies to the first line without waiting for EOF, and to a half-closed line without a newline', async () => {
@@ -349,10 +392,14 @@ describe('osc ctl', () => {
   it('exit 2 for bad usage', async () => {
     const { c, io } = capture();
     expect(await main(['node', 'osc', 'ctl', 'status'], io)).toBe(2);
-    expect(c.stderr).toBe('osc ctl: give exactly one of --socket PATH, --database D --table T, or --tcp-port N\nsee osc ctl --help\n');
+    expect(c.stderr).toBe(
+      'osc ctl: give exactly one of --socket PATH, --database D --table T, or --tcp-port N\nsee osc ctl --help\n',
+    );
     const second = capture();
     expect(await main(['node', 'osc', 'ctl', '--tcp-port', '0', 'status'], second.io)).toBe(2);
-    expect(second.c.stderr).toBe('osc ctl: invalid --tcp-port "0": expected an integer from 1 to 65535\nsee osc ctl --help\n');
+    expect(second.c.stderr).toBe(
+      'osc ctl: invalid --tcp-port "0": expected an integer from 1 to 65535\nsee osc ctl --help\n',
+    );
     const third = capture();
     expect(await main(['node', 'osc', 'ctl', '--database', 'shop', 'status'], third.io)).toBe(2);
     expect(third.c.stderr).toBe('osc ctl: --database and --table go together\nsee osc ctl --help\n');

@@ -73,16 +73,26 @@ describe('the copy beside replay', () => {
         during: async ({ stderr, record }) => {
           try {
             // The copy waits (throttled) while B holds STUCK's ghost row and replay meets it.
-            await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy phase' });
+            await waitFor(() => / to=copy\b/.test(stderr()), {
+              timeoutMs: 60_000,
+              intervalMs: 20,
+              message: 'the copy phase',
+            });
             await b.query('START TRANSACTION');
-            await b.query(`INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (?, 'held', 0, 0, NULL, NOW(6))`, [STUCK]);
+            await b.query(
+              `INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (?, 'held', 0, 0, NULL, NOW(6))`,
+              [STUCK],
+            );
             const sql = `INSERT INTO ${TABLE_TOKEN} (id, ${model.valueColumns.join(', ')}) VALUES (?, ${model.valueColumns.map(() => '?').join(', ')})`;
             const params = [STUCK, ...model.values(STUCK, 0)];
             await admin.query(sql.split(TABLE_TOKEN).join(table), params);
             record({ kind: 'insert', sql, params });
             await waitFor(
               async () => {
-                const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?`, [`DELETE FROM %_t_gho%`]);
+                const [rows] = await admin.query<RowDataPacket[]>(
+                  `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?`,
+                  [`DELETE FROM %_t_gho%`],
+                );
                 return Number(rows[0]?.['n']) > 0;
               },
               { timeoutMs: 30_000, intervalMs: 20, message: "replay waiting on B's row" },
@@ -102,7 +112,9 @@ describe('the copy beside replay', () => {
       });
       expect(result.run.code, explainRun(result.run)).toBe(0);
       expect(result.run.stderr).not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+        true,
+      );
     } finally {
       await b.end().catch(() => undefined);
     }

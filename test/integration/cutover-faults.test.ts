@@ -26,13 +26,27 @@ afterAll(async () => {
 const ROWS = 5_000;
 
 /** Migrates `table` in a fresh database with osc connected through a proxy that loses the replies `rules` name. */
-async function migrateThroughFaults(name: string, table: string, rules: (proxy: () => FaultProxy) => LostReply[]): Promise<UnderLoadResult & { database: string; proxy: FaultProxy }> {
+async function migrateThroughFaults(
+  name: string,
+  table: string,
+  rules: (proxy: () => FaultProxy) => LostReply[],
+): Promise<UnderLoadResult & { database: string; proxy: FaultProxy }> {
   const database = `osc_t_cof_${name}_${RUN_TAG}`;
   const model = ordersModel();
   await recreateDatabase(admin, database);
-  await prepareTable(admin, database, ORDERS_CREATE.replace('CREATE TABLE t (', `CREATE TABLE ${quoteId(table)} (`), table, model, ROWS);
+  await prepareTable(
+    admin,
+    database,
+    ORDERS_CREATE.replace('CREATE TABLE t (', `CREATE TABLE ${quoteId(table)} (`),
+    table,
+    model,
+    ROWS,
+  );
   let proxy: FaultProxy | null = null;
-  const p = await startFaultProxy(testServer().primary, rules(() => proxy!));
+  const p = await startFaultProxy(
+    testServer().primary,
+    rules(() => proxy!),
+  );
   proxy = p;
   try {
     const result = await migrateUnderLoad({
@@ -97,7 +111,9 @@ describe('a lost reply during the swap', () => {
   });
 
   test("A's reply to the sentry's DROP is lost on a cut connection: A is killed so the table is free again, and the next attempt swaps", async () => {
-    const r = await migrateThroughFaults('acut', 't', () => [{ statement: /DROP TABLE `[^`]+`\.`_t_del`/, then: 'cut' }]);
+    const r = await migrateThroughFaults('acut', 't', () => [
+      { statement: /DROP TABLE `[^`]+`\.`_t_del`/, then: 'cut' },
+    ]);
     expect(r.proxy.hasFired(0), 'the fault happened').toBe(true);
     expectSwappedExactly(r);
     expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\/4"/);

@@ -39,7 +39,14 @@ describe('table names before and after _ in the lock order', () => {
     const database = `osc_t_names_${Buffer.from(table).toString('hex')}_${RUN_TAG}`;
     const model = ordersModel();
     await recreateDatabase(admin, database);
-    await prepareTable(admin, database, ORDERS_CREATE.replace('CREATE TABLE t (', `CREATE TABLE ${quoteId(table)} (`), table, model, ROWS);
+    await prepareTable(
+      admin,
+      database,
+      ORDERS_CREATE.replace('CREATE TABLE t (', `CREATE TABLE ${quoteId(table)} (`),
+      table,
+      model,
+      ROWS,
+    );
     const result = await migrateUnderLoad({
       admin,
       primary: testServer().primary,
@@ -53,7 +60,9 @@ describe('table names before and after _ in the lock order', () => {
       replicaServerId: uniqueServerId(),
     });
     expect(result.run.code, explainRun(result.run)).toBe(0);
-    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
     expect(result.writesDuringRun).toBeGreaterThan(0);
     expect((await columnsOf(admin, { database, table })).map((c) => c.name)).toContain('shipping_status');
     await admin.query(`DROP DATABASE ${quoteId(database)}`);

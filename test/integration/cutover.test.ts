@@ -96,8 +96,12 @@ interface SwapRun {
 
 /** Swaps the table with a fresh empty ghost `swaps` times under the writers; returns how many swaps lost writes. */
 async function swapsLosingWrites(table: string, run: SwapRun): Promise<number> {
-  await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
-  await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+  await admin.query(
+    `DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`,
+  );
+  await admin.query(
+    `CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`,
+  );
   const writers = hammer(table, 4);
   const reader = await exactConnection(testServer().primary);
   let losing = 0;
@@ -111,7 +115,9 @@ async function swapsLosingWrites(table: string, run: SwapRun): Promise<number> {
           unlockRightAfterDrop: run.unlockRightAfterDrop,
           afterStep: async (step, a) => {
             if (step === 'lock-tables') {
-              const [row] = await a.rows<{ m: string }>(`SELECT COALESCE(MAX(id), 0) AS m FROM ${qualified(DB, table)}`);
+              const [row] = await a.rows<{ m: string }>(
+                `SELECT COALESCE(MAX(id), 0) AS m FROM ${qualified(DB, table)}`,
+              );
               lockedMax = Number(row?.m);
             }
             if (step === 'wait-rename-blocked' && run.ghostReader) {
@@ -124,7 +130,8 @@ async function swapsLosingWrites(table: string, run: SwapRun): Promise<number> {
       );
       await readerDone;
       expect(lockedMax).toBeGreaterThanOrEqual(0);
-      if ((await count(`SELECT COUNT(*) AS n FROM ${qualified(DB, `_${table}_del`)} WHERE id > ${lockedMax}`)) > 0) losing++;
+      if ((await count(`SELECT COUNT(*) AS n FROM ${qualified(DB, `_${table}_del`)} WHERE id > ${lockedMax}`)) > 0)
+        losing++;
       await admin.query(`DROP TABLE ${qualified(DB, `_${table}_del`)}`);
     }
   } finally {
@@ -150,8 +157,12 @@ describe('the unlock order', () => {
 describe("A's server-side wait_timeout", () => {
   test('when osc freezes while A holds the lock, the server ends A and the application writes again; the next attempt swaps', async () => {
     const table = 'frz';
-    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
-    await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`,
+    );
+    await admin.query(
+      `CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE ${qualified(DB, `_${table}_gho`)} LIKE ${qualified(DB, table)}`);
     const timeoutSeconds = 1;
     // Longer than A's wait_timeout (the lock timeout + 5 s): osc is "frozen" with A idle under its lock.
@@ -167,7 +178,9 @@ describe("A's server-side wait_timeout", () => {
             if (step !== 'lock-tables' || froze) return;
             froze = true;
             const started = Date.now();
-            write = writer.query(`INSERT INTO ${qualified(DB, table)} (v) VALUES (1)`).then(() => (writeMs = Date.now() - started));
+            write = writer
+              .query(`INSERT INTO ${qualified(DB, table)} (v) VALUES (1)`)
+              .then(() => (writeMs = Date.now() - started));
             await new Promise((r) => setTimeout(r, freezeMs));
           },
         }),
@@ -179,8 +192,16 @@ describe("A's server-side wait_timeout", () => {
       expect(result.attempts).toBe(2);
       // The first attempt's sentry was recognised and dropped; the second swapped.
       expect(await count(`SELECT COUNT(*) AS n FROM ${qualified(DB, `_${table}_del`)}`)).toBe(1);
-      const [tables] = await admin.query<RowDataPacket[]>('SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [DB]);
-      expect(tables.map((r) => String(r['n'])).filter((n) => n.includes(table)).sort()).toEqual([`_${table}_del`, table]);
+      const [tables] = await admin.query<RowDataPacket[]>(
+        'SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+        [DB],
+      );
+      expect(
+        tables
+          .map((r) => String(r['n']))
+          .filter((n) => n.includes(table))
+          .sort(),
+      ).toEqual([`_${table}_del`, table]);
     } finally {
       await writer.end();
     }
@@ -190,8 +211,12 @@ describe("A's server-side wait_timeout", () => {
 describe('the steps of an attempt', () => {
   test('each is logged by its name in CUT_OVER_STEPS, in that order (a table sorting after _ takes every step)', async () => {
     const table = 'steps';
-    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
-    await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`,
+    );
+    await admin.query(
+      `CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE ${qualified(DB, `_${table}_gho`)} LIKE ${qualified(DB, table)}`);
     const steps: unknown[] = [];
     const debug = (event: string, fields?: LogBody) => {
@@ -207,8 +232,12 @@ describe('the steps of an attempt', () => {
 describe('an attempt whose tables cannot be told apart', () => {
   test('the ghost vanished, then the attempt failed: CUT_OVER_UNCERTAIN, no retry, not even the sentry dropped, the table writable again', async () => {
     const table = 'gone';
-    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`);
-    await admin.query(`CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `DROP TABLE IF EXISTS ${qualified(DB, table)}, ${qualified(DB, `_${table}_gho`)}, ${qualified(DB, `_${table}_del`)}`,
+    );
+    await admin.query(
+      `CREATE TABLE ${qualified(DB, table)} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB`,
+    );
     await admin.query(`CREATE TABLE ${qualified(DB, `_${table}_gho`)} LIKE ${qualified(DB, table)}`);
     let attempts = 0;
     const err: unknown = await cutOver({
@@ -226,9 +255,17 @@ describe('an attempt whose tables cannot be told apart', () => {
     );
     expect(err).toMatchObject({ code: 'CUT_OVER_UNCERTAIN' });
     expect(attempts).toBe(1);
-    const [tables] = await admin.query<RowDataPacket[]>('SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [DB]);
+    const [tables] = await admin.query<RowDataPacket[]>(
+      'SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?',
+      [DB],
+    );
     // The sentry is left where it is: nothing is dropped while the state is unknown.
-    expect(tables.map((r) => String(r['n'])).filter((n) => n.includes(table)).sort()).toEqual([`_${table}_del`, table]);
+    expect(
+      tables
+        .map((r) => String(r['n']))
+        .filter((n) => n.includes(table))
+        .sort(),
+    ).toEqual([`_${table}_del`, table]);
     await admin.query(`INSERT INTO ${qualified(DB, table)} (v) VALUES (1)`);
   });
 });

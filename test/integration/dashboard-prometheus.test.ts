@@ -42,7 +42,12 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
     admin = await exactConnection(testServer().primary);
     failingPort = await freePort();
     migratingPort = await freePort();
-    prom = await startPrometheus({ bin: found.bin, dir, scrapeInterval: SCRAPE, targets: [`127.0.0.1:${failingPort}`, `127.0.0.1:${migratingPort}`] });
+    prom = await startPrometheus({
+      bin: found.bin,
+      dir,
+      scrapeInterval: SCRAPE,
+      targets: [`127.0.0.1:${failingPort}`, `127.0.0.1:${migratingPort}`],
+    });
   });
 
   afterAll(async () => {
@@ -59,10 +64,13 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
 
   /** Resolves once the instant query returns a series, i.e. Prometheus has scraped what it asks for. */
   const scraped = (expr: string, what: string): Promise<PromSeries[]> =>
-    waitFor(async () => {
-      const s = await prom.query(expr);
-      return s.length > 0 ? s : null;
-    }, { timeoutMs: LONG, intervalMs: 100, message: `Prometheus to have scraped ${what} (${expr})` });
+    waitFor(
+      async () => {
+        const s = await prom.query(expr);
+        return s.length > 0 ? s : null;
+      },
+      { timeoutMs: LONG, intervalMs: 100, message: `Prometheus to have scraped ${what} (${expr})` },
+    );
 
   const database = `osc_t_dash_${RUN_TAG}`;
 
@@ -77,7 +85,10 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
     mkdirSync(hooks);
     for (const hook of ['success', 'failure']) {
       const path = join(hooks, `osc-on-${hook}`);
-      writeFileSync(path, `#!/bin/sh\ni=0\nwhile [ ! -e '${join(dir, `release-${hook}`)}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done\n`);
+      writeFileSync(
+        path,
+        `#!/bin/sh\ni=0\nwhile [ ! -e '${join(dir, `release-${hook}`)}' ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done\n`,
+      );
       chmodSync(path, 0o755);
     }
     const release = (hook: string) => writeFileSync(join(dir, `release-${hook}`), '');
@@ -90,11 +101,17 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
     const refused = (async () => {
       const run = runOsc(
         oscArgv(mig, database, 'no_such_table', [
-          '--alter', 'ADD COLUMN c INT', '--execute',
-          '--metrics-address', `127.0.0.1:${failingPort}`,
-          '--hooks-path', hooks,
-          '--serve-socket-file', join(dir, 'refused.sock'),
-          '--replica-server-id', String(uniqueServerId()),
+          '--alter',
+          'ADD COLUMN c INT',
+          '--execute',
+          '--metrics-address',
+          `127.0.0.1:${failingPort}`,
+          '--hooks-path',
+          hooks,
+          '--serve-socket-file',
+          join(dir, 'refused.sock'),
+          '--replica-server-id',
+          String(uniqueServerId()),
         ]),
       );
       try {
@@ -103,30 +120,48 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
         release('failure');
       }
       return run;
-    })().then((run) => ({ run }), (err: unknown) => ({ err }));
+    })().then(
+      (run) => ({ run }),
+      (err: unknown) => ({ err }),
+    );
 
     // 2. A migration under a write load: throttled by a flag file until Prometheus has seen the reason, then copy,
     // cut-over and success, held there until the cut-over series were scraped twice. (Whether the data arrived
     // intact is the scenario tests' business; here only the metrics count.)
     const flag = join(dir, 'throttle.flag');
     writeFileSync(flag, '');
-    const load = new LoadGenerator({ endpoint: testServer().primary, database, table: 't', model: ordersModel(), seededRows: ROWS }).start();
+    const load = new LoadGenerator({
+      endpoint: testServer().primary,
+      database,
+      table: 't',
+      model: ordersModel(),
+      seededRows: ROWS,
+    }).start();
     const migrating = runOsc(
       oscArgv(mig, database, 't', [
-        '--alter', ORDERS_ALTER, '--execute',
+        '--alter',
+        ORDERS_ALTER,
+        '--execute',
         // A few chunks. However fast the copy, Prometheus scrapes before it (throttled) and after it (held below), so
         // every rate() over the dashboard's interval sees it.
-        '--chunk-size', '500',
+        '--chunk-size',
+        '500',
         // The lag panels need a throttle-control replica. The shared sandbox replica may be far behind other runs'
         // writes (a minute, measured while other suites ran), and osc holds the copy until it has the changelog;
         // the primary read as a "replica" has it at once and gives the same series (lag measurement is
         // test/integration/throttler.test.ts's business).
-        '--throttle-control-replicas', `${testServer().primary.host}:${testServer().primary.port}`,
-        '--metrics-address', `127.0.0.1:${migratingPort}`,
-        '--throttle-flag-file', flag,
-        '--hooks-path', hooks,
-        '--serve-socket-file', join(dir, 'migrating.sock'),
-        '--replica-server-id', String(uniqueServerId()),
+        '--throttle-control-replicas',
+        `${testServer().primary.host}:${testServer().primary.port}`,
+        '--metrics-address',
+        `127.0.0.1:${migratingPort}`,
+        '--throttle-flag-file',
+        flag,
+        '--hooks-path',
+        hooks,
+        '--serve-socket-file',
+        join(dir, 'migrating.sock'),
+        '--replica-server-id',
+        String(uniqueServerId()),
       ]),
     );
     try {
@@ -148,7 +183,12 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
 
     // 3. Every query as Grafana sends it, over the whole time of both runs: it parses and returns a series with a
     // number; the panels of one-off events (a refusal, a cut-over, a throttle) show them, not a flat 0.
-    const ctx = { variables: { database, table: '.*' }, interval: SCRAPE, rateInterval: RATE_INTERVAL, range: `${Math.ceil(end - start)}s` };
+    const ctx = {
+      variables: { database, table: '.*' },
+      interval: SCRAPE,
+      rateInterval: RATE_INTERVAL,
+      range: `${Math.ceil(end - start)}s`,
+    };
     const showsEvent = new Set(['Errors', 'Cut-over', 'Cut-over attempts', 'Throttled', 'Throttle reason']);
     const problems: string[] = [];
     for (const q of dashboardQueries()) {
@@ -163,10 +203,13 @@ describe.skipIf('missing' in found)('docker/grafana/dashboards/osc.json on a rea
           continue;
         }
         const series = await prom.queryRange(expr, start, end, 0.25);
-        const numbers = series.flatMap((s) => (s.values ?? []).map(([, v]) => Number(v))).filter((v) => Number.isFinite(v));
+        const numbers = series
+          .flatMap((s) => (s.values ?? []).map(([, v]) => Number(v)))
+          .filter((v) => Number.isFinite(v));
         if (series.length === 0) problems.push(`${q.panel}: ${expr} returned no series`);
         else if (numbers.length === 0) problems.push(`${q.panel}: ${expr} returned only NaN/Inf`);
-        else if (showsEvent.has(q.panel) && Math.max(...numbers) < 1) problems.push(`${q.panel}: ${expr} never reached 1`);
+        else if (showsEvent.has(q.panel) && Math.max(...numbers) < 1)
+          problems.push(`${q.panel}: ${expr} never reached 1`);
       } catch (err) {
         problems.push(`${q.panel}: ${expr}: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -49,7 +49,11 @@ describe('faults under write load', () => {
       args: ['--chunk-size', '100'],
       replicaServerId: uniqueServerId(),
       during: async ({ stderr, migrationUser }) => {
-        await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to start' });
+        await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+          message: 'the copy to start',
+        });
         const [threads] = await admin.query<RowDataPacket[]>(
           "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND COMMAND LIKE 'Binlog Dump%'",
           [migrationUser.user],
@@ -62,7 +66,9 @@ describe('faults under write load', () => {
     expect(result.run.code, explainRun(result.run)).toBe(0);
     expect(killedDuringCopy, 'the dump thread was killed before the copy finished').toBe(true);
     expect(result.run.stderr).toMatch(/binlog_reconnect/);
-    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
     expect(result.writesDuringRun).toBeGreaterThan(0);
   });
 
@@ -89,10 +95,18 @@ describe('faults under write load', () => {
         during: async ({ stderr }) => {
           // An open transaction that read the table holds a shared metadata lock until it ends:
           // the copy and the load go on, but LOCK TABLES ... WRITE and RENAME must wait for it.
-          await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to start' });
+          await waitFor(async () => / to=copy\b/.test(stderr()) && (await ghostHasRows(database)), {
+            timeoutMs: 60_000,
+            intervalMs: 20,
+            message: 'the copy to start',
+          });
           await locker.query('START TRANSACTION');
           await locker.query(`SELECT COUNT(*) AS n FROM ${quoteId(database)}.t`);
-          await waitFor(() => /attempt=2\/\d+|attempt 2\/\d+/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'cut-over attempt 2' });
+          await waitFor(() => /attempt=2\/\d+|attempt 2\/\d+/.test(stderr()), {
+            timeoutMs: 60_000,
+            intervalMs: 20,
+            message: 'cut-over attempt 2',
+          });
           // Between the attempts the original is still in place and unchanged in shape.
           lockedSeen = {
             columns: (await columnsOf(admin, { database, table: 't' })).map((c) => c.name),
@@ -109,7 +123,9 @@ describe('faults under write load', () => {
       expect(lockedSeen!.columns).toEqual(ORIGINAL_COLUMNS);
       expect(lockedSeen!.tables).toContain('t');
       expect(lockedSeen!.tables).toContain('_t_gho');
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+        true,
+      );
       expect(result.writesDuringRun).toBeGreaterThan(0);
     } finally {
       await locker.end();

@@ -112,7 +112,9 @@ beforeEach(async () => {
   out = join(dir, 'fired.log');
   for (const t of await tableNames(admin, DB)) await admin.query(`DROP TABLE ${quoteId(DB)}.${quoteId(t)}`);
   await admin.query(`USE ${quoteId(DB)}`);
-  await admin.query('CREATE TABLE t (id INT NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4');
+  await admin.query(
+    'CREATE TABLE t (id INT NOT NULL PRIMARY KEY, name VARCHAR(64) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+  );
   await admin.query(
     `INSERT INTO t (id, name) VALUES ${Array.from({ length: ROWS }, () => '(?, ?)').join(', ')}`,
     Array.from({ length: ROWS }, (_, i) => [i + 1, `name ${i}`]).flat(),
@@ -178,7 +180,10 @@ describe('hooks', () => {
     const flag = join(dir, 'postpone');
     writeFileSync(flag, '');
     const running = osc(['--postpone-cut-over-flag-file', flag]);
-    await waitFor(() => fired().some((l) => l.startsWith('osc-on-begin-postponed ')), { timeoutMs: 60_000, message: 'osc-on-begin-postponed' });
+    await waitFor(() => fired().some((l) => l.startsWith('osc-on-begin-postponed ')), {
+      timeoutMs: 60_000,
+      message: 'osc-on-begin-postponed',
+    });
     expect(await command(join(dir, 'osc.sock'), 'unpostpone')).toMatch(/^ok/);
     const run = await running;
     expect(run.code, explainRun(run)).toBe(0);

@@ -42,14 +42,10 @@ async function addRows(database: string, keyColumn: string, keys: readonly strin
   const values = ordersModel().values;
   for (const [i, k] of keys.entries()) {
     const [name, qty, price, note, updatedAt] = values(900_000 + i, 0);
-    await admin.query(`INSERT INTO ${qualified(database, table)} (${quoteId(keyColumn)}, name, qty, price, note, updated_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-      k,
-      name,
-      qty,
-      price,
-      note,
-      updatedAt,
-    ]);
+    await admin.query(
+      `INSERT INTO ${qualified(database, table)} (${quoteId(keyColumn)}, name, qty, price, note, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      [k, name, qty, price, note, updatedAt],
+    );
   }
 }
 
@@ -57,7 +53,11 @@ async function addRows(database: string, keyColumn: string, keys: readonly strin
  * exit 1 with DATA_CONFLICT, the original exactly as the load (and `more`, run on the expectation too) left it,
  * osc's own tables gone.
  */
-async function expectConflict(database: string, r: UnderLoadResult, more: (table: string) => Promise<void> = async () => {}): Promise<void> {
+async function expectConflict(
+  database: string,
+  r: UnderLoadResult,
+  more: (table: string) => Promise<void> = async () => {},
+): Promise<void> {
   expect(r.run.code, explainRun(r.run)).toBe(1);
   expect(r.run.stderr).toContain('code=DATA_CONFLICT');
   await replayWrites(admin, r.load.writes, r.expected);
@@ -101,7 +101,10 @@ describe('an ALTER that makes two distinct key values equal', () => {
     await prepareTable(admin, database, c.createSql, 't', model, 3000);
     const [qty, price, note, updatedAt] = model.values(999_999, 0);
     for (const k of ['Jörg', 'Jorg']) {
-      await admin.query(`INSERT INTO ${qualified(database, 't')} (name, qty, price, note, updated_at) VALUES (?, ?, ?, ?, ?)`, [k, qty, price, note, updatedAt]);
+      await admin.query(
+        `INSERT INTO ${qualified(database, 't')} (name, qty, price, note, updated_at) VALUES (?, ?, ?, ?, ?)`,
+        [k, qty, price, note, updatedAt],
+      );
     }
     const r = await migrateUnderLoad({
       admin,
@@ -137,7 +140,11 @@ describe('an ALTER that makes two distinct key values equal', () => {
       args: ['--chunk-size', '500', '--postpone-cut-over-flag-file', flag],
       replicaServerId: uniqueServerId(),
       during: async ({ stderr }) => {
-        await waitFor(() => /postponing cut-over/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to finish' });
+        await waitFor(() => /postponing cut-over/.test(stderr()), {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+          message: 'the copy to finish',
+        });
         await addRows(database, 'code', ['A']);
         // Replay applies the insert within a heartbeat or two; then the cut-over may go ahead.
         await new Promise((res) => setTimeout(res, 1000));
@@ -167,7 +174,11 @@ describe('an ALTER that makes two distinct key values equal', () => {
       args: ['--chunk-size', '500', '--postpone-cut-over-flag-file', flag],
       replicaServerId: uniqueServerId(),
       during: async ({ stderr }) => {
-        await waitFor(() => /postponing cut-over/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to finish' });
+        await waitFor(() => /postponing cut-over/.test(stderr()), {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+          message: 'the copy to finish',
+        });
         // Under the new collation a and A are one key, but never at the same time: a native ALTER would pass.
         await admin.query(`DELETE FROM ${qualified(database, 't')} WHERE code = 'a'`);
         await addRows(database, 'code', ['A']);
@@ -200,7 +211,9 @@ describe('a string key holding bytes its charset does not define', () => {
     const database = dbName(charset);
     await recreateDatabase(admin, database);
     const t = qualified(database, 't');
-    await admin.query(`CREATE TABLE ${t} (k VARCHAR(20) CHARACTER SET ${charset} NOT NULL PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE ${t} (k VARCHAR(20) CHARACTER SET ${charset} NOT NULL PRIMARY KEY, n INT NOT NULL) ENGINE=InnoDB`,
+    );
     const keys: Buffer[] = [];
     for (const b of bytes) {
       keys.push(Buffer.from([0x61, b]), Buffer.from([b]), Buffer.from([0x7a, b, b]));
@@ -213,7 +226,17 @@ describe('a string key holding bytes its charset does not define', () => {
     expect(before).toHaveLength(keys.length);
     const mig = await migrationUser(admin, server.primary, database);
     const alter = 'ADD COLUMN flag TINYINT NOT NULL DEFAULT 0';
-    const run = await runOsc(oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--chunk-size', '25', '--replica-server-id', String(uniqueServerId())]));
+    const run = await runOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        alter,
+        '--execute',
+        '--chunk-size',
+        '25',
+        '--replica-server-id',
+        String(uniqueServerId()),
+      ]),
+    );
     expect(run.code, explainRun(run)).toBe(0);
     const [after] = await admin.query(rows);
     expect((after as unknown[]).length, 'rows after the migration').toBe(keys.length);
@@ -226,13 +249,19 @@ describe('a unique key over a column prefix', () => {
     const server = testServer();
     const database = dbName('prefix');
     await recreateDatabase(admin, database);
-    await admin.query(`CREATE TABLE ${qualified(database, 't')} (name VARCHAR(40) NOT NULL, v INT NOT NULL, UNIQUE KEY u (name(10))) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE ${qualified(database, 't')} (name VARCHAR(40) NOT NULL, v INT NOT NULL, UNIQUE KEY u (name(10))) ENGINE=InnoDB`,
+    );
     // Unique in their first 10 characters, not in their first 5.
-    await admin.query(`INSERT INTO ${qualified(database, 't')} VALUES ('abcdefghij-1', 1), ('abcdexxxxx-2', 2), ('zzz', 3)`);
+    await admin.query(
+      `INSERT INTO ${qualified(database, 't')} VALUES ('abcdefghij-1', 1), ('abcdexxxxx-2', 2), ('zzz', 3)`,
+    );
     const before = await checksum(admin, { database, table: 't' });
     const mig = await migrationUser(admin, server.primary, database);
     const alter = 'DROP KEY u, ADD UNIQUE KEY u (name(5))';
-    const run = await runOsc(oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]));
+    const run = await runOsc(
+      oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]),
+    );
     expect(run.code, explainRun(run)).toBe(2);
     expect(run.stderr).toContain('code=NO_SHARED_UNIQUE_KEY');
     expect(run.stderr).toMatch(/u \(name\): it indexes a prefix of a column/);
@@ -260,7 +289,13 @@ const generatedKeyModel: RowModel = {
   key: (id) => [id],
   values: (id, v) => {
     const h = mix(id, v);
-    return [`n-${id}-${v}`, (h % 2001) - 1000, decimal(h % 1_000_000), h % 5 === 0 ? null : `note ${h.toString(36)}`, datetime6(h)];
+    return [
+      `n-${id}-${v}`,
+      (h % 2001) - 1000,
+      decimal(h % 1_000_000),
+      h % 5 === 0 ? null : `note ${h.toString(36)}`,
+      datetime6(h),
+    ];
   },
 };
 
@@ -274,10 +309,14 @@ describe('a UNIQUE key over a STORED generated column', () => {
     if (server.flavor === 'mariadb') {
       const before = await checksum(admin, { database, table: 't' });
       const mig = await migrationUser(admin, server.primary, database);
-      const run = await runOsc(oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]));
+      const run = await runOsc(
+        oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]),
+      );
       expect(run.code, explainRun(run)).toBe(2);
       expect(run.stderr).toContain('code=NO_SHARED_UNIQUE_KEY');
-      expect(run.stderr).toMatch(/uk_code \(code\): code allows NULL \(MariaDB cannot declare a generated column NOT NULL\)/);
+      expect(run.stderr).toMatch(
+        /uk_code \(code\): code allows NULL \(MariaDB cannot declare a generated column NOT NULL\)/,
+      );
       expect(await tableNames(admin, database)).toEqual(['t']);
       expect(await checksum(admin, { database, table: 't' })).toBe(before);
       return;
@@ -298,7 +337,8 @@ describe('a UNIQUE key over a STORED generated column', () => {
     expect(r.run.stdout).toMatch(/chunk key:\s+uk_code \(code\)/);
     expect(r.comparison?.ok, r.comparison ? describeComparison(r.comparison) : 'not compared').toBe(true);
     expect(r.writesDuringRun).toBeGreaterThan(0);
-    for (const kind of ['insert', 'update-key', 'update', 'delete'] as const) expect(r.load.counts[kind]).toBeGreaterThan(0);
+    for (const kind of ['insert', 'update-key', 'update', 'delete'] as const)
+      expect(r.load.counts[kind]).toBeGreaterThan(0);
   });
 
   test('is refused as a match when the ALTER computes it differently (MySQL)', async () => {
@@ -310,7 +350,9 @@ describe('a UNIQUE key over a STORED generated column', () => {
     const before = await checksum(admin, { database, table: 't' });
     const mig = await migrationUser(admin, server.primary, database);
     const alter = "MODIFY code VARCHAR(24) AS (CONCAT('x-', id)) STORED NOT NULL";
-    const run = await runOsc(oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]));
+    const run = await runOsc(
+      oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId())]),
+    );
     expect(run.code, explainRun(run)).toBe(2);
     expect(run.stderr).toContain('code=NO_SHARED_UNIQUE_KEY');
     expect(run.stderr).toMatch(/uk_code \(code\): the new table computes generated column code differently/);

@@ -63,11 +63,18 @@ describe('serveMetrics', () => {
     expect(sampleValue(a, 'osc_replica_lag_seconds', { replica: '127.0.0.1:3317' })).toBe(0.2);
     expect(sampleValue(a, 'osc_chunk_duration_seconds_count')).toBe(1);
 
-    metrics.update({ ...snapshot, rowsCopied: 2500, eventsByKind: { insert: 5, update: 1, delete: 4 }, throttleReason: 'flag-file /tmp/x' });
+    metrics.update({
+      ...snapshot,
+      rowsCopied: 2500,
+      eventsByKind: { insert: 5, update: 1, delete: 4 },
+      throttleReason: 'flag-file /tmp/x',
+    });
     metrics.observeChunk(0.07);
     const b = parsePrometheusText(await (await fetch(server.url)).text());
     expect(sampleValue(b, 'osc_rows_copied_total')).toBe(2500);
-    expect(sampleSum(b, 'osc_binlog_events_applied_total')).toBeGreaterThan(sampleSum(a, 'osc_binlog_events_applied_total'));
+    expect(sampleSum(b, 'osc_binlog_events_applied_total')).toBeGreaterThan(
+      sampleSum(a, 'osc_binlog_events_applied_total'),
+    );
     expect(sampleValue(b, 'osc_binlog_events_applied_total', { kind: 'delete' })).toBe(4);
     expect(sampleValue(b, 'osc_chunk_duration_seconds_count')).toBe(2);
     expect(sampleValue(b, 'osc_throttled')).toBe(1);
@@ -98,7 +105,10 @@ describe('serveMetrics', () => {
   test('a taken port is a PreflightError that says what to do; once freed it can be served again', async () => {
     const first = await serve();
     const port = portOf(first.url);
-    const err: unknown = await serveMetrics(createMetrics({ database: 'd', table: 't' }).registry, { host: '127.0.0.1', port }).then(
+    const err: unknown = await serveMetrics(createMetrics({ database: 'd', table: 't' }).registry, {
+      host: '127.0.0.1',
+      port,
+    }).then(
       () => null,
       (e: unknown) => e,
     );

@@ -90,7 +90,10 @@ test('/metrics scraped during a run parses as Prometheus text and its counters r
   // First a scrape that shows copying under way, then a later one with more rows copied.
   const first = await scrapeWhileRunning((s) => sampleValue(s, 'osc_rows_copied_total') > 0, 'rows copied');
   const firstCopied = sampleValue(first, 'osc_rows_copied_total');
-  const second = await scrapeWhileRunning((s) => sampleValue(s, 'osc_rows_copied_total') > firstCopied, 'more rows copied than before');
+  const second = await scrapeWhileRunning(
+    (s) => sampleValue(s, 'osc_rows_copied_total') > firstCopied,
+    'more rows copied than before',
+  );
 
   for (const scraped of [first, second]) {
     for (const s of scraped) expect(s.labels, s.name).toMatchObject({ database: DB, table: TABLE });
@@ -102,7 +105,9 @@ test('/metrics scraped during a run parses as Prometheus text and its counters r
     expect(sampleValue(scraped, 'osc_chunk_size_rows')).toBeGreaterThan(0);
   }
   expect(sampleValue(second, 'osc_rows_copied_total')).toBeGreaterThan(firstCopied);
-  expect(sampleValue(second, 'osc_chunk_duration_seconds_count')).toBeGreaterThanOrEqual(sampleValue(first, 'osc_chunk_duration_seconds_count'));
+  expect(sampleValue(second, 'osc_chunk_duration_seconds_count')).toBeGreaterThanOrEqual(
+    sampleValue(first, 'osc_chunk_duration_seconds_count'),
+  );
   expect(sampleValue(second, 'osc_chunk_duration_seconds_count')).toBeGreaterThan(0);
 
   const result = await run;

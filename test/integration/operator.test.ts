@@ -131,11 +131,17 @@ async function copyUnderWay(): Promise<void> {
 
 /** The first `throttled` log line's reason matching `pattern`. */
 async function throttledLine(stderr: () => string, pattern: RegExp): Promise<string> {
-  return waitFor(() => stderr().split('\n').find((l) => /\bthrottled reason=/.test(l) && pattern.test(l)), {
-    timeoutMs: LONG,
-    intervalMs: 20,
-    message: `a throttled line matching ${pattern}`,
-  });
+  return waitFor(
+    () =>
+      stderr()
+        .split('\n')
+        .find((l) => /\bthrottled reason=/.test(l) && pattern.test(l)),
+    {
+      timeoutMs: LONG,
+      intervalMs: 20,
+      message: `a throttled line matching ${pattern}`,
+    },
+  );
 }
 
 describe('operator control under write load', () => {
@@ -221,10 +227,13 @@ describe('operator control under write load', () => {
         copiedWhenStalled = s.copied;
         resumeReply = await socketCommand(socket, 'no-throttle');
         // Copying again: the count moves past where it stood.
-        await waitFor(async () => (await status(socket)).copied > copiedWhenStalled || / to=(postponed|cutover)\b/.test(stderr()), {
-          timeoutMs: LONG,
-          message: 'the copy to resume',
-        });
+        await waitFor(
+          async () => (await status(socket)).copied > copiedWhenStalled || / to=(postponed|cutover)\b/.test(stderr()),
+          {
+            timeoutMs: LONG,
+            message: 'the copy to resume',
+          },
+        );
       },
     });
     expectMigrated(r);
@@ -273,11 +282,18 @@ describe('operator control under write load', () => {
       name,
       args: ['--postpone-cut-over-flag-file', flag],
       during: async ({ stderr }) => {
-        await waitFor(() => /postponing cut-over/.test(stderr()), { timeoutMs: LONG, intervalMs: 20, message: 'postponing cut-over' });
+        await waitFor(() => /postponing cut-over/.test(stderr()), {
+          timeoutMs: LONG,
+          intervalMs: 20,
+          message: 'postponing cut-over',
+        });
         const first = await status(socket);
         expect(first.phase).toBe('postponed');
         // Writes made while waiting are replayed: the applied count keeps rising.
-        await waitFor(async () => (await status(socket)).applied > first.applied, { timeoutMs: LONG, message: 'applied to rise while postponed' });
+        await waitFor(async () => (await status(socket)).applied > first.applied, {
+          timeoutMs: LONG,
+          message: 'applied to rise while postponed',
+        });
         expect((await status(socket)).phase).toBe('postponed');
         await release(flag);
       },

@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection, LoadGenerator, qualified, TABLE_TOKEN, type LoadResult } from '../support/load.js';
-import { dropUser, explainRun, migrationUser, MIGRATION_USER, oscArgv, RUN_TAG, runOsc, type OscRun } from '../support/run-osc.js';
+import {
+  dropUser,
+  explainRun,
+  migrationUser,
+  MIGRATION_USER,
+  oscArgv,
+  RUN_TAG,
+  runOsc,
+  type OscRun,
+} from '../support/run-osc.js';
 import { onlyOurThrottles } from '../support/own-throttles.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { compareTables, describeComparison, replayWrites, snapshotTable, tableNames } from '../support/verify.js';
@@ -74,14 +83,32 @@ async function migrateWithChange(change: OutsideChange): Promise<Outcome> {
   const timer = setTimeout(() => deadline.abort(), 120_000);
   const dir = mkdtempSync(join(tmpdir(), 'osc-outside-'));
   const flag = join(dir, 'throttle');
-  const args = ['--alter', ORDERS_ALTER, '--execute', '--replica-server-id', String(uniqueServerId()), '--chunk-size', '20', '--nice-ratio', '4'];
+  const args = [
+    '--alter',
+    ORDERS_ALTER,
+    '--execute',
+    '--replica-server-id',
+    String(uniqueServerId()),
+    '--chunk-size',
+    '20',
+    '--nice-ratio',
+    '4',
+  ];
   args.push(...onlyOurThrottles(), '--throttle-flag-file', flag);
   const done = runOsc(oscArgv(mig, database, 't', args), { onStderr: (t) => (stderr += t), signal: deadline.signal });
   let after: LoadGenerator | null = null;
   try {
-    await waitFor(async () => / to=copy\b/.test(stderr) && (await ghostRows(database)) > 0, { timeoutMs: 60_000, intervalMs: 10, message: 'the copy to be under way' });
+    await waitFor(async () => / to=copy\b/.test(stderr) && (await ghostRows(database)) > 0, {
+      timeoutMs: 60_000,
+      intervalMs: 10,
+      message: 'the copy to be under way',
+    });
     writeFileSync(flag, '');
-    await waitFor(() => /\bthrottled reason="flag-file/.test(stderr), { timeoutMs: 10_000, intervalMs: 10, message: 'the copy to be throttled' });
+    await waitFor(() => /\bthrottled reason="flag-file/.test(stderr), {
+      timeoutMs: 10_000,
+      intervalMs: 10,
+      message: 'the copy to be throttled',
+    });
     await sleep(300); // a chunk in flight when the flag appeared is done by now
     const before = await first.stop();
     const app = await exactConnection(primary, database);
@@ -93,7 +120,12 @@ async function migrateWithChange(change: OutsideChange): Promise<Outcome> {
     await sleep(500);
     unlinkSync(flag);
     // Fresh ids above any the first load used; inserts only.
-    after = new LoadGenerator({ ...load, seededRows: ROWS + before.writes.length + 1, seed: 7, weights: { insert: 1, 'update-key': 0, update: 0, delete: 0 } }).start();
+    after = new LoadGenerator({
+      ...load,
+      seededRows: ROWS + before.writes.length + 1,
+      seed: 7,
+      weights: { insert: 1, 'update-key': 0, update: 0, delete: 0 },
+    }).start();
     const run = await done;
     return { run, database, before, after: await after.stop(300) };
   } finally {
@@ -109,7 +141,9 @@ async function migrateWithChange(change: OutsideChange): Promise<Outcome> {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function ghostRows(database: string): Promise<number> {
-  const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified(database, '_t_gho')}`).catch(() => [[{ n: 0 }]] as unknown as [RowDataPacket[]]);
+  const [rows] = await admin
+    .query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified(database, '_t_gho')}`)
+    .catch(() => [[{ n: 0 }]] as unknown as [RowDataPacket[]]);
   return Number(rows[0]?.['n'] ?? 0);
 }
 
@@ -124,12 +158,17 @@ async function expectStoppedIntact(change: OutsideChange, o: Outcome): Promise<v
   const expected = { database: `${o.database}_exp`, table: 't' };
   await replayWrites(admin, o.before.writes, expected);
   if (change.movedTo) await snapshotTable(admin, expected, { database: expected.database, table: change.movedTo });
-  for (const sql of change.offline) await admin.query(sql.split(TABLE_TOKEN).join(qualified(expected.database, expected.table)));
+  for (const sql of change.offline)
+    await admin.query(sql.split(TABLE_TOKEN).join(qualified(expected.database, expected.table)));
   await replayWrites(admin, o.after.writes, expected);
   const c = await compareTables(admin, expected, { database: o.database, table: 't' });
   expect(c.ok, describeComparison(c)).toBe(true);
   if (change.movedTo) {
-    const moved = await compareTables(admin, { database: expected.database, table: change.movedTo }, { database: o.database, table: change.movedTo });
+    const moved = await compareTables(
+      admin,
+      { database: expected.database, table: change.movedTo },
+      { database: o.database, table: change.movedTo },
+    );
     expect(moved.ok, describeComparison(moved)).toBe(true);
   }
 }
@@ -169,7 +208,11 @@ const CHANGES: readonly OutsideChange[] = [
   {
     name: 'stmtfmt',
     // A session may choose its own format (SUPER or SYSTEM_VARIABLES_ADMIN); its DML then reaches the binlog as text.
-    live: ["SET SESSION binlog_format = 'STATEMENT'", 'UPDATE t SET qty = qty + 5000 WHERE id <= 300', "SET SESSION binlog_format = 'ROW'"],
+    live: [
+      "SET SESSION binlog_format = 'STATEMENT'",
+      'UPDATE t SET qty = qty + 5000 WHERE id <= 300',
+      "SET SESSION binlog_format = 'ROW'",
+    ],
     offline: [`UPDATE ${TABLE_TOKEN} SET qty = qty + 5000 WHERE id <= 300`],
     reported: (db) => `UPDATE ${db}.t reached the binlog as a statement`,
   },

@@ -29,7 +29,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!admin) return;
-  for (const d of [database, expectedDatabase(database)]) await admin.query(`DROP DATABASE IF EXISTS \`${d}\``).catch(() => undefined);
+  for (const d of [database, expectedDatabase(database)])
+    await admin.query(`DROP DATABASE IF EXISTS \`${d}\``).catch(() => undefined);
   await dropUser(admin, MIGRATION_USER);
   await admin.end();
 });
@@ -55,6 +56,8 @@ describe('parallel copy', () => {
     const peak = / copy_done .*\bpeak_threads=(\d+)/.exec(result.run.stderr);
     expect(Number(peak?.[1]), 'ranges copied at once').toBeGreaterThanOrEqual(2);
     expect(Number(peak?.[1])).toBeLessThanOrEqual(3);
-    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
   });
 });

@@ -47,11 +47,18 @@ async function state(): Promise<State> {
 function osc(args: readonly string[], who: Endpoint = mig, table = 't'): Promise<OscRun> {
   // A refusal that does not happen becomes a whole migration: bound it, so its lock and tables are
   // cleaned up before the next test instead of failing every test after it.
-  return runOsc(oscArgv(who, DB, table, ['--replica-server-id', String(uniqueServerId()), ...args]), { signal: AbortSignal.timeout(60_000) });
+  return runOsc(oscArgv(who, DB, table, ['--replica-server-id', String(uniqueServerId()), ...args]), {
+    signal: AbortSignal.timeout(60_000),
+  });
 }
 
 /** Runs osc, expects exit 2 with `code=<code>` and the message, and the schema exactly as before. */
-async function expectRefusal(args: readonly string[], code: string, message: RegExp, opts: { who?: Endpoint; table?: string } = {}): Promise<OscRun> {
+async function expectRefusal(
+  args: readonly string[],
+  code: string,
+  message: RegExp,
+  opts: { who?: Endpoint; table?: string } = {},
+): Promise<OscRun> {
   const before = await state();
   const run = await osc(args, opts.who ?? mig, opts.table ?? 't');
   expect(run.code, explainRun(run)).toBe(2);
@@ -94,7 +101,9 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
   });
 
   test('no usable unique key', async () => {
-    await seed('CREATE TABLE t (id INT NULL, name VARCHAR(64) NOT NULL, qty INT NOT NULL, UNIQUE KEY uk_id (id), KEY k_name (name)) ENGINE=InnoDB');
+    await seed(
+      'CREATE TABLE t (id INT NULL, name VARCHAR(64) NOT NULL, qty INT NOT NULL, UNIQUE KEY uk_id (id), KEY k_name (name)) ENGINE=InnoDB',
+    );
     await expectRefusal(ALTER, 'NO_SHARED_UNIQUE_KEY', /unique key/i);
   });
 
@@ -110,14 +119,18 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
 
   test('a foreign key, on the child side', async () => {
     await seed(ORDERS);
-    await admin.query('CREATE TABLE child (id INT NOT NULL PRIMARY KEY, t_id INT NOT NULL, CONSTRAINT fk_child_t FOREIGN KEY (t_id) REFERENCES t (id)) ENGINE=InnoDB');
+    await admin.query(
+      'CREATE TABLE child (id INT NOT NULL PRIMARY KEY, t_id INT NOT NULL, CONSTRAINT fk_child_t FOREIGN KEY (t_id) REFERENCES t (id)) ENGINE=InnoDB',
+    );
     await admin.query('INSERT INTO child VALUES (1, 1), (2, 2)');
     await expectRefusal(ALTER, 'TABLE_UNSUPPORTED', /foreign key.*fk_child_t/i, { table: 'child' });
   });
 
   test('a foreign key, on the parent side', async () => {
     await seed(ORDERS);
-    await admin.query('CREATE TABLE child (id INT NOT NULL PRIMARY KEY, t_id INT NOT NULL, CONSTRAINT fk_child_t FOREIGN KEY (t_id) REFERENCES t (id)) ENGINE=InnoDB');
+    await admin.query(
+      'CREATE TABLE child (id INT NOT NULL PRIMARY KEY, t_id INT NOT NULL, CONSTRAINT fk_child_t FOREIGN KEY (t_id) REFERENCES t (id)) ENGINE=InnoDB',
+    );
     await expectRefusal(ALTER, 'TABLE_UNSUPPORTED', /foreign key.*fk_child_t/i);
   });
 
@@ -158,7 +171,10 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
     const onReplica = await exactConnection(replica);
     try {
       // The table and the migration user arrive through replication.
-      await waitFor(async () => (await tableNames(onReplica, DB)).includes('t'), { timeoutMs: 20_000, message: 'table t on the replica' });
+      await waitFor(async () => (await tableNames(onReplica, DB)).includes('t'), {
+        timeoutMs: 20_000,
+        message: 'table t on the replica',
+      });
       await waitFor(
         async () => {
           const [rows] = await onReplica.query('SELECT COUNT(*) AS n FROM mysql.user WHERE user = ?', [mig.user]);
@@ -168,13 +184,22 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
       );
       // And every seeded row: compare with the primary, or a late row would look like a change osc made.
       const onPrimary = await checksum(admin, { database: DB, table: 't' });
-      await waitFor(async () => (await checksum(onReplica, { database: DB, table: 't' })) === onPrimary, { timeoutMs: 20_000, message: 'the replica caught up' });
-      const before = { tables: await tableNames(onReplica, DB), sum: await checksum(onReplica, { database: DB, table: 't' }) };
+      await waitFor(async () => (await checksum(onReplica, { database: DB, table: 't' })) === onPrimary, {
+        timeoutMs: 20_000,
+        message: 'the replica caught up',
+      });
+      const before = {
+        tables: await tableNames(onReplica, DB),
+        sum: await checksum(onReplica, { database: DB, table: 't' }),
+      };
       const run = await osc(ALTER, { ...mig, host: replica.host, port: replica.port });
       expect(run.code, explainRun(run)).toBe(2);
       expect(run.stderr).toContain('code=NOT_PRIMARY');
       expect(run.stderr).toMatch(/replica|read_only/);
-      expect({ tables: await tableNames(onReplica, DB), sum: await checksum(onReplica, { database: DB, table: 't' }) }).toEqual(before);
+      expect({
+        tables: await tableNames(onReplica, DB),
+        sum: await checksum(onReplica, { database: DB, table: 't' }),
+      }).toEqual(before);
     } finally {
       await onReplica.end();
     }
@@ -197,10 +222,17 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
 
   test('a wrong password', async () => {
     await seed(ORDERS);
-    const run = await expectRefusal(ALTER, 'ACCESS_DENIED', new RegExp(`access denied for user '${MIGRATION_USER}'`, 'i'), { who: { ...mig, password: 'not-the-password' } });
+    const run = await expectRefusal(
+      ALTER,
+      'ACCESS_DENIED',
+      new RegExp(`access denied for user '${MIGRATION_USER}'`, 'i'),
+      { who: { ...mig, password: 'not-the-password' } },
+    );
     expect(run.stderr).not.toContain('not-the-password');
     // Only the refusal itself is an error: nothing about ghost or changelog tables this run never created.
-    expect(run.stderr.split('\n').filter((l) => / ERROR /.test(l))).toEqual([expect.stringContaining('error code=ACCESS_DENIED')]);
+    expect(run.stderr.split('\n').filter((l) => / ERROR /.test(l))).toEqual([
+      expect.stringContaining('error code=ACCESS_DENIED'),
+    ]);
     expect(run.stderr).not.toMatch(/_t_gho|_t_ghc/);
   });
 
@@ -215,7 +247,9 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
         srv.close(() => resolve(p));
       });
     });
-    await expectRefusal(ALTER, 'CONNECT_FAILED', new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}`), { who: { ...mig, host: '127.0.0.1', port } });
+    await expectRefusal(ALTER, 'CONNECT_FAILED', new RegExp(`cannot connect to 127\\.0\\.0\\.1:${port}`), {
+      who: { ...mig, host: '127.0.0.1', port },
+    });
   });
 
   test('a second run on a table already being migrated (its named lock is held)', async () => {
@@ -245,7 +279,10 @@ describe('refusals: exit 2, a specific message, nothing changed', () => {
     expect(ok.code, explainRun(ok)).toBe(0);
     expect((await tableNames(admin, DB)).sort()).toEqual(['_t_del', 't']);
     expect(await checksum(admin, { database: DB, table: '_t_del' })).toBe(sum);
-    const [cols] = await admin.query('SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION', [DB, 't']);
+    const [cols] = await admin.query(
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      [DB, 't'],
+    );
     expect((cols as { c: string }[]).map((r) => r.c)).toEqual(['id', 'name', 'qty', 'extra']);
   });
 });

@@ -35,7 +35,14 @@ afterAll(async () => {
  * Builds t and two identical ghosts (`alter` applied, `ghostRows` inserted), replays `events` one by one onto the
  * first and as one batch onto the second, and returns both ghosts' rows (as hex, byte for byte) and the batch SQL.
  */
-async function both(name: string, create: string, alter: string, ghostRows: string, events: readonly RowEvent[], order: string) {
+async function both(
+  name: string,
+  create: string,
+  alter: string,
+  ghostRows: string,
+  events: readonly RowEvent[],
+  order: string,
+) {
   const db = await freshSchema(name);
   await admin.query(`CREATE TABLE \`${db}\`.t ${create}`);
   for (const g of ['_t_gho', '_t_gh2']) {
@@ -62,7 +69,12 @@ async function both(name: string, create: string, alter: string, ghostRows: stri
     const [rows] = await admin.query(`SELECT ${cols} FROM \`${db}\`.\`${g}\` ORDER BY ${order}`);
     return rows;
   };
-  return { perEvent: await read('_t_gho'), batched: await read('_t_gh2'), sql: [...batch.deletes, ...batch.inserts].map((s) => s.sql), key };
+  return {
+    perEvent: await read('_t_gho'),
+    batched: await read('_t_gh2'),
+    sql: [...batch.deletes, ...batch.inserts].map((s) => s.sql),
+    key,
+  };
 }
 
 describe('a batch leaves the ghost as per-event replay does', () => {
@@ -89,8 +101,12 @@ describe('a batch leaves the ghost as per-event replay does', () => {
       'id, region',
     );
     expect(out.sql).toEqual([
-      expect.stringMatching(/^DELETE FROM `[^`]+`\.`_t_gh2` WHERE \(`id`, `region`\) IN \(\(\?, CAST\(\? AS DECIMAL\(6,2\)\)\)(, \(\?, CAST\(\? AS DECIMAL\(6,2\)\)\)){5}\)$/),
-      expect.stringMatching(/^INSERT INTO `[^`]+`\.`_t_gh2` \(`id`, `region`, `note`\) VALUES \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\)$/),
+      expect.stringMatching(
+        /^DELETE FROM `[^`]+`\.`_t_gh2` WHERE \(`id`, `region`\) IN \(\(\?, CAST\(\? AS DECIMAL\(6,2\)\)\)(, \(\?, CAST\(\? AS DECIMAL\(6,2\)\)\)){5}\)$/,
+      ),
+      expect.stringMatching(
+        /^INSERT INTO `[^`]+`\.`_t_gh2` \(`id`, `region`, `note`\) VALUES \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\), \(\?, \?, CONVERT\(\? USING latin1\)\)$/,
+      ),
     ]);
     expect(out.batched).toEqual(out.perEvent);
     expect(out.batched).toHaveLength(5);
@@ -99,7 +115,12 @@ describe('a batch leaves the ghost as per-event replay does', () => {
   test('a latin1 string key made utf8mb4: matched after conversion, byte for byte', async () => {
     const r = (code: Buffer, v: number) => ({ code, v });
     const e9 = Buffer.from([0xe9]);
-    const events = [upd(r(e9, 1), r(Buffer.from('e'), 1)), ins(r(e9, 2)), upd(r(Buffer.from('k'), 3), r(Buffer.from('k'), 4)), del(r(Buffer.from('z'), 9))];
+    const events = [
+      upd(r(e9, 1), r(Buffer.from('e'), 1)),
+      ins(r(e9, 2)),
+      upd(r(Buffer.from('k'), 3), r(Buffer.from('k'), 4)),
+      del(r(Buffer.from('z'), 9)),
+    ];
     const out = await both(
       'batch_charset_key',
       '(code VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB',
@@ -110,14 +131,21 @@ describe('a batch leaves the ghost as per-event replay does', () => {
     );
     // A charset change can make distinct keys equal: the key is matched byte for byte too (key.exactColumns).
     expect(out.key.exactColumns).toEqual(['code']);
-    expect(out.sql[0]).toContain(') OR (`code` = CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_bin AND CAST(`code` AS BINARY) = ');
+    expect(out.sql[0]).toContain(
+      ') OR (`code` = CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_bin AND CAST(`code` AS BINARY) = ',
+    );
     expect(out.batched).toEqual(out.perEvent);
     expect(out.batched).toHaveLength(3);
   });
 
   test('a case-insensitive latin1 key kept as it is: one IN list in its charset and collation', async () => {
     const r = (code: string, v: number) => ({ code: Buffer.from(code, 'latin1'), v });
-    const events = [upd(r('\xe9t\xe9', 1), r('\xe9t\xe9', 2)), del(r('b', 3)), ins(r('B', 4)), upd(r('c', 5), r('d', 5))];
+    const events = [
+      upd(r('\xe9t\xe9', 1), r('\xe9t\xe9', 2)),
+      del(r('b', 3)),
+      ins(r('B', 4)),
+      upd(r('c', 5), r('d', 5)),
+    ];
     const out = await both(
       'batch_latin1_key',
       '(code VARCHAR(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB',
@@ -126,7 +154,9 @@ describe('a batch leaves the ghost as per-event replay does', () => {
       events,
       'code',
     );
-    expect(out.sql[0]).toMatch(/WHERE `code` IN \(CONVERT\(\? USING latin1\) COLLATE latin1_swedish_ci(, CONVERT\(\? USING latin1\) COLLATE latin1_swedish_ci){4}\)$/);
+    expect(out.sql[0]).toMatch(
+      /WHERE `code` IN \(CONVERT\(\? USING latin1\) COLLATE latin1_swedish_ci(, CONVERT\(\? USING latin1\) COLLATE latin1_swedish_ci){4}\)$/,
+    );
     expect(out.batched).toEqual(out.perEvent);
     expect(out.batched).toEqual([
       { code: '42', v: '4', w: null },

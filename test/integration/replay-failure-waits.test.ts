@@ -70,12 +70,22 @@ async function runCase(c: WaitCase): Promise<void> {
     replicaServerId: uniqueServerId(),
     during: async (ctx: DuringContext) => {
       try {
-        await waitFor(() => c.waiting.test(ctx.stderr()), { timeoutMs: 60_000, intervalMs: 20, message: `osc waiting (${c.waiting})` });
+        await waitFor(() => c.waiting.test(ctx.stderr()), {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+          message: `osc waiting (${c.waiting})`,
+        });
         await new Promise((r) => setTimeout(r, 500)); // well inside the wait
         const provoked = Date.now();
         extraWrites = await c.provoke(database);
-        const ended = await Promise.race([ctx.done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), ENDS_WITHIN_MS))]);
-        if (!ended) throw new Error(`osc still waiting ${ENDS_WITHIN_MS} ms after replay failed:\n${ctx.stderr().split('\n').slice(-8).join('\n')}`);
+        const ended = await Promise.race([
+          ctx.done.then(() => true),
+          new Promise<false>((r) => setTimeout(() => r(false), ENDS_WITHIN_MS)),
+        ]);
+        if (!ended)
+          throw new Error(
+            `osc still waiting ${ENDS_WITHIN_MS} ms after replay failed:\n${ctx.stderr().split('\n').slice(-8).join('\n')}`,
+          );
         endedAfterMs = Date.now() - provoked;
       } catch (err) {
         await socketCommand(socket, 'panic').catch(() => undefined);
@@ -88,12 +98,13 @@ async function runCase(c: WaitCase): Promise<void> {
   expect(endedAfterMs).toBeLessThan(ENDS_WITHIN_MS);
   expect(await tableNames(admin, database)).toEqual(['t']);
   await replayWrites(admin, r.load.writes, r.expected);
-  for (const sql of extraWrites) await admin.query(sql.replace('{{table}}', qualified(r.expected.database, r.expected.table)));
+  for (const sql of extraWrites)
+    await admin.query(sql.replace('{{table}}', qualified(r.expected.database, r.expected.table)));
   const cmp = await compareTables(admin, r.expected, { database, table: 't' });
   expect(cmp.ok, describeComparison(cmp)).toBe(true);
 }
 
-describe('a failed replay ends every wait at once, with replay\'s error', () => {
+describe("a failed replay ends every wait at once, with replay's error", () => {
   test('postponed cut-over, then DDL on the ghost', async () => {
     const postpone = join(dir, 'postpone');
     writeFileSync(postpone, '');
@@ -113,7 +124,8 @@ describe('a failed replay ends every wait at once, with replay\'s error', () => 
   test('throttled copy, then a row the new table cannot take', async () => {
     const flag = join(dir, 'throttle');
     writeFileSync(flag, '');
-    const row = "INSERT INTO {{table}} (id, name, qty, price, note, updated_at) VALUES (10000000, 'too big', 100000, 1.00, NULL, '2020-01-01 00:00:00.000000')";
+    const row =
+      "INSERT INTO {{table}} (id, name, qty, price, note, updated_at) VALUES (10000000, 'too big', 100000, 1.00, NULL, '2020-01-01 00:00:00.000000')";
     await runCase({
       name: 'throttled',
       // The load writes qty within -1000..1000: only the row below does not fit.

@@ -50,7 +50,17 @@ async function migrateHeld(name: string, alter: string, during: (db: string, std
   const postpone = join(dir, `${name}-postpone`);
   writeFileSync(postpone, '');
   let stderr = '';
-  const argv = oscArgv(mig, database, 't', ['--alter', alter, '--execute', '--replica-server-id', String(uniqueServerId()), '--postpone-cut-over-flag-file', postpone, '--chunk-size', '500']);
+  const argv = oscArgv(mig, database, 't', [
+    '--alter',
+    alter,
+    '--execute',
+    '--replica-server-id',
+    String(uniqueServerId()),
+    '--postpone-cut-over-flag-file',
+    postpone,
+    '--chunk-size',
+    '500',
+  ]);
   const run = runOsc(argv, { onStderr: (t) => (stderr += t) });
   try {
     await waitFor(() => /copy_done/.test(stderr), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy to finish' });
@@ -70,34 +80,55 @@ const sumQty = async (table: string): Promise<number> => {
 
 describe('replay modes', () => {
   test('batched: an update burst is replayed exactly', async () => {
-    const { database, stderr } = await migrateHeld('batched', "ADD COLUMN status VARCHAR(10) NOT NULL DEFAULT 'new'", async (db) => {
-      await admin.query(`UPDATE ${qualified(db, 't')} SET qty = qty + 7, note = CONCAT('n', id)`);
-      await admin.query(`DELETE FROM ${qualified(db, 't')} WHERE id % 10 = 3`);
-      const target = await sumQty(qualified(db, 't'));
-      await waitFor(async () => (await sumQty(qualified(db, '_t_gho'))) === target, { timeoutMs: 60_000, intervalMs: 50, message: 'replay to apply the burst' });
-    });
+    const { database, stderr } = await migrateHeld(
+      'batched',
+      "ADD COLUMN status VARCHAR(10) NOT NULL DEFAULT 'new'",
+      async (db) => {
+        await admin.query(`UPDATE ${qualified(db, 't')} SET qty = qty + 7, note = CONCAT('n', id)`);
+        await admin.query(`DELETE FROM ${qualified(db, 't')} WHERE id % 10 = 3`);
+        const target = await sumQty(qualified(db, 't'));
+        await waitFor(async () => (await sumQty(qualified(db, '_t_gho'))) === target, {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+          message: 'replay to apply the burst',
+        });
+      },
+    );
     expect(stderr).not.toMatch(/replay_per_event/);
     const cols = ORDERS_COLUMNS.map((c) => `\`${c}\``).join(', ');
-    const [now] = await admin.query<RowDataPacket[]>(`SELECT ${cols}, status FROM ${qualified(database, 't')} ORDER BY id`);
-    const [old] = await admin.query<RowDataPacket[]>(`SELECT ${cols} FROM ${qualified(database, '_t_del')} ORDER BY id`);
+    const [now] = await admin.query<RowDataPacket[]>(
+      `SELECT ${cols}, status FROM ${qualified(database, 't')} ORDER BY id`,
+    );
+    const [old] = await admin.query<RowDataPacket[]>(
+      `SELECT ${cols} FROM ${qualified(database, '_t_del')} ORDER BY id`,
+    );
     expect(now.length).toBe(ROWS - ROWS / 10);
-    expect(now.map((r) => ORDERS_COLUMNS.map((c) => r[c] as unknown))).toEqual(old.map((r) => ORDERS_COLUMNS.map((c) => r[c] as unknown)));
+    expect(now.map((r) => ORDERS_COLUMNS.map((c) => r[c] as unknown))).toEqual(
+      old.map((r) => ORDERS_COLUMNS.map((c) => r[c] as unknown)),
+    );
     expect(new Set(now.map((r) => String(r['status'])))).toEqual(new Set(['new']));
   });
 
   test('per-event: a new column the server fills on every write keeps its value through updates', async () => {
-    const { stderr } = await migrateHeld('perevent', 'ADD COLUMN touched DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)', async (db) => {
-      const ghost = qualified(db, '_t_gho');
-      const [before] = await admin.query<RowDataPacket[]>(`SELECT touched FROM ${ghost} WHERE id = 1`);
-      await new Promise((r) => setTimeout(r, 20));
-      await admin.query(`UPDATE ${qualified(db, 't')} SET qty = -42 WHERE id = 1`);
-      await waitFor(async () => {
-        const [rows] = await admin.query<RowDataPacket[]>(`SELECT qty FROM ${ghost} WHERE id = 1`);
-        return Number(rows[0]?.['qty']) === -42;
-      }, { timeoutMs: 30_000, intervalMs: 20, message: 'replay to apply the update' });
-      const [after] = await admin.query<RowDataPacket[]>(`SELECT touched FROM ${ghost} WHERE id = 1`);
-      expect(after).toEqual(before);
-    });
+    const { stderr } = await migrateHeld(
+      'perevent',
+      'ADD COLUMN touched DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)',
+      async (db) => {
+        const ghost = qualified(db, '_t_gho');
+        const [before] = await admin.query<RowDataPacket[]>(`SELECT touched FROM ${ghost} WHERE id = 1`);
+        await new Promise((r) => setTimeout(r, 20));
+        await admin.query(`UPDATE ${qualified(db, 't')} SET qty = -42 WHERE id = 1`);
+        await waitFor(
+          async () => {
+            const [rows] = await admin.query<RowDataPacket[]>(`SELECT qty FROM ${ghost} WHERE id = 1`);
+            return Number(rows[0]?.['qty']) === -42;
+          },
+          { timeoutMs: 30_000, intervalMs: 20, message: 'replay to apply the update' },
+        );
+        const [after] = await admin.query<RowDataPacket[]>(`SELECT touched FROM ${ghost} WHERE id = 1`);
+        expect(after).toEqual(before);
+      },
+    );
     expect(stderr).toMatch(/replay_per_event .*columns=touched/);
   });
 });

@@ -62,10 +62,14 @@ describe('spatial values replay byte for byte', () => {
     const row = (id: number, srid: number) =>
       `(${id}, ${SHAPES.map(([col, wkt]) => geometry(wkt, col === 'geo' ? 4326 : col === 'sp' ? 0 : srid)).join(', ')})`;
     const events = await recordEvents(admin, ['src'], async () => {
-      await admin.query(`INSERT INTO src (id, ${COLUMNS.join(', ')}) VALUES ${[0, 3857, 4326, 0, 3857].map((srid, id) => row(id, srid)).join(', ')}`);
+      await admin.query(
+        `INSERT INTO src (id, ${COLUMNS.join(', ')}) VALUES ${[0, 3857, 4326, 0, 3857].map((srid, id) => row(id, srid)).join(', ')}`,
+      );
       await admin.query(`INSERT INTO src (id, sp) VALUES (9, ${geometry('POINT(0 0)', 0)})`);
       // Changes: a new shape and SRID, NULLs both ways, the key moved, a row deleted.
-      await admin.query(`UPDATE src SET g = ${geometry('POINT(3 4)', 4326)}, l = NULL, sp = ${geometry('POINT(9 9)', 0)} WHERE id = 1`);
+      await admin.query(
+        `UPDATE src SET g = ${geometry('POINT(3 4)', 4326)}, l = NULL, sp = ${geometry('POINT(9 9)', 0)} WHERE id = 1`,
+      );
       await admin.query(`UPDATE src SET p = ${geometry('POINT(-1 -1)', 3857)}, geo = NULL WHERE id = 9`);
       await admin.query('UPDATE src SET id = 20 WHERE id = 2');
       await admin.query('DELETE FROM src WHERE id = 3');
@@ -87,7 +91,8 @@ describe('spatial values replay byte for byte', () => {
         const actual = await read(ghost);
         const wanted = await read(expected);
         expect(wanted.map((r) => Number(r['id']))).toEqual([0, 1, 4, 9, 20]);
-        if (JSON.stringify(actual) !== JSON.stringify(wanted)) failures.push(`${ghost}: ${JSON.stringify(actual)} vs ${JSON.stringify(wanted)}`.slice(0, 800));
+        if (JSON.stringify(actual) !== JSON.stringify(wanted))
+          failures.push(`${ghost}: ${JSON.stringify(actual)} vs ${JSON.stringify(wanted)}`.slice(0, 800));
       } catch (err) {
         failures.push(`${ghost}: ${(err as Error).message}`);
       }

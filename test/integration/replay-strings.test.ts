@@ -84,11 +84,24 @@ async function samples(cs: Charset, rowChars: number): Promise<{ all: Piece[]; m
       // Every byte a column of the set stores as given (MySQL's ascii column refuses 0x80-0xFF, for one).
       await conv.query(`CREATE TEMPORARY TABLE probe (b INT NOT NULL, v VARCHAR(1) CHARACTER SET ${cs.name} NULL)`);
       const every = Array.from({ length: 256 }, (_, i) => i);
-      await conv.query(`INSERT INTO probe VALUES ${every.map(() => `(?, CONVERT(? USING ${cs.name}))`).join(', ')}`, every.flatMap((b) => [b, Buffer.from([b])]));
-      const [rows] = await conv.query<RowDataPacket[]>('SELECT b, HEX(v) AS h, CONVERT(v USING utf8mb4) AS back FROM probe ORDER BY b');
-      const stored = rows.filter((r) => r['h'] === Buffer.from([Number(r['b'])]).toString('hex').toUpperCase());
+      await conv.query(
+        `INSERT INTO probe VALUES ${every.map(() => `(?, CONVERT(? USING ${cs.name}))`).join(', ')}`,
+        every.flatMap((b) => [b, Buffer.from([b])]),
+      );
+      const [rows] = await conv.query<RowDataPacket[]>(
+        'SELECT b, HEX(v) AS h, CONVERT(v USING utf8mb4) AS back FROM probe ORDER BY b',
+      );
+      const stored = rows.filter(
+        (r) =>
+          r['h'] ===
+          Buffer.from([Number(r['b'])])
+            .toString('hex')
+            .toUpperCase(),
+      );
       const bytes = Buffer.from(stored.map((r) => Number(r['b'])));
-      const mapped = Buffer.from(stored.filter((r) => r['back'] !== '?' || Number(r['b']) === 0x3f).map((r) => Number(r['b'])));
+      const mapped = Buffer.from(
+        stored.filter((r) => r['back'] !== '?' || Number(r['b']) === 0x3f).map((r) => Number(r['b'])),
+      );
       return { all: chunk(bytes, rowChars), mapped: chunk(mapped, rowChars) };
     }
     const sample = [...unicodeSample()];
@@ -96,7 +109,10 @@ async function samples(cs: Charset, rowChars: number): Promise<{ all: Piece[]; m
     const step = 4096;
     for (let i = 0; i < sample.length; i += step) {
       const part = sample.slice(i, i + step);
-      const [rows] = await conv.query<RowDataPacket[]>(`SELECT CONVERT(CONVERT(? USING ${cs.name}) USING utf8mb4) AS back`, [part.join('')]);
+      const [rows] = await conv.query<RowDataPacket[]>(
+        `SELECT CONVERT(CONVERT(? USING ${cs.name}) USING utf8mb4) AS back`,
+        [part.join('')],
+      );
       const back = [...String(rows[0]?.['back'])];
       part.forEach((ch, j) => {
         if (back[j] === ch) kept.push(ch);
@@ -160,7 +176,9 @@ async function checkCharset(cs: Charset): Promise<string[]> {
         await conn.query(`INSERT INTO ${t(src)} (id, k, v, t, c, u) VALUES ${ids.map(() => tuple).join(', ')}`, params);
       }
       // Changes through every replay path: an update in place, a key change, a delete, NULLs both ways.
-      await conn.query(`UPDATE ${t(src)} SET v = REVERSE(v), t = CONCAT(t, v), c = REVERSE(c), u = REVERSE(u) WHERE id % 2 = 0`);
+      await conn.query(
+        `UPDATE ${t(src)} SET v = REVERSE(v), t = CONCAT(t, v), c = REVERSE(c), u = REVERSE(u) WHERE id % 2 = 0`,
+      );
       await conn.query(`UPDATE ${t(src)} SET k = CONCAT(k, CONVERT('x' USING ${cs.name})) WHERE id % 3 = 0`);
       await conn.query(`UPDATE ${t(src)} SET v = NULL, c = NULL WHERE id % 7 = 1`);
       await conn.query(`DELETE FROM ${t(src)} WHERE id % 5 = 4`);
@@ -177,7 +195,12 @@ async function checkCharset(cs: Charset): Promise<string[]> {
         const wanted = await hexRows(conn, expected, COLUMNS);
         if (JSON.stringify(actual) !== JSON.stringify(wanted)) {
           const bad = wanted.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(actual[i]));
-          failures.push(`${ghost}: ${actual.length} rows, expected ${wanted.length}; first difference at row #${bad}: ${JSON.stringify(actual[bad])} vs ${JSON.stringify(wanted[bad])}`.slice(0, 400));
+          failures.push(
+            `${ghost}: ${actual.length} rows, expected ${wanted.length}; first difference at row #${bad}: ${JSON.stringify(actual[bad])} vs ${JSON.stringify(wanted[bad])}`.slice(
+              0,
+              400,
+            ),
+          );
         }
       } catch (err) {
         failures.push(`${ghost}: ${(err as Error).message}`);
@@ -192,7 +215,9 @@ async function checkCharset(cs: Charset): Promise<string[]> {
 describe('string values replay byte for byte', () => {
   test('every character set a column can use: VARCHAR, CHAR and TEXT, keys included, same and converted charsets', async () => {
     const charsets = await columnCharsets();
-    expect(charsets.map((c) => c.name)).toEqual(expect.arrayContaining(['latin1', 'utf8mb4', 'ucs2', 'utf16', 'utf32', 'sjis', 'big5']));
+    expect(charsets.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['latin1', 'utf8mb4', 'ucs2', 'utf16', 'utf32', 'sjis', 'big5']),
+    );
     // A few at a time: the time goes into round trips and DDL, not into the server's CPU.
     const queue = [...charsets];
     const failures: string[] = [];
@@ -208,7 +233,9 @@ describe('bytes a single-byte charset leaves undefined', () => {
   // cp1250 has no character at 0x81, 0x83, 0x88, 0x90, 0x98; its columns store those bytes all the same, and
   // MySQL's CONVERT keeps them but warns (1300).
   test('in a key: replayed exactly within the charset, a failure (never a wrong row) when the key is converted', async () => {
-    await admin.query('CREATE TABLE u_src (k VARCHAR(10) CHARACTER SET cp1250 COLLATE cp1250_general_ci NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB');
+    await admin.query(
+      'CREATE TABLE u_src (k VARCHAR(10) CHARACTER SET cp1250 COLLATE cp1250_general_ci NOT NULL PRIMARY KEY, v INT NOT NULL) ENGINE=InnoDB',
+    );
     await admin.query('CREATE TABLE u_same LIKE u_src');
     await admin.query('CREATE TABLE u_conv LIKE u_src');
     await admin.query('ALTER TABLE u_conv MODIFY k VARCHAR(10) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL');
@@ -221,7 +248,8 @@ describe('bytes a single-byte charset leaves undefined', () => {
       await admin.query('DELETE FROM u_src WHERE v = 11');
     });
     await replayOnto({ pool, database: DB, table: 'u_src', ghost: 'u_same', events });
-    const read = async (t: string) => (await admin.query<RowDataPacket[]>(`SELECT HEX(k) AS k, v FROM ${t} ORDER BY k`))[0];
+    const read = async (t: string) =>
+      (await admin.query<RowDataPacket[]>(`SELECT HEX(k) AS k, v FROM ${t} ORDER BY k`))[0];
     expect(await read('u_same')).toEqual(await read('u_src'));
     expect(await read('u_same')).toEqual([{ k: '83889098', v: 12 }]);
     // Only the delete (the row never reached the converted table): its key compares as 'a?b'.
@@ -244,11 +272,15 @@ describe("MariaDB's COMPRESSED columns", () => {
     await admin.query('CREATE TABLE z_same LIKE z_src');
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const events = await recordEvents(admin, ['z_src'], async () => {
-      await admin.query("INSERT INTO z_src VALUES (1, ?, REPEAT('Jörg 😀 ', 200)), (2, ?, NULL), (3, NULL, 'x')", [bytes, bytes.subarray(0x80, 0xa0)]);
+      await admin.query("INSERT INTO z_src VALUES (1, ?, REPEAT('Jörg 😀 ', 200)), (2, ?, NULL), (3, NULL, 'x')", [
+        bytes,
+        bytes.subarray(0x80, 0xa0),
+      ]);
       await admin.query("UPDATE z_src SET v = CONCAT(v, v), t = CONCAT(t, '€') WHERE id < 3");
     });
     await replayOnto({ pool, database: DB, table: 'z_src', ghost: 'z_same', events });
-    const read = async (t: string) => (await admin.query<RowDataPacket[]>(`SELECT id, HEX(v) AS v, HEX(t) AS t FROM ${t} ORDER BY id`))[0];
+    const read = async (t: string) =>
+      (await admin.query<RowDataPacket[]>(`SELECT id, HEX(v) AS v, HEX(t) AS t FROM ${t} ORDER BY id`))[0];
     expect(await read('z_same')).toEqual(await read('z_src'));
   });
 });
@@ -287,7 +319,11 @@ describe('ENUM and SET members replay by their exact names', () => {
 
       const n = members.length;
       // e by member number; s as a bit set: every member alone, and several together.
-      const rows = Array.from({ length: n + 2 }, (_, i) => [i, i < n ? i + 1 : null, i < n ? 2 ** i : 2 ** n - 1 - (i - n)]);
+      const rows = Array.from({ length: n + 2 }, (_, i) => [
+        i,
+        i < n ? i + 1 : null,
+        i < n ? 2 ** i : 2 ** n - 1 - (i - n),
+      ]);
       const events = await recordEvents(admin, [src], async () => {
         await admin.query(`INSERT INTO ${quoteId(src)} VALUES ${rows.map(() => '(?, ?, ?)').join(', ')}`, rows.flat());
         await admin.query(`UPDATE ${quoteId(src)} SET e = ${n} - e + 1, s = s ^ 5 WHERE id % 2 = 0`);
@@ -300,10 +336,16 @@ describe('ENUM and SET members replay by their exact names', () => {
         await admin.query(`INSERT INTO ${quoteId(expected)} SELECT * FROM ${quoteId(src)}`);
         try {
           await replayOnto({ pool, database: DB, table: src, ghost, events });
-          const read = async (t: string) => (await admin.query<RowDataPacket[]>(`SELECT id, HEX(e) AS e, e + 0 AS ei, HEX(s) AS s, s + 0 AS si FROM ${quoteId(t)} ORDER BY id`))[0];
+          const read = async (t: string) =>
+            (
+              await admin.query<RowDataPacket[]>(
+                `SELECT id, HEX(e) AS e, e + 0 AS ei, HEX(s) AS s, s + 0 AS si FROM ${quoteId(t)} ORDER BY id`,
+              )
+            )[0];
           const actual = await read(ghost);
           const wanted = await read(expected);
-          if (JSON.stringify(actual) !== JSON.stringify(wanted)) failures.push(`${ghost}: ${JSON.stringify(actual)} vs ${JSON.stringify(wanted)}`.slice(0, 600));
+          if (JSON.stringify(actual) !== JSON.stringify(wanted))
+            failures.push(`${ghost}: ${JSON.stringify(actual)} vs ${JSON.stringify(wanted)}`.slice(0, 600));
         } catch (err) {
           failures.push(`${ghost}: ${(err as Error).message}`);
         }
@@ -314,7 +356,9 @@ describe('ENUM and SET members replay by their exact names', () => {
 
   test('a member name outside the BMP, which the server itself prints as ?, fails replay rather than writing another value', async () => {
     // information_schema and SHOW CREATE TABLE both print '?' for it: no name to write is known.
-    await admin.query("CREATE TABLE es_astral (id INT NOT NULL PRIMARY KEY, e ENUM('😀', 'b') CHARACTER SET utf8mb4 NULL) ENGINE=InnoDB");
+    await admin.query(
+      "CREATE TABLE es_astral (id INT NOT NULL PRIMARY KEY, e ENUM('😀', 'b') CHARACTER SET utf8mb4 NULL) ENGINE=InnoDB",
+    );
     await admin.query('CREATE TABLE eg_astral LIKE es_astral');
     const events = await recordEvents(admin, ['es_astral'], async () => {
       await admin.query('INSERT INTO es_astral VALUES (1, 1), (2, 2)');

@@ -32,7 +32,9 @@ describe('replay reads the warnings of what it writes', () => {
   test('a value written during the run that the narrowed DECIMAL would round fails the migration; the original is untouched', async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${quoteId(DB)}`);
     await admin.query(`CREATE DATABASE ${quoteId(DB)}`);
-    await admin.query(`CREATE TABLE ${quoteId(DB)}.t (id INT NOT NULL PRIMARY KEY, price DECIMAL(10,2) NOT NULL) ENGINE=InnoDB`);
+    await admin.query(
+      `CREATE TABLE ${quoteId(DB)}.t (id INT NOT NULL PRIMARY KEY, price DECIMAL(10,2) NOT NULL) ENGINE=InnoDB`,
+    );
     // Every seeded value fits DECIMAL(10,1) exactly, so the copy passes.
     await admin.query(`INSERT INTO ${quoteId(DB)}.t VALUES (1, 1.50), (2, 2.00), (3, -7.10)`);
     const mig = await migrationUser(admin, testServer().primary, DB);
@@ -51,7 +53,11 @@ describe('replay reads the warnings of what it writes', () => {
       ]),
       { onStderr: (t) => (stderr += t) },
     );
-    await waitFor(() => / to=postponed\b/.test(stderr), { timeoutMs: 60_000, intervalMs: 20, message: 'the postponed cut-over' });
+    await waitFor(() => / to=postponed\b/.test(stderr), {
+      timeoutMs: 60_000,
+      intervalMs: 20,
+      message: 'the postponed cut-over',
+    });
     // Under strict mode the server stores 10.0 for 9.99 with a note (1265), not an error.
     await admin.query(`UPDATE ${quoteId(DB)}.t SET price = 9.99 WHERE id = 1`);
     const after = await checksum(admin, { database: DB, table: 't' });

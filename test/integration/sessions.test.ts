@@ -83,17 +83,37 @@ describe('a short wait_timeout on the server', () => {
         model: ordersModel(),
         seededRows: ROWS,
         alter: ORDERS_ALTER,
-        args: ['--chunk-size', '500', '--postpone-cut-over-flag-file', flag, '--serve-socket-file', join(dir, 'first.sock')],
+        args: [
+          '--chunk-size',
+          '500',
+          '--postpone-cut-over-flag-file',
+          flag,
+          '--serve-socket-file',
+          join(dir, 'first.sock'),
+        ],
         replicaServerId: uniqueServerId(),
         during: async ({ stderr, migrationUser: mig }) => {
           try {
-            await waitFor(() => / to=postponed\b/.test(stderr()), { timeoutMs: LONG, intervalMs: 50, message: 'the cut-over to be postponed' });
+            await waitFor(() => / to=postponed\b/.test(stderr()), {
+              timeoutMs: LONG,
+              intervalMs: 50,
+              message: 'the cut-over to be postponed',
+            });
             const postponedAt = Date.now();
             // Past the idle limit twice over: every session osc holds would be gone by now without its own setting.
             await new Promise((r) => setTimeout(r, 12_000));
             // Another operator, elsewhere (its own socket), tries the same table and asks to drop leftovers.
             second = await runOsc(
-              oscArgv(mig, database, 't', ['--alter', ORDERS_ALTER, '--execute', '--initially-drop-ghost-table', '--serve-socket-file', join(dir, 'second.sock'), '--replica-server-id', String(uniqueServerId())]),
+              oscArgv(mig, database, 't', [
+                '--alter',
+                ORDERS_ALTER,
+                '--execute',
+                '--initially-drop-ghost-table',
+                '--serve-socket-file',
+                join(dir, 'second.sock'),
+                '--replica-server-id',
+                String(uniqueServerId()),
+              ]),
             );
             ghostAfterSecond = await tableNames(admin, database);
             await new Promise((r) => setTimeout(r, Math.max(0, postponedAt + 13_000 - Date.now())));
@@ -108,7 +128,9 @@ describe('a short wait_timeout on the server', () => {
     expect(second!.stderr).toMatch(/code=ALREADY_RUNNING/);
     expect(ghostAfterSecond.sort()).toEqual(['_t_ghc', '_t_gho', 't']);
     expect(result.run.code, explainRun(result.run)).toBe(0);
-    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
     expect(result.writesDuringRun).toBeGreaterThan(0);
   });
 });
@@ -127,11 +149,22 @@ describe('the run lock', () => {
       model: ordersModel(),
       seededRows: ROWS,
       alter: ORDERS_ALTER,
-      args: ['--chunk-size', '500', '--postpone-cut-over-flag-file', flag, '--serve-socket-file', join(dir, 'osc.sock')],
+      args: [
+        '--chunk-size',
+        '500',
+        '--postpone-cut-over-flag-file',
+        flag,
+        '--serve-socket-file',
+        join(dir, 'osc.sock'),
+      ],
       replicaServerId: uniqueServerId(),
       during: async ({ stderr, done }) => {
         try {
-          await waitFor(() => / to=postponed\b/.test(stderr()), { timeoutMs: LONG, intervalMs: 50, message: 'the cut-over to be postponed' });
+          await waitFor(() => / to=postponed\b/.test(stderr()), {
+            timeoutMs: LONG,
+            intervalMs: 50,
+            message: 'the cut-over to be postponed',
+          });
           killed = await lockHolder(database);
           expect(killed).not.toBeNull();
           await admin.query(`KILL ${Number(killed)}`);
@@ -170,7 +203,9 @@ describe("the server's sql_mode", () => {
     await admin.query(`CREATE TABLE ${quoteId(database)}.native LIKE ${quoteId(database)}.t`);
     await admin.query('SET SESSION sql_mode = ?', [mode]);
     try {
-      await expect(admin.query(`ALTER TABLE ${quoteId(database)}.native ${ZERO_DEFAULT}`)).rejects.toMatchObject({ errno: 1067 });
+      await expect(admin.query(`ALTER TABLE ${quoteId(database)}.native ${ZERO_DEFAULT}`)).rejects.toMatchObject({
+        errno: 1067,
+      });
     } finally {
       await admin.query('SET SESSION sql_mode = @@GLOBAL.sql_mode');
     }
@@ -181,11 +216,22 @@ describe("the server's sql_mode", () => {
     const restore = () => (restoring ??= admin.query('SET GLOBAL sql_mode = ?', [serverMode]));
     let run: Awaited<ReturnType<typeof runOsc>>;
     try {
-      run = await runOsc(oscArgv(mig, database, 't', ['--alter', ZERO_DEFAULT, '--execute', '--serve-socket-file', join(dir, 'osc.sock'), '--replica-server-id', String(uniqueServerId())]), {
-        onStderr: (t) => {
-          if (/ server flavor=/.test(t)) void restore();
+      run = await runOsc(
+        oscArgv(mig, database, 't', [
+          '--alter',
+          ZERO_DEFAULT,
+          '--execute',
+          '--serve-socket-file',
+          join(dir, 'osc.sock'),
+          '--replica-server-id',
+          String(uniqueServerId()),
+        ]),
+        {
+          onStderr: (t) => {
+            if (/ server flavor=/.test(t)) void restore();
+          },
         },
-      });
+      );
     } finally {
       await restore();
     }

@@ -13,8 +13,15 @@ let DB = '';
 let OTHER_DB = '';
 
 // The connection options the applier uses: exact numbers, dates as strings, every session in UTC.
-const EXACT = { supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, timezone: '+00:00', charset: 'UTF8MB4_GENERAL_CI' } as const;
-const SESSION = "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
+const EXACT = {
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  dateStrings: true,
+  timezone: '+00:00',
+  charset: 'UTF8MB4_GENERAL_CI',
+} as const;
+const SESSION =
+  "SET SESSION time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
 
 interface Captured {
   readonly logger: Logger;
@@ -23,7 +30,10 @@ interface Captured {
 
 function captureLogger(): Captured {
   const lines: Captured['lines'] = [];
-  const at = (level: string) => (event: string, fields: LogFields = {}) => void lines.push({ level, event, fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: LogFields = {}) =>
+      void lines.push({ level, event, fields });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -39,8 +49,20 @@ async function binlogStatus(): Promise<BinlogPosition> {
   return { file: String(r['File']), position: Number(r['Position']) };
 }
 
-function streamer(start: BinlogPosition, tables: readonly string[], extra: Partial<StreamerOptions> = {}): BinlogStreamer {
-  const s = createStreamer({ ...t, serverId: uniqueServerId(), database: DB, tables, start, logger: captureLogger().logger, ...extra });
+function streamer(
+  start: BinlogPosition,
+  tables: readonly string[],
+  extra: Partial<StreamerOptions> = {},
+): BinlogStreamer {
+  const s = createStreamer({
+    ...t,
+    serverId: uniqueServerId(),
+    database: DB,
+    tables,
+    start,
+    logger: captureLogger().logger,
+    ...extra,
+  });
   streamers.push(s);
   return s;
 }
@@ -68,7 +90,8 @@ async function collect(s: BinlogStreamer, until: (ev: RowEvent) => boolean, time
   throw new Error(`stream ended after ${out.length} events without the expected one`);
 }
 
-const isMarker = (token: string) => (ev: RowEvent) => ev.table === 'chg' && ev.kind === 'insert' && ev.row['token'] === token;
+const isMarker = (token: string) => (ev: RowEvent) =>
+  ev.table === 'chg' && ev.kind === 'insert' && ev.row['token'] === token;
 
 async function writeMarker(token: string): Promise<void> {
   await admin.query(`INSERT INTO \`${DB}\`.chg (token) VALUES (?)`, [token]);
@@ -133,33 +156,137 @@ const VALUES_TABLE = (name: string) => `CREATE TABLE ${name} (
   b1 BIT(1) NULL, b12 BIT(12) NULL, j JSON NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
-const WRITABLE = ['id', 'ti', 'tu', 'si', 'su', 'mi', 'mu', 'i', 'iu', 'bi', 'bu', 'de', 'f', 'd', 'da', 'dt', 'ts', 'tm', 'y', 'c', 'vc', 'l1', 'tx', 'bn', 'vb', 'bl', 'e', 'st', 'b1', 'b12', 'j'];
+const WRITABLE = [
+  'id',
+  'ti',
+  'tu',
+  'si',
+  'su',
+  'mi',
+  'mu',
+  'i',
+  'iu',
+  'bi',
+  'bu',
+  'de',
+  'f',
+  'd',
+  'da',
+  'dt',
+  'ts',
+  'tm',
+  'y',
+  'c',
+  'vc',
+  'l1',
+  'tx',
+  'bn',
+  'vb',
+  'bl',
+  'e',
+  'st',
+  'b1',
+  'b12',
+  'j',
+];
 
 const ROW_MAX = [
-  '18446744073709551615', 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, '9223372036854775807', '18446744073709551615',
-  '99999999999999999999.9999999999', 3.4028234e38, 1.7976931348623157e308,
-  '9999-12-31', '9999-12-31 23:59:59.999999', '2038-01-19 03:14:07.999999', '838:59:59.000', 2155,
-  'ten chars!', 'emoji 😀🎉 and ünïcödé', 'caf\u00e9 d\u00e9j\u00e0 vu \u00bd', 'long text '.repeat(300),
-  Buffer.from([0, 1, 0, 255]), Buffer.from([0, 0, 0x7f, 0]), Buffer.from([0, 0, 0, 1, 2, 0, 255, 0]),
-  'large', 'red,blue,alpha', Buffer.from([1]), Buffer.from([0x0f, 0xff]),
+  '18446744073709551615',
+  127,
+  255,
+  32767,
+  65535,
+  8388607,
+  16777215,
+  2147483647,
+  4294967295,
+  '9223372036854775807',
+  '18446744073709551615',
+  '99999999999999999999.9999999999',
+  3.4028234e38,
+  1.7976931348623157e308,
+  '9999-12-31',
+  '9999-12-31 23:59:59.999999',
+  '2038-01-19 03:14:07.999999',
+  '838:59:59.000',
+  2155,
+  'ten chars!',
+  'emoji 😀🎉 and ünïcödé',
+  'caf\u00e9 d\u00e9j\u00e0 vu \u00bd',
+  'long text '.repeat(300),
+  Buffer.from([0, 1, 0, 255]),
+  Buffer.from([0, 0, 0x7f, 0]),
+  Buffer.from([0, 0, 0, 1, 2, 0, 255, 0]),
+  'large',
+  'red,blue,alpha',
+  Buffer.from([1]),
+  Buffer.from([0x0f, 0xff]),
   '{"big": 18446744073709551615, "neg": -9223372036854775808, "n": {"a": [1, 2.5, null, true, "x"], "e": {}}}',
 ];
 const ROW_MIN = [
-  '9007199254740993', -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, '-9223372036854775808', '9007199254740993',
-  '-99999999999999999999.9999999999', -1.17549435e-38, -2.2250738585072014e-308,
-  '1000-01-01', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000', '-838:59:59.000', 0,
-  '', '', '', '',
-  Buffer.alloc(4), Buffer.alloc(0), Buffer.alloc(0),
-  'small', '', Buffer.from([0]), Buffer.from([0, 0]),
+  '9007199254740993',
+  -128,
+  0,
+  -32768,
+  0,
+  -8388608,
+  0,
+  -2147483648,
+  0,
+  '-9223372036854775808',
+  '9007199254740993',
+  '-99999999999999999999.9999999999',
+  -1.17549435e-38,
+  -2.2250738585072014e-308,
+  '1000-01-01',
+  '1000-01-01 00:00:00.000000',
+  '1970-01-01 00:00:01.000000',
+  '-838:59:59.000',
+  0,
+  '',
+  '',
+  '',
+  '',
+  Buffer.alloc(4),
+  Buffer.alloc(0),
+  Buffer.alloc(0),
+  'small',
+  '',
+  Buffer.from([0]),
+  Buffer.from([0, 0]),
   '[]',
 ];
 const ROW_MID = [
-  9007199254740991, 0, 1, -1, 1, -1, 1, -1, 1, '-9007199254740993', 1,
-  '0.0000000001', 0.1, 0.1,
-  '2024-02-29', '2024-02-29 12:34:56.000001', '2024-02-29 12:34:56.123456', '-01:00:00.000', 1901,
-  'a', 'x', 'plain', 'tab\tnewline\nquote\'backslash\\',
-  Buffer.from('ab\0c'), Buffer.from([0]), Buffer.from('\0\0\0'),
-  'medium', 'green', Buffer.from([1]), Buffer.from([0, 1]),
+  9007199254740991,
+  0,
+  1,
+  -1,
+  1,
+  -1,
+  1,
+  -1,
+  1,
+  '-9007199254740993',
+  1,
+  '0.0000000001',
+  0.1,
+  0.1,
+  '2024-02-29',
+  '2024-02-29 12:34:56.000001',
+  '2024-02-29 12:34:56.123456',
+  '-01:00:00.000',
+  1901,
+  'a',
+  'x',
+  'plain',
+  "tab\tnewline\nquote'backslash\\",
+  Buffer.from('ab\0c'),
+  Buffer.from([0]),
+  Buffer.from('\0\0\0'),
+  'medium',
+  'green',
+  Buffer.from([1]),
+  Buffer.from([0, 1]),
   '{"k": "v", "nested": {"deep": {"deeper": [9007199254740993]}}}',
 ];
 
@@ -197,7 +324,9 @@ async function digests(conn: Connection, table: string): Promise<RowDataPacket[]
 
 describe('binlog streamer', () => {
   it('streams inserts, updates and deletes whose values replay onto a copy exactly, and nothing from other tables', async () => {
-    await admin.query(`${VALUES_TABLE(`\`${DB}\`.src`)}; ${VALUES_TABLE(`\`${DB}\`.copy`)}; ${VALUES_TABLE(`\`${DB}\`.other`)}; ${VALUES_TABLE(`\`${OTHER_DB}\`.src`)}`);
+    await admin.query(
+      `${VALUES_TABLE(`\`${DB}\`.src`)}; ${VALUES_TABLE(`\`${DB}\`.copy`)}; ${VALUES_TABLE(`\`${DB}\`.other`)}; ${VALUES_TABLE(`\`${OTHER_DB}\`.src`)}`,
+    );
     const s = streamer(await binlogStatus(), ['src', 'chg']);
     await s.start();
 
@@ -209,11 +338,17 @@ describe('binlog streamer', () => {
       await admin.query(insertSql(table), nulls);
       await admin.query(insertSql(table), ['4', ...ROW_MID.slice(1)]);
     }
-    await admin.query(`INSERT INTO ${src} (id, vc, j) VALUES (5, 'five', '{"a": 1}'), (6, 'six', NULL), (7, NULL, '"seven"')`);
+    await admin.query(
+      `INSERT INTO ${src} (id, vc, j) VALUES (5, 'five', '{"a": 1}'), (6, 'six', NULL), (7, NULL, '"seven"')`,
+    );
     // Updates: NULLs to values, values to NULLs, a key change, several rows in one statement, in one transaction.
     await admin.query('START TRANSACTION');
-    await admin.query(`UPDATE ${src} SET ti = 5, f = 2.5, d = -0.0, tm = '12:00:00.5', y = 1999, st = 'blue,red', b12 = b'101', j = '{"x": [18446744073709551615]}', bl = x'00ff00' WHERE id = 3`);
-    await admin.query(`UPDATE ${src} SET vc = NULL, j = NULL, bn = NULL, e = NULL, st = NULL, ts = NULL WHERE id = 9007199254740993`);
+    await admin.query(
+      `UPDATE ${src} SET ti = 5, f = 2.5, d = -0.0, tm = '12:00:00.5', y = 1999, st = 'blue,red', b12 = b'101', j = '{"x": [18446744073709551615]}', bl = x'00ff00' WHERE id = 3`,
+    );
+    await admin.query(
+      `UPDATE ${src} SET vc = NULL, j = NULL, bn = NULL, e = NULL, st = NULL, ts = NULL WHERE id = 9007199254740993`,
+    );
     await admin.query(`UPDATE ${src} SET id = 40, vc = CONCAT(vc, '→') WHERE id = 4`);
     await admin.query(`UPDATE ${src} SET i = i * 2 + 1, tx = CONCAT(IFNULL(tx, ''), '+') WHERE id IN (5, 6, 7)`);
     await admin.query('COMMIT');
@@ -225,16 +360,30 @@ describe('binlog streamer', () => {
     expect(events.every((ev) => ev.database === DB && (ev.table === 'src' || ev.table === 'chg'))).toBe(true);
     const srcEvents = events.filter((ev) => ev.table === 'src');
     expect(srcEvents.map((ev) => ev.kind)).toEqual([
-      'insert', 'insert', 'insert', 'insert', 'insert', 'insert', 'insert',
-      'update', 'update', 'update', 'update', 'update', 'update',
-      'delete', 'delete',
+      'insert',
+      'insert',
+      'insert',
+      'insert',
+      'insert',
+      'insert',
+      'insert',
+      'update',
+      'update',
+      'update',
+      'update',
+      'update',
+      'update',
+      'delete',
+      'delete',
       'insert',
     ]);
 
     // An event carries what SELECT returns for the row at that point (with JSON as text).
     const first = srcEvents[0];
     expect(first?.kind === 'insert' && first.row['id']).toBe('18446744073709551615');
-    const [maxRows] = await admin.query<RowDataPacket[]>(`SELECT * FROM \`${DB}\`.other WHERE id = 18446744073709551615`);
+    const [maxRows] = await admin.query<RowDataPacket[]>(
+      `SELECT * FROM \`${DB}\`.other WHERE id = 18446744073709551615`,
+    );
     const firstRow = first?.kind === 'insert' ? first.row : {};
     // FLOAT: the event holds the exact float32 (3.4028234663852886e38) where SELECT prints a rounded decimal.
     expect(Math.fround(Number(firstRow['f']))).toBe(Math.fround(3.4028234e38));
@@ -249,7 +398,14 @@ describe('binlog streamer', () => {
       await writer.end();
     }
     const original = await selectAll(admin, src);
-    expect(original.map((r): unknown => r['id'])).toEqual(['3', '5', '7', '40', '9007199254740993', '18446744073709551615']);
+    expect(original.map((r): unknown => r['id'])).toEqual([
+      '3',
+      '5',
+      '7',
+      '40',
+      '9007199254740993',
+      '18446744073709551615',
+    ]);
     expect(await selectAll(admin, `\`${DB}\`.copy`)).toEqual(original);
     expect(await digests(admin, `\`${DB}\`.copy`)).toEqual(await digests(admin, src));
     await s.stop();
@@ -268,8 +424,12 @@ describe('binlog streamer', () => {
     const writing = (async () => {
       for (let id = 1; id <= N; id += 5) {
         const ids = [id, id + 1, id + 2, id + 3, id + 4].filter((x) => x <= N);
-        await writer.query(`INSERT INTO \`${DB}\`.k (id, phase) VALUES ${ids.map(() => '(?, ?)').join(', ')}`, ids.flatMap((x) => [x, 'new']));
-        if (id > 10) await writer.query(`UPDATE \`${DB}\`.k SET phase = 'done' WHERE id BETWEEN ? AND ?`, [id - 10, id - 6]);
+        await writer.query(
+          `INSERT INTO \`${DB}\`.k (id, phase) VALUES ${ids.map(() => '(?, ?)').join(', ')}`,
+          ids.flatMap((x) => [x, 'new']),
+        );
+        if (id > 10)
+          await writer.query(`UPDATE \`${DB}\`.k SET phase = 'done' WHERE id BETWEEN ? AND ?`, [id - 10, id - 6]);
       }
       await writer.query(`UPDATE \`${DB}\`.k SET phase = 'done' WHERE phase = 'new'`);
     })();
@@ -343,7 +503,7 @@ describe('binlog streamer', () => {
     const N = 4000;
     for (let id = 1; id <= N; id += 100) {
       const ids = Array.from({ length: 100 }, (_, k) => id + k);
-      await admin.query(`INSERT INTO \`${DB}\`.bp VALUES ${ids.map(() => '(?, REPEAT(\'x\', 1000))').join(', ')}`, ids);
+      await admin.query(`INSERT INTO \`${DB}\`.bp VALUES ${ids.map(() => "(?, REPEAT('x', 1000))").join(', ')}`, ids);
     }
     await writeMarker('bp-done');
     // Nobody consumes: the queue must stop growing near the mark (a socket read already in progress still

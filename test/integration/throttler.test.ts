@@ -42,8 +42,10 @@ interface LogLine {
 
 function captureLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: string) => (event: string, fields: LogFields | string = {}) =>
-    void lines.push({ level, event, fields: typeof fields === 'string' ? { line: fields } : fields });
+  const at =
+    (level: string) =>
+    (event: string, fields: LogFields | string = {}) =>
+      void lines.push({ level, event, fields: typeof fields === 'string' ? { line: fields } : fields });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -62,7 +64,12 @@ function replicaEndpoint(): { host: string; port: number } {
   return { host: r.host, port: r.port };
 }
 
-function make(tv: Partial<TunableValues> = {}, config: Partial<ThrottlerDeps['config']> = {}, changelog = CHANGELOG, now?: () => number): Made {
+function make(
+  tv: Partial<TunableValues> = {},
+  config: Partial<ThrottlerDeps['config']> = {},
+  changelog = CHANGELOG,
+  now?: () => number,
+): Made {
   const tunables = createTunables({ ...BASE, throttleControlReplicas: [replicaEndpoint()], ...tv });
   const { logger, lines } = captureLogger();
   const critical: Made['critical'] = [];
@@ -136,7 +143,10 @@ describe('replica lag', () => {
     let waiting: Promise<void> | undefined;
     try {
       await replicaSqlThread('STOP');
-      const reason = await waitFor(() => throttler.check().reason, { timeoutMs: DEADLINE, message: 'throttled by lag' });
+      const reason = await waitFor(() => throttler.check().reason, {
+        timeoutMs: DEADLINE,
+        message: 'throttled by lag',
+      });
       expect(reason).toMatch(new RegExp(`^lag=\\d+\\.\\ds on ${host.replaceAll('.', '\\.')}:${port}$`));
       expect(throttler.replicaLags().find((l) => l.replica === `${host}:${port}`)?.seconds).toBeGreaterThan(0.5);
       waiting = throttler.waitWhileThrottled(abort.signal).then(() => void (released = true));
@@ -153,7 +163,9 @@ describe('replica lag', () => {
     await waiting;
     expect(throttler.check()).toEqual({ throttled: false, reason: null });
     // Logged once each way, however often the lag value changed.
-    expect(lines.filter((l) => l.event === 'throttled').map((l) => String(l.fields['reason']))).toEqual([expect.stringMatching(/^lag=/)]);
+    expect(lines.filter((l) => l.event === 'throttled').map((l) => String(l.fields['reason']))).toEqual([
+      expect.stringMatching(/^lag=/),
+    ]);
     const rel = lines.filter((l) => l.event === 'throttle_released');
     expect(rel).toHaveLength(1);
     expect(String(rel[0]?.fields['after'])).toMatch(/^\d+\.\ds$/);
@@ -175,10 +187,15 @@ describe('replica lag', () => {
     const { throttler, lines } = make({}, {}, '_no_such_ghc', () => clock);
     await throttler.start();
     expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
-    expect(lines.filter((l) => l.event === 'replica_awaiting_heartbeat').map((l) => [l.level, l.fields['replica']])).toEqual([['info', `${host}:${port}`]]);
+    expect(
+      lines.filter((l) => l.event === 'replica_awaiting_heartbeat').map((l) => [l.level, l.fields['replica']]),
+    ).toEqual([['info', `${host}:${port}`]]);
     expect(lines.filter((l) => l.event === 'replica_unreadable')).toEqual([]);
     clock += 10_000;
-    const warned = await waitFor(() => lines.find((l) => l.event === 'replica_unreadable'), { timeoutMs: DEADLINE, message: 'the warning after 10 s' });
+    const warned = await waitFor(() => lines.find((l) => l.event === 'replica_unreadable'), {
+      timeoutMs: DEADLINE,
+      message: 'the warning after 10 s',
+    });
     expect([warned.level, warned.fields['errno']]).toEqual(['warn', 1146]);
     expect(throttler.check()).toEqual({ throttled: true, reason: `replica ${host}:${port} unreadable` });
     // Once, not at every round.
@@ -193,7 +210,10 @@ describe('load', () => {
     await throttler.start();
     expect(throttler.check().reason).toMatch(/^max-load Threads_connected=\d+>=1$/);
     tunables.set('maxLoad', [{ variable: 'Threads_connected', limit: 1_000_000 }]);
-    await waitFor(() => !throttler.check().throttled, { timeoutMs: DEADLINE, message: 'released after raising max-load' });
+    await waitFor(() => !throttler.check().throttled, {
+      timeoutMs: DEADLINE,
+      message: 'released after raising max-load',
+    });
     tunables.set('maxLoad', [{ variable: 'Threads_runing', limit: 5 }]);
     await waitFor(() => throttler.check().reason === 'max-load Threads_runing unknown', { timeoutMs: DEADLINE });
   });
@@ -205,13 +225,19 @@ describe('load', () => {
     expect(critical[0]?.reason).toMatch(/^critical-load Threads_connected=\d+>=1$/);
     // A max-load on a variable not read before shows a later load read happened: critical still met, no second call.
     tunables.set('maxLoad', [{ variable: 'Uptime', limit: 1 }]);
-    await waitFor(() => /^max-load Uptime=\d+>=1$/.test(throttler.check().reason ?? ''), { timeoutMs: DEADLINE, message: 'a later load read' });
+    await waitFor(() => /^max-load Uptime=\d+>=1$/.test(throttler.check().reason ?? ''), {
+      timeoutMs: DEADLINE,
+      message: 'a later load read',
+    });
     expect(critical).toHaveLength(1);
   });
 
   it('critical-load with an interval calls onCritical only after the re-check', async () => {
     const interval = 1500;
-    const { throttler, critical, lines } = make({ criticalLoad: [{ variable: 'Threads_connected', limit: 1 }] }, { criticalLoadIntervalMillis: interval });
+    const { throttler, critical, lines } = make(
+      { criticalLoad: [{ variable: 'Threads_connected', limit: 1 }] },
+      { criticalLoadIntervalMillis: interval },
+    );
     const started = Date.now();
     await throttler.start();
     const met = lines.find((l) => l.event === 'critical_load_met');
@@ -230,7 +256,10 @@ describe('load', () => {
     await throttler.start();
     expect(lines.some((l) => l.event === 'critical_load_met')).toBe(true);
     tunables.set('criticalLoad', [{ variable: 'Threads_connected', limit: 1_000_000 }]);
-    await waitFor(() => lines.some((l) => l.event === 'critical_load_cleared'), { timeoutMs: DEADLINE, message: 'cleared on re-check' });
+    await waitFor(() => lines.some((l) => l.event === 'critical_load_cleared'), {
+      timeoutMs: DEADLINE,
+      message: 'cleared on re-check',
+    });
     expect(critical).toHaveLength(0);
   });
 });
@@ -250,7 +279,10 @@ describe('flag files, throttle query, user command', () => {
     await waitFor(() => throttler.check().reason === `flag-file ${extra}`, { timeoutMs: DEADLINE });
     unlinkSync(extra);
     await waitFor(() => !throttler.check().throttled, { timeoutMs: DEADLINE });
-    expect(lines.filter((l) => l.event === 'throttled').map((l) => l.fields['reason'])).toEqual([`flag-file ${flag}`, `flag-file ${extra}`]);
+    expect(lines.filter((l) => l.event === 'throttled').map((l) => l.fields['reason'])).toEqual([
+      `flag-file ${flag}`,
+      `flag-file ${extra}`,
+    ]);
     expect(lines.filter((l) => l.event === 'throttle_released')).toHaveLength(2);
   });
 

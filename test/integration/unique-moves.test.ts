@@ -67,7 +67,10 @@ describe('a unique value moving between rows during the copy', () => {
     await prepareTable(admin, database, CREATE, 't', model, 5000);
     const cols = ['id', ...model.valueColumns];
     for (let id = R; id <= S; id++) {
-      await admin.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, [id, ...model.values(id, 0)]);
+      await admin.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, [
+        id,
+        ...model.values(id, 0),
+      ]);
     }
     const throttle = join(dir, 'throttle');
     writeFileSync(throttle, '');
@@ -77,7 +80,10 @@ describe('a unique value moving between rows during the copy', () => {
     const peek = await exactConnection(testServer().primary);
     await peek.query('SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED');
     const ghostRowsBeforeS = async (conn: Connection): Promise<number> => {
-      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ghost} WHERE id >= ? AND id < ?`, [R, S]);
+      const [rows] = await conn.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ghost} WHERE id >= ? AND id < ?`, [
+        R,
+        S,
+      ]);
       return Number(rows[0]?.['n']);
     };
     try {
@@ -102,7 +108,11 @@ describe('a unique value moving between rows during the copy', () => {
             //    before S in the ghost, some of them not committed yet: the statement copying S's chunk has written
             //    them and can go no further than S until A commits. (Replay cannot wait on B before this statement
             //    runs: B locks R only after it, and replay's batches are one event each, committed as they go.)
-            await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy phase' });
+            await waitFor(() => / to=copy\b/.test(stderr()), {
+              timeoutMs: 60_000,
+              intervalMs: 20,
+              message: 'the copy phase',
+            });
             await a.query('START TRANSACTION');
             await a.query(`SELECT id FROM ${table} WHERE id = ? FOR UPDATE`, [S]);
             rmSync(throttle);
@@ -111,7 +121,9 @@ describe('a unique value moving between rows during the copy', () => {
               intervalMs: 10,
               message: "the copy to reach S's lock",
             });
-            expect(await ghostRowsBeforeS(admin), "the chunks before S's are committed, S's chunk is not").toBe(BEFORE_S_CHUNK);
+            expect(await ghostRowsBeforeS(admin), "the chunks before S's are committed, S's chunk is not").toBe(
+              BEFORE_S_CHUNK,
+            );
             const [copiedR] = await admin.query<RowDataPacket[]>(`SELECT name FROM ${ghost} WHERE id = ?`, [R]);
             expect(copiedR, 'R was copied before S').toHaveLength(1);
             // 2. Replay will stall on R's ghost row.
@@ -145,9 +157,13 @@ describe('a unique value moving between rows during the copy', () => {
         },
       });
       expect(result.run.code, explainRun(result.run)).toBe(0);
-      expect(result.run.stderr, 'no lock wait timed out: the choreography has no lock cycle').not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
+      expect(result.run.stderr, 'no lock wait timed out: the choreography has no lock cycle').not.toMatch(
+        /ER_LOCK_WAIT_TIMEOUT|errno=1205\b/,
+      );
       expect(result.run.stderr).toMatch(/replay_conflict_moved_aside key=uk_name rows=1/);
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+        true,
+      );
       const [moved] = await admin.query<RowDataPacket[]>(`SELECT id FROM ${table} WHERE name = ?`, [MOVING]);
       expect(moved.map((r) => Number(r['id']))).toEqual([S]);
       await admin.query(`DROP DATABASE IF EXISTS \`${database}\``);

@@ -18,7 +18,12 @@ export const CASES_DIR = new URL('./cases/', import.meta.url).pathname;
 /** How a case must end: migrated, a dry run, or a failure (exit 1) or refusal (exit 2) with osc's error code. */
 export type Expectation = 'success' | 'noop' | { readonly exit: 1 | 2; readonly code: string };
 
-export type LoadSpec = Partial<Pick<LoadOptions, 'rate' | 'omitColumns' | 'seed' | 'maxWrites' | 'writers' | 'maxTransactionWrites' | 'rollbackRatio' | 'weights'>>;
+export type LoadSpec = Partial<
+  Pick<
+    LoadOptions,
+    'rate' | 'omitColumns' | 'seed' | 'maxWrites' | 'writers' | 'maxTransactionWrites' | 'rollbackRatio' | 'weights'
+  >
+>;
 
 export interface CaseSpec {
   /** Table name (default t). */
@@ -56,7 +61,18 @@ export interface ScenarioCase {
   model(): Promise<RowModel>;
 }
 
-const SPEC_KEYS = new Set(['table', 'database', 'rows', 'args', 'execute', 'expect', 'load', 'during', 'globals', 'postponeCutOverMs']);
+const SPEC_KEYS = new Set([
+  'table',
+  'database',
+  'rows',
+  'args',
+  'execute',
+  'expect',
+  'load',
+  'during',
+  'globals',
+  'postponeCutOverMs',
+]);
 
 function parseExpectation(name: string, raw: unknown): Expectation {
   if (raw === undefined) return 'success';
@@ -71,15 +87,23 @@ function parseExpectation(name: string, raw: unknown): Expectation {
 function parseStep(name: string, raw: unknown): Interjection {
   if (typeof raw === 'string') return { sql: raw };
   const o = raw as Partial<Interjection> | null;
-  if (o !== null && typeof o === 'object' && typeof o.sql === 'string' && (o.effect === undefined || o.effect === 'truncate')) return o as Interjection;
+  if (
+    o !== null &&
+    typeof o === 'object' &&
+    typeof o.sql === 'string' &&
+    (o.effect === undefined || o.effect === 'truncate')
+  )
+    return o as Interjection;
   throw new Error(`case ${name}: a during step is a SQL string or {"sql", "session"?, "effect"?: "truncate"}`);
 }
 
 /** case.json; every key optional, unknown keys refused (a typo must not silently weaken a case). */
 export function parseSpec(name: string, raw: Record<string, unknown>): CaseSpec {
-  for (const k of Object.keys(raw)) if (!SPEC_KEYS.has(k)) throw new Error(`case ${name}: unknown case.json key ${JSON.stringify(k)}`);
+  for (const k of Object.keys(raw))
+    if (!SPEC_KEYS.has(k)) throw new Error(`case ${name}: unknown case.json key ${JSON.stringify(k)}`);
   const globals = (raw['globals'] ?? {}) as Record<string, string | number>;
-  for (const g of Object.keys(globals)) if (!/^[a-z_]+$/.test(g)) throw new Error(`case ${name}: ${JSON.stringify(g)} is not a server variable name`);
+  for (const g of Object.keys(globals))
+    if (!/^[a-z_]+$/.test(g)) throw new Error(`case ${name}: ${JSON.stringify(g)} is not a server variable name`);
   return {
     table: (raw['table'] as string | undefined) ?? 't',
     database: (raw['database'] as string | undefined) ?? null,
@@ -101,7 +125,10 @@ export function loadCases(dir = CASES_DIR): ScenarioCase[] {
     .sort()
     .map((name) => {
       const caseDir = join(dir, name);
-      const spec = parseSpec(name, JSON.parse(readFileSync(join(caseDir, 'case.json'), 'utf8')) as Record<string, unknown>);
+      const spec = parseSpec(
+        name,
+        JSON.parse(readFileSync(join(caseDir, 'case.json'), 'utf8')) as Record<string, unknown>,
+      );
       const rowsFile = join(caseDir, 'rows.ts');
       return {
         name,
@@ -109,7 +136,8 @@ export function loadCases(dir = CASES_DIR): ScenarioCase[] {
         createSql: readFileSync(join(caseDir, 'create.sql'), 'utf8'),
         alter: readFileSync(join(caseDir, 'alter'), 'utf8').trim(),
         spec,
-        model: async () => (existsSync(rowsFile) ? ((await import(rowsFile)) as { model: RowModel }).model : ordersModel()),
+        model: async () =>
+          existsSync(rowsFile) ? ((await import(rowsFile)) as { model: RowModel }).model : ordersModel(),
       };
     });
 }
@@ -121,7 +149,14 @@ export async function recreateDatabase(admin: Connection, name: string): Promise
 }
 
 /** Creates the table from its CREATE script inside `database` and seeds ids 1..rows. */
-export async function prepareTable(admin: Connection, database: string, createSql: string, table: string, model: RowModel, rows: number): Promise<void> {
+export async function prepareTable(
+  admin: Connection,
+  database: string,
+  createSql: string,
+  table: string,
+  model: RowModel,
+  rows: number,
+): Promise<void> {
   await admin.query(`USE ${quoteId(database)}`);
   await admin.query(createSql);
   if (rows > 0) await seedRows(admin, database, table, model, rows);
@@ -184,7 +219,13 @@ export function expectedDatabase(database: string): string {
 }
 
 /** Resolves true once the copy has begun and the ghost holds rows, false if the run ends first. */
-export async function copyStarted(admin: Connection, database: string, table: string, stderr: () => string, done: Promise<OscRun>): Promise<boolean> {
+export async function copyStarted(
+  admin: Connection,
+  database: string,
+  table: string,
+  stderr: () => string,
+  done: Promise<OscRun>,
+): Promise<boolean> {
   let ended = false;
   void done.then(
     () => (ended = true),
@@ -206,7 +247,11 @@ export async function copyStarted(admin: Connection, database: string, table: st
  * Sets GLOBAL variables and returns how to restore them (other tests share the server: the restore must not
  * fail, so it falls back to a fresh connection, and gives numbers back as numbers).
  */
-async function setGlobals(admin: Connection, primary: Endpoint, globals: Readonly<Record<string, string | number>>): Promise<() => Promise<void>> {
+async function setGlobals(
+  admin: Connection,
+  primary: Endpoint,
+  globals: Readonly<Record<string, string | number>>,
+): Promise<() => Promise<void>> {
   const before = new Map<string, string | number>();
   for (const n of Object.keys(globals)) {
     const [rows] = await admin.query<RowDataPacket[]>(`SELECT @@GLOBAL.${n} AS v`);
@@ -274,7 +319,8 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
   // A run that hangs is stopped (exit 1, ABORTED) before the test times out, so that its log tail is reported.
   const stopRun = new AbortController();
   const timer = setTimeout(() => stopRun.abort(), i.runTimeoutMs ?? 150_000);
-  const release = postpone === null ? null : setTimeout(() => rmSync(postpone, { force: true }), i.postponeCutOverMs ?? 0);
+  const release =
+    postpone === null ? null : setTimeout(() => rmSync(postpone, { force: true }), i.postponeCutOverMs ?? 0);
   const done = runOsc(argv, {
     onStderr: (t) => {
       stderr += t;
@@ -283,7 +329,13 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
     signal: stopRun.signal,
     ...(i.echo === undefined ? {} : { echo: i.echo }),
   });
-  const ctx: DuringContext = { stderr: () => stderr, done, migrationUser: mig, interject: (step) => load.interject(step), record: (w) => load.record(w) };
+  const ctx: DuringContext = {
+    stderr: () => stderr,
+    done,
+    migrationUser: mig,
+    interject: (step) => load.interject(step),
+    record: (w) => load.record(w),
+  };
   let stepsRun = 0;
   const runSteps = async () => {
     const steps = i.steps ?? [];
@@ -298,7 +350,10 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
   const during = (async () => {
     await i.during?.(ctx);
     await runSteps();
-  })().then(() => null, (err: unknown) => err);
+  })().then(
+    () => null,
+    (err: unknown) => err,
+  );
   let run: OscRun;
   try {
     try {
@@ -319,17 +374,30 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
     throw new Error(`the write load failed (${message}); osc: ${explainRun(run)}`, { cause: err });
   });
   const duringError = await during;
-  if (duringError !== null) throw duringError instanceof Error ? duringError : new Error(`fault injection failed: ${JSON.stringify(duringError)}`);
+  if (duringError !== null)
+    throw duringError instanceof Error
+      ? duringError
+      : new Error(`fault injection failed: ${JSON.stringify(duringError)}`);
 
   const comparison =
     run.code === 0
-      ? await verifyMigration({ conn: i.admin, snapshot: expected, migrated: { database: i.database, table: i.table }, writes: loadResult.writes, alter: i.alter })
+      ? await verifyMigration({
+          conn: i.admin,
+          snapshot: expected,
+          migrated: { database: i.database, table: i.table },
+          writes: loadResult.writes,
+          alter: i.alter,
+        })
       : null;
   return { run, load: loadResult, writesDuringRun, comparison, expected, stepsRun };
 }
 
 /** After a failed or refused run: the original must hold exactly the seed plus every committed write, unaltered. */
-export async function verifyIntact(admin: Connection, r: UnderLoadResult, original: { readonly database: string; readonly table: string }): Promise<Comparison> {
+export async function verifyIntact(
+  admin: Connection,
+  r: UnderLoadResult,
+  original: { readonly database: string; readonly table: string },
+): Promise<Comparison> {
   await replayWrites(admin, r.load.writes, r.expected);
   return compareTables(admin, r.expected, original);
 }

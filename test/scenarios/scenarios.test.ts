@@ -6,9 +6,26 @@ import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, runOsc, R
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { LoadGenerator, quoteId } from '../support/load.js';
 import { tableNames as ownTableNames } from '../../src/core/names.js';
-import { applyAlter, checksum, columnsOf, compareTables, describeComparison, replayWrites, snapshotTable, tableNames } from '../support/verify.js';
+import {
+  applyAlter,
+  checksum,
+  columnsOf,
+  compareTables,
+  describeComparison,
+  replayWrites,
+  snapshotTable,
+  tableNames,
+} from '../support/verify.js';
 import { ORDERS_CREATE, ordersModel } from './models.js';
-import { errorCodeOf, expectedDatabase, loadCases, migrateUnderLoad, prepareTable, recreateDatabase, verifyIntact } from './runner.js';
+import {
+  errorCodeOf,
+  expectedDatabase,
+  loadCases,
+  migrateUnderLoad,
+  prepareTable,
+  recreateDatabase,
+  verifyIntact,
+} from './runner.js';
 import type { ScenarioCase } from './runner.js';
 
 const cases = loadCases();
@@ -35,62 +52,65 @@ const dbName = (name: string) => `osc_t_sc_${name.replace(/[^a-z0-9]/gi, '_').sl
 function caseDatabase(c: ScenarioCase): string {
   if (c.spec.database === null) return dbName(c.name);
   const name = `${c.spec.database}_${RUN_TAG}`;
-  if ([...name].length > 60) throw new Error(`case ${c.name}: database name ${name} is too long (60 characters at most)`);
+  if ([...name].length > 60)
+    throw new Error(`case ${c.name}: database name ${name} is too long (60 characters at most)`);
   return name;
 }
 
 describe('scenarios', () => {
   test('the cases folder holds the cases the issue lists', () => {
     // Other cases may join; these must stay.
-    expect(cases.map((c) => c.name)).toEqual(expect.arrayContaining([
-      'add-column-not-null-default',
-      'add-column-nullable',
-      'add-index',
-      'add-unique',
-      'bit-key',
-      'collation-change-key',
-      'collation-ci-conflict',
-      'collation-ci-no-conflict',
-      'composite-pk',
-      'convert-latin1-key',
-      'convert-utf8mb4',
-      'ddl-ghost-during-copy',
-      'ddl-original-during-copy',
-      'defaults-every-kind',
-      'drop-column',
-      'empty-table',
-      'enum-in-key',
-      'enum-key',
-      'extend-primary-key',
-      'float-key',
-      'enum-set-key',
-      'generated-columns',
-      'generated-stored-to-plain',
-      'int-to-bigint-key',
-      'latin1-bytes',
-      'latin1-c1-bytes',
-      'many-types',
-      'name-backtick-table',
-      'name-digit-database',
-      'name-digit-table',
-      'name-longest-table',
-      'name-non-ascii-table',
-      'name-odd-database',
-      'name-reserved-table',
-      'name-space-slash-table',
-      'name-upper-table',
-      'noop',
-      'one-row',
-      'rename-column',
-      'set-in-key',
-      'spatial',
-      'statement-dml-during-copy',
-      'truncate-during-copy',
-      'unique-duplicates-during-copy',
-      'unique-duplicates-seeded',
-      'unique-not-pk',
-      'wait-timeout-5',
-    ]));
+    expect(cases.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'add-column-not-null-default',
+        'add-column-nullable',
+        'add-index',
+        'add-unique',
+        'bit-key',
+        'collation-change-key',
+        'collation-ci-conflict',
+        'collation-ci-no-conflict',
+        'composite-pk',
+        'convert-latin1-key',
+        'convert-utf8mb4',
+        'ddl-ghost-during-copy',
+        'ddl-original-during-copy',
+        'defaults-every-kind',
+        'drop-column',
+        'empty-table',
+        'enum-in-key',
+        'enum-key',
+        'extend-primary-key',
+        'float-key',
+        'enum-set-key',
+        'generated-columns',
+        'generated-stored-to-plain',
+        'int-to-bigint-key',
+        'latin1-bytes',
+        'latin1-c1-bytes',
+        'many-types',
+        'name-backtick-table',
+        'name-digit-database',
+        'name-digit-table',
+        'name-longest-table',
+        'name-non-ascii-table',
+        'name-odd-database',
+        'name-reserved-table',
+        'name-space-slash-table',
+        'name-upper-table',
+        'noop',
+        'one-row',
+        'rename-column',
+        'set-in-key',
+        'spatial',
+        'statement-dml-during-copy',
+        'truncate-during-copy',
+        'unique-duplicates-during-copy',
+        'unique-duplicates-seeded',
+        'unique-not-pk',
+        'wait-timeout-5',
+      ]),
+    );
   });
 
   test('the verification itself: a replayed load matches, a lost write and a changed value do not', async () => {
@@ -102,7 +122,15 @@ describe('scenarios', () => {
     await recreateDatabase(admin, exp.database);
     await prepareTable(admin, database, cases.find((c) => c.name === 'add-index')?.createSql ?? '', 't', model, 2000);
     await snapshotTable(admin, { database, table: 't' }, exp);
-    const load = new LoadGenerator({ endpoint: server.primary, database, table: 't', model, seededRows: 2000, rate: 500, maxWrites: 300 }).start();
+    const load = new LoadGenerator({
+      endpoint: server.primary,
+      database,
+      table: 't',
+      model,
+      seededRows: 2000,
+      rate: 500,
+      maxWrites: 300,
+    }).start();
     const result = await load.stop(1000);
     expect(result.writes.length).toBeGreaterThan(100);
     await replayWrites(admin, result.writes, exp);
@@ -116,7 +144,9 @@ describe('scenarios', () => {
     const differs = await compareTables(admin, exp, { database, table: 't' });
     expect(differs.ok).toBe(false);
     expect(differs.differences).toHaveLength(2);
-    expect(differs.differences[0]).toMatch(new RegExp(`^row \\(id=${a}\\) column qty: expected -?\\d+, actual -?\\d+$`));
+    expect(differs.differences[0]).toMatch(
+      new RegExp(`^row \\(id=${a}\\) column qty: expected -?\\d+, actual -?\\d+$`),
+    );
     expect(differs.differences[1]).toBe(`row (id=${b}): expected but missing from the migrated table`);
     await dropDatabases(database);
   });
@@ -130,17 +160,28 @@ describe('scenarios', () => {
     await recreateDatabase(admin, exp.database);
     await prepareTable(admin, database, ORDERS_CREATE, 't', model, 2000);
     await snapshotTable(admin, { database, table: 't' }, exp);
-    const load = new LoadGenerator({ endpoint: server.primary, database, table: 't', model, seededRows: 2000, rate: 1000, maxWrites: 1200 }).start();
+    const load = new LoadGenerator({
+      endpoint: server.primary,
+      database,
+      table: 't',
+      model,
+      seededRows: 2000,
+      rate: 1000,
+      maxWrites: 1200,
+    }).start();
     await waitFor(() => load.committed >= 300, { timeoutMs: 30_000, intervalMs: 10, message: '300 writes' });
     await load.interject({ sql: 'UPDATE {{table}} SET qty = qty + 1000000 WHERE id <= 1000' });
     await waitFor(() => load.committed >= 600, { timeoutMs: 30_000, intervalMs: 10, message: '600 writes' });
     await load.interject({ sql: 'TRUNCATE TABLE {{table}}', effect: 'truncate' });
     await waitFor(() => load.committed >= 900, { timeoutMs: 30_000, intervalMs: 10, message: '900 writes' });
     const result = await load.stop();
-    expect(result.transactions, 'several statements per transaction').toBeLessThan(result.writes.length - result.counts.statement);
+    expect(result.transactions, 'several statements per transaction').toBeLessThan(
+      result.writes.length - result.counts.statement,
+    );
     expect(result.rolledBack).toBeGreaterThan(0);
     expect(result.counts.statement).toBe(2);
-    for (const kind of ['insert', 'update-key', 'update', 'delete'] as const) expect(result.counts[kind]).toBeGreaterThan(0);
+    for (const kind of ['insert', 'update-key', 'update', 'delete'] as const)
+      expect(result.counts[kind]).toBeGreaterThan(0);
     await replayWrites(admin, result.writes, exp);
     const same = await compareTables(admin, exp, { database, table: 't' });
     expect(same.ok, describeComparison(same)).toBe(true);
@@ -163,7 +204,13 @@ describe('scenarios', () => {
         const colsBefore = await columnsOf(admin, { database, table });
         const mig = await migrationUser(admin, server.primary, database);
         const run = await runOsc(
-          oscArgv(mig, database, table, ['--alter', c.alter, '--replica-server-id', String(uniqueServerId()), ...c.spec.args]),
+          oscArgv(mig, database, table, [
+            '--alter',
+            c.alter,
+            '--replica-server-id',
+            String(uniqueServerId()),
+            ...c.spec.args,
+          ]),
         );
         expect(run.code, explainRun(run)).toBe(0);
         expect(run.stdout).toMatch(/noop/);
@@ -210,11 +257,14 @@ describe('scenarios', () => {
         return;
       }
       expect(result.run.code, explainRun(result.run)).toBe(0);
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(true);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+        true,
+      );
       // The load really ran while osc worked: inserts, key moves, updates and deletes all committed.
       expect(result.writesDuringRun).toBeGreaterThan(0);
       if (c.spec.load !== false && c.spec.rows > 0) {
-        for (const kind of ['insert', 'update-key', 'update', 'delete'] as const) expect(result.load.counts[kind]).toBeGreaterThan(0);
+        for (const kind of ['insert', 'update-key', 'update', 'delete'] as const)
+          expect(result.load.counts[kind]).toBeGreaterThan(0);
       }
       const names = ownTableNames(table);
       const tables = await tableNames(admin, database);

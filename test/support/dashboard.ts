@@ -20,12 +20,16 @@ export interface Dashboard {
   readonly uid?: string;
   readonly title?: string;
   readonly panels?: readonly Panel[];
-  readonly templating?: { readonly list?: readonly { readonly name?: string; readonly query?: { readonly query?: string } | string }[] };
+  readonly templating?: {
+    readonly list?: readonly { readonly name?: string; readonly query?: { readonly query?: string } | string }[];
+  };
 }
 
 export const DOCKER_DIR = new URL('../../docker/', import.meta.url);
 
-export const dashboard = JSON.parse(readFileSync(new URL('grafana/dashboards/osc.json', DOCKER_DIR), 'utf8')) as Dashboard;
+export const dashboard = JSON.parse(
+  readFileSync(new URL('grafana/dashboards/osc.json', DOCKER_DIR), 'utf8'),
+) as Dashboard;
 
 /** Panels, including those nested in collapsed rows. */
 export function allPanels(panels: readonly Panel[] = dashboard.panels ?? []): Panel[] {
@@ -42,7 +46,8 @@ export interface DashboardQuery {
 /** Every panel target's expression, then every template variable's query (`label_values(...)`). */
 export function dashboardQueries(): DashboardQuery[] {
   const out: DashboardQuery[] = [];
-  for (const p of allPanels()) for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', expr: t.expr ?? '', variable: false });
+  for (const p of allPanels())
+    for (const t of p.targets ?? []) out.push({ panel: p.title ?? '?', expr: t.expr ?? '', variable: false });
   for (const v of dashboard.templating?.list ?? []) {
     const q = typeof v.query === 'string' ? v.query : (v.query?.query ?? '');
     out.push({ panel: `variable ${v.name ?? '?'}`, expr: q, variable: true });
@@ -64,13 +69,19 @@ export interface GrafanaContext {
  * and `$__range`; throws when a `$` is left that nothing replaced (a variable the context does not know).
  */
 export function grafanaSubstitute(expr: string, ctx: GrafanaContext): string {
-  const builtins: Record<string, string> = { __rate_interval: ctx.rateInterval, __interval: ctx.interval, __range: ctx.range };
+  const builtins: Record<string, string> = {
+    __rate_interval: ctx.rateInterval,
+    __interval: ctx.interval,
+    __range: ctx.range,
+  };
   const value = (name: string): string => {
     const v = builtins[name] ?? ctx.variables[name];
     if (v === undefined) throw new Error(`no value for $${name} in: ${expr}`);
     return v;
   };
-  return expr.replace(/\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g, (_m, a?: string, b?: string, c?: string) => value(a ?? b ?? c ?? ''));
+  return expr.replace(/\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g, (_m, a?: string, b?: string, c?: string) =>
+    value(a ?? b ?? c ?? ''),
+  );
 }
 
 /** `label_values(<selector>, <label>)`, the one Grafana-only function the variables use; null for anything else. */

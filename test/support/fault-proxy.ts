@@ -25,7 +25,10 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startFaultProxy(target: { host: string; port: number }, rules: readonly LostReply[]): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: { host: string; port: number },
+  rules: readonly LostReply[],
+): Promise<FaultProxy> {
   const armed = new Set<number>();
   const done = new Set<number>();
   const firedResolvers = rules.map(() => null as (() => void) | null);

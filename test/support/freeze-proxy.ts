@@ -58,7 +58,15 @@ export async function startFreezeProxy(target: { readonly host: string; readonly
   let next = 1;
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host);
-    const pair: Pair = { id: next++, threadId: null, frozen: false, clientClosed: false, handshake: Buffer.alloc(0), client, upstream };
+    const pair: Pair = {
+      id: next++,
+      threadId: null,
+      frozen: false,
+      clientClosed: false,
+      handshake: Buffer.alloc(0),
+      client,
+      upstream,
+    };
     pairs.push(pair);
     pipe(pair, client, upstream);
     pipe(pair, upstream, client, (d) => {

@@ -203,8 +203,7 @@ async function startContainers(): Promise<Found> {
       container('replica', 2, ['--read-only=ON']),
     ]);
     started.push(primary, replica);
-    const rootUri = (c: typeof primary) =>
-      `mysql://root:${rootPassword}@${c.getHost()}:${c.getMappedPort(3306)}`;
+    const rootUri = (c: typeof primary) => `mysql://root:${rootPassword}@${c.getHost()}:${c.getMappedPort(3306)}`;
 
     const p = await mysql.createConnection({ uri: rootUri(primary), multipleStatements: true });
     try {

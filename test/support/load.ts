@@ -91,7 +91,14 @@ export function prng(seed: number): () => number {
 }
 
 /** Multi-row INSERTs of ids first..last (inclusive) with version-0 values. */
-export async function seedRows(conn: Connection, database: string, table: string, model: RowModel, count: number, batch = 1000): Promise<void> {
+export async function seedRows(
+  conn: Connection,
+  database: string,
+  table: string,
+  model: RowModel,
+  count: number,
+  batch = 1000,
+): Promise<void> {
   const cols = [...model.keyColumns, ...model.valueColumns];
   const rowPlaceholder = `(${cols.map(() => '?').join(', ')})`;
   for (let start = 1; start <= count; start += batch) {
@@ -190,7 +197,13 @@ export class LoadGenerator {
   private runner: Promise<LoadResult> | null = null;
   private failed = false;
   private readonly writes: LoggedWrite[] = [];
-  private readonly counts: Record<LoggedWrite['kind'], number> = { insert: 0, 'update-key': 0, update: 0, delete: 0, statement: 0 };
+  private readonly counts: Record<LoggedWrite['kind'], number> = {
+    insert: 0,
+    'update-key': 0,
+    update: 0,
+    delete: 0,
+    statement: 0,
+  };
   private retried = 0;
   private dropped = 0;
   private transactions = 0;
@@ -209,7 +222,8 @@ export class LoadGenerator {
     for (let id = 1; id <= opts.seededRows; id++) (this.writers[(id - 1) % count] as Writer).live.push(id);
     this.nextId = opts.seededRows + 1;
     const omit = new Set(opts.omitColumns ?? []);
-    const index = (cols: readonly string[]) => opts.model.valueColumns.map((c, i) => (cols.includes(c) && !omit.has(c) ? i : -1)).filter((i) => i >= 0);
+    const index = (cols: readonly string[]) =>
+      opts.model.valueColumns.map((c, i) => (cols.includes(c) && !omit.has(c) ? i : -1)).filter((i) => i >= 0);
     this.writeColIdx = index(opts.model.valueColumns);
     this.writeCols = this.writeColIdx.map((i) => opts.model.valueColumns[i] as string);
     this.keyMoveColIdx = index(opts.model.onUpdateColumns ?? []);
@@ -251,7 +265,9 @@ export class LoadGenerator {
       const conn = await exactConnection(this.opts.endpoint);
       try {
         for (const s of step.session ?? []) await conn.query(s);
-        await conn.query(renderWrite({ kind: 'statement', sql: step.sql, params: [] }, qualified(this.opts.database, this.opts.table)));
+        await conn.query(
+          renderWrite({ kind: 'statement', sql: step.sql, params: [] }, qualified(this.opts.database, this.opts.table)),
+        );
       } finally {
         await conn.end().catch(() => undefined);
       }
@@ -302,7 +318,11 @@ export class LoadGenerator {
       const id = this.nextId++;
       const cols = [...m.keyColumns, ...this.writeCols];
       live.push(id);
-      return { kind, sql: `INSERT INTO ${t} (${cols.map(quoteId).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, params: [...m.key(id), ...this.valuesAt(id, this.writeColIdx)] };
+      return {
+        kind,
+        sql: `INSERT INTO ${t} (${cols.map(quoteId).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        params: [...m.key(id), ...this.valuesAt(id, this.writeColIdx)],
+      };
     }
     const slot = Math.floor(w.rnd() * live.length);
     const id = live[slot] as number;
@@ -326,12 +346,21 @@ export class LoadGenerator {
       return { kind, sql: `UPDATE ${t} SET ${c} = ${c} WHERE ${this.keyWhere()}`, params: [...m.key(id)] };
     }
     const set = this.writeCols.map((c) => `${quoteId(c)} = ?`).join(', ');
-    return { kind, sql: `UPDATE ${t} SET ${set} WHERE ${this.keyWhere()}`, params: [...this.valuesAt(id, this.writeColIdx), ...m.key(id)] };
+    return {
+      kind,
+      sql: `UPDATE ${t} SET ${set} WHERE ${this.keyWhere()}`,
+      params: [...this.valuesAt(id, this.writeColIdx), ...m.key(id)],
+    };
   }
 
   private stopping(started: number, maxWrites: number, maxMs: number): boolean {
     const now = Date.now();
-    return this.failed || this.writes.length >= maxWrites || now - started >= maxMs || (this.stopAt !== null && now >= this.stopAt);
+    return (
+      this.failed ||
+      this.writes.length >= maxWrites ||
+      now - started >= maxMs ||
+      (this.stopAt !== null && now >= this.stopAt)
+    );
   }
 
   private async run(): Promise<LoadResult> {
@@ -390,7 +419,13 @@ export class LoadGenerator {
   }
 
   /** Plans one transaction on a copy of the writer's rows, runs it (retrying it whole), and keeps its effect if it committed. */
-  private async transaction(w: Writer, conn: Connection, target: string, maxSize: number, rollbackRatio: number): Promise<void> {
+  private async transaction(
+    w: Writer,
+    conn: Connection,
+    target: string,
+    maxSize: number,
+    rollbackRatio: number,
+  ): Promise<void> {
     const size = 1 + Math.floor(w.rnd() * maxSize);
     const live = w.live.slice();
     const writes: LoggedWrite[] = [];
@@ -403,7 +438,9 @@ export class LoadGenerator {
         for (const write of writes) {
           const [res] = await conn.query<ResultSetHeader>(renderWrite(write, target), [...write.params]);
           if ((write.kind === 'delete' || write.kind === 'update-key') && res.affectedRows !== 1) {
-            throw new Error(`load: ${write.kind} affected ${res.affectedRows} rows; the load's view of the table is wrong`);
+            throw new Error(
+              `load: ${write.kind} affected ${res.affectedRows} rows; the load's view of the table is wrong`,
+            );
           }
         }
         if (rollback) {

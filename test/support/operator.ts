@@ -48,9 +48,16 @@ export function parseStatus(text: string): StatusFigures {
   const phase = /\bphase=(\S+)/.exec(text)?.[1];
   const copied = /\bcopied=(\d+)\//.exec(text)?.[1];
   const applied = /\bapplied=(\d+)/.exec(text)?.[1];
-  if (phase === undefined || copied === undefined || applied === undefined) throw new Error(`not a status reply: ${JSON.stringify(text)}`);
+  if (phase === undefined || copied === undefined || applied === undefined)
+    throw new Error(`not a status reply: ${JSON.stringify(text)}`);
   const throttled = /\bthrottled=("(?:[^"\\]|\\.)*")/.exec(text)?.[1];
-  return { phase, copied: Number(copied), applied: Number(applied), throttled: throttled === undefined ? null : (JSON.parse(throttled) as string), text };
+  return {
+    phase,
+    copied: Number(copied),
+    applied: Number(applied),
+    throttled: throttled === undefined ? null : (JSON.parse(throttled) as string),
+    text,
+  };
 }
 
 export async function status(socket: string): Promise<StatusFigures> {
@@ -69,6 +76,10 @@ export async function copyStalls(socket: string, timeoutMs = 30_000): Promise<St
       const b = await status(socket);
       return a.phase === 'copy' && b.phase === 'copy' && a.copied === b.copied && b.throttled !== null ? b : null;
     },
-    { timeoutMs, intervalMs: 50, message: 'the copy to stand still (copied constant across two status reads 1 s apart)' },
+    {
+      timeoutMs,
+      intervalMs: 50,
+      message: 'the copy to stand still (copied constant across two status reads 1 s apart)',
+    },
   );
 }

@@ -46,7 +46,11 @@ export function parsePrometheusText(text: string): Sample[] {
     const m = SAMPLE.exec(line);
     if (m === null) throw new Error(`not a sample line: ${line}`);
     const name = m[1] as string;
-    const family = types.has(name) ? name : HISTOGRAM_SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find((f) => types.get(f) === 'histogram');
+    const family = types.has(name)
+      ? name
+      : HISTOGRAM_SUFFIXES.map((s) => (name.endsWith(s) ? name.slice(0, -s.length) : '')).find(
+          (f) => types.get(f) === 'histogram',
+        );
     if (family === undefined) throw new Error(`sample without a # TYPE line: ${line}`);
     samples.push({ name, labels: parseLabels(m[2] ?? '', line), value: parseValue(m[3] as string, line) });
   }

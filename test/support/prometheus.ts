@@ -13,7 +13,9 @@ const SANDBOX = fileURLToPath(new URL('../../scripts/sandbox', import.meta.url))
 /** The binary, or why there is none; under CI=true a missing Prometheus throws (never a skip). */
 export async function findPrometheus(): Promise<{ bin: string } | { missing: string }> {
   const result = await new Promise<{ out: string; err: string; failed: boolean }>((resolve) => {
-    execFile('bash', [SANDBOX, 'prometheus'], { timeout: 300_000 }, (err, out, errOut) => resolve({ out, err: errOut, failed: err !== null }));
+    execFile('bash', [SANDBOX, 'prometheus'], { timeout: 300_000 }, (err, out, errOut) =>
+      resolve({ out, err: errOut, failed: err !== null }),
+    );
   });
   const bin = /^OSC_TEST_PROMETHEUS=(.+)$/m.exec(result.out)?.[1];
   if (!result.failed && bin !== undefined) return { bin };
@@ -122,23 +124,32 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<RunningP
       body: new URLSearchParams(params).toString(),
     });
     const body = (await res.json()) as { status?: string; data?: unknown; error?: string; errorType?: string };
-    if (body.status !== 'success') throw new Error(`prometheus ${path} ${JSON.stringify(params)}: ${body.errorType ?? res.status}: ${body.error ?? ''}`);
+    if (body.status !== 'success')
+      throw new Error(
+        `prometheus ${path} ${JSON.stringify(params)}: ${body.errorType ?? res.status}: ${body.error ?? ''}`,
+      );
     return body.data;
   };
   const series = (data: unknown): PromSeries[] => {
     const d = data as { resultType?: string; result?: PromSeries[] };
-    if (d.resultType !== 'vector' && d.resultType !== 'matrix') throw new Error(`unexpected result type ${d.resultType}`);
+    if (d.resultType !== 'vector' && d.resultType !== 'matrix')
+      throw new Error(`unexpected result type ${d.resultType}`);
     return d.result ?? [];
   };
   return {
     url,
     query: async (expr) => series(await api('/api/v1/query', { query: expr })),
     queryRange: async (expr, start, end, step) =>
-      series(await api('/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(step) })),
+      series(
+        await api('/api/v1/query_range', { query: expr, start: String(start), end: String(end), step: String(step) }),
+      ),
     labelValues: async (name, match) => {
-      const res = await fetch(`${url}/api/v1/label/${encodeURIComponent(name)}/values?${new URLSearchParams({ 'match[]': match }).toString()}`);
+      const res = await fetch(
+        `${url}/api/v1/label/${encodeURIComponent(name)}/values?${new URLSearchParams({ 'match[]': match }).toString()}`,
+      );
       const body = (await res.json()) as { status?: string; data?: string[]; error?: string };
-      if (body.status !== 'success') throw new Error(`prometheus label values of ${name} for ${match}: ${body.error ?? res.status}`);
+      if (body.status !== 'success')
+        throw new Error(`prometheus label values of ${name} for ${match}: ${body.error ?? res.status}`);
       return body.data ?? [];
     },
     stop,

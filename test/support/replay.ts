@@ -42,7 +42,11 @@ export function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
 }
 
 /** Takes events until `until` accepts one (included); fails after `timeoutMs`. */
-export async function collectEvents(s: BinlogStreamer, until: (ev: RowEvent) => boolean, timeoutMs = 60_000): Promise<RowEvent[]> {
+export async function collectEvents(
+  s: BinlogStreamer,
+  until: (ev: RowEvent) => boolean,
+  timeoutMs = 60_000,
+): Promise<RowEvent[]> {
   const out: RowEvent[] = [];
   const deadline = setTimeout(() => void s.stop(), timeoutMs);
   try {
@@ -63,11 +67,17 @@ const MARKERS = '_replay_markers';
  * The row events of `tables` (in `admin`'s current database) that `write` makes, read by the real streamer with
  * exact values, as a migration reads its table.
  */
-export async function recordEvents(admin: Connection, tables: readonly string[], write: () => Promise<void>): Promise<RowEvent[]> {
+export async function recordEvents(
+  admin: Connection,
+  tables: readonly string[],
+  write: () => Promise<void>,
+): Promise<RowEvent[]> {
   const [[here]] = await admin.query<RowDataPacket[]>('SELECT DATABASE() AS db');
   const database = String(here?.['db']);
   await admin.query(`CREATE TABLE IF NOT EXISTS ${quoteId(MARKERS)} (id INT AUTO_INCREMENT PRIMARY KEY)`);
-  const [[status]] = await admin.query<RowDataPacket[]>(testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS');
+  const [[status]] = await admin.query<RowDataPacket[]>(
+    testServer().flavor === 'mariadb' ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS',
+  );
   const s = createStreamer({
     ...testServer().primary,
     serverId: uniqueServerId(),
@@ -81,7 +91,10 @@ export async function recordEvents(admin: Connection, tables: readonly string[],
   try {
     await write();
     const [marker] = await admin.query<ResultSetHeader>(`INSERT INTO ${quoteId(MARKERS)} () VALUES ()`);
-    const events = await collectEvents(s, (ev) => ev.table === MARKERS && ev.kind === 'insert' && ev.row['id'] === marker.insertId);
+    const events = await collectEvents(
+      s,
+      (ev) => ev.table === MARKERS && ev.kind === 'insert' && ev.row['id'] === marker.insertId,
+    );
     return events.filter((ev) => ev.table !== MARKERS);
   } finally {
     await s.stop();
@@ -110,7 +123,17 @@ export async function replayOnto(r: ReplayInput): Promise<void> {
   if (!key) throw new Error(`no chunk key shared by ${r.table} and ${r.ghost}`);
   const streamer = fakeStreamer(r.events.filter((e) => e.table === r.table));
   // The ghost given may be any table, not only the one osc would name after the original.
-  const plan = { ...createTablePlan({ database: r.database, table: r.table, server, mapping, key, ghostUniqueKeys: altered.uniqueKeys }), ghost: r.ghost };
+  const plan = {
+    ...createTablePlan({
+      database: r.database,
+      table: r.table,
+      server,
+      mapping,
+      key,
+      ghostUniqueKeys: altered.uniqueKeys,
+    }),
+    ghost: r.ghost,
+  };
   const applier = new Applier({
     streamer,
     pool: r.pool,

@@ -28,14 +28,20 @@ async function secondsBehind(replica: Connection, mariadb: boolean): Promise<num
  * returns the seconds it took; throws after the timeout. Users and grants replicate like data, so after this a
  * user made on the primary can log in on the replica.
  */
-export async function waitForReplica(primary: Connection, replica: Connection, opts: WaitForReplicaOptions = {}): Promise<number> {
+export async function waitForReplica(
+  primary: Connection,
+  replica: Connection,
+  opts: WaitForReplicaOptions = {},
+): Promise<number> {
   const timeout = opts.timeoutSeconds ?? 600;
   const started = Date.now();
   const mariadb = await isMariaDb(primary);
   // MariaDB: the primary's binlog GTID position, waited for with MASTER_GTID_WAIT (0 = reached, -1 = timed out).
   // MySQL: gtid_executed, waited for with WAIT_FOR_EXECUTED_GTID_SET (0 = reached, 1 = timed out).
   // Verified on MariaDB 10.11 and MySQL 9.7.
-  const [pos] = await primary.query<RowDataPacket[]>(mariadb ? 'SELECT @@GLOBAL.gtid_binlog_pos AS g' : 'SELECT @@GLOBAL.gtid_executed AS g');
+  const [pos] = await primary.query<RowDataPacket[]>(
+    mariadb ? 'SELECT @@GLOBAL.gtid_binlog_pos AS g' : 'SELECT @@GLOBAL.gtid_executed AS g',
+  );
   const gtids = String(pos[0]?.['g'] ?? '');
   const wait = mariadb ? 'SELECT MASTER_GTID_WAIT(?, ?) AS r' : 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS r';
   for (;;) {
@@ -44,7 +50,8 @@ export async function waitForReplica(primary: Connection, replica: Connection, o
     const [res] = await replica.query<RowDataPacket[]>(wait, [gtids, step]);
     if (Number(res[0]?.['r']) === 0) return (Date.now() - started) / 1000;
     const now = (Date.now() - started) / 1000;
-    if (now >= timeout) throw new Error(`the replica did not apply the primary's transactions (${gtids}) within ${timeout} s`);
+    if (now >= timeout)
+      throw new Error(`the replica did not apply the primary's transactions (${gtids}) within ${timeout} s`);
     opts.onWait?.(now, await secondsBehind(replica, mariadb));
   }
 }

@@ -100,7 +100,11 @@ export async function migrationUser(
   const user = opts.user ?? MIGRATION_USER;
   const password = opts.password ?? MIGRATION_PASSWORD;
   const mariadb = await isMariaDb(admin);
-  const global = opts.global ?? (mariadb ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR', 'REPLICATION MASTER ADMIN'] : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
+  const global =
+    opts.global ??
+    (mariadb
+      ? ['REPLICATION SLAVE', 'BINLOG MONITOR', 'SLAVE MONITOR', 'REPLICATION MASTER ADMIN']
+      : ['REPLICATION SLAVE', 'REPLICATION CLIENT']);
   await admin.query('CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?', [user, '%', password]);
   await admin.query(
     `GRANT ALTER, CREATE, DELETE, DROP, INDEX, INSERT, LOCK TABLES, SELECT, TRIGGER, UPDATE ON ${quoteId(database)}.* TO ?@?`,

@@ -109,7 +109,9 @@ export async function replayWrites(conn: Connection, writes: readonly LoggedWrit
       try {
         await conn.query(renderWrite(w, target), [...w.params]);
       } catch (err) {
-        throw new Error(`replaying write #${i + 1} (${w.kind}) onto the snapshot failed: ${(err as Error).message}`, { cause: err });
+        throw new Error(`replaying write #${i + 1} (${w.kind}) onto the snapshot failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
     }
     await conn.query('COMMIT');
@@ -157,9 +159,24 @@ async function matchingKey(conn: Connection, t: TableRef, cols: readonly ColumnI
   return cols.map((c) => c.name);
 }
 
-const SPATIAL: ReadonlySet<string> = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+const SPATIAL: ReadonlySet<string> = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
 
-async function readRows(conn: Connection, t: TableRef, cols: readonly ColumnInfo[], key: readonly string[]): Promise<string[][]> {
+async function readRows(
+  conn: Connection,
+  t: TableRef,
+  cols: readonly ColumnInfo[],
+  key: readonly string[],
+): Promise<string[][]> {
   // JSON as the server's text, so big integers inside stay exact; spatial values as their internal bytes, SRID
   // included (mysql2 would parse them into coordinates); FLOAT widened to DOUBLE, whose text is exact (a FLOAT
   // prints with 6 digits: 1000017 and 1000024 both read as 1000020).
@@ -170,7 +187,7 @@ async function readRows(conn: Connection, t: TableRef, cols: readonly ColumnInfo
         ? `CAST(${quoteId(c.name)} AS BINARY) AS ${quoteId(c.name)}`
         : c.dataType === 'float'
           ? `${quoteId(c.name)} + 0e0 AS ${quoteId(c.name)}`
-        : quoteId(c.name),
+          : quoteId(c.name),
   );
   const [rows] = await conn.query<RowDataPacket[]>({
     sql: `SELECT ${select.join(', ')} FROM ${qualified(t.database, t.table)} ORDER BY ${key.map(quoteId).join(', ')}`,
@@ -187,7 +204,12 @@ export interface Comparison {
 }
 
 /** Compares definitions (columns, indexes) and every column of every row; reports at most `limit` differences. */
-export async function compareTables(conn: Connection, expected: TableRef, actual: TableRef, limit = 10): Promise<Comparison> {
+export async function compareTables(
+  conn: Connection,
+  expected: TableRef,
+  actual: TableRef,
+  limit = 10,
+): Promise<Comparison> {
   const diffs: string[] = [];
   const expCols = await columnsOf(conn, expected);
   const actCols = await columnsOf(conn, actual);
@@ -203,7 +225,8 @@ export async function compareTables(conn: Connection, expected: TableRef, actual
   }
   const expIdx = await indexesOf(conn, expected);
   const actIdx = await indexesOf(conn, actual);
-  if (expIdx.join('\n') !== actIdx.join('\n')) diffs.push(`indexes: expected [${expIdx.join('; ')}]; actual [${actIdx.join('; ')}]`);
+  if (expIdx.join('\n') !== actIdx.join('\n'))
+    diffs.push(`indexes: expected [${expIdx.join('; ')}]; actual [${actIdx.join('; ')}]`);
   if (diffs.length > 0) return { ok: false, rows: 0, differences: diffs.slice(0, limit) };
 
   const key = await matchingKey(conn, expected, expCols);
@@ -224,7 +247,10 @@ export async function compareTables(conn: Connection, expected: TableRef, actual
       diffs.push(`row (${shown(k)}): in the migrated table but not expected`);
     } else {
       for (let i = 0; i < expCols.length; i++) {
-        if (e[i] !== r[i]) diffs.push(`row (${shown(k)}) column ${expCols[i]?.name}: expected ${short(e[i] ?? '')}, actual ${short(r[i] ?? '')}`);
+        if (e[i] !== r[i])
+          diffs.push(
+            `row (${shown(k)}) column ${expCols[i]?.name}: expected ${short(e[i] ?? '')}, actual ${short(r[i] ?? '')}`,
+          );
       }
     }
     seen.add(k);
@@ -237,7 +263,8 @@ export async function compareTables(conn: Connection, expected: TableRef, actual
       if (diffs.length >= limit) break;
     }
   }
-  if (diffs.length === 0 && exp.length !== act.length) diffs.push(`row count: expected ${exp.length}, actual ${act.length}`);
+  if (diffs.length === 0 && exp.length !== act.length)
+    diffs.push(`row count: expected ${exp.length}, actual ${act.length}`);
   return { ok: diffs.length === 0, rows: act.length, differences: diffs.slice(0, limit) };
 }
 
@@ -258,5 +285,7 @@ export async function verifyMigration(v: VerifyInput): Promise<Comparison> {
 }
 
 export function describeComparison(c: Comparison): string {
-  return c.ok ? `identical (${c.rows} rows)` : `the migrated table differs from the expectation:\n  ${c.differences.join('\n  ')}`;
+  return c.ok
+    ? `identical (${c.rows} rows)`
+    : `the migrated table differs from the expectation:\n  ${c.differences.join('\n  ')}`;
 }

@@ -35,7 +35,11 @@ describe('analyzeAlter: clauses', () => {
   });
 
   it('does not take ALTER COLUMN for a statement prefix', () => {
-    expect(summary('ALTER COLUMN x SET DEFAULT 3')).toEqual({ clauses: 'ALTER COLUMN x SET DEFAULT 3', renames: [], dropped: [] });
+    expect(summary('ALTER COLUMN x SET DEFAULT 3')).toEqual({
+      clauses: 'ALTER COLUMN x SET DEFAULT 3',
+      renames: [],
+      dropped: [],
+    });
     expect(summary('alter x drop default')).toEqual({ clauses: 'alter x drop default', renames: [], dropped: [] });
   });
 
@@ -78,7 +82,9 @@ describe('analyzeAlter: clauses', () => {
     expect(caught(() => analyzeAlter('ADD `x INT', 'orders')).code).toBe('ALTER_INVALID');
     expect(caught(() => analyzeAlter('ADD x INT /* c', 'orders')).code).toBe('ALTER_INVALID');
     expect(caught(() => analyzeAlter('ADD x DECIMAL(10,2', 'orders')).code).toBe('ALTER_INVALID');
-    expect(caught(() => analyzeAlter('ADD x INT)', 'orders')).message).toBe('the --alter is not valid: a ) has no matching (');
+    expect(caught(() => analyzeAlter('ADD x INT)', 'orders')).message).toBe(
+      'the --alter is not valid: a ) has no matching (',
+    );
     expect(caught(() => analyzeAlter('ADD x INT,, DROP y', 'orders')).code).toBe('ALTER_INVALID');
   });
 });
@@ -108,7 +114,7 @@ describe('analyzeAlter: renames', () => {
 
   it('handles several clauses', () => {
     expect(
-      summary("CHANGE a b INT, MODIFY c BIGINT, RENAME COLUMN d TO e, ADD f INT DEFAULT 1, DROP COLUMN g, DROP h"),
+      summary('CHANGE a b INT, MODIFY c BIGINT, RENAME COLUMN d TO e, ADD f INT DEFAULT 1, DROP COLUMN g, DROP h'),
     ).toEqual({
       clauses: 'CHANGE a b INT, MODIFY c BIGINT, RENAME COLUMN d TO e, ADD f INT DEFAULT 1, DROP COLUMN g, DROP h',
       renames: [
@@ -120,7 +126,11 @@ describe('analyzeAlter: renames', () => {
   });
 
   it('MODIFY is not a rename', () => {
-    expect(summary('MODIFY COLUMN a BIGINT NOT NULL')).toEqual({ clauses: 'MODIFY COLUMN a BIGINT NOT NULL', renames: [], dropped: [] });
+    expect(summary('MODIFY COLUMN a BIGINT NOT NULL')).toEqual({
+      clauses: 'MODIFY COLUMN a BIGINT NOT NULL',
+      renames: [],
+      dropped: [],
+    });
   });
 
   it('RENAME INDEX and RENAME KEY are not column renames and are allowed', () => {
@@ -148,7 +158,12 @@ describe('analyzeAlter: renames', () => {
 
 describe('analyzeAlter: dropped columns', () => {
   it('collects DROP [COLUMN] [IF EXISTS] names, quoted or not', () => {
-    expect(summary('DROP COLUMN a, DROP `b``c`, DROP COLUMN IF EXISTS d, drop e').dropped).toEqual(['a', 'b`c', 'd', 'e']);
+    expect(summary('DROP COLUMN a, DROP `b``c`, DROP COLUMN IF EXISTS d, drop e').dropped).toEqual([
+      'a',
+      'b`c',
+      'd',
+      'e',
+    ]);
   });
 
   it('ignores dropped indexes and constraints', () => {
@@ -164,9 +179,14 @@ describe('analyzeAlter: dropped columns', () => {
   });
 
   it('keeps a dropped name that the ALTER adds again or renames another column to', () => {
-    const a = summary('DROP COLUMN c1, ADD COLUMN C1 INT NOT NULL DEFAULT 47, DROP COLUMN a, RENAME COLUMN b TO a, DROP p, CHANGE COLUMN q p INT NULL');
+    const a = summary(
+      'DROP COLUMN c1, ADD COLUMN C1 INT NOT NULL DEFAULT 47, DROP COLUMN a, RENAME COLUMN b TO a, DROP p, CHANGE COLUMN q p INT NULL',
+    );
     expect(a.dropped).toEqual(['c1', 'a', 'p']);
-    expect(a.renames).toEqual([['b', 'a'], ['q', 'p']]);
+    expect(a.renames).toEqual([
+      ['b', 'a'],
+      ['q', 'p'],
+    ]);
   });
 });
 
@@ -204,8 +224,12 @@ describe('analyzeAlter: refusals', () => {
       expect(err.code).toBe('ALTER_REFUSED');
       expect(err.message).toBe(expected);
     }
-    expect(summary("ADD note TEXT COMMENT 'foreign key references'").clauses).toBe("ADD note TEXT COMMENT 'foreign key references'");
-    expect(summary('ADD `foreign` INT, ADD INDEX foreign_ix (`foreign`)').clauses).toBe('ADD `foreign` INT, ADD INDEX foreign_ix (`foreign`)');
+    expect(summary("ADD note TEXT COMMENT 'foreign key references'").clauses).toBe(
+      "ADD note TEXT COMMENT 'foreign key references'",
+    );
+    expect(summary('ADD `foreign` INT, ADD INDEX foreign_ix (`foreign`)').clauses).toBe(
+      'ADD `foreign` INT, ADD INDEX foreign_ix (`foreign`)',
+    );
   });
 
   it('refuses DISCARD and IMPORT TABLESPACE', () => {
@@ -221,7 +245,10 @@ describe('analyzeAlter: refusals', () => {
     expect(summary('ADD PARTITION (PARTITION p3 VALUES LESS THAN (3000))').clauses).toBe(
       'ADD PARTITION (PARTITION p3 VALUES LESS THAN (3000))',
     );
-    expect(summary('REORGANIZE PARTITION p0 INTO (PARTITION a VALUES LESS THAN (5), PARTITION b VALUES LESS THAN (10))').dropped).toEqual([]);
+    expect(
+      summary('REORGANIZE PARTITION p0 INTO (PARTITION a VALUES LESS THAN (5), PARTITION b VALUES LESS THAN (10))')
+        .dropped,
+    ).toEqual([]);
     expect(summary('ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci').clauses).toBe(
       'ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci',
     );

@@ -8,8 +8,19 @@ import { MigrationError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/core/log.js';
 
 const POS = { file: 'binlog.000007', position: 1234 };
-const marker: StreamEvent = { kind: 'insert', database: 'd', table: '_t_ghc', resume: POS, next: POS, row: { hint: MARKER_HINT, value: 'cut-over 1' } };
-const rename: StreamEvent = { kind: 'statement', verdict: { kind: 'RENAME TABLE', database: 'd', table: 't', role: 'original' }, next: { file: POS.file, position: 1400 } };
+const marker: StreamEvent = {
+  kind: 'insert',
+  database: 'd',
+  table: '_t_ghc',
+  resume: POS,
+  next: POS,
+  row: { hint: MARKER_HINT, value: 'cut-over 1' },
+};
+const rename: StreamEvent = {
+  kind: 'statement',
+  verdict: { kind: 'RENAME TABLE', database: 'd', table: 't', role: 'original' },
+  next: { file: POS.file, position: 1400 },
+};
 
 /** An applier over a fixed list of events; no row event reaches the server, so nothing else is needed. */
 function applierOver(events: readonly StreamEvent[], failures: Error[]): Applier {
@@ -57,10 +68,15 @@ describe('applier and statement events', () => {
     void applier.start();
     await held;
     applier.release();
-    const err = await applier.done.then(() => null, (e: unknown) => e);
+    const err = await applier.done.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as MigrationError).code).toBe('BINLOG_STATEMENT');
-    expect((err as MigrationError).message).toMatch(/^RENAME TABLE d\.t ran during the migration \(binlog binlog\.000007:1400\)/);
+    expect((err as MigrationError).message).toMatch(
+      /^RENAME TABLE d\.t ran during the migration \(binlog binlog\.000007:1400\)/,
+    );
     expect(failures).toEqual([err]);
   });
 });

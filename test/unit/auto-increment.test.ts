@@ -19,7 +19,11 @@ describe('parseAutoIncrement', () => {
   });
 
   test('null without a counter, whatever comments and defaults say', () => {
-    expect(parseAutoIncrement("CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")).toBeNull();
+    expect(
+      parseAutoIncrement(
+        'CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4',
+      ),
+    ).toBeNull();
     expect(
       parseAutoIncrement(
         "CREATE TABLE `t(` (\n  `a)` varchar(9) DEFAULT ') AUTO_INCREMENT=3',\n  `b` int DEFAULT (2)\n) ENGINE=InnoDB COMMENT='it''s AUTO_INCREMENT=4 \\' AUTO_INCREMENT=6'",
@@ -31,13 +35,22 @@ describe('parseAutoIncrement', () => {
   test('a partitioned table: the options line, not the partition clauses', () => {
     expect(
       parseAutoIncrement(
-        "CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4\n/*!50100 PARTITION BY RANGE (`id`)\n(PARTITION p0 VALUES LESS THAN (10) ENGINE = InnoDB,\n PARTITION p1 VALUES LESS THAN MAXVALUE ENGINE = InnoDB) */",
+        'CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4\n/*!50100 PARTITION BY RANGE (`id`)\n(PARTITION p0 VALUES LESS THAN (10) ENGINE = InnoDB,\n PARTITION p1 VALUES LESS THAN MAXVALUE ENGINE = InnoDB) */',
       ),
     ).toBe(42n);
   });
 });
 
-const col = (name: string): Column => ({ name, dataType: 'int', columnType: 'int', nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
+const col = (name: string): Column => ({
+  name,
+  dataType: 'int',
+  columnType: 'int',
+  nullable: false,
+  generation: null,
+  generationExpression: null,
+  charset: null,
+  collation: null,
+});
 const map = (from: string, to: string): ColumnMapping => ({ source: col(from), target: col(to) });
 
 describe('carriesCounter', () => {
@@ -66,6 +79,8 @@ describe('counterRaise', () => {
 describe('setAutoIncrement', () => {
   test('the one DDL form the binlog reader lets through on the ghost', () => {
     expect(setAutoIncrement('shop', '_orders_gho', 8n)).toBe('ALTER TABLE `shop`.`_orders_gho` AUTO_INCREMENT = 8');
-    expect(setAutoIncrement('s`p', '_a b_gho', 18446744073709551615n)).toBe('ALTER TABLE `s``p`.`_a b_gho` AUTO_INCREMENT = 18446744073709551615');
+    expect(setAutoIncrement('s`p', '_a b_gho', 18446744073709551615n)).toBe(
+      'ALTER TABLE `s``p`.`_a b_gho` AUTO_INCREMENT = 18446744073709551615',
+    );
   });
 });

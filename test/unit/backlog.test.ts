@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backlogDecision, checkBacklogBounds, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind, type BacklogBounds } from '../../src/core/chunk/backlog.js';
+import {
+  backlogDecision,
+  checkBacklogBounds,
+  DEFAULT_BACKLOG_BOUNDS,
+  replaySecondsBehind,
+  type BacklogBounds,
+} from '../../src/core/chunk/backlog.js';
 
 const b: BacklogBounds = DEFAULT_BACKLOG_BOUNDS;
 
@@ -12,17 +18,32 @@ describe('copy beside replay: the backlog decision', () => {
     expect(backlogDecision({ events: 0, secondsBehind: null }, b, false)).toEqual({ paused: false, reason: null });
   });
   it('pauses over either bound', () => {
-    expect(backlogDecision({ events: 8001, secondsBehind: 0 }, b, false)).toEqual({ paused: true, reason: 'replay backlog 8001 events' });
-    expect(backlogDecision({ events: 10, secondsBehind: 5.04 }, b, false)).toEqual({ paused: true, reason: 'replay 5.0s behind' });
-    expect(backlogDecision({ events: 9000, secondsBehind: 7 }, b, false)).toEqual({ paused: true, reason: 'replay backlog 9000 events' });
+    expect(backlogDecision({ events: 8001, secondsBehind: 0 }, b, false)).toEqual({
+      paused: true,
+      reason: 'replay backlog 8001 events',
+    });
+    expect(backlogDecision({ events: 10, secondsBehind: 5.04 }, b, false)).toEqual({
+      paused: true,
+      reason: 'replay 5.0s behind',
+    });
+    expect(backlogDecision({ events: 9000, secondsBehind: 7 }, b, false)).toEqual({
+      paused: true,
+      reason: 'replay backlog 9000 events',
+    });
   });
   it('with unknown seconds, events alone decide', () => {
     expect(backlogDecision({ events: 8001, secondsBehind: null }, b, false).paused).toBe(true);
     expect(backlogDecision({ events: 100, secondsBehind: null }, b, true).paused).toBe(false);
   });
   it('stays paused until both are at or under the resume bounds (hysteresis)', () => {
-    expect(backlogDecision({ events: 5000, secondsBehind: 1 }, b, true)).toEqual({ paused: true, reason: 'replay backlog 5000 events' });
-    expect(backlogDecision({ events: 2000, secondsBehind: 3 }, b, true)).toEqual({ paused: true, reason: 'replay 3.0s behind' });
+    expect(backlogDecision({ events: 5000, secondsBehind: 1 }, b, true)).toEqual({
+      paused: true,
+      reason: 'replay backlog 5000 events',
+    });
+    expect(backlogDecision({ events: 2000, secondsBehind: 3 }, b, true)).toEqual({
+      paused: true,
+      reason: 'replay 3.0s behind',
+    });
     expect(backlogDecision({ events: 2000, secondsBehind: 2 }, b, true)).toEqual({ paused: false, reason: null });
     // The same reading between the bounds keeps whatever was decided before.
     expect(backlogDecision({ events: 5000, secondsBehind: 1 }, b, false)).toEqual({ paused: false, reason: null });
@@ -35,9 +56,15 @@ describe('copy beside replay: the backlog decision', () => {
   });
   it('checks its bounds', () => {
     expect(checkBacklogBounds(b)).toBe(b);
-    expect(() => checkBacklogBounds({ ...b, resumeEvents: 9000 })).toThrow('a backlog resume bound must not exceed its pause bound');
-    expect(() => checkBacklogBounds({ ...b, resumeSeconds: 6 })).toThrow('a backlog resume bound must not exceed its pause bound');
-    expect(() => checkBacklogBounds({ ...b, pauseSeconds: Number.NaN })).toThrow('backlog bounds must be non-negative numbers');
+    expect(() => checkBacklogBounds({ ...b, resumeEvents: 9000 })).toThrow(
+      'a backlog resume bound must not exceed its pause bound',
+    );
+    expect(() => checkBacklogBounds({ ...b, resumeSeconds: 6 })).toThrow(
+      'a backlog resume bound must not exceed its pause bound',
+    );
+    expect(() => checkBacklogBounds({ ...b, pauseSeconds: Number.NaN })).toThrow(
+      'backlog bounds must be non-negative numbers',
+    );
   });
 });
 

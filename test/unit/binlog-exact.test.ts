@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readExactly, type ZongjiColumn, type ZongjiColumnSchema, type ZongjiTableEntry } from '../../src/io/binlog/exact.js';
+import {
+  readExactly,
+  type ZongjiColumn,
+  type ZongjiColumnSchema,
+  type ZongjiTableEntry,
+} from '../../src/io/binlog/exact.js';
 
 // zongji's descriptors as its table map holds them after a TableMap event (wire type codes of lib/common.js).
 function table(name = 't'): ZongjiTableEntry & { columns: ZongjiColumn[]; columnSchemas: ZongjiColumnSchema[] } {
@@ -20,7 +25,14 @@ function table(name = 't'): ZongjiTableEntry & { columns: ZongjiColumn[]; column
       { type: 247, charset: 'utf8mb4', metadata: { size: 1 } }, // ENUM with members from FULL binlog metadata
     ],
     columnSchemas: [
-      {}, {}, {}, {}, {}, {}, {}, {},
+      {},
+      {},
+      {},
+      {},
+      {},
+      {},
+      {},
+      {},
       { COLUMN_TYPE: "enum('x,y','it''s')" },
       { COLUMN_TYPE: "set('a','b''c')" },
       { COLUMN_TYPE: "enum('p','q')", ENUM_VALUES: ['p', 'q'] },
@@ -64,7 +76,10 @@ describe('readExactly', () => {
   });
 
   it('leaves other tables, other databases and other events alone', () => {
-    for (const [entry, db] of [[table('other'), 'shop'], [table(), 'elsewhere']] as const) {
+    for (const [entry, db] of [
+      [table('other'), 'shop'],
+      [table(), 'elsewhere'],
+    ] as const) {
       readExactly(tableMapEvent(entry), db, new Set(['t']));
       expect(entry).toEqual(table(entry.tableName));
     }

@@ -3,18 +3,45 @@ import type { RowEvent } from '../../src/core/binlog/events.js';
 import { HeartbeatLag, readChangelogEvent } from '../../src/stages/replay/changelog.js';
 
 const POS = { file: 'binlog.000001', position: 4 };
-const insert = (hint: string, value: string): RowEvent => ({ kind: 'insert', database: 'd', table: '_t_ghc', resume: POS, next: POS, row: { hint, value } });
+const insert = (hint: string, value: string): RowEvent => ({
+  kind: 'insert',
+  database: 'd',
+  table: '_t_ghc',
+  resume: POS,
+  next: POS,
+  row: { hint, value },
+});
 
 describe('readChangelogEvent', () => {
   it('reads heartbeats and markers, from inserts and updates', () => {
-    expect(readChangelogEvent(insert('heartbeat', '1700000000000'))).toEqual({ kind: 'heartbeat', sentAt: 1700000000000 });
+    expect(readChangelogEvent(insert('heartbeat', '1700000000000'))).toEqual({
+      kind: 'heartbeat',
+      sentAt: 1700000000000,
+    });
     expect(readChangelogEvent(insert('heartbeat', 'soon'))).toEqual({ kind: 'heartbeat', sentAt: null });
     expect(readChangelogEvent(insert('marker', 'abc-1'))).toEqual({ kind: 'marker', token: 'abc-1' });
-    const update: RowEvent = { kind: 'update', database: 'd', table: '_t_ghc', resume: POS, next: POS, before: { hint: 'marker', value: 'a' }, after: { hint: 'marker', value: 'b' } };
+    const update: RowEvent = {
+      kind: 'update',
+      database: 'd',
+      table: '_t_ghc',
+      resume: POS,
+      next: POS,
+      before: { hint: 'marker', value: 'a' },
+      after: { hint: 'marker', value: 'b' },
+    };
     expect(readChangelogEvent(update)).toEqual({ kind: 'marker', token: 'b' });
   });
   it('ignores deletes and other hints', () => {
-    expect(readChangelogEvent({ kind: 'delete', database: 'd', table: '_t_ghc', resume: POS, next: POS, row: { hint: 'marker', value: 'a' } })).toBeNull();
+    expect(
+      readChangelogEvent({
+        kind: 'delete',
+        database: 'd',
+        table: '_t_ghc',
+        resume: POS,
+        next: POS,
+        row: { hint: 'marker', value: 'a' },
+      }),
+    ).toBeNull();
     expect(readChangelogEvent(insert('state', 'x'))).toBeNull();
   });
 });

@@ -21,7 +21,9 @@ describe('copy plan', () => {
     expect(nextRange(s)).toEqual({ lower: [7], lowerInclusive: true, max: [7] });
   });
   it('resumes from a persisted watermark', () => {
-    const saved = JSON.parse(JSON.stringify({ ...startPlan(['1', 'a'], ['9', 'z']), watermark: ['5', 'm'] })) as CopyPlanState;
+    const saved = JSON.parse(
+      JSON.stringify({ ...startPlan(['1', 'a'], ['9', 'z']), watermark: ['5', 'm'] }),
+    ) as CopyPlanState;
     expect(nextRange(saved)).toEqual({ lower: ['5', 'm'], lowerInclusive: false, max: ['9', 'z'] });
   });
 });
@@ -45,7 +47,24 @@ describe('sameKey', () => {
     expect(sameKey([1, 2], [1])).toBe(false);
   });
   it('keyIdentity is equal exactly when sameKey is', () => {
-    const values: unknown[] = [12, 12n, '12', '012', 1.5, '1.50', '1.5', null, undefined, Buffer.from('12'), Buffer.from('A'), Buffer.from('a'), new Uint8Array([0x41]), 'A', 'a|b', ['a', 'b']];
+    const values: unknown[] = [
+      12,
+      12n,
+      '12',
+      '012',
+      1.5,
+      '1.50',
+      '1.5',
+      null,
+      undefined,
+      Buffer.from('12'),
+      Buffer.from('A'),
+      Buffer.from('a'),
+      new Uint8Array([0x41]),
+      'A',
+      'a|b',
+      ['a', 'b'],
+    ];
     for (const a of values) {
       for (const b of values) {
         expect([a, b, keyIdentity([a]) === keyIdentity([b])]).toEqual([a, b, sameKey([a], [b])]);

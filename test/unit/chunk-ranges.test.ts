@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { startPlan } from '../../src/core/chunk/plan.js';
-import { allCopied, finish, handOut, nextSearch, running, startRanges, type RangesState } from '../../src/core/chunk/ranges.js';
+import {
+  allCopied,
+  finish,
+  handOut,
+  nextSearch,
+  running,
+  startRanges,
+  type RangesState,
+} from '../../src/core/chunk/ranges.js';
 
 /** Hands out ranges of 10 keys over 1..max, as boundary queries would find them. */
 function handOutAll(s: RangesState, max: number): RangesState {

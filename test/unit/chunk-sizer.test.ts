@@ -63,6 +63,8 @@ describe('chunk sizer', () => {
   it('rejects unusable settings', () => {
     expect(() => defaultSizing(0)).toThrow('chunk size must be a positive integer, got 0');
     expect(() => defaultSizing(null, 0)).toThrow('chunk time must be positive, got 0');
-    expect(() => nextChunkSize({ ...byTime, minRows: 10, maxRows: 5 }, 7, { rows: 7, seconds: 1 })).toThrow('chunk size bounds must be positive integers with min <= max, got 10..5');
+    expect(() => nextChunkSize({ ...byTime, minRows: 10, maxRows: 5 }, 7, { rows: 7, seconds: 1 })).toThrow(
+      'chunk size bounds must be positive integers with min <= max, got 10..5',
+    );
   });
 });

@@ -16,7 +16,13 @@ function failure(fn: () => unknown): ConfigError {
 describe('parseConfFile', () => {
   it('reads user, password, host and port from [client]', () => {
     const text = ['[client]', 'user = osc', 'password=secret', 'host = db-primary', 'port = 3307', ''].join('\n');
-    expect(parseConfFile(text, 'a.cnf')).toEqual({ path: 'a.cnf', user: 'osc', password: 'secret', host: 'db-primary', port: '3307' });
+    expect(parseConfFile(text, 'a.cnf')).toEqual({
+      path: 'a.cnf',
+      user: 'osc',
+      password: 'secret',
+      host: 'db-primary',
+      port: '3307',
+    });
   });
 
   it('ignores other sections, comments, blank lines, directives and unknown keys', () => {
@@ -44,15 +50,14 @@ describe('parseConfFile', () => {
   });
 
   it('strips quotes and comments, and keeps # inside quotes', () => {
-    const text = [
-      '[client]',
-      'password = "p#ss word"  # trailing comment',
-      "user = 'o''",
-      'host = db # comment',
-    ].join('\n');
+    const text = ['[client]', 'password = "p#ss word"  # trailing comment', "user = 'o''", 'host = db # comment'].join(
+      '\n',
+    );
     // 'o'' : the closing quote ends the value, the rest must be a comment.
     expect(() => parseConfFile(text, 'd.cnf')).toThrow(ConfigError);
-    const ok = ['[client]', 'password = "p#ss word"  # trailing comment', "user = 'osc'", 'host = db # comment'].join('\n');
+    const ok = ['[client]', 'password = "p#ss word"  # trailing comment', "user = 'osc'", 'host = db # comment'].join(
+      '\n',
+    );
     expect(parseConfFile(ok, 'd.cnf')).toEqual({ path: 'd.cnf', password: 'p#ss word', user: 'osc', host: 'db' });
   });
 
@@ -67,7 +72,9 @@ describe('parseConfFile', () => {
   });
 
   it('says where a quote is not closed', () => {
-    expect(failure(() => parseConfFile('[client]\n\npassword = "abc\n', 'g.cnf')).message).toBe('--conf g.cnf line 3: missing closing "');
+    expect(failure(() => parseConfFile('[client]\n\npassword = "abc\n', 'g.cnf')).message).toBe(
+      '--conf g.cnf line 3: missing closing "',
+    );
   });
 
   it('says where text follows a closing quote', () => {
@@ -77,7 +84,9 @@ describe('parseConfFile', () => {
   });
 
   it('says where a section header is malformed', () => {
-    expect(failure(() => parseConfFile('[client\nuser=a\n', 'i.cnf')).message).toBe('--conf i.cnf line 1: malformed section header');
+    expect(failure(() => parseConfFile('[client\nuser=a\n', 'i.cnf')).message).toBe(
+      '--conf i.cnf line 1: malformed section header',
+    );
   });
 });
 

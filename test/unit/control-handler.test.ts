@@ -13,7 +13,8 @@ const VALUES: TunableValues = DEFAULT_TUNABLES;
 
 const SNAPSHOT: ProgressSnapshot = HALF_COPIED;
 
-const STATUS_LINE = 'phase=copy copied=500/1000 pct=50.0% rate=500/s eta=1s backlog=0 applied=7 lag=- binlog=binlog.000002:900';
+const STATUS_LINE =
+  'phase=copy copied=500/1000 pct=50.0% rate=500/s eta=1s backlog=0 applied=7 lag=- binlog=binlog.000002:900';
 
 interface Rig {
   handle: (line: string) => string;
@@ -27,11 +28,25 @@ interface Rig {
 
 function rig(overrides: Partial<ControlHandlerDeps> = {}): Rig {
   const tunables = createTunables(VALUES);
-  const r: Rig = { handle: () => '', values: () => tunables.current(), logs: [], panics: 0, commands: [], flagFiles: [], snapshot: SNAPSHOT };
+  const r: Rig = {
+    handle: () => '',
+    values: () => tunables.current(),
+    logs: [],
+    panics: 0,
+    commands: [],
+    flagFiles: [],
+    snapshot: SNAPSHOT,
+  };
   const log =
     (level: string) =>
     (event: string, body: LogBody = {}): void => {
-      const fields = typeof body === 'string' ? body : Object.entries(body).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+      const fields =
+        typeof body === 'string'
+          ? body
+          : Object.entries(body)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]) => `${k}=${String(v)}`)
+              .join(' ');
       r.logs.push(`${level} ${event} ${fields}`.trimEnd());
     };
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
@@ -80,12 +95,36 @@ describe('settings', () => {
     ['chunk-size=500', 'chunkSize', 500, 'chunk-size=?', '500'],
     ['dml-batch-size=50', 'dmlBatchSize', 50, 'dml-batch-size=?', '50'],
     ['max-lag-millis=3000', 'maxLagMillis', 3000, 'max-lag-millis=?', '3000'],
-    ['max-load=Threads_running=30', 'maxLoad', [{ variable: 'Threads_running', limit: 30 }], 'max-load=?', 'Threads_running=30'],
-    ['critical-load=Threads_running=90', 'criticalLoad', [{ variable: 'Threads_running', limit: 90 }], 'critical-load=?', 'Threads_running=90'],
+    [
+      'max-load=Threads_running=30',
+      'maxLoad',
+      [{ variable: 'Threads_running', limit: 30 }],
+      'max-load=?',
+      'Threads_running=30',
+    ],
+    [
+      'critical-load=Threads_running=90',
+      'criticalLoad',
+      [{ variable: 'Threads_running', limit: 90 }],
+      'critical-load=?',
+      'Threads_running=90',
+    ],
     ['nice-ratio=1.5', 'niceRatio', 1.5, 'nice-ratio=?', '1.5'],
     ['throttle-query=SELECT 0', 'throttleQuery', 'SELECT 0', 'throttle-query=?', 'SELECT 0'],
-    ['throttle-control-replicas=r1:3307', 'throttleControlReplicas', [{ host: 'r1', port: 3307 }], 'throttle-control-replicas=?', 'r1:3307'],
-    ['postpone-cut-over-flag-file=/tmp/pp', 'postponeCutOverFlagFile', '/tmp/pp', 'postpone-cut-over-flag-file=?', '/tmp/pp'],
+    [
+      'throttle-control-replicas=r1:3307',
+      'throttleControlReplicas',
+      [{ host: 'r1', port: 3307 }],
+      'throttle-control-replicas=?',
+      'r1:3307',
+    ],
+    [
+      'postpone-cut-over-flag-file=/tmp/pp',
+      'postponeCutOverFlagFile',
+      '/tmp/pp',
+      'postpone-cut-over-flag-file=?',
+      '/tmp/pp',
+    ],
   ] as const)('%s sets %s, logs once, reads back', (line, key, value, read, shown) => {
     const r = rig();
     expect(r.handle(line)).toBe(`ok: ${read.slice(0, -2)}=${shown}\n`);
@@ -117,7 +156,9 @@ describe('settings', () => {
         throw new Error('EACCES: permission denied');
       },
     });
-    expect(r.handle('postpone-cut-over-flag-file=/root/pp')).toBe('error: cannot create /root/pp: EACCES: permission denied\n');
+    expect(r.handle('postpone-cut-over-flag-file=/root/pp')).toBe(
+      'error: cannot create /root/pp: EACCES: permission denied\n',
+    );
     expect(r.values()).toEqual(VALUES);
     expect(r.logs).toEqual([]);
   });
@@ -127,7 +168,10 @@ describe('settings', () => {
     ['dml-batch-size=10001', 'error: invalid dml-batch-size "10001": expected an integer from 1 to 10000\n'],
     ['max-lag-millis=-1', 'error: invalid max-lag-millis "-1": expected an integer from 100 to 3600000\n'],
     ['nice-ratio=lots', 'error: invalid nice-ratio "lots": expected a decimal number from 0 to 100\n'],
-    ['throttle-control-replicas=:1', 'error: invalid throttle-control-replicas ":1": expected comma-separated host[:port] entries (port 3306 when absent)\n'],
+    [
+      'throttle-control-replicas=:1',
+      'error: invalid throttle-control-replicas ":1": expected comma-separated host[:port] entries (port 3306 when absent)\n',
+    ],
     ['postpone-cut-over-flag-file=', 'error: invalid postpone-cut-over-flag-file "": expected a file path\n'],
     ['frobnicate=1', 'error: unknown command: frobnicate; send help for the list\n'],
     ['', 'error: empty command; send help for the list\n'],
@@ -143,7 +187,9 @@ describe('settings', () => {
 describe('throttle and no-throttle', () => {
   it.each(['throttle', 'pause', 'suspend', 'throttle=orders', 'pause orders'])('%s throttles', (line) => {
     const r = rig();
-    expect(r.handle(line)).toBe('ok: throttled by user; binlog replay goes on; throttle only as long as the server keeps its binary logs\n');
+    expect(r.handle(line)).toBe(
+      'ok: throttled by user; binlog replay goes on; throttle only as long as the server keeps its binary logs\n',
+    );
     expect(r.values().throttledByUser).toBe(true);
     expect(r.logs).toEqual(['info control_command name=throttle value=true']);
   });
@@ -157,20 +203,25 @@ describe('throttle and no-throttle', () => {
 
   it('refuses another table', () => {
     const r = rig();
-    expect(r.handle('throttle=users')).toBe('error: throttle names table users, but this migration is on orders; nothing done\n');
+    expect(r.handle('throttle=users')).toBe(
+      'error: throttle names table users, but this migration is on orders; nothing done\n',
+    );
     expect(r.values().throttledByUser).toBe(false);
     expect(r.logs).toEqual([]);
   });
 });
 
 describe('unpostpone', () => {
-  it.each(['unpostpone', 'no-postpone', 'cut-over', 'cut-over=orders'])('%s releases the cut-over while postponing', (line) => {
-    const r = rig();
-    r.snapshot = { ...SNAPSHOT, phase: 'postponed' };
-    expect(r.handle(line)).toBe('ok: unpostponed; cutting over\n');
-    expect(r.values().cutOverReleased).toBe(true);
-    expect(r.logs).toEqual(['info control_command name=unpostpone value=true']);
-  });
+  it.each(['unpostpone', 'no-postpone', 'cut-over', 'cut-over=orders'])(
+    '%s releases the cut-over while postponing',
+    (line) => {
+      const r = rig();
+      r.snapshot = { ...SNAPSHOT, phase: 'postponed' };
+      expect(r.handle(line)).toBe('ok: unpostponed; cutting over\n');
+      expect(r.values().cutOverReleased).toBe(true);
+      expect(r.logs).toEqual(['info control_command name=unpostpone value=true']);
+    },
+  );
 
   it('before the copy ends, says cut-over will not wait', () => {
     const r = rig();
@@ -180,9 +231,13 @@ describe('unpostpone', () => {
 
   it('requires the table with --force-named-cut-over', () => {
     const r = rig({ forceNamedCutOver: true });
-    expect(r.handle('unpostpone')).toBe('error: unpostpone must name the table (unpostpone=orders): --force-named-cut-over is set\n');
+    expect(r.handle('unpostpone')).toBe(
+      'error: unpostpone must name the table (unpostpone=orders): --force-named-cut-over is set\n',
+    );
     expect(r.values().cutOverReleased).toBe(false);
-    expect(r.handle('cut-over=users')).toBe('error: unpostpone names table users, but this migration is on orders; nothing done\n');
+    expect(r.handle('cut-over=users')).toBe(
+      'error: unpostpone names table users, but this migration is on orders; nothing done\n',
+    );
     expect(r.values().cutOverReleased).toBe(false);
     expect(r.handle('unpostpone=orders')).toBe('ok: cut-over will not be postponed\n');
     expect(r.values().cutOverReleased).toBe(true);
@@ -201,7 +256,9 @@ describe('panic', () => {
   it('requires the table with --force-named-panic', () => {
     const r = rig({ forceNamedPanic: true });
     expect(r.handle('panic')).toBe('error: panic must name the table (panic=orders): --force-named-panic is set\n');
-    expect(r.handle('panic=users')).toBe('error: panic names table users, but this migration is on orders; nothing done\n');
+    expect(r.handle('panic=users')).toBe(
+      'error: panic names table users, but this migration is on orders; nothing done\n',
+    );
     expect(r.panics).toBe(0);
     expect(r.values().panicRequested).toBe(false);
     expect(r.handle('panic orders')).toBe('ok: panic: aborting the migration; the original table stays untouched\n');

@@ -93,10 +93,16 @@ describe('parseCommand: settings', () => {
       },
     ],
     ['max-load=', { kind: 'set', name: 'max-load', value: [] }],
-    ['critical-load=Threads_running=80', { kind: 'set', name: 'critical-load', value: [{ variable: 'Threads_running', limit: 80 }] }],
+    [
+      'critical-load=Threads_running=80',
+      { kind: 'set', name: 'critical-load', value: [{ variable: 'Threads_running', limit: 80 }] },
+    ],
     ['nice-ratio=0.7', { kind: 'set', name: 'nice-ratio', value: 0.7 }],
     ['nice-ratio=2', { kind: 'set', name: 'nice-ratio', value: 2 }],
-    ['throttle-query=SELECT COUNT(*) > 10 FROM meta.busy', { kind: 'set', name: 'throttle-query', value: 'SELECT COUNT(*) > 10 FROM meta.busy' }],
+    [
+      'throttle-query=SELECT COUNT(*) > 10 FROM meta.busy',
+      { kind: 'set', name: 'throttle-query', value: 'SELECT COUNT(*) > 10 FROM meta.busy' },
+    ],
     ['throttle-query="SELECT \\"a=b\\" = 1"', { kind: 'set', name: 'throttle-query', value: 'SELECT "a=b" = 1' }],
     ['throttle-query=`SELECT 1`', { kind: 'set', name: 'throttle-query', value: 'SELECT 1' }],
     ['throttle-query=', { kind: 'set', name: 'throttle-query', value: null }],
@@ -112,7 +118,10 @@ describe('parseCommand: settings', () => {
       },
     ],
     ['throttle-control-replicas=', { kind: 'set', name: 'throttle-control-replicas', value: [] }],
-    ['postpone-cut-over-flag-file=/tmp/p.flag', { kind: 'set', name: 'postpone-cut-over-flag-file', value: '/tmp/p.flag' }],
+    [
+      'postpone-cut-over-flag-file=/tmp/p.flag',
+      { kind: 'set', name: 'postpone-cut-over-flag-file', value: '/tmp/p.flag' },
+    ],
   ] satisfies [string, Command][])('%j', (line, command) => {
     expect(parseCommand(line)).toEqual(command);
   });
@@ -133,7 +142,10 @@ describe('parseCommand: settings', () => {
     ['max-lag-millis=fast', 'invalid max-lag-millis "fast": expected an integer from 100 to 3600000'],
     ['max-load=Threads_running', `invalid max-load "Threads_running": expected ${LOAD}`],
     ['max-load=Threads_running=-1', `invalid max-load "Threads_running=-1": expected ${LOAD}`],
-    ['max-load=Threads_running=1,Threads_running=2', 'invalid max-load "Threads_running=1,Threads_running=2": expected each variable once (Threads_running is given twice)'],
+    [
+      'max-load=Threads_running=1,Threads_running=2',
+      'invalid max-load "Threads_running=1,Threads_running=2": expected each variable once (Threads_running is given twice)',
+    ],
     ['critical-load=Threads running=5', `invalid critical-load "Threads running=5": expected ${LOAD}`],
     ['nice-ratio=-1', 'invalid nice-ratio "-1": expected a decimal number from 0 to 100'],
     ['nice-ratio=101', 'invalid nice-ratio "101": expected a decimal number from 0 to 100'],
@@ -210,12 +222,22 @@ describe('checkTableArgument', () => {
     ['throttle', 'users', none, 'throttle names table users, but this migration is on orders; nothing done'],
     ['no-throttle', 'users', none, 'no-throttle names table users, but this migration is on orders; nothing done'],
     ['unpostpone', null, none, null],
-    ['unpostpone', null, { cutOver: true, panic: false }, 'unpostpone must name the table (unpostpone=orders): --force-named-cut-over is set'],
+    [
+      'unpostpone',
+      null,
+      { cutOver: true, panic: false },
+      'unpostpone must name the table (unpostpone=orders): --force-named-cut-over is set',
+    ],
     ['unpostpone', null, { cutOver: false, panic: true }, null],
     ['unpostpone', 'orders', both, null],
     ['unpostpone', 'Orders', none, 'unpostpone names table Orders, but this migration is on orders; nothing done'],
     ['panic', null, none, null],
-    ['panic', null, { cutOver: false, panic: true }, 'panic must name the table (panic=orders): --force-named-panic is set'],
+    [
+      'panic',
+      null,
+      { cutOver: false, panic: true },
+      'panic must name the table (panic=orders): --force-named-panic is set',
+    ],
     ['panic', null, { cutOver: true, panic: false }, null],
     ['panic', 'orders', both, null],
     ['panic', '?', none, 'panic names table ?, but this migration is on orders; nothing done'],
@@ -272,7 +294,9 @@ const SNAPSHOT: ProgressSnapshot = {
 
 describe('replies', () => {
   it('renders every tunable in command syntax', () => {
-    expect(renderTunables({ ...VALUES, throttledByUser: true, throttleControlReplicas: [{ host: 'r1', port: 3307 }] })).toBe(
+    expect(
+      renderTunables({ ...VALUES, throttledByUser: true, throttleControlReplicas: [{ host: 'r1', port: 3307 }] }),
+    ).toBe(
       [
         'chunk-size=1000',
         'chunk-time=0.1',
@@ -347,12 +371,18 @@ describe('value parsers', () => {
   it('parses metrics addresses', () => {
     expect(parseMetricsAddress('off')).toEqual({ ok: true, value: null });
     expect(parseMetricsAddress('127.0.0.1:9466')).toEqual({ ok: true, value: { host: '127.0.0.1', port: 9466 } });
-    expect(parseMetricsAddress('OFF')).toEqual({ ok: false, expected: 'host:port with a port from 1 to 65535, or off' });
+    expect(parseMetricsAddress('OFF')).toEqual({
+      ok: false,
+      expected: 'host:port with a port from 1 to 65535, or off',
+    });
   });
 
   it('parses load and replica lists and nice ratios', () => {
     expect(parseLoad(' ')).toEqual({ ok: true, value: [] });
-    expect(parseLoad('Innodb_row_lock_current_waits=0')).toEqual({ ok: true, value: [{ variable: 'Innodb_row_lock_current_waits', limit: 0 }] });
+    expect(parseLoad('Innodb_row_lock_current_waits=0')).toEqual({
+      ok: true,
+      value: [{ variable: 'Innodb_row_lock_current_waits', limit: 0 }],
+    });
     expect(parseReplicaList('r1, r2:3310')).toEqual({
       ok: true,
       value: [

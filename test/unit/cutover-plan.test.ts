@@ -3,7 +3,9 @@ import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan } fr
 
 describe('cut-over plan', () => {
   it('backs off from 500 ms, doubling, capped at 5 s', () => {
-    expect([1, 2, 3, 4, 5, 6, 60, 10_000].map(cutOverBackoffMillis)).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000, 5000]);
+    expect([1, 2, 3, 4, 5, 6, 60, 10_000].map(cutOverBackoffMillis)).toEqual([
+      500, 1000, 2000, 4000, 5000, 5000, 5000, 5000,
+    ]);
     expect(cutOverBackoffMillis(0)).toBe(500);
   });
   it('describes attempts', () => {
@@ -36,15 +38,33 @@ describe('the order RENAME takes its locks in', () => {
     expect(plan(t)).toEqual({ order, firstWait: t, queuesOnTable: 'before-drop' });
   });
   it('with lower_case_table_names 1 or 2 names compare in lower case', () => {
-    expect(plan('Orders', 1)).toEqual({ order: ['_Orders_del', '_Orders_gho', 'Orders'], firstWait: '_Orders_del', queuesOnTable: 'after-drop' });
-    expect(plan('_A', 2)).toEqual({ order: ['__A_del', '__A_gho', '_A'], firstWait: '__A_del', queuesOnTable: 'after-drop' });
-    expect(plan('9t', 1)).toEqual({ order: ['9t', '_9t_del', '_9t_gho'], firstWait: '9t', queuesOnTable: 'before-drop' });
+    expect(plan('Orders', 1)).toEqual({
+      order: ['_Orders_del', '_Orders_gho', 'Orders'],
+      firstWait: '_Orders_del',
+      queuesOnTable: 'after-drop',
+    });
+    expect(plan('_A', 2)).toEqual({
+      order: ['__A_del', '__A_gho', '_A'],
+      firstWait: '__A_del',
+      queuesOnTable: 'after-drop',
+    });
+    expect(plan('9t', 1)).toEqual({
+      order: ['9t', '_9t_del', '_9t_gho'],
+      firstWait: '9t',
+      queuesOnTable: 'before-drop',
+    });
   });
   it('the table sorting last, B first waits on the sentry even if the ghost sorts before it', () => {
-    expect(renameLockPlan('z', 'm', 'a', 0)).toEqual({ order: ['a', 'm', 'z'], firstWait: 'm', queuesOnTable: 'after-drop' });
+    expect(renameLockPlan('z', 'm', 'a', 0)).toEqual({
+      order: ['a', 'm', 'z'],
+      firstWait: 'm',
+      queuesOnTable: 'after-drop',
+    });
   });
   it('a table sorting between the other two names has no safe unlock point', () => {
-    expect(() => renameLockPlan('m', 'a', 'z', 0)).toThrow('the table name m sorts between a and z; the cut-over cannot tell when to unlock');
+    expect(() => renameLockPlan('m', 'a', 'z', 0)).toThrow(
+      'the table name m sorts between a and z; the cut-over cannot tell when to unlock',
+    );
   });
 });
 
@@ -58,16 +78,31 @@ describe('which table is which after an attempt whose outcome was not seen', () 
   });
   it('the RENAME did not run: _t_del is dropped only when it is one of our sentries', () => {
     expect(judgeTables([t('t'), t('_t_gho')], names, mine)).toEqual({ state: 'intact', dropOld: false });
-    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry aa-1')], names, mine)).toEqual({ state: 'intact', dropOld: true });
-    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry bb-1')], names, mine)).toEqual({ state: 'intact', dropOld: false });
-    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry')], names, mine)).toEqual({ state: 'intact', dropOld: false });
+    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry aa-1')], names, mine)).toEqual({
+      state: 'intact',
+      dropOld: true,
+    });
+    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry bb-1')], names, mine)).toEqual({
+      state: 'intact',
+      dropOld: false,
+    });
+    expect(judgeTables([t('t'), t('_t_gho'), t('_t_del', 'osc cut-over sentry')], names, mine)).toEqual({
+      state: 'intact',
+      dropOld: false,
+    });
   });
   it('names are compared exactly (a case-insensitive catalogue may return T for t)', () => {
     expect(judgeTables([t('T'), t('_t_gho')], names, mine)).toEqual({ state: 'unknown', found: ['_t_gho'] });
   });
   it('anything else is unknown', () => {
-    expect(judgeTables([t('t'), t('_t_del', 'osc cut-over sentry aa-2')], names, mine)).toEqual({ state: 'unknown', found: ['t', '_t_del'] });
-    expect(judgeTables([t('_t_del'), t('_t_gho')], names, mine)).toEqual({ state: 'unknown', found: ['_t_gho', '_t_del'] });
+    expect(judgeTables([t('t'), t('_t_del', 'osc cut-over sentry aa-2')], names, mine)).toEqual({
+      state: 'unknown',
+      found: ['t', '_t_del'],
+    });
+    expect(judgeTables([t('_t_del'), t('_t_gho')], names, mine)).toEqual({
+      state: 'unknown',
+      found: ['_t_gho', '_t_del'],
+    });
     expect(judgeTables([t('t')], names, mine)).toEqual({ state: 'unknown', found: ['t'] });
     expect(judgeTables([], names, mine)).toEqual({ state: 'unknown', found: [] });
   });

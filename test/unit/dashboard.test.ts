@@ -3,7 +3,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMetrics, metricNames } from '../../src/operator/metrics.js';
-import { allPanels, dashboard, dashboardQueries, DOCKER_DIR, grafanaSubstitute, parseLabelValues } from '../support/dashboard.js';
+import {
+  allPanels,
+  dashboard,
+  dashboardQueries,
+  DOCKER_DIR,
+  grafanaSubstitute,
+  parseLabelValues,
+} from '../support/dashboard.js';
 
 const read = (rel: string): string => readFileSync(new URL(rel, DOCKER_DIR), 'utf8');
 
@@ -87,16 +94,21 @@ describe('docker/grafana/dashboards/osc.json', () => {
 describe('Grafana substitution (for test/integration/dashboard-prometheus.test.ts)', () => {
   const ctx = { variables: { database: 'shop', table: '.*' }, interval: '250ms', rateInterval: '1s', range: '10s' };
   it('replaces $name, ${name}, [[name]] and the $__ intervals as Grafana does', () => {
-    expect(grafanaSubstitute('rate(osc_rows_copied_total{database=~"$database",table=~"${table}"}[$__rate_interval])', ctx)).toBe(
-      'rate(osc_rows_copied_total{database=~"shop",table=~".*"}[1s])',
+    expect(
+      grafanaSubstitute('rate(osc_rows_copied_total{database=~"$database",table=~"${table}"}[$__rate_interval])', ctx),
+    ).toBe('rate(osc_rows_copied_total{database=~"shop",table=~".*"}[1s])');
+    expect(grafanaSubstitute('increase(x{d="[[database]]"}[$__range]) / $__interval', ctx)).toBe(
+      'increase(x{d="shop"}[10s]) / 250ms',
     );
-    expect(grafanaSubstitute('increase(x{d="[[database]]"}[$__range]) / $__interval', ctx)).toBe('increase(x{d="shop"}[10s]) / 250ms');
   });
   it('refuses a variable it has no value for', () => {
     expect(() => grafanaSubstitute('x{a="$nope"}', ctx)).toThrow(/no value for \$nope/);
   });
   it('reads label_values(selector, label)', () => {
-    expect(parseLabelValues('label_values(osc_phase{database=~"$database"}, table)')).toEqual({ selector: 'osc_phase{database=~"$database"}', label: 'table' });
+    expect(parseLabelValues('label_values(osc_phase{database=~"$database"}, table)')).toEqual({
+      selector: 'osc_phase{database=~"$database"}',
+      label: 'table',
+    });
     expect(parseLabelValues('osc_phase')).toBeNull();
   });
 });

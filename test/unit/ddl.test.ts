@@ -18,7 +18,9 @@ import {
 describe('ddl', () => {
   it('creates and alters the ghost', () => {
     expect(createGhost('shop', 'orders', '_orders_gho')).toBe('CREATE TABLE `shop`.`_orders_gho` LIKE `shop`.`orders`');
-    expect(alterTable('shop', '_orders_gho', ' ADD COLUMN x INT ')).toBe('ALTER TABLE `shop`.`_orders_gho` ADD COLUMN x INT');
+    expect(alterTable('shop', '_orders_gho', ' ADD COLUMN x INT ')).toBe(
+      'ALTER TABLE `shop`.`_orders_gho` ADD COLUMN x INT',
+    );
     expect(() => alterTable('shop', '_orders_gho', '  ')).toThrow('the ALTER clauses are empty');
   });
   it('quotes names with backticks', () => {
@@ -39,7 +41,9 @@ describe('ddl', () => {
     expect(createSentry('shop', '_orders_del', '0a1b2c3d4e5f-2')).toBe(
       "CREATE TABLE `shop`.`_orders_del` (`id` INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='osc cut-over sentry 0a1b2c3d4e5f-2'",
     );
-    expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe('LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE');
+    expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe(
+      'LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE',
+    );
     expect(renameForCutOver('shop', 'orders', '_orders_del', '_orders_gho')).toBe(
       'RENAME TABLE `shop`.`orders` TO `shop`.`_orders_del`, `shop`.`_orders_gho` TO `shop`.`orders`',
     );
@@ -51,7 +55,10 @@ describe('ddl', () => {
     });
   });
   it('the probe prepares a SELECT whose text travels in a user variable', () => {
-    expect(probeStatement('shop', "or'ders")).toEqual({ sql: 'SET @osc_probe = ?', params: ["SELECT 1 FROM `shop`.`or'ders` LIMIT 0"] });
+    expect(probeStatement('shop', "or'ders")).toEqual({
+      sql: 'SET @osc_probe = ?',
+      params: ["SELECT 1 FROM `shop`.`or'ders` LIMIT 0"],
+    });
     expect(PREPARE_PROBE).toBe('PREPARE osc_probe FROM @osc_probe');
   });
   it('the sentry comment carries a token of safe characters only', () => {

@@ -22,6 +22,6 @@ describe('enumMembers', () => {
     expect(() => enumMembers('varchar(10)')).toThrow('not an ENUM or SET column type');
     expect(() => enumMembers("enum('a'")).toThrow('malformed ENUM or SET column type');
     expect(() => enumMembers("enum('a")).toThrow('unterminated ENUM or SET member');
-    expect(() => enumMembers("enum(a)")).toThrow('malformed ENUM or SET column type');
+    expect(() => enumMembers('enum(a)')).toThrow('malformed ENUM or SET column type');
   });
 });

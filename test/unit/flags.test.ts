@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { CONF_KEYS, FLAGS, FLAG_NAMES, REQUIRED, SETTING_NAMES, camelCase, flagHelp, flagSpec, shownDefault } from '../../src/core/flags.js';
+import {
+  CONF_KEYS,
+  FLAGS,
+  FLAG_NAMES,
+  REQUIRED,
+  SETTING_NAMES,
+  camelCase,
+  flagHelp,
+  flagSpec,
+  shownDefault,
+} from '../../src/core/flags.js';
 import type { FlagName, FlagValue, Flags, SettingName } from '../../src/core/flags.js';
 import { README_BEGIN, README_END, renderFlagTables, replaceFlagSection } from '../../src/core/flags-readme.js';
 import { COMMANDS, applySetting, parseCommand, renderTunables } from '../../src/core/control/protocol.js';
@@ -49,7 +59,12 @@ describe('README and the flag list', () => {
 
   it('renders a row exactly', () => {
     const rows = renderFlagTables().split('\n');
-    expect(rows.filter((r) => r.startsWith('| `--chunk-size`') || r.startsWith('| `--serve-socket-file`') || r.startsWith('| `--password`'))).toEqual([
+    expect(
+      rows.filter(
+        (r) =>
+          r.startsWith('| `--chunk-size`') || r.startsWith('| `--serve-socket-file`') || r.startsWith('| `--password`'),
+      ),
+    ).toEqual([
       '| `--password` |  |  | MySQL password; also from env `OSC_PASSWORD`, `password=` in --conf |',
       '| `--chunk-size` | `by time` | `chunk-size=<rows>` | rows per copy chunk, fixed (absent: sized by `--chunk-time`), 10..100000 |',
       '| `--serve-socket-file` | `/tmp/osc.<database>.<table>.sock` |  | the control socket (mode 0600, removed on exit; at most 107 bytes; for long or odd names the default is hashed, logged at startup) |',
@@ -99,7 +114,9 @@ describe('the list itself', () => {
 describe('--help from the list', () => {
   it('writes the help text with range, required and other sources', () => {
     expect(
-      (['chunk-size', 'user', 'password', 'serve-tcp-port', 'initially-drop-ghost-table'] as FlagName[]).map((n) => flagHelp(n, false)),
+      (['chunk-size', 'user', 'password', 'serve-tcp-port', 'initially-drop-ghost-table'] as FlagName[]).map((n) =>
+        flagHelp(n, false),
+      ),
     ).toEqual([
       'rows per copy chunk, fixed (absent: sized by --chunk-time), 10..100000',
       'MySQL user, required; also from user= in --conf',
@@ -112,7 +129,8 @@ describe('--help from the list', () => {
   it('prints exact lines', () => {
     const program = buildProgram('0.0.0', out).configureHelp({ helpWidth: 300 });
     const lines = program.helpInformation().split('\n');
-    const line = (flag: string): string | undefined => lines.find((l) => l.startsWith(`  ${flag} `))?.replace(/ {2,}/g, '  ');
+    const line = (flag: string): string | undefined =>
+      lines.find((l) => l.startsWith(`  ${flag} `))?.replace(/ {2,}/g, '  ');
     expect([line('--chunk-size'), line('--execute'), line('--metrics-address'), line('--default-retries')]).toEqual([
       '  --chunk-size <rows>  rows per copy chunk, fixed (absent: sized by --chunk-time), 10..100000 (default: by time)',
       '  --execute  really migrate. Without it osc runs every check, creates and alters the ghost to prove the ALTER, prints the plan, drops the ghost and exits 0 (noop)',
@@ -128,12 +146,31 @@ describe('--help from the list', () => {
 describe('config from the list', () => {
   it('parses a command line into an exact config', () => {
     const raw = parseArgv(
-      ['node', 'osc', '--database', 'shop', '--table', 'orders', '--alter', 'ADD COLUMN c INT', '--status-interval', '7',
-        '--nice-ratio', '0.25', '--serve-tcp-port', '9001', '--ok-to-drop-table'],
+      [
+        'node',
+        'osc',
+        '--database',
+        'shop',
+        '--table',
+        'orders',
+        '--alter',
+        'ADD COLUMN c INT',
+        '--status-interval',
+        '7',
+        '--nice-ratio',
+        '0.25',
+        '--serve-tcp-port',
+        '9001',
+        '--ok-to-drop-table',
+      ],
       '0.0.0',
       out,
     );
-    const config = parseOptions(raw, { OSC_PASSWORD: 'pw' }, parseConfFile('[client]\nuser=conf-user\nport=3310\n', 'my.cnf'));
+    const config = parseOptions(
+      raw,
+      { OSC_PASSWORD: 'pw' },
+      parseConfFile('[client]\nuser=conf-user\nport=3310\n', 'my.cnf'),
+    );
     expect(config).toMatchObject({
       connection: { host: '127.0.0.1', port: 3310, user: 'conf-user', password: 'pw' },
       confFile: 'my.cnf',
@@ -145,21 +182,26 @@ describe('config from the list', () => {
       serveSocketFile: '/tmp/osc.shop.orders.sock',
     });
     expect(Object.keys(config).sort()).toEqual(
-      ['connection', ...FLAG_NAMES.map((n) => flagSpec(n).key).filter((k) => !['host', 'port', 'user', 'password'].includes(k))].sort(),
+      [
+        'connection',
+        ...FLAG_NAMES.map((n) => flagSpec(n).key).filter((k) => !['host', 'port', 'user', 'password'].includes(k)),
+      ].sort(),
     );
   });
 
   it('names the flag and what it accepts when a value is bad', () => {
-    expect(() => parseOptions({ database: 'd', table: 't', alter: 'x', user: 'u', statusInterval: '0' }, {}, null)).toThrow(
-      'invalid --status-interval "0": expected an integer from 1 to 3600',
-    );
+    expect(() =>
+      parseOptions({ database: 'd', table: 't', alter: 'x', user: 'u', statusInterval: '0' }, {}, null),
+    ).toThrow('invalid --status-interval "0": expected an integer from 1 to 3600');
   });
 });
 
 describe('the socket from the list', () => {
   it('changes only Tunables fields, with the flag value type (checked by tsc)', () => {
     expectTypeOf<Flags[SettingName]['key']>().toExtend<keyof TunableValues>();
-    expectTypeOf<{ [N in SettingName]: FlagValue<N> }>().toExtend<{ [N in SettingName]: TunableValues[Flags[N]['key']] }>();
+    expectTypeOf<{ [N in SettingName]: FlagValue<N> }>().toExtend<{
+      [N in SettingName]: TunableValues[Flags[N]['key']];
+    }>();
   });
 
   it('offers the flags marked settable, named as the flags, with their value placeholders', () => {
@@ -181,9 +223,19 @@ describe('the socket from the list', () => {
   });
 
   it('checks a set command with the flag range and applies it to the tunable behind the flag', () => {
-    expect(parseCommand('max-lag-millis=99')).toEqual({ kind: 'error', message: 'invalid max-lag-millis "99": expected an integer from 100 to 3600000' });
-    expect(parseCommand('nice-ratio=100.5')).toEqual({ kind: 'error', message: 'invalid nice-ratio "100.5": expected a decimal number from 0 to 100' });
-    const config = parseOptions({ database: 'd', table: 't', alter: 'x', user: 'u', maxLoad: 'Threads_running=25' }, {}, null);
+    expect(parseCommand('max-lag-millis=99')).toEqual({
+      kind: 'error',
+      message: 'invalid max-lag-millis "99": expected an integer from 100 to 3600000',
+    });
+    expect(parseCommand('nice-ratio=100.5')).toEqual({
+      kind: 'error',
+      message: 'invalid nice-ratio "100.5": expected a decimal number from 0 to 100',
+    });
+    const config = parseOptions(
+      { database: 'd', table: 't', alter: 'x', user: 'u', maxLoad: 'Threads_running=25' },
+      {},
+      null,
+    );
     const tunables = createTunables(initialTunables(config));
     const command = parseCommand('max-lag-millis=2500') as SetCommand;
     expect(command).toEqual({ kind: 'set', name: 'max-lag-millis', value: 2500 });

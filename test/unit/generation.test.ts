@@ -17,10 +17,22 @@ describe('generationOf', () => {
   });
 
   test('MySQL 9.7: generated columns', () => {
-    expect(generationOf('VIRTUAL GENERATED', '(`f` * 2)')).toEqual({ generation: 'virtual', generationExpression: '(`f` * 2)' });
-    expect(generationOf('STORED GENERATED', '(`f` * 3)')).toEqual({ generation: 'stored', generationExpression: '(`f` * 3)' });
-    expect(generationOf('VIRTUAL GENERATED INVISIBLE', '(`id` * 2)')).toEqual({ generation: 'virtual', generationExpression: '(`id` * 2)' });
-    expect(generationOf('STORED GENERATED INVISIBLE', '(`id` * 3)')).toEqual({ generation: 'stored', generationExpression: '(`id` * 3)' });
+    expect(generationOf('VIRTUAL GENERATED', '(`f` * 2)')).toEqual({
+      generation: 'virtual',
+      generationExpression: '(`f` * 2)',
+    });
+    expect(generationOf('STORED GENERATED', '(`f` * 3)')).toEqual({
+      generation: 'stored',
+      generationExpression: '(`f` * 3)',
+    });
+    expect(generationOf('VIRTUAL GENERATED INVISIBLE', '(`id` * 2)')).toEqual({
+      generation: 'virtual',
+      generationExpression: '(`id` * 2)',
+    });
+    expect(generationOf('STORED GENERATED INVISIBLE', '(`id` * 3)')).toEqual({
+      generation: 'stored',
+      generationExpression: '(`id` * 3)',
+    });
   });
 
   test('MariaDB 10.11: plain columns, expression defaults included', () => {
@@ -34,11 +46,26 @@ describe('generationOf', () => {
   });
 
   test('MariaDB 10.11: generated columns (PERSISTENT reads STORED)', () => {
-    expect(generationOf('VIRTUAL GENERATED', '`f` * 2')).toEqual({ generation: 'virtual', generationExpression: '`f` * 2' });
-    expect(generationOf('STORED GENERATED', '`f` * 3')).toEqual({ generation: 'stored', generationExpression: '`f` * 3' });
-    expect(generationOf('VIRTUAL GENERATED, INVISIBLE', '`id` * 2')).toEqual({ generation: 'virtual', generationExpression: '`id` * 2' });
-    expect(generationOf('STORED GENERATED, INVISIBLE', '`id` * 3')).toEqual({ generation: 'stored', generationExpression: '`id` * 3' });
-    expect(generationOf('PERSISTENT GENERATED', '`id` * 4')).toEqual({ generation: 'stored', generationExpression: '`id` * 4' });
+    expect(generationOf('VIRTUAL GENERATED', '`f` * 2')).toEqual({
+      generation: 'virtual',
+      generationExpression: '`f` * 2',
+    });
+    expect(generationOf('STORED GENERATED', '`f` * 3')).toEqual({
+      generation: 'stored',
+      generationExpression: '`f` * 3',
+    });
+    expect(generationOf('VIRTUAL GENERATED, INVISIBLE', '`id` * 2')).toEqual({
+      generation: 'virtual',
+      generationExpression: '`id` * 2',
+    });
+    expect(generationOf('STORED GENERATED, INVISIBLE', '`id` * 3')).toEqual({
+      generation: 'stored',
+      generationExpression: '`id` * 3',
+    });
+    expect(generationOf('PERSISTENT GENERATED', '`id` * 4')).toEqual({
+      generation: 'stored',
+      generationExpression: '`id` * 4',
+    });
   });
 
   test('a generation expression alone does not make a column generated', () => {

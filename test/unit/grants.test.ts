@@ -13,7 +13,8 @@ const MARIADB: ServerInfo = { flavor: 'mariadb', version: '10.11.6-MariaDB-0+deb
 const MARIADB_1055: ServerInfo = { flavor: 'mariadb', version: '10.5.5-MariaDB', major: 10, minor: 5, patch: 5 };
 const MARIADB_104: ServerInfo = { flavor: 'mariadb', version: '10.4.30-MariaDB', major: 10, minor: 4, patch: 30 };
 
-const DB_LINE = 'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER ON `shop`.* TO `osc`@`%`';
+const DB_LINE =
+  'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER ON `shop`.* TO `osc`@`%`';
 
 describe('parseGrants', () => {
   it('reads global, database, dynamic and wildcard grants; ignores roles, tables and proxies', () => {
@@ -29,7 +30,13 @@ describe('parseGrants', () => {
       'GRANT EXECUTE ON PROCEDURE `shop`.`p` TO `osc`@`%`',
       'grant select on other.* to osc@localhost',
     ]);
-    expect([...g.global]).toEqual(['USAGE', 'REPLICATION SLAVE', 'REPLICATION CLIENT', 'REPLICATION_SLAVE_ADMIN', 'BACKUP_ADMIN']);
+    expect([...g.global]).toEqual([
+      'USAGE',
+      'REPLICATION SLAVE',
+      'REPLICATION CLIENT',
+      'REPLICATION_SLAVE_ADMIN',
+      'BACKUP_ADMIN',
+    ]);
     expect(g.databases.map((d) => [d.pattern, [...d.privileges]])).toEqual([
       ['shop', ['ALL']],
       ['shop\\_%', ['SELECT', 'INSERT']],
@@ -71,27 +78,47 @@ describe('missingPrivileges', () => {
 
   it('accepts BINLOG MONITOR printed as REPLICATION CLIENT and REPLICA MONITOR on MariaDB', () => {
     const a = parseGrants([DB_LINE, 'GRANT REPLICATION SLAVE, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `osc`@`%`']);
-    const b = parseGrants([DB_LINE, 'GRANT REPLICATION REPLICA, REPLICATION CLIENT, REPLICA MONITOR ON *.* TO `osc`@`%`']);
+    const b = parseGrants([
+      DB_LINE,
+      'GRANT REPLICATION REPLICA, REPLICATION CLIENT, REPLICA MONITOR ON *.* TO `osc`@`%`',
+    ]);
     expect(missingPrivileges(a, 'shop', MARIADB)).toEqual([]);
     expect(missingPrivileges(b, 'shop', MARIADB)).toEqual([]);
-    expect(missingPrivileges(parseGrants([DB_LINE, 'GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO x']), 'shop', MARIADB)).toEqual([
-      'SLAVE MONITOR',
-    ]);
+    expect(
+      missingPrivileges(parseGrants([DB_LINE, 'GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO x']), 'shop', MARIADB),
+    ).toEqual(['SLAVE MONITOR']);
   });
 
   it('lists everything for USAGE only, database privileges first', () => {
     const g = parseGrants(['GRANT USAGE ON *.* TO `osc`@`%`']);
-    expect(missingPrivileges(g, 'shop', MYSQL)).toEqual([...DATABASE_PRIVILEGES, 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
+    expect(missingPrivileges(g, 'shop', MYSQL)).toEqual([
+      ...DATABASE_PRIVILEGES,
+      'REPLICATION SLAVE',
+      'REPLICATION CLIENT',
+    ]);
   });
 
   it('takes database privileges from global grants, wildcard patterns and ALL on the database', () => {
-    const global = parseGrants(['GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER, REPLICATION SLAVE ON *.* TO x']);
+    const global = parseGrants([
+      'GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, INDEX, ALTER, LOCK TABLES, TRIGGER, REPLICATION SLAVE ON *.* TO x',
+    ]);
     expect(missingPrivileges(global, 'shop', MYSQL)).toEqual(['REPLICATION CLIENT']);
-    const wildcard = parseGrants(['GRANT ALL PRIVILEGES ON `shop\\_%`.* TO x', 'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x']);
+    const wildcard = parseGrants([
+      'GRANT ALL PRIVILEGES ON `shop\\_%`.* TO x',
+      'GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO x',
+    ]);
     expect(missingPrivileges(wildcard, 'shop_eu', MYSQL)).toEqual([]);
     expect(missingPrivileges(wildcard, 'shopxeu', MYSQL)).toEqual(DATABASE_PRIVILEGES);
-    const split = parseGrants(['GRANT SELECT, INSERT ON `sh_p`.* TO x', 'GRANT UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `%`.* TO x']);
-    expect(missingPrivileges(split, 'shop', MYSQL)).toEqual(['LOCK TABLES', 'TRIGGER', 'REPLICATION SLAVE', 'REPLICATION CLIENT']);
+    const split = parseGrants([
+      'GRANT SELECT, INSERT ON `sh_p`.* TO x',
+      'GRANT UPDATE, DELETE, CREATE, DROP, INDEX, ALTER ON `%`.* TO x',
+    ]);
+    expect(missingPrivileges(split, 'shop', MYSQL)).toEqual([
+      'LOCK TABLES',
+      'TRIGGER',
+      'REPLICATION SLAVE',
+      'REPLICATION CLIENT',
+    ]);
   });
 
   it('ignores grants on another database or on single tables', () => {
@@ -109,14 +136,20 @@ describe('grantAdvice', () => {
     expect(grantAdvice(['ALTER', 'LOCK TABLES', 'REPLICATION SLAVE', 'SLAVE MONITOR'], 'shop', 'osc', MARIADB)).toBe(
       "GRANT ALTER, LOCK TABLES ON `shop`.* TO 'osc'@'%'; GRANT REPLICATION SLAVE, SLAVE MONITOR ON *.* TO 'osc'@'%';",
     );
-    expect(grantAdvice(['REPLICATION CLIENT'], 'shop', 'osc', MYSQL)).toBe("GRANT REPLICATION CLIENT ON *.* TO 'osc'@'%';");
+    expect(grantAdvice(['REPLICATION CLIENT'], 'shop', 'osc', MYSQL)).toBe(
+      "GRANT REPLICATION CLIENT ON *.* TO 'osc'@'%';",
+    );
     expect(grantAdvice(['SELECT'], 'shop', 'osc', MYSQL)).toBe("GRANT SELECT ON `shop`.* TO 'osc'@'%';");
     expect(grantAdvice([], 'shop', 'osc', MYSQL)).toBe('');
   });
 
   it('keeps a given host and escapes names', () => {
-    expect(grantAdvice(['SELECT'], 'my_db%', 'osc@10.0.%', MYSQL)).toBe("GRANT SELECT ON `my\\_db\\%`.* TO 'osc'@'10.0.%';");
-    expect(grantAdvice(['SELECT'], 'we`ird', "'o''sc'@'localhost'", MYSQL)).toBe("GRANT SELECT ON `we``ird`.* TO 'o''sc'@'localhost';");
+    expect(grantAdvice(['SELECT'], 'my_db%', 'osc@10.0.%', MYSQL)).toBe(
+      "GRANT SELECT ON `my\\_db\\%`.* TO 'osc'@'10.0.%';",
+    );
+    expect(grantAdvice(['SELECT'], 'we`ird', "'o''sc'@'localhost'", MYSQL)).toBe(
+      "GRANT SELECT ON `we``ird`.* TO 'o''sc'@'localhost';",
+    );
   });
 });
 

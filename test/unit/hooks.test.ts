@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MigrationError } from '../../src/core/errors.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
-import { HOOK_IS_GATE, HOOK_NAMES, createHooks, hookEnvironment, hookFacts, selectHookFiles } from '../../src/operator/hooks.js';
+import {
+  HOOK_IS_GATE,
+  HOOK_NAMES,
+  createHooks,
+  hookEnvironment,
+  hookFacts,
+  selectHookFiles,
+} from '../../src/operator/hooks.js';
 import type { HookFacts } from '../../src/operator/hooks.js';
 import type { LogBody, Logger } from '../../src/core/log.js';
 
@@ -49,15 +56,23 @@ describe('hook environment (pure)', () => {
     });
   });
   it('gives hints and revert when set, an empty ETA while unknown', () => {
-    const env = hookEnvironment({ ...facts, etaSeconds: null, hint: 'ticket 42', hintOwner: 'dba', hintToken: 't0k', revert: false, dryRun: true });
-    expect([env.OSC_ETA_SECONDS, env.OSC_HOOKS_HINT, env.OSC_HOOKS_HINT_OWNER, env.OSC_HOOKS_HINT_TOKEN, env.OSC_REVERT, env.OSC_DRY_RUN]).toEqual([
-      '',
-      'ticket 42',
-      'dba',
-      't0k',
-      'false',
-      'true',
-    ]);
+    const env = hookEnvironment({
+      ...facts,
+      etaSeconds: null,
+      hint: 'ticket 42',
+      hintOwner: 'dba',
+      hintToken: 't0k',
+      revert: false,
+      dryRun: true,
+    });
+    expect([
+      env.OSC_ETA_SECONDS,
+      env.OSC_HOOKS_HINT,
+      env.OSC_HOOKS_HINT_OWNER,
+      env.OSC_HOOKS_HINT_TOKEN,
+      env.OSC_REVERT,
+      env.OSC_DRY_RUN,
+    ]).toEqual(['', 'ticket 42', 'dba', 't0k', 'false', 'true']);
     expect(Object.keys(hookEnvironment(facts))).not.toContain('OSC_REVERT');
   });
   it('refuses an extra variable outside OSC_*', () => {
@@ -83,19 +98,45 @@ describe('hook environment (pure)', () => {
       chunkSize: 1000,
       cutOverLockMs: null,
     };
-    const fixed = { database: 'shop', table: 'orders', ghostTable: '_orders_gho', oldTable: '_orders_del', ddl: 'x', inspectedHost: 'h:1', executingHost: 'e', dryRun: false };
-    expect(hookFacts(fixed, snap)).toEqual({ ...fixed, elapsedSeconds: 7, elapsedCopySeconds: 5, estimatedRows: 200000, copiedRows: 12000, progressPercent: 6, etaSeconds: 78 });
+    const fixed = {
+      database: 'shop',
+      table: 'orders',
+      ghostTable: '_orders_gho',
+      oldTable: '_orders_del',
+      ddl: 'x',
+      inspectedHost: 'h:1',
+      executingHost: 'e',
+      dryRun: false,
+    };
+    expect(hookFacts(fixed, snap)).toEqual({
+      ...fixed,
+      elapsedSeconds: 7,
+      elapsedCopySeconds: 5,
+      estimatedRows: 200000,
+      copiedRows: 12000,
+      progressPercent: 6,
+      etaSeconds: 78,
+    });
   });
   it('selects files by prefix in byte order', () => {
-    expect(selectHookFiles('osc-on-startup', ['osc-on-startup-b', 'osc-on-success', 'osc-on-startup', 'osc-on-startup-B', 'x-osc-on-startup', 'osc-on-startup-a.sh'])).toEqual([
-      'osc-on-startup',
-      'osc-on-startup-B',
-      'osc-on-startup-a.sh',
-      'osc-on-startup-b',
-    ]);
+    expect(
+      selectHookFiles('osc-on-startup', [
+        'osc-on-startup-b',
+        'osc-on-success',
+        'osc-on-startup',
+        'osc-on-startup-B',
+        'x-osc-on-startup',
+        'osc-on-startup-a.sh',
+      ]),
+    ).toEqual(['osc-on-startup', 'osc-on-startup-B', 'osc-on-startup-a.sh', 'osc-on-startup-b']);
   });
   it('stops the migration only for the gate hooks', () => {
-    expect(HOOK_NAMES.filter((n) => HOOK_IS_GATE[n])).toEqual(['osc-on-startup', 'osc-on-validated', 'osc-on-before-row-copy', 'osc-on-before-cut-over']);
+    expect(HOOK_NAMES.filter((n) => HOOK_IS_GATE[n])).toEqual([
+      'osc-on-startup',
+      'osc-on-validated',
+      'osc-on-before-row-copy',
+      'osc-on-before-cut-over',
+    ]);
   });
 });
 
@@ -127,7 +168,13 @@ describe('createHooks (runs scripts)', () => {
     chmodSync(join(dir, name), mode);
   }
   const appendLine = `echo "$(basename "$0") $OSC_TABLE_NAME $OSC_COPIED_ROWS" >> "${'$'}{OUT}"`;
-  const baseEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, OUT: out, OSC_PASSWORD: 'secret', MYSQL_PWD: 'secret', OSC_TABLE_NAME: 'stale' });
+  const baseEnv = (): NodeJS.ProcessEnv => ({
+    PATH: process.env.PATH,
+    OUT: out,
+    OSC_PASSWORD: 'secret',
+    MYSQL_PWD: 'secret',
+    OSC_TABLE_NAME: 'stale',
+  });
 
   it('runs every executable file of the hook, in name order, with the facts; skips others', async () => {
     script('osc-on-startup-20', appendLine);
@@ -141,19 +188,40 @@ describe('createHooks (runs scripts)', () => {
     await hooks.run('osc-on-startup');
     await hooks.run('osc-on-startup');
     expect(readFileSync(out, 'utf8')).toBe(
-      ['osc-on-startup', 'osc-on-startup-10', 'osc-on-startup-20', 'osc-on-startup', 'osc-on-startup-10', 'osc-on-startup-20'].map((n) => `${n} orders 85000\n`).join(''),
+      [
+        'osc-on-startup',
+        'osc-on-startup-10',
+        'osc-on-startup-20',
+        'osc-on-startup',
+        'osc-on-startup-10',
+        'osc-on-startup-20',
+      ]
+        .map((n) => `${n} orders 85000\n`)
+        .join(''),
     );
     // The switched-off hook is reported once, not on every run.
     expect(records.filter((r) => r.level === 'warn')).toEqual([
-      { level: 'warn', event: 'hook_skipped', fields: { hook: 'osc-on-startup', file: join(dir, 'osc-on-startup-off'), reason: 'not executable' } },
+      {
+        level: 'warn',
+        event: 'hook_skipped',
+        fields: { hook: 'osc-on-startup', file: join(dir, 'osc-on-startup-off'), reason: 'not executable' },
+      },
     ]);
   });
 
   it('passes the live facts and extras, never the password', async () => {
-    script('osc-on-interactive-command', 'env | grep -E "^(OSC_|MYSQL_PWD|PATH=)" | sed "s/^PATH=.*/PATH=set/" | sort > "$OUT"');
+    script(
+      'osc-on-interactive-command',
+      'env | grep -E "^(OSC_|MYSQL_PWD|PATH=)" | sed "s/^PATH=.*/PATH=set/" | sort > "$OUT"',
+    );
     let copied = 1;
     const { logger } = recordingLogger();
-    const hooks = createHooks({ hooksPath: dir, facts: () => ({ ...facts, copiedRows: copied }), logger, baseEnv: baseEnv() });
+    const hooks = createHooks({
+      hooksPath: dir,
+      facts: () => ({ ...facts, copiedRows: copied }),
+      logger,
+      baseEnv: baseEnv(),
+    });
     copied = 777;
     await hooks.run('osc-on-interactive-command', { OSC_COMMAND: 'chunk-size=500' });
     expect(readFileSync(out, 'utf8')).toBe(
@@ -187,10 +255,15 @@ describe('createHooks (runs scripts)', () => {
     script('osc-on-before-cut-over-2', appendLine);
     const { logger } = recordingLogger();
     const hooks = createHooks({ hooksPath: dir, facts: () => facts, logger, baseEnv: baseEnv() });
-    const err = await hooks.run('osc-on-before-cut-over').then(() => null, (e: unknown) => e);
+    const err = await hooks.run('osc-on-before-cut-over').then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as MigrationError).code).toBe('HOOK_FAILED');
-    expect((err as MigrationError).message).toBe(`hook osc-on-before-cut-over (${join(dir, 'osc-on-before-cut-over-1')}) failed: exit code 3; the migration stops`);
+    expect((err as MigrationError).message).toBe(
+      `hook osc-on-before-cut-over (${join(dir, 'osc-on-before-cut-over-1')}) failed: exit code 3; the migration stops`,
+    );
     expect(readFileSync(out, 'utf8')).toBe('osc-on-before-cut-over-1 orders 85000\n');
   });
 
@@ -202,7 +275,11 @@ describe('createHooks (runs scripts)', () => {
     await hooks.run('osc-on-success');
     expect(readFileSync(out, 'utf8')).toBe('osc-on-success-2 orders 85000\n');
     expect(records.filter((r) => r.level === 'warn')).toEqual([
-      { level: 'warn', event: 'hook_failed', fields: { hook: 'osc-on-success', file: join(dir, 'osc-on-success-1'), reason: 'exit code 7' } },
+      {
+        level: 'warn',
+        event: 'hook_failed',
+        fields: { hook: 'osc-on-success', file: join(dir, 'osc-on-success-1'), reason: 'exit code 7' },
+      },
     ]);
   });
 
@@ -211,7 +288,9 @@ describe('createHooks (runs scripts)', () => {
     const { logger } = recordingLogger();
     const hooks = createHooks({ hooksPath: dir, facts: () => facts, logger, baseEnv: baseEnv(), timeoutMs: 300 });
     const started = Date.now();
-    await expect(hooks.run('osc-on-before-row-copy')).rejects.toThrow(/failed: killed after 300 ms timeout; the migration stops$/);
+    await expect(hooks.run('osc-on-before-row-copy')).rejects.toThrow(
+      /failed: killed after 300 ms timeout; the migration stops$/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -246,7 +325,10 @@ describe('createHooks (runs scripts)', () => {
     const hooks = createHooks({ hooksPath: dir, facts: () => facts, logger, baseEnv: baseEnv() });
     let n = 0;
     const status = hooks.startStatusHook(0.05, () => `phase=copy n=${++n}`);
-    await vi.waitFor(() => expect(readFileSync(out, 'utf8')).toContain('phase=copy n=2\n'), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => expect(readFileSync(out, 'utf8')).toContain('phase=copy n=2\n'), {
+      timeout: 5000,
+      interval: 20,
+    });
     status.stop();
     expect(readFileSync(out, 'utf8').startsWith('phase=copy n=1\nphase=copy n=2\n')).toBe(true);
   });

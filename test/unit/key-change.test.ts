@@ -42,8 +42,12 @@ describe('keyColumnChange', () => {
   });
 
   it('recollated: a string column changes charset or collation', () => {
-    expect(keyColumnChange(utf8('varchar(10)', 'utf8mb4_bin'), utf8('varchar(10)', 'utf8mb4_general_ci'))).toBe('recollated');
-    expect(keyColumnChange(col('varchar(10)', 'latin1', 'latin1_swedish_ci'), utf8('varchar(10)', 'utf8mb4_0900_ai_ci'))).toBe('recollated');
+    expect(keyColumnChange(utf8('varchar(10)', 'utf8mb4_bin'), utf8('varchar(10)', 'utf8mb4_general_ci'))).toBe(
+      'recollated',
+    );
+    expect(
+      keyColumnChange(col('varchar(10)', 'latin1', 'latin1_swedish_ci'), utf8('varchar(10)', 'utf8mb4_0900_ai_ci')),
+    ).toBe('recollated');
     expect(keyColumnChange(col('char(4)', 'latin1', 'latin1_bin'), utf8('varchar(4)'))).toBe('recollated');
   });
 
@@ -62,6 +66,10 @@ describe('keyColumnChange', () => {
       [utf8('varchar(10)', 'utf8mb4_nopad_bin'), utf8('char(10)', 'utf8mb4_nopad_bin')],
       [utf8('varchar(10)', 'utf8mb4_bin'), utf8('char(10)', 'utf8mb4_general_ci')],
     ];
-    for (const [s, t] of cases) expect(keyColumnChange(s, t), `${s.columnType} ${s.collation ?? ''} -> ${t.columnType} ${t.collation ?? ''}`).toBe('changed');
+    for (const [s, t] of cases)
+      expect(
+        keyColumnChange(s, t),
+        `${s.columnType} ${s.collation ?? ''} -> ${t.columnType} ${t.collation ?? ''}`,
+      ).toBe('changed');
   });
 });

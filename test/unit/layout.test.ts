@@ -39,7 +39,8 @@ describe("README's Layout", () => {
     expect(named.slice(1).sort()).toEqual(foldersUnder(join(ROOT, 'src')).sort());
   });
   it('reads nesting from indentation', () => {
-    const readme = '# x\n\n## Layout\n\n```\nsrc/\n  a/    what\n    b/\n  c.ts\n  d/\n```\n\n## Next\n```\nsrc/\n  e/\n```\n';
+    const readme =
+      '# x\n\n## Layout\n\n```\nsrc/\n  a/    what\n    b/\n  c.ts\n  d/\n```\n\n## Next\n```\nsrc/\n  e/\n```\n';
     expect(layoutFolders(readme)).toEqual(['src', 'src/a', 'src/a/b', 'src/d']);
   });
 });

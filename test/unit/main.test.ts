@@ -71,7 +71,9 @@ describe('main exit codes', () => {
   });
 
   it('1 for a migration that failed', async () => {
-    runMigration.mockRejectedValue(new MigrationError('COPY_FAILED', 'chunk 3 failed', { cause: new Error('Deadlock found') }));
+    runMigration.mockRejectedValue(
+      new MigrationError('COPY_FAILED', 'chunk 3 failed', { cause: new Error('Deadlock found') }),
+    );
     const c = capture();
     expect(await main(BASE, c.io)).toBe(1);
     expect(untimed(c.stderr)).toBe('ERROR error code=COPY_FAILED message="chunk 3 failed"\nosc: chunk 3 failed\n');
@@ -92,12 +94,19 @@ describe('main exit codes', () => {
     const c = capture();
     expect(await main([...BASE, '--log-format', 'json'], c.io)).toBe(1);
     const [line, plain] = c.stderr.split('\n');
-    expect(JSON.parse(line ?? '')).toMatchObject({ level: 'error', event: 'error', code: 'ABORTED', message: 'interrupted by SIGINT' });
+    expect(JSON.parse(line ?? '')).toMatchObject({
+      level: 'error',
+      event: 'error',
+      code: 'ABORTED',
+      message: 'interrupted by SIGINT',
+    });
     expect(plain).toBe('osc: interrupted by SIGINT');
   });
 
   it('never prints the password, even when an error echoes it', async () => {
-    runMigration.mockRejectedValue(new PreflightError('ACCESS_DENIED', 'login failed with s3cret-pw', { cause: new Error('s3cret-pw') }));
+    runMigration.mockRejectedValue(
+      new PreflightError('ACCESS_DENIED', 'login failed with s3cret-pw', { cause: new Error('s3cret-pw') }),
+    );
     const c = capture({ env: { OSC_PASSWORD: 's3cret-pw' } });
     expect(await main([...BASE, '--verbose'], c.io)).toBe(2);
     expect(c.stderr).not.toContain('s3cret-pw');
@@ -123,7 +132,7 @@ describe('main usage errors', () => {
   it('2 for a stray argument', async () => {
     const c = capture();
     expect(await main([...BASE, 'orders'], c.io)).toBe(2);
-    expect(c.stderr).toBe("error: too many arguments. Expected 0 arguments but got 1.\nsee osc --help\n");
+    expect(c.stderr).toBe('error: too many arguments. Expected 0 arguments but got 1.\nsee osc --help\n');
   });
 
   it('2 for a bad value, naming it, and nothing run', async () => {
@@ -153,7 +162,12 @@ describe('main usage errors', () => {
   it('reads user and password from --conf', async () => {
     runMigration.mockResolvedValue({ outcome: 'noop', summary: 'ok' });
     const c = capture({ readFile: (p) => (p === 'my.cnf' ? '[client]\nuser = confuser\npassword = "conf pw"\n' : '') });
-    expect(await main(['node', 'osc', '--conf', 'my.cnf', '--database', 'd', '--table', 't', '--alter', 'ENGINE=InnoDB'], c.io)).toBe(0);
+    expect(
+      await main(
+        ['node', 'osc', '--conf', 'my.cnf', '--database', 'd', '--table', 't', '--alter', 'ENGINE=InnoDB'],
+        c.io,
+      ),
+    ).toBe(0);
     const config = (runMigration.mock.calls[0] as [MigrationConfig])[0];
     expect(config.connection).toEqual({ host: '127.0.0.1', port: 3306, user: 'confuser', password: 'conf pw' });
     expect(config.confFile).toBe('my.cnf');
@@ -230,7 +244,10 @@ describe('main signals', () => {
           deps.signal.addEventListener('abort', () => {
             // Cleanup takes a while; a second signal must not change anything.
             process.emit('SIGINT', 'SIGINT');
-            setTimeout(() => reject(deps.signal.reason instanceof Error ? deps.signal.reason : new Error('aborted')), 10);
+            setTimeout(
+              () => reject(deps.signal.reason instanceof Error ? deps.signal.reason : new Error('aborted')),
+              10,
+            );
           });
         }),
     );

@@ -1,6 +1,12 @@
 import { register as globalRegistry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createMetrics, metricNames, parseBinlogPosition, progressRatio, throttleCategory } from '../../src/operator/metrics.js';
+import {
+  createMetrics,
+  metricNames,
+  parseBinlogPosition,
+  progressRatio,
+  throttleCategory,
+} from '../../src/operator/metrics.js';
 import type { ProgressSnapshot } from '../../src/core/progress.js';
 import { parsePrometheusText } from '../support/prom-text.js';
 
@@ -31,7 +37,9 @@ const base: ProgressSnapshot = {
 
 /** The sample lines (no HELP/TYPE comments, no blank lines) whose name starts with `prefix`. */
 function samples(text: string, prefix: string): string[] {
-  return text.split('\n').filter((l) => l.startsWith(prefix + '{') || l.startsWith(prefix + ' ') || l.startsWith(prefix + '_'));
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix + '{') || l.startsWith(prefix + ' ') || l.startsWith(prefix + '_'));
 }
 
 describe('createMetrics', () => {
@@ -105,7 +113,16 @@ describe('createMetrics', () => {
       `osc_binlog_events_applied_total{kind="update",${L}} 0`,
       `osc_binlog_events_applied_total{kind="delete",${L}} 0`,
     ]);
-    for (const absent of ['osc_eta_seconds', 'osc_binlog_file_number', 'osc_binlog_offset_bytes', 'osc_heartbeat_lag_seconds', 'osc_replica_lag_seconds', 'osc_throttle_reason', 'osc_cutover_lock_seconds', 'osc_errors_total']) {
+    for (const absent of [
+      'osc_eta_seconds',
+      'osc_binlog_file_number',
+      'osc_binlog_offset_bytes',
+      'osc_heartbeat_lag_seconds',
+      'osc_replica_lag_seconds',
+      'osc_throttle_reason',
+      'osc_cutover_lock_seconds',
+      'osc_errors_total',
+    ]) {
       expect(samples(text, absent), absent).toEqual([]);
     }
   });
@@ -113,7 +130,9 @@ describe('createMetrics', () => {
   it('renders a snapshot: every snapshot-derived sample, exactly', async () => {
     const m = createMetrics({ database: 'shop', table: 'orders' });
     m.update(base);
-    const lines = (await m.registry.metrics()).split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.includes('_duration_seconds'));
+    const lines = (await m.registry.metrics())
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#') && !l.includes('_duration_seconds'));
     expect(lines).toEqual([
       `osc_rows_copied_total{${L}} 500`,
       `osc_rows_estimated{${L}} 2000`,
@@ -177,7 +196,9 @@ describe('createMetrics', () => {
     expect(samples(text, 'osc_binlog_file_number')).toEqual([]);
     expect(samples(text, 'osc_binlog_offset_bytes')).toEqual([]);
     expect(samples(text, 'osc_heartbeat_lag_seconds')).toEqual([]);
-    expect(samples(text, 'osc_replica_lag_seconds')).toEqual([`osc_replica_lag_seconds{replica="127.0.0.1:3318",${L}} 0.5`]);
+    expect(samples(text, 'osc_replica_lag_seconds')).toEqual([
+      `osc_replica_lag_seconds{replica="127.0.0.1:3318",${L}} 0.5`,
+    ]);
     expect(samples(text, 'osc_replica_readable')).toEqual([`osc_replica_readable{replica="127.0.0.1:3318",${L}} 1`]);
     expect(samples(text, 'osc_throttle_reason')).toEqual([`osc_throttle_reason{reason="max-load",${L}} 1`]);
     expect(samples(text, 'osc_phase').filter((l) => l.endsWith(' 1'))).toEqual([`osc_phase{phase="cutover",${L}} 1`]);
@@ -274,7 +295,9 @@ describe('createMetrics', () => {
   it('escapes label values (database and table names may hold quotes and backslashes)', async () => {
     const m = createMetrics({ database: 'we"ird', table: 'back\\slash' });
     m.update(base);
-    expect(samples(await m.registry.metrics(), 'osc_rows_estimated')).toEqual(['osc_rows_estimated{database="we\\"ird",table="back\\\\slash"} 2000']);
+    expect(samples(await m.registry.metrics(), 'osc_rows_estimated')).toEqual([
+      'osc_rows_estimated{database="we\\"ird",table="back\\\\slash"} 2000',
+    ]);
   });
 
   it('metricNames lists every exportable sample name, histograms with their suffixes', async () => {

@@ -18,7 +18,13 @@ const good = new Map([
 
 describe('server versions', () => {
   it('detects the flavour and version', () => {
-    expect(maria).toEqual({ flavor: 'mariadb', version: '10.11.6-MariaDB-0+deb12u1-log', major: 10, minor: 11, patch: 6 });
+    expect(maria).toEqual({
+      flavor: 'mariadb',
+      version: '10.11.6-MariaDB-0+deb12u1-log',
+      major: 10,
+      minor: 11,
+      patch: 6,
+    });
     expect(mysql97).toMatchObject({ flavor: 'mysql', major: 9, minor: 7, patch: 4 });
   });
   it('branches statements on flavour and version', () => {
@@ -34,8 +40,12 @@ describe('server versions', () => {
   });
   it('refuses old servers', () => {
     expect(unsupportedServer(maria)).toBeNull();
-    expect(unsupportedServer(parseVersion('5.7.44-log'))).toBe('MySQL 5.7.44-log is not supported: osc needs MySQL 8.0 or later');
-    expect(unsupportedServer(parseVersion('10.5.2-MariaDB'))).toBe('MariaDB 10.5.2-MariaDB is not supported: osc needs MariaDB 10.6 or later');
+    expect(unsupportedServer(parseVersion('5.7.44-log'))).toBe(
+      'MySQL 5.7.44-log is not supported: osc needs MySQL 8.0 or later',
+    );
+    expect(unsupportedServer(parseVersion('10.5.2-MariaDB'))).toBe(
+      'MariaDB 10.5.2-MariaDB is not supported: osc needs MariaDB 10.6 or later',
+    );
   });
 });
 

@@ -10,7 +10,16 @@ import { COPYING } from '../support/snapshots.js';
 const base: ProgressSnapshot = COPYING;
 
 /** One snapshot per phase, as a 200,000-row migration shows them; `throttled` is the copy held back by lag. */
-const idle: ProgressSnapshot = { ...base, rowsCopied: 0, rowsEstimated: 0, copySeconds: 0, eventsApplied: 0, backlog: 0, binlogPosition: null, heartbeatLagSeconds: null };
+const idle: ProgressSnapshot = {
+  ...base,
+  rowsCopied: 0,
+  rowsEstimated: 0,
+  copySeconds: 0,
+  eventsApplied: 0,
+  backlog: 0,
+  binlogPosition: null,
+  heartbeatLagSeconds: null,
+};
 const copied: ProgressSnapshot = { ...base, rowsCopied: 200000, copySeconds: 80, backlog: 0 };
 const PHASE_SNAPSHOTS: readonly (readonly [string, ProgressSnapshot])[] = [
   ['init', { ...idle, phase: 'init' }],
@@ -103,7 +112,13 @@ describe('terminal', () => {
     t.setLive('copy 20%');
     t.setLive(null);
     t.write('INFO done\n');
-    expect(out).toEqual([`${CLEAR_LINE}copy 10%`, `${CLEAR_LINE}INFO phase\ncopy 10%`, `${CLEAR_LINE}copy 20%`, CLEAR_LINE, 'INFO done\n']);
+    expect(out).toEqual([
+      `${CLEAR_LINE}copy 10%`,
+      `${CLEAR_LINE}INFO phase\ncopy 10%`,
+      `${CLEAR_LINE}copy 20%`,
+      CLEAR_LINE,
+      'INFO done\n',
+    ]);
     expect(t.columns()).toBe(100);
   });
   it('renders a function afresh at every draw, and blanks a line that cannot be rendered', () => {
@@ -143,7 +158,13 @@ describe('progress output', () => {
     const terminal = createTerminal({ write: (s) => out.push(s), isTTY: true, columns: () => 81 });
     const logger = createLogger({ format: 'text', verbose: false, write: terminal.write, now: fixedTime });
     let copied = 12000;
-    const p = createProgressOutput({ terminal, intervalSeconds: 5, quiet: false, snapshot: () => ({ ...base, rowsCopied: copied }), logger });
+    const p = createProgressOutput({
+      terminal,
+      intervalSeconds: 5,
+      quiet: false,
+      snapshot: () => ({ ...base, rowsCopied: copied }),
+      logger,
+    });
     p.start();
     copied = 100000;
     vi.advanceTimersByTime(250);
@@ -191,9 +212,22 @@ describe('progress output', () => {
   it('skips a frame when the snapshot cannot be taken', () => {
     vi.useFakeTimers();
     const lines: string[] = [];
-    const logger: Logger = { debug: (e) => lines.push(`debug ${e}`), info: (e) => lines.push(`info ${e}`), warn() {}, error() {} };
+    const logger: Logger = {
+      debug: (e) => lines.push(`debug ${e}`),
+      info: (e) => lines.push(`info ${e}`),
+      warn() {},
+      error() {},
+    };
     const terminal = createTerminal({ write: () => {}, isTTY: false });
-    const p = createProgressOutput({ terminal, intervalSeconds: 1, quiet: false, snapshot: () => { throw new Error('not yet'); }, logger });
+    const p = createProgressOutput({
+      terminal,
+      intervalSeconds: 1,
+      quiet: false,
+      snapshot: () => {
+        throw new Error('not yet');
+      },
+      logger,
+    });
     p.start();
     vi.advanceTimersByTime(1000);
     p.stop();
@@ -204,7 +238,13 @@ describe('progress output', () => {
 describe('--quiet logger', () => {
   it('keeps only warnings and errors, even with --verbose', () => {
     const out: string[] = [];
-    const logger = createLogger({ format: 'text', verbose: true, quiet: true, write: (s) => out.push(s), now: () => new Date(0) });
+    const logger = createLogger({
+      format: 'text',
+      verbose: true,
+      quiet: true,
+      write: (s) => out.push(s),
+      now: () => new Date(0),
+    });
     logger.debug('d');
     logger.info('i');
     logger.warn('w', { a: 1 });

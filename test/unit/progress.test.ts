@@ -48,12 +48,14 @@ describe('renderStatusLine', () => {
     );
   });
   it('prints unknowns as dashes', () => {
-    expect(renderStatusLine({ ...base, copySeconds: 0, rowsCopied: 0, heartbeatLagSeconds: null, binlogPosition: null })).toBe(
-      'phase=copy copied=0/200000 pct=0.0% rate=0/s eta=- backlog=3 applied=512 lag=- binlog=-',
-    );
+    expect(
+      renderStatusLine({ ...base, copySeconds: 0, rowsCopied: 0, heartbeatLagSeconds: null, binlogPosition: null }),
+    ).toBe('phase=copy copied=0/200000 pct=0.0% rate=0/s eta=- backlog=3 applied=512 lag=- binlog=-');
   });
   it('shows a finished copy and cut-over attempts', () => {
-    expect(renderStatusLine({ ...base, phase: 'cutover', rowsCopied: 199500, copySeconds: 80, cutOverAttempts: 2 })).toBe(
+    expect(
+      renderStatusLine({ ...base, phase: 'cutover', rowsCopied: 199500, copySeconds: 80, cutOverAttempts: 2 }),
+    ).toBe(
       'phase=cutover copied=199500/200000 pct=100.0% rate=2494/s eta=0s backlog=3 applied=512 lag=0.2s binlog=binlog.000003:1234 cutover_attempts=2',
     );
   });

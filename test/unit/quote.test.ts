@@ -12,7 +12,7 @@ describe('quoteId', () => {
   });
   it('keeps spaces, dots, quotes and unicode as they are', () => {
     expect(quoteId('my table.x')).toBe('`my table.x`');
-    expect(quoteId("it's \"q\"")).toBe("`it's \"q\"`");
+    expect(quoteId('it\'s "q"')).toBe('`it\'s "q"`');
     expect(quoteId('façade_ü')).toBe('`façade_ü`');
   });
   it('refuses empty names and NUL', () => {

@@ -35,6 +35,12 @@ describe('refilledColumns', () => {
   });
 
   it('columns the mapping fills are the copied values, whatever their default (names compare case-insensitively)', () => {
-    expect(refilledColumns([col('Created', 'current_timestamp()'), col('id', null, 'auto_increment')], ['created', 'ID'], 'mariadb')).toEqual([]);
+    expect(
+      refilledColumns(
+        [col('Created', 'current_timestamp()'), col('id', null, 'auto_increment')],
+        ['created', 'ID'],
+        'mariadb',
+      ),
+    ).toEqual([]);
   });
 });

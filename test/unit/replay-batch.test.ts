@@ -5,11 +5,35 @@ import { keyIdentity, sameKey } from '../../src/core/chunk/plan.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import type { ChunkKey, Column } from '../../src/core/types.js';
 
-const col = (name: string, dataType: string, columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
+const col = (name: string, dataType: string, columnType = dataType): Column => ({
+  name,
+  dataType,
+  columnType,
+  nullable: false,
+  generation: null,
+  generationExpression: null,
+  charset: null,
+  collation: null,
+});
 const id = col('id', 'bigint', 'bigint unsigned');
 const v = col('v', 'varchar', 'varchar(10)');
-const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id], ghostSources: [id], exactColumns: [] };
-const dml = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: id, target: id }, { source: v, target: v }], key });
+const key: ChunkKey = {
+  name: 'PRIMARY',
+  ghostName: 'PRIMARY',
+  columns: [id],
+  ghostColumns: [id],
+  ghostSources: [id],
+  exactColumns: [],
+};
+const dml = createDmlBuilder({
+  database: 'd',
+  ghost: '_t_gho',
+  mapping: [
+    { source: id, target: id },
+    { source: v, target: v },
+  ],
+  key,
+});
 
 const pos = { file: 'binlog.000001', position: 4 };
 const base = { database: 'd', table: 't', resume: pos, next: pos };
@@ -18,11 +42,17 @@ const del = (row: Row): RowEvent => ({ ...base, kind: 'delete', row });
 const upd = (before: Row, after: Row): RowEvent => ({ ...base, kind: 'update', before, after });
 
 const DELETE = (n: number) => `DELETE FROM \`d\`.\`_t_gho\` WHERE \`id\` IN (${Array(n).fill('?').join(', ')})`;
-const INSERT = (n: number) => `INSERT INTO \`d\`.\`_t_gho\` (\`id\`, \`v\`) VALUES ${Array(n).fill('(?, ?)').join(', ')}`;
+const INSERT = (n: number) =>
+  `INSERT INTO \`d\`.\`_t_gho\` (\`id\`, \`v\`) VALUES ${Array(n).fill('(?, ?)').join(', ')}`;
 
 describe('replay batches', () => {
   it('a hot key collapses to its last image: one delete, one insert', () => {
-    const events = [ins({ id: 1, v: 'a' }), upd({ id: 1, v: 'a' }, { id: 1, v: 'b' }), upd({ id: 1, v: 'b' }, { id: 1, v: 'c' }), upd({ id: 1, v: 'c' }, { id: 1, v: 'd' })];
+    const events = [
+      ins({ id: 1, v: 'a' }),
+      upd({ id: 1, v: 'a' }, { id: 1, v: 'b' }),
+      upd({ id: 1, v: 'b' }, { id: 1, v: 'c' }),
+      upd({ id: 1, v: 'c' }, { id: 1, v: 'd' }),
+    ];
     expect(buildReplayBatch(events, dml)).toEqual({
       deletes: [{ sql: DELETE(1), params: [1n] }],
       inserts: [{ sql: INSERT(1), params: [1, 'd'] }],
@@ -81,9 +111,16 @@ describe('replay batches', () => {
     const run = collapseEvents([ins({ id: 12, v: 'a' }), upd({ id: '12', v: 'a' }, { id: 12n, v: 'b' })], dml);
     expect(run).toEqual({ touched: [{ id: 12, v: 'a' }], alive: [{ id: 12n, v: 'b' }] });
   });
-  it('byte keys differing only in case are distinct keys (the collation is the server\'s business)', () => {
+  it("byte keys differing only in case are distinct keys (the collation is the server's business)", () => {
     const code = { ...col('code', 'varbinary', 'varbinary(10)') };
-    const k: ChunkKey = { name: 'uk', ghostName: 'uk', columns: [code], ghostColumns: [code], ghostSources: [code], exactColumns: [] };
+    const k: ChunkKey = {
+      name: 'uk',
+      ghostName: 'uk',
+      columns: [code],
+      ghostColumns: [code],
+      ghostSources: [code],
+      exactColumns: [],
+    };
     const d = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: code, target: code }], key: k });
     const a = Buffer.from('a');
     const A = Buffer.from('A');
@@ -93,10 +130,32 @@ describe('replay batches', () => {
   });
   it('the ghost matched by an extended key: a change of the added column moves the key', () => {
     const i = col('i', 'int');
-    const extended: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id, i], ghostSources: [id, i], exactColumns: [] };
-    const ext = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: id, target: id }, { source: i, target: i }], key: extended });
-    expect(buildReplayBatch([upd({ id: 5, i: 0 }, { id: 5, i: 1 }), upd({ id: 5, i: 1 }, { id: 5, i: 2 })], ext)).toEqual({
-      deletes: [{ sql: 'DELETE FROM `d`.`_t_gho` WHERE (`id`, `i`) IN ((?, ?), (?, ?), (?, ?))', params: [5n, 0n, 5n, 1n, 5n, 2n] }],
+    const extended: ChunkKey = {
+      name: 'PRIMARY',
+      ghostName: 'PRIMARY',
+      columns: [id],
+      ghostColumns: [id, i],
+      ghostSources: [id, i],
+      exactColumns: [],
+    };
+    const ext = createDmlBuilder({
+      database: 'd',
+      ghost: '_t_gho',
+      mapping: [
+        { source: id, target: id },
+        { source: i, target: i },
+      ],
+      key: extended,
+    });
+    expect(
+      buildReplayBatch([upd({ id: 5, i: 0 }, { id: 5, i: 1 }), upd({ id: 5, i: 1 }, { id: 5, i: 2 })], ext),
+    ).toEqual({
+      deletes: [
+        {
+          sql: 'DELETE FROM `d`.`_t_gho` WHERE (`id`, `i`) IN ((?, ?), (?, ?), (?, ?))',
+          params: [5n, 0n, 5n, 1n, 5n, 2n],
+        },
+      ],
       inserts: [{ sql: 'INSERT INTO `d`.`_t_gho` (`id`, `i`) VALUES (?, ?)', params: [5, 2] }],
       alive: [{ id: 5, i: 2 }],
       keys: 3,
@@ -155,7 +214,7 @@ describe('a batch leaves the ghost as per-event replay does', () => {
   }
   function random(seed: number): () => number {
     let s = seed;
-    return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   }
 
   it('over 2000 random histories, with the ghost caught up or missing rows the copy has not reached', () => {

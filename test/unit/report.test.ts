@@ -5,14 +5,29 @@ import { mapColumns } from '../../src/core/schema.js';
 import type { Column, TableSchema } from '../../src/core/types.js';
 
 function col(name: string, generation: Column['generation'] = null): Column {
-  return { name, dataType: 'int', columnType: 'int', nullable: false, generation, generationExpression: generation === null ? null : '`id` * 2', charset: null, collation: null };
+  return {
+    name,
+    dataType: 'int',
+    columnType: 'int',
+    nullable: false,
+    generation,
+    generationExpression: generation === null ? null : '`id` * 2',
+    charset: null,
+    collation: null,
+  };
 }
 
 function schema(table: string, columns: readonly Column[]): TableSchema {
   return { database: 'shop', table, columns, uniqueKeys: [{ name: 'PRIMARY', columns: ['id'], primary: true }] };
 }
 
-function plan(original: TableSchema, altered: TableSchema, alter: string, renames: ReadonlyMap<string, string>, dropped: readonly string[]): string {
+function plan(
+  original: TableSchema,
+  altered: TableSchema,
+  alter: string,
+  renames: ReadonlyMap<string, string>,
+  dropped: readonly string[],
+): string {
   const mapping = mapColumns(original, altered, renames, dropped);
   const id = mapping[0] as (typeof mapping)[number];
   const facts: PlanFacts = {
@@ -26,7 +41,14 @@ function plan(original: TableSchema, altered: TableSchema, alter: string, rename
     altered,
     mapping,
     renames,
-    key: { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id.source], ghostColumns: [id.target], ghostSources: [id.source], exactColumns: [] },
+    key: {
+      name: 'PRIMARY',
+      ghostName: 'PRIMARY',
+      columns: [id.source],
+      ghostColumns: [id.target],
+      ghostSources: [id.source],
+      exactColumns: [],
+    },
     estimatedRows: 10,
     exactRowcount: false,
     execute: true,
@@ -35,13 +57,20 @@ function plan(original: TableSchema, altered: TableSchema, alter: string, rename
   return renderPlan(facts);
 }
 
-const columnLines = (text: string) => text.split('\n').filter((l) => /^ {2}(shared|renamed|dropped|new|generated)/.test(l));
+const columnLines = (text: string) =>
+  text.split('\n').filter((l) => /^ {2}(shared|renamed|dropped|new|generated)/.test(l));
 
 describe('renderPlan', () => {
   test('columns with expression defaults (plain on both) are shared; generated ones are listed with their kind', () => {
     // created_at has DEFAULT CURRENT_TIMESTAMP: the inspector reads it as a plain column (generation null).
     const o = schema('orders', [col('id'), col('created_at'), col('total', 'stored'), col('label', 'virtual')]);
-    const g = schema('_orders_gho', [col('id'), col('created_at'), col('total', 'stored'), col('label', 'virtual'), col('extra')]);
+    const g = schema('_orders_gho', [
+      col('id'),
+      col('created_at'),
+      col('total', 'stored'),
+      col('label', 'virtual'),
+      col('extra'),
+    ]);
     expect(columnLines(plan(o, g, 'ADD COLUMN extra INT', new Map(), []))).toEqual([
       '  shared columns:  id, created_at',
       '  renamed columns: (none)',
@@ -66,7 +95,17 @@ describe('renderPlan', () => {
   test('a column dropped and added again is dropped and new; a dropped generated column is dropped', () => {
     const o = schema('orders', [col('id'), col('c1'), col('a'), col('b'), col('v', 'virtual')]);
     const g = schema('_orders_gho', [col('id'), col('a'), col('C1')]);
-    expect(columnLines(plan(o, g, 'DROP COLUMN c1, DROP COLUMN a, RENAME COLUMN b TO a, DROP COLUMN v, ADD COLUMN C1 INT', new Map([['b', 'a']]), ['c1', 'a', 'v']))).toEqual([
+    expect(
+      columnLines(
+        plan(
+          o,
+          g,
+          'DROP COLUMN c1, DROP COLUMN a, RENAME COLUMN b TO a, DROP COLUMN v, ADD COLUMN C1 INT',
+          new Map([['b', 'a']]),
+          ['c1', 'a', 'v'],
+        ),
+      ),
+    ).toEqual([
       '  shared columns:  id, b -> a',
       '  renamed columns: b -> a',
       '  dropped columns: c1, a, v',

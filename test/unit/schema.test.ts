@@ -8,7 +8,11 @@ import {
 } from '../../src/core/schema.js';
 import type { Column, TableSchema, UniqueKey } from '../../src/core/types.js';
 
-function col(name: string, dataType = 'int', opts: { nullable?: boolean; generated?: boolean; columnType?: string } = {}): Column {
+function col(
+  name: string,
+  dataType = 'int',
+  opts: { nullable?: boolean; generated?: boolean; columnType?: string } = {},
+): Column {
   return {
     name,
     dataType,
@@ -49,12 +53,20 @@ describe('mapColumns', () => {
   it('follows renames and leaves out dropped columns', () => {
     const o = table('orders', [col('id'), col('name'), col('gone'), col('qty')], [pk('id')]);
     const g = table('_orders_gho', [col('id'), col('full_name'), col('qty'), col('name')], [pk('id')]);
-    expect(names(mapColumns(o, g, new Map([['NAME', 'full_name']])))).toEqual(['id->id', 'name->full_name', 'qty->qty']);
+    expect(names(mapColumns(o, g, new Map([['NAME', 'full_name']])))).toEqual([
+      'id->id',
+      'name->full_name',
+      'qty->qty',
+    ]);
   });
 
   it('leaves out columns the ghost computes (generated there), whatever they were', () => {
     const o = table('t', [col('id'), col('a'), col('v', 'int', { generated: true }), col('b')], [pk('id')]);
-    const g = table('t_g', [col('id'), col('a'), col('v', 'int', { generated: true }), col('b', 'int', { generated: true })], [pk('id')]);
+    const g = table(
+      't_g',
+      [col('id'), col('a'), col('v', 'int', { generated: true }), col('b', 'int', { generated: true })],
+      [pk('id')],
+    );
     expect(names(mapColumns(o, g, NO_RENAMES))).toEqual(['id->id', 'a->a']);
   });
 
@@ -74,7 +86,12 @@ describe('mapColumns', () => {
   it('another column renamed onto a dropped name brings its own data; a swap of two names maps crosswise', () => {
     const o = table('t', [col('id'), col('a'), col('b'), col('p'), col('q'), col('x'), col('y')], [pk('id')]);
     const g = table('t_g', [col('id'), col('a'), col('p'), col('y'), col('x')], [pk('id')]);
-    const renames = new Map([['b', 'a'], ['q', 'p'], ['x', 'y'], ['y', 'x']]);
+    const renames = new Map([
+      ['b', 'a'],
+      ['q', 'p'],
+      ['x', 'y'],
+      ['y', 'x'],
+    ]);
     expect(names(mapColumns(o, g, renames, ['a', 'P']))).toEqual(['id->id', 'b->a', 'q->p', 'x->y', 'y->x']);
   });
 
@@ -89,8 +106,20 @@ describe('mapColumns', () => {
 
 describe('isIntegerType', () => {
   it('knows the integer types', () => {
-    expect(['tinyint', 'smallint', 'mediumint', 'int', 'bigint'].map((t) => isIntegerType(col('x', t)))).toEqual([true, true, true, true, true]);
-    expect(['decimal', 'varchar', 'bit', 'float', 'year'].map((t) => isIntegerType(col('x', t)))).toEqual([false, false, false, false, false]);
+    expect(['tinyint', 'smallint', 'mediumint', 'int', 'bigint'].map((t) => isIntegerType(col('x', t)))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['decimal', 'varchar', 'bit', 'float', 'year'].map((t) => isIntegerType(col('x', t)))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });
 
@@ -148,7 +177,11 @@ describe('chooseChunkKey', () => {
   });
 
   it('skips keys over nullable or VIRTUAL generated columns', () => {
-    const o = table('t', [col('a', 'int', { nullable: true }), col('g', 'int', { generated: true }), col('b')], [uk('ua', 'a'), uk('ug', 'g'), uk('ub', 'b')]);
+    const o = table(
+      't',
+      [col('a', 'int', { nullable: true }), col('g', 'int', { generated: true }), col('b')],
+      [uk('ua', 'a'), uk('ug', 'g'), uk('ub', 'b')],
+    );
     expect(chooseChunkKey(o, o, mapColumns(o, o, NO_RENAMES))?.name).toBe('ub');
   });
 
@@ -210,8 +243,15 @@ describe('chooseChunkKey: a primary key extended by a column', () => {
 
   it('takes a widened added column, refuses one whose values change or that the original lacks', () => {
     const widened = table('t_g', [col('id'), col('i', 'bigint'), col('v')], [pk('id', 'i')]);
-    expect(chooseChunkKey(o, widened, mapColumns(o, widened, NO_RENAMES))?.ghostColumns).toEqual([col('id'), col('i', 'bigint')]);
-    const retyped = table('t_g', [col('id'), col('i', 'varchar', { columnType: 'varchar(10)' }), col('v')], [pk('id', 'i')]);
+    expect(chooseChunkKey(o, widened, mapColumns(o, widened, NO_RENAMES))?.ghostColumns).toEqual([
+      col('id'),
+      col('i', 'bigint'),
+    ]);
+    const retyped = table(
+      't_g',
+      [col('id'), col('i', 'varchar', { columnType: 'varchar(10)' }), col('v')],
+      [pk('id', 'i')],
+    );
     expect(chooseChunkKey(o, retyped, mapColumns(o, retyped, NO_RENAMES))).toBeNull();
     expect(describeKeyProblem(o, retyped, mapColumns(o, retyped, NO_RENAMES))).toBe(
       'the ALTER drops or changes every unique key the original has (PRIMARY (id): the ALTER changes key column i from int to varchar(10), so its values cannot find their rows); keep one whose values stay the same so rows can be matched',
@@ -308,7 +348,11 @@ describe('chooseChunkKey: keys over a column prefix', () => {
     expect(describeKeyProblem(o, g, mapColumns(o, g, NO_RENAMES))).toBe(
       "the ALTER drops or changes every unique key the original has (u_name (name): the new table's unique key u_name (name) indexes only a prefix of name); keep one whose values stay the same so rows can be matched",
     );
-    const extra = table('t_g', [col('name', 'varchar'), col('n', 'varchar')], [prefixed(uk('u_both', 'n', 'name'), 5, null)]);
+    const extra = table(
+      't_g',
+      [col('name', 'varchar'), col('n', 'varchar')],
+      [prefixed(uk('u_both', 'n', 'name'), 5, null)],
+    );
     expect(chooseChunkKey(o, extra, mapColumns(o, extra, NO_RENAMES))?.ghostName).toBe('u_both');
   });
 });
@@ -324,7 +368,11 @@ describe('describeKeyProblem', () => {
   it('says why no unique key can identify every row', () => {
     const o = table(
       't',
-      [col('a', 'int', { nullable: true }), col('b'), col('s', 'set', { columnType: `set(${Array.from({ length: 13 }, (_, i) => `'m${i}'`).join(',')})` })],
+      [
+        col('a', 'int', { nullable: true }),
+        col('b'),
+        col('s', 'set', { columnType: `set(${Array.from({ length: 13 }, (_, i) => `'m${i}'`).join(',')})` }),
+      ],
       [uk('ua', 'a', 'b'), uk('us', 's')],
     );
     expect(describeKeyProblem(o, o, mapColumns(o, o, NO_RENAMES))).toBe(
@@ -333,7 +381,11 @@ describe('describeKeyProblem', () => {
   });
 
   it('names each key the ALTER broke, and how', () => {
-    const o = table('t', [col('id'), col('email'), col('code')], [pk('id'), uk('u_email', 'email'), uk('u_code', 'code')]);
+    const o = table(
+      't',
+      [col('id'), col('email'), col('code')],
+      [pk('id'), uk('u_email', 'email'), uk('u_code', 'code')],
+    );
     const g = table('t_g', [col('id'), col('email', 'int', { nullable: true }), col('code')], [uk('u_email', 'email')]);
     const renamedAway = table('t_g', [col('id'), col('email', 'int', { nullable: true })], [uk('u_email', 'email')]);
     expect(describeKeyProblem(o, g, mapColumns(o, g, NO_RENAMES))).toBe(
@@ -370,7 +422,11 @@ describe('unsupportedColumns', () => {
       'tinyblob blob mediumblob longblob tinytext text mediumtext longtext enum set json ' +
       'geometry point linestring polygon multipoint multilinestring multipolygon geometrycollection geomcollection'
     ).split(' ');
-    const s = table('t', types.map((t, i) => col(`c${i}`, t)), []);
+    const s = table(
+      't',
+      types.map((t, i) => col(`c${i}`, t)),
+      [],
+    );
     expect(unsupportedColumns(s, 'mysql')).toEqual([]);
   });
 });

@@ -20,19 +20,48 @@ function event(name: string, tableId: number, rows: unknown[], nextPosition = 90
   return { getEventName: () => name, tableId, tableMap: { 7: orders, 8: other, 9: elsewhere }, rows, nextPosition };
 }
 
-const ctx = { resume: { file: 'binlog.000003', position: 400 }, database: 'shop', tables: new Set(['orders', '_orders_ghc']) };
+const ctx = {
+  resume: { file: 'binlog.000003', position: 400 },
+  database: 'shop',
+  tables: new Set(['orders', '_orders_ghc']),
+};
 
 describe('mapRowsEvent', () => {
   it('gives one insert per row, in row order, with positions', () => {
-    const out = mapRowsEvent(event('writerows', 7, [{ id: 1, y: 2024, f: 1.5, b: null }, { id: '18446744073709551615', y: 1900, f: null, b: null }]), ctx);
+    const out = mapRowsEvent(
+      event('writerows', 7, [
+        { id: 1, y: 2024, f: 1.5, b: null },
+        { id: '18446744073709551615', y: 1900, f: null, b: null },
+      ]),
+      ctx,
+    );
     expect(out).toEqual([
-      { kind: 'insert', database: 'shop', table: 'orders', resume: { file: 'binlog.000003', position: 400 }, next: { file: 'binlog.000003', position: 900 }, row: { id: 1, y: 2024, f: 1.5, b: null } },
-      { kind: 'insert', database: 'shop', table: 'orders', resume: { file: 'binlog.000003', position: 400 }, next: { file: 'binlog.000003', position: 900 }, row: { id: '18446744073709551615', y: 0, f: null, b: null } },
+      {
+        kind: 'insert',
+        database: 'shop',
+        table: 'orders',
+        resume: { file: 'binlog.000003', position: 400 },
+        next: { file: 'binlog.000003', position: 900 },
+        row: { id: 1, y: 2024, f: 1.5, b: null },
+      },
+      {
+        kind: 'insert',
+        database: 'shop',
+        table: 'orders',
+        resume: { file: 'binlog.000003', position: 400 },
+        next: { file: 'binlog.000003', position: 900 },
+        row: { id: '18446744073709551615', y: 0, f: null, b: null },
+      },
     ]);
   });
 
   it('maps updates to before/after and deletes to row', () => {
-    const upd = mapRowsEvent(event('updaterows', 7, [{ before: { id: 1, y: 2000, f: 0.1, b: null }, after: { id: 2, y: 2001, f: 0.1, b: null } }]), ctx);
+    const upd = mapRowsEvent(
+      event('updaterows', 7, [
+        { before: { id: 1, y: 2000, f: 0.1, b: null }, after: { id: 2, y: 2001, f: 0.1, b: null } },
+      ]),
+      ctx,
+    );
     expect(upd).toEqual([
       {
         kind: 'update',
@@ -115,7 +144,9 @@ describe('isConnectionLoss', () => {
     expect(isConnectionLoss(err({ code: 'ECONNREFUSED' }))).toBe(true);
     expect(isConnectionLoss(err({ code: 'ER_CONNECTION_KILLED', errno: 1927 }))).toBe(true);
     expect(isConnectionLoss(err({ errno: 1053 }))).toBe(true);
-    expect(isConnectionLoss(new Error('Control connection unavailable while fetching column metadata for a.b.'))).toBe(true);
+    expect(isConnectionLoss(new Error('Control connection unavailable while fetching column metadata for a.b.'))).toBe(
+      true,
+    );
   });
   it('treats everything else as fatal', () => {
     expect(isConnectionLoss(err({ code: 'ER_MASTER_FATAL_ERROR_READING_BINLOG', errno: 1236 }))).toBe(false);

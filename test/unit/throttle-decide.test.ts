@@ -31,13 +31,25 @@ describe('decideThrottle', () => {
       status: new Map([['threads_running', 99]]),
       throttleQuery: { value: 1 },
     };
-    const t: ThrottleThresholds = { maxLagMillis: 1, maxLoad: [{ variable: 'Threads_running', limit: 1 }], throttleQueryEnabled: true };
+    const t: ThrottleThresholds = {
+      maxLagMillis: 1,
+      maxLoad: [{ variable: 'Threads_running', limit: 1 }],
+      throttleQueryEnabled: true,
+    };
     expect(decideThrottle(r, t)).toEqual({ throttled: true, reason: 'commanded by user', source: 'user' });
   });
 
   it('flag files next, the first existing one named', () => {
-    const r: ThrottleReadings = { ...calm, flagFiles: ['/tmp/a.flag', '/tmp/osc.throttle'], replicaLags: [{ replica: 'r:1', lagMillis: null }] };
-    expect(decideThrottle(r, limits)).toEqual({ throttled: true, reason: 'flag-file /tmp/a.flag', source: 'flag-file' });
+    const r: ThrottleReadings = {
+      ...calm,
+      flagFiles: ['/tmp/a.flag', '/tmp/osc.throttle'],
+      replicaLags: [{ replica: 'r:1', lagMillis: null }],
+    };
+    expect(decideThrottle(r, limits)).toEqual({
+      throttled: true,
+      reason: 'flag-file /tmp/a.flag',
+      source: 'flag-file',
+    });
   });
 
   it('an unreadable replica throttles (fail closed), before any lag value', () => {
@@ -48,7 +60,11 @@ describe('decideThrottle', () => {
         { replica: '127.0.0.1:3308', lagMillis: null },
       ],
     };
-    expect(decideThrottle(r, limits)).toEqual({ throttled: true, reason: 'replica 127.0.0.1:3308 unreadable', source: 'lag' });
+    expect(decideThrottle(r, limits)).toEqual({
+      throttled: true,
+      reason: 'replica 127.0.0.1:3308 unreadable',
+      source: 'lag',
+    });
   });
 
   it('names the worst replica when its lag exceeds max-lag', () => {
@@ -66,7 +82,9 @@ describe('decideThrottle', () => {
   it('lag equal to max-lag does not throttle (it must exceed)', () => {
     const r: ThrottleReadings = { ...calm, replicaLags: [{ replica: 'r:1', lagMillis: 1500 }] };
     expect(decideThrottle(r, limits).throttled).toBe(false);
-    expect(decideThrottle({ ...r, replicaLags: [{ replica: 'r:1', lagMillis: 1501 }] }, limits).reason).toBe('lag=1.5s on r:1');
+    expect(decideThrottle({ ...r, replicaLags: [{ replica: 'r:1', lagMillis: 1501 }] }, limits).reason).toBe(
+      'lag=1.5s on r:1',
+    );
   });
 
   it('max-load: at or over the limit, first threshold met named, case-insensitive variable lookup', () => {
@@ -81,7 +99,11 @@ describe('decideThrottle', () => {
       ['threads_connected', 12],
       ['threads_running', 31],
     ]);
-    expect(decideThrottle({ ...calm, status }, t)).toEqual({ throttled: true, reason: 'max-load Threads_running=31>=25', source: 'max-load' });
+    expect(decideThrottle({ ...calm, status }, t)).toEqual({
+      throttled: true,
+      reason: 'max-load Threads_running=31>=25',
+      source: 'max-load',
+    });
     const atLimit = new Map([
       ['threads_connected', 12],
       ['threads_running', 25],
@@ -97,20 +119,30 @@ describe('decideThrottle', () => {
   it('max-load: unreadable status or an unknown variable throttles', () => {
     const t: ThrottleThresholds = { ...limits, maxLoad: [{ variable: 'Threads_runing', limit: 25 }] };
     expect(decideThrottle({ ...calm, status: null }, t).reason).toBe('max-load unreadable');
-    expect(decideThrottle({ ...calm, status: new Map([['threads_running', 1]]) }, t).reason).toBe('max-load Threads_runing unknown');
+    expect(decideThrottle({ ...calm, status: new Map([['threads_running', 1]]) }, t).reason).toBe(
+      'max-load Threads_runing unknown',
+    );
     // No max-load configured: status is irrelevant.
     expect(decideThrottle({ ...calm, status: null }, limits).throttled).toBe(false);
   });
 
   it('lag outranks max-load', () => {
-    const r: ThrottleReadings = { ...calm, replicaLags: [{ replica: 'r:1', lagMillis: 3000 }], status: new Map([['threads_running', 99]]) };
+    const r: ThrottleReadings = {
+      ...calm,
+      replicaLags: [{ replica: 'r:1', lagMillis: 3000 }],
+      status: new Map([['threads_running', 99]]),
+    };
     const t: ThrottleThresholds = { ...limits, maxLoad: [{ variable: 'Threads_running', limit: 1 }] };
     expect(decideThrottle(r, t).reason).toBe('lag=3.0s on r:1');
   });
 
   it('throttle-query: > 0 throttles, 0 does not, a failure throttles, ignored when disabled', () => {
     const on: ThrottleThresholds = { ...limits, throttleQueryEnabled: true };
-    expect(decideThrottle({ ...calm, throttleQuery: { value: 3 } }, on)).toEqual({ throttled: true, reason: 'throttle-query returned 3', source: 'throttle-query' });
+    expect(decideThrottle({ ...calm, throttleQuery: { value: 3 } }, on)).toEqual({
+      throttled: true,
+      reason: 'throttle-query returned 3',
+      source: 'throttle-query',
+    });
     expect(decideThrottle({ ...calm, throttleQuery: { value: 0 } }, on).throttled).toBe(false);
     expect(decideThrottle({ ...calm, throttleQuery: { value: -1 } }, on).throttled).toBe(false);
     expect(decideThrottle({ ...calm, throttleQuery: { error: true } }, on).reason).toBe('throttle-query failed');
@@ -119,8 +151,14 @@ describe('decideThrottle', () => {
   });
 
   it('max-load outranks throttle-query', () => {
-    const t: ThrottleThresholds = { maxLagMillis: 1500, maxLoad: [{ variable: 'Threads_running', limit: 1 }], throttleQueryEnabled: true };
-    expect(decideThrottle({ ...calm, status: new Map([['threads_running', 2]]), throttleQuery: { value: 1 } }, t).reason).toBe('max-load Threads_running=2>=1');
+    const t: ThrottleThresholds = {
+      maxLagMillis: 1500,
+      maxLoad: [{ variable: 'Threads_running', limit: 1 }],
+      throttleQueryEnabled: true,
+    };
+    expect(
+      decideThrottle({ ...calm, status: new Map([['threads_running', 2]]), throttleQuery: { value: 1 } }, t).reason,
+    ).toBe('max-load Threads_running=2>=1');
   });
 });
 
@@ -146,7 +184,9 @@ describe('decideCritical', () => {
   });
 
   it('renders the reason', () => {
-    expect(criticalReason({ variable: 'Threads_running', value: 85, limit: 80 })).toBe('critical-load Threads_running=85>=80');
+    expect(criticalReason({ variable: 'Threads_running', value: 85, limit: 80 })).toBe(
+      'critical-load Threads_running=85>=80',
+    );
   });
 });
 

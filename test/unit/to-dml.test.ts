@@ -4,11 +4,35 @@ import type { RowEvent } from '../../src/core/binlog/events.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import type { ChunkKey, Column } from '../../src/core/types.js';
 
-const col = (name: string, dataType: string, columnType = dataType): Column => ({ name, dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
+const col = (name: string, dataType: string, columnType = dataType): Column => ({
+  name,
+  dataType,
+  columnType,
+  nullable: false,
+  generation: null,
+  generationExpression: null,
+  charset: null,
+  collation: null,
+});
 const id = col('id', 'bigint', 'bigint unsigned');
 const v = col('v', 'varchar', 'varchar(10)');
-const key: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id], ghostSources: [id], exactColumns: [] };
-const dml = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: id, target: id }, { source: v, target: v }], key });
+const key: ChunkKey = {
+  name: 'PRIMARY',
+  ghostName: 'PRIMARY',
+  columns: [id],
+  ghostColumns: [id],
+  ghostSources: [id],
+  exactColumns: [],
+};
+const dml = createDmlBuilder({
+  database: 'd',
+  ghost: '_t_gho',
+  mapping: [
+    { source: id, target: id },
+    { source: v, target: v },
+  ],
+  key,
+});
 
 const pos = { file: 'binlog.000001', position: 4 };
 const base = { database: 'd', table: 't', resume: pos, next: pos };
@@ -42,15 +66,35 @@ describe('eventToStatements', () => {
     ]);
   });
   it('big keys differing beyond 2^53 count as a key change', () => {
-    const e: RowEvent = { ...base, kind: 'update', before: { id: '9007199254740993', v: 'a' }, after: { id: '9007199254740992', v: 'a' } };
+    const e: RowEvent = {
+      ...base,
+      kind: 'update',
+      before: { id: '9007199254740993', v: 'a' },
+      after: { id: '9007199254740992', v: 'a' },
+    };
     expect(eventToStatements(e, dml).map((s) => s.sql)).toEqual([DELETE, DELETE, INSERT]);
   });
 });
 
 describe('eventToStatements with the ghost matched by a key extended by a column', () => {
   const i = col('i', 'int');
-  const extended: ChunkKey = { name: 'PRIMARY', ghostName: 'PRIMARY', columns: [id], ghostColumns: [id, i], ghostSources: [id, i], exactColumns: [] };
-  const ext = createDmlBuilder({ database: 'd', ghost: '_t_gho', mapping: [{ source: id, target: id }, { source: i, target: i }], key: extended });
+  const extended: ChunkKey = {
+    name: 'PRIMARY',
+    ghostName: 'PRIMARY',
+    columns: [id],
+    ghostColumns: [id, i],
+    ghostSources: [id, i],
+    exactColumns: [],
+  };
+  const ext = createDmlBuilder({
+    database: 'd',
+    ghost: '_t_gho',
+    mapping: [
+      { source: id, target: id },
+      { source: i, target: i },
+    ],
+    key: extended,
+  });
   const EXT_DELETE = 'DELETE FROM `d`.`_t_gho` WHERE `id` = ? AND `i` = ?';
 
   it('an update of the added column alone moves the ghost key: delete both, insert the after image', () => {

@@ -1,9 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import { asColumnValue, exactTerm, isText, keyConvertsCharset, keyParam, keyPlaceholder, keyRead, rangeProblem, rangeTerm, valuePlaceholder } from '../../src/core/sql/values.js';
+import {
+  asColumnValue,
+  exactTerm,
+  isText,
+  keyConvertsCharset,
+  keyParam,
+  keyPlaceholder,
+  keyRead,
+  rangeProblem,
+  rangeTerm,
+  valuePlaceholder,
+} from '../../src/core/sql/values.js';
 import type { Column } from '../../src/core/types.js';
 
-const col = (dataType: string, columnType: string): Column => ({ name: 'k', dataType, columnType, nullable: false, generation: null, generationExpression: null, charset: null, collation: null });
-const text = (dataType: string, charset: string, collation: string): Column => ({ ...col(dataType, dataType), charset, collation });
+const col = (dataType: string, columnType: string): Column => ({
+  name: 'k',
+  dataType,
+  columnType,
+  nullable: false,
+  generation: null,
+  generationExpression: null,
+  charset: null,
+  collation: null,
+});
+const text = (dataType: string, charset: string, collation: string): Column => ({
+  ...col(dataType, dataType),
+  charset,
+  collation,
+});
 const latin1 = text('varchar', 'latin1', 'latin1_swedish_ci');
 const latin1Bin = text('varchar', 'latin1', 'latin1_bin');
 const utf8 = text('varchar', 'utf8mb4', 'utf8mb4_0900_ai_ci');
@@ -11,7 +35,8 @@ const ucs2Text = text('mediumtext', 'ucs2', 'ucs2_general_ci');
 
 describe('isText', () => {
   it('is CHAR, VARCHAR and the TEXT types with a charset; not ENUM, SET, binaries or JSON', () => {
-    for (const t of ['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext']) expect(isText(text(t, 'latin1', 'latin1_bin'))).toBe(true);
+    for (const t of ['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext'])
+      expect(isText(text(t, 'latin1', 'latin1_bin'))).toBe(true);
     expect(isText(text('enum', 'latin1', 'latin1_bin'))).toBe(false);
     expect(isText(text('set', 'latin1', 'latin1_bin'))).toBe(false);
     expect(isText(col('varbinary', 'varbinary(4)'))).toBe(false);
@@ -36,7 +61,9 @@ describe('valuePlaceholder', () => {
     expect(valuePlaceholder(text('enum', 'latin1', 'latin1_bin'), utf8)).toBe('?');
   });
   it('refuses a charset name that is not a plain identifier', () => {
-    expect(() => valuePlaceholder(text('varchar', 'latin1) x', 'latin1_bin'), utf8)).toThrow('column k: unusable charset');
+    expect(() => valuePlaceholder(text('varchar', 'latin1) x', 'latin1_bin'), utf8)).toThrow(
+      'column k: unusable charset',
+    );
   });
 });
 
@@ -46,8 +73,12 @@ describe('keyPlaceholder', () => {
     expect(keyPlaceholder(latin1Bin, latin1)).toBe('CONVERT(? USING latin1) COLLATE latin1_bin');
   });
   it("converts a string of another charset to the key column's first", () => {
-    expect(keyPlaceholder(utf8, latin1)).toBe('CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_0900_ai_ci');
-    expect(keyPlaceholder(text('char', 'ucs2', 'ucs2_bin'), latin1)).toBe('CONVERT(CONVERT(? USING latin1) USING ucs2) COLLATE ucs2_bin');
+    expect(keyPlaceholder(utf8, latin1)).toBe(
+      'CONVERT(CONVERT(? USING latin1) USING utf8mb4) COLLATE utf8mb4_0900_ai_ci',
+    );
+    expect(keyPlaceholder(text('char', 'ucs2', 'ucs2_bin'), latin1)).toBe(
+      'CONVERT(CONVERT(? USING latin1) USING ucs2) COLLATE ucs2_bin',
+    );
   });
   it('compares with a binary or numeric key column without a collation', () => {
     expect(keyPlaceholder(col('varbinary', 'varbinary(8)'), latin1)).toBe('CONVERT(? USING latin1)');
@@ -138,8 +169,14 @@ describe('keyRead', () => {
 
 describe('rangeTerm', () => {
   it('compares other types with the operator and the key placeholder', () => {
-    expect(rangeTerm(col('decimal', 'decimal(6,2)'), '`k`', '>=', '1.50')).toEqual({ sql: '`k` >= CAST(? AS DECIMAL(6,2))', params: ['1.50'] });
-    expect(rangeTerm(col('bigint', 'bigint'), '`k`', '=', '9007199254740993')).toEqual({ sql: '`k` = ?', params: [9007199254740993n] });
+    expect(rangeTerm(col('decimal', 'decimal(6,2)'), '`k`', '>=', '1.50')).toEqual({
+      sql: '`k` >= CAST(? AS DECIMAL(6,2))',
+      params: ['1.50'],
+    });
+    expect(rangeTerm(col('bigint', 'bigint'), '`k`', '=', '9007199254740993')).toEqual({
+      sql: '`k` = ?',
+      params: [9007199254740993n],
+    });
   });
   it('ENUM: equality by member number, a range as the member numbers it covers (0 is the invalid member)', () => {
     expect(rangeTerm(enumCol, '`k`', '=', 2)).toEqual({ sql: '`k` = ?', params: [2n] });

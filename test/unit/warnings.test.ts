@@ -16,7 +16,11 @@ describe('classifyWarnings', () => {
       ],
       KEY,
     );
-    expect(v).toEqual({ duplicatesOnChunkKey: 0, otherDuplicateKeys: [], problems: [{ code: 1366, level: 'Warning' }] });
+    expect(v).toEqual({
+      duplicatesOnChunkKey: 0,
+      otherDuplicateKeys: [],
+      problems: [{ code: 1366, level: 'Warning' }],
+    });
   });
 
   it('counts duplicates on the chunk key, MariaDB and MySQL forms', () => {
@@ -95,7 +99,7 @@ describe('describeWarningProblem', () => {
       KEY,
     );
     expect(describeWarningProblem(v)).toBe(
-      "warning 1265 (data truncated for a column) 2 times; warning 1264 (value out of range for its column); " +
+      'warning 1265 (data truncated for a column) 2 times; warning 1264 (value out of range for its column); ' +
         'warning 1048 (NULL into a NOT NULL column); warning 1292 (incorrect date, time or number value); ' +
         "warning 1366 (incorrect value for the column's type or character set); warning 1406 (data too long for a column); " +
         "error 1918; duplicate entries on unique key 'uk' of the new table",
@@ -108,7 +112,9 @@ describe('describeWarningProblem', () => {
   });
 
   it('says so when there is nothing', () => {
-    expect(describeWarningProblem({ duplicatesOnChunkKey: 4, otherDuplicateKeys: [], problems: [] })).toBe('no problem');
+    expect(describeWarningProblem({ duplicatesOnChunkKey: 4, otherDuplicateKeys: [], problems: [] })).toBe(
+      'no problem',
+    );
   });
 });
 
@@ -116,13 +122,19 @@ describe('classifyReplayWarnings', () => {
   const w = (Code: number, Level = 'Warning') => ({ Level, Code, Message: 'quotes a value' });
   const harmless = new Set([1287, 3719, 1300]);
   it('a note or warning about the data is a problem, by code and level only', () => {
-    expect(classifyReplayWarnings([w(1265, 'Note'), w(1287)], harmless)).toEqual({ problems: [{ code: 1265, level: 'Note' }], textOnly: false });
+    expect(classifyReplayWarnings([w(1265, 'Note'), w(1287)], harmless)).toEqual({
+      problems: [{ code: 1265, level: 'Note' }],
+      textOnly: false,
+    });
   });
   it("deprecation warnings are about the statement's text: harmless, and raised again every time", () => {
     expect(classifyReplayWarnings([w(1287), w(3719)], harmless)).toEqual({ problems: [], textOnly: true });
   });
   it('1300 is harmless only where the caller says so, and never about the text alone', () => {
     expect(classifyReplayWarnings([w(1300), w(1287)], harmless)).toEqual({ problems: [], textOnly: false });
-    expect(classifyReplayWarnings([w(1300)], new Set([1287]))).toEqual({ problems: [{ code: 1300, level: 'Warning' }], textOnly: false });
+    expect(classifyReplayWarnings([w(1300)], new Set([1287]))).toEqual({
+      problems: [{ code: 1300, level: 'Warning' }],
+      textOnly: false,
+    });
   });
 });

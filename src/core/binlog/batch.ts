@@ -100,7 +100,11 @@ export interface ReplayBatch {
   readonly keys: number;
 }
 
-export function buildReplayBatch(events: readonly RowEvent[], dml: DmlBuilder, budget = DEFAULT_STATEMENT_BYTES): ReplayBatch {
+export function buildReplayBatch(
+  events: readonly RowEvent[],
+  dml: DmlBuilder,
+  budget = DEFAULT_STATEMENT_BYTES,
+): ReplayBatch {
   const { touched, alive } = collapseEvents(events, dml);
   const keyBytes = (row: Row): number => dml.keyOf(row).reduce<number>((n, v) => n + valueBytes(v) + 48, 0);
   const rowBytes = (row: Row): number => Object.values(row).reduce<number>((n, v) => n + valueBytes(v) + 32, 0);

@@ -29,7 +29,11 @@ function refilled(c: ColumnDefault, flavor: Flavor): boolean {
 }
 
 /** The ghost's columns outside the mapping that the server fills anew on every insert (names as on the ghost). */
-export function refilledColumns(ghost: readonly ColumnDefault[], mappedTargets: readonly string[], flavor: Flavor): string[] {
+export function refilledColumns(
+  ghost: readonly ColumnDefault[],
+  mappedTargets: readonly string[],
+  flavor: Flavor,
+): string[] {
   const mapped = new Set(mappedTargets.map((n) => n.toLowerCase()));
   return ghost.filter((c) => !mapped.has(c.name.toLowerCase()) && refilled(c, flavor)).map((c) => c.name);
 }

@@ -41,7 +41,11 @@ const MODES: readonly LexMode[] = [
 ];
 
 /** The watched table a binlog statement changes, or null when it cannot change rows or definitions of any. */
-export function classifyStatement(statement: string, defaultSchema: string, watched: WatchedTables): StatementVerdict | null {
+export function classifyStatement(
+  statement: string,
+  defaultSchema: string,
+  watched: WatchedTables,
+): StatementVerdict | null {
   const head = statement.trim().toUpperCase();
   if (head === 'BEGIN' || head === 'COMMIT') return null; // the bulk of query events: decided without lexing
   if (!mayName(statement, watched)) return null;
@@ -90,22 +94,50 @@ interface Name {
 // Bare reserved words are never names (MySQL and MariaDB refuse them unquoted); skipping them keeps keywords
 // out of the table-name matches of a statement scanned whole.
 const RESERVED = new Set(
-  ('ADD ALL ALTER AND AS ASC BETWEEN BY CASCADE CASE CHANGE CHECK COLUMN CONSTRAINT CREATE CROSS DATABASE DEFAULT ' +
+  (
+    'ADD ALL ALTER AND AS ASC BETWEEN BY CASCADE CASE CHANGE CHECK COLUMN CONSTRAINT CREATE CROSS DATABASE DEFAULT ' +
     'DELAYED DELETE DESC DISTINCT DROP ELSE EXISTS FOREIGN FROM FULLTEXT GROUP HAVING HIGH_PRIORITY IF IGNORE IN INDEX ' +
     'INNER INSERT INTERVAL INTO IS JOIN KEY KEYS LEFT LIKE LIMIT LOAD LOW_PRIORITY NATURAL NOT NULL ON OR ORDER OUTER ' +
     'PARTITION PRIMARY REFERENCES RENAME REPLACE RESTRICT RIGHT SCHEMA SELECT SET SPATIAL STRAIGHT_JOIN TABLE THEN TO ' +
-    'TRIGGER UNION UNIQUE UPDATE USING VALUES WHEN WHERE WITH').split(' '),
+    'TRIGGER UNION UNIQUE UPDATE USING VALUES WHEN WHERE WITH'
+  ).split(' '),
 );
 
 // Statements that cannot change a table's rows or definition, by their first word (or first two).
 const HARMLESS_FIRST = new Set([
-  'BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'XA', 'START', 'GRANT', 'REVOKE', 'FLUSH', 'ANALYZE',
-  'OPTIMIZE', 'SET', 'INSTALL', 'UNINSTALL',
+  'BEGIN',
+  'COMMIT',
+  'ROLLBACK',
+  'SAVEPOINT',
+  'RELEASE',
+  'XA',
+  'START',
+  'GRANT',
+  'REVOKE',
+  'FLUSH',
+  'ANALYZE',
+  'OPTIMIZE',
+  'SET',
+  'INSTALL',
+  'UNINSTALL',
 ]);
 // Objects that hold no rows of a table: creating, changing or dropping them leaves every table as it was.
 const HARMLESS_OBJECTS = new Set([
-  'VIEW', 'PROCEDURE', 'FUNCTION', 'EVENT', 'DATABASE', 'SCHEMA', 'USER', 'ROLE', 'SERVER', 'TABLESPACE', 'LOGFILE',
-  'RESOURCE', 'PACKAGE', 'INSTANCE', 'SPATIAL',
+  'VIEW',
+  'PROCEDURE',
+  'FUNCTION',
+  'EVENT',
+  'DATABASE',
+  'SCHEMA',
+  'USER',
+  'ROLE',
+  'SERVER',
+  'TABLESPACE',
+  'LOGFILE',
+  'RESOURCE',
+  'PACKAGE',
+  'INSTANCE',
+  'SPATIAL',
 ]);
 
 class Cursor {
@@ -241,7 +273,11 @@ function classifyTokens(c: Cursor): StatementVerdict | null {
     case 'RENAME':
       c.i++;
       if (c.accept('USER')) return null;
-      if (c.accept('TABLE') || c.accept('TABLES')) return c.verdict('RENAME TABLE', c.namesUntil().filter((n) => !isWord(n, 'WAIT', 'NOWAIT')));
+      if (c.accept('TABLE') || c.accept('TABLES'))
+        return c.verdict(
+          'RENAME TABLE',
+          c.namesUntil().filter((n) => !isWord(n, 'WAIT', 'NOWAIT')),
+        );
       return fallback(c);
     case 'DROP':
       return classifyDrop(c);
@@ -277,7 +313,10 @@ function isWord(n: Name, ...words: string[]): boolean {
 /** Any other statement: it touches a watched table when it names one anywhere. */
 function fallback(c: Cursor): StatementVerdict | null {
   c.i = 0;
-  const kind = ['CREATE', 'ALTER', 'DROP'].includes(c.word(0)) && c.word(1) !== '' ? `${c.word(0)} ${c.word(1)}` : c.word(0) || 'statement';
+  const kind =
+    ['CREATE', 'ALTER', 'DROP'].includes(c.word(0)) && c.word(1) !== ''
+      ? `${c.word(0)} ${c.word(1)}`
+      : c.word(0) || 'statement';
   return c.verdict(kind, c.namesUntil(), true);
 }
 
@@ -287,7 +326,10 @@ function classifyDrop(c: Cursor): StatementVerdict | null {
   c.skip(new Set(['ONLINE', 'OFFLINE']));
   if (c.accept('TABLE') || c.accept('TABLES')) {
     c.accept('IF', 'EXISTS');
-    return c.verdict('DROP TABLE', c.namesUntil().filter((n) => !isWord(n, 'WAIT', 'NOWAIT', 'FORCE')));
+    return c.verdict(
+      'DROP TABLE',
+      c.namesUntil().filter((n) => !isWord(n, 'WAIT', 'NOWAIT', 'FORCE')),
+    );
   }
   if (c.accept('DATABASE') || c.accept('SCHEMA')) {
     c.accept('IF', 'EXISTS');
@@ -321,9 +363,18 @@ function classifyAlter(c: Cursor): StatementVerdict | null {
  */
 function isOwnAutoIncrement(c: Cursor, target: Name | null): boolean {
   if (target === null || !target.quoted || c.table(target)?.role !== 'ghost') return false;
-  const rest = c.tokens.slice(c.i).filter((t, k, all) => !(k === all.length - 1 && t.type === 'punct' && t.text === ';'));
+  const rest = c.tokens
+    .slice(c.i)
+    .filter((t, k, all) => !(k === all.length - 1 && t.type === 'punct' && t.text === ';'));
   const [a, eq, n] = rest;
-  return rest.length === 3 && a?.type === 'word' && a.text.toUpperCase() === 'AUTO_INCREMENT' && eq?.text === '=' && n?.type === 'word' && /^\d+$/.test(n.text);
+  return (
+    rest.length === 3 &&
+    a?.type === 'word' &&
+    a.text.toUpperCase() === 'AUTO_INCREMENT' &&
+    eq?.text === '=' &&
+    n?.type === 'word' &&
+    /^\d+$/.test(n.text)
+  );
 }
 
 /** Tables named after these words in the rest of the statement: `RENAME TO x`, `EXCHANGE PARTITION p WITH TABLE x`, `REFERENCES x`. */
@@ -348,7 +399,15 @@ function classifyCreate(c: Cursor): StatementVerdict | null {
   c.i++;
   let temporary = false;
   for (;;) {
-    if (c.accept('OR', 'REPLACE') || c.accept('UNIQUE') || c.accept('FULLTEXT') || c.accept('AGGREGATE') || c.accept('ONLINE') || c.accept('OFFLINE')) continue;
+    if (
+      c.accept('OR', 'REPLACE') ||
+      c.accept('UNIQUE') ||
+      c.accept('FULLTEXT') ||
+      c.accept('AGGREGATE') ||
+      c.accept('ONLINE') ||
+      c.accept('OFFLINE')
+    )
+      continue;
     if (c.accept('TEMPORARY')) {
       temporary = true;
       continue;

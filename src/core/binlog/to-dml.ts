@@ -7,7 +7,9 @@ import type { DmlBuilder } from '../sql/dml.js';
 import type { Statement } from '../types.js';
 import type { RowEvent, RowEventKind } from './events.js';
 
-type Handlers = { readonly [K in RowEventKind]: (event: Extract<RowEvent, { kind: K }>, dml: DmlBuilder) => Statement[] };
+type Handlers = {
+  readonly [K in RowEventKind]: (event: Extract<RowEvent, { kind: K }>, dml: DmlBuilder) => Statement[];
+};
 
 // Exhaustive: a new event kind without a handler does not compile.
 const HANDLERS: Handlers = {

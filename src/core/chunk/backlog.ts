@@ -22,7 +22,12 @@ export interface BacklogBounds {
 // Seconds: what the cut-over waits for at the end of the copy; a few seconds keeps that wait short while letting a
 // write burst pass without stopping the copy. Resume at a quarter of the events and 2 s, so that one pause lets
 // replay gain real ground.
-export const DEFAULT_BACKLOG_BOUNDS: BacklogBounds = Object.freeze({ pauseEvents: 8000, pauseSeconds: 5, resumeEvents: 2000, resumeSeconds: 2 });
+export const DEFAULT_BACKLOG_BOUNDS: BacklogBounds = Object.freeze({
+  pauseEvents: 8000,
+  pauseSeconds: 5,
+  resumeEvents: 2000,
+  resumeSeconds: 2,
+});
 
 export interface BacklogReading {
   /** Row events received from the binlog and not yet applied. */
@@ -55,7 +60,10 @@ export function backlogDecision(r: BacklogReading, b: BacklogBounds, paused: boo
   const under = r.events <= b.resumeEvents && seconds <= b.resumeSeconds;
   if (!(over || (paused && !under))) return { paused: false, reason: null };
   // The figure that keeps the copy waiting: events first, as they are what memory holds.
-  const reason = r.events > (paused ? b.resumeEvents : b.pauseEvents) ? `replay backlog ${r.events} events` : `replay ${seconds.toFixed(1)}s behind`;
+  const reason =
+    r.events > (paused ? b.resumeEvents : b.pauseEvents)
+      ? `replay backlog ${r.events} events`
+      : `replay ${seconds.toFixed(1)}s behind`;
   return { paused: true, reason };
 }
 
@@ -65,7 +73,12 @@ export function backlogDecision(r: BacklogReading, b: BacklogBounds, paused: boo
  * applied yet, so replay is at least that far behind now. A stuck replay thus shows a growing figure, not the last
  * one. Null before the first heartbeat.
  */
-export function replaySecondsBehind(heartbeatLagMs: number | null, lastHeartbeatAt: number | null, now: number, intervalMs: number): number | null {
+export function replaySecondsBehind(
+  heartbeatLagMs: number | null,
+  lastHeartbeatAt: number | null,
+  now: number,
+  intervalMs: number,
+): number | null {
   if (heartbeatLagMs === null || lastHeartbeatAt === null) return null;
   const nextWritten = lastHeartbeatAt - heartbeatLagMs + intervalMs;
   return Math.max(heartbeatLagMs, now - nextWritten, 0) / 1000;

@@ -40,7 +40,8 @@ function sameValue(a: unknown, b: unknown): boolean {
     if (!(a instanceof Uint8Array && b instanceof Uint8Array) || a.length !== b.length) return false;
     return a.every((byte, i) => byte === b[i]);
   }
-  const numeric = (v: unknown): v is bigint | number | string => typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string';
+  const numeric = (v: unknown): v is bigint | number | string =>
+    typeof v === 'bigint' || typeof v === 'number' || typeof v === 'string';
   // 12, 12n and '12' are one key: the server and the binlog reader may hand over any of them.
   if (numeric(a) && numeric(b)) return String(a) === String(b);
   return Object.is(a, b);

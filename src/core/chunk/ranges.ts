@@ -60,7 +60,11 @@ export function nextSearch(s: RangesState): KeyRange | null {
 }
 
 /** Hands out the range from the search's lower bound up to `upper` (inclusive; `reachedMax` when no row is between). */
-export function handOut(s: RangesState, upper: KeyValues, reachedMax: boolean): { state: RangesState; range: CopyRange } {
+export function handOut(
+  s: RangesState,
+  upper: KeyValues,
+  reachedMax: boolean,
+): { state: RangesState; range: CopyRange } {
   const search = nextSearch(s);
   if (search === null) throw new OscError('INTERNAL', 'no range left to hand out');
   const range: CopyRange = { id: s.nextId, lower: search.lower, lowerInclusive: search.lowerInclusive, upper };

@@ -62,10 +62,15 @@ export function defaultSizing(fixedRows: number | null, targetSeconds = DEFAULT_
 
 function checkSizing(s: ChunkSizing): ChunkSizing {
   const whole = (n: number) => Number.isSafeInteger(n) && n >= 1;
-  if (s.fixedRows !== null && !whole(s.fixedRows)) throw new OscError('INTERNAL', `chunk size must be a positive integer, got ${s.fixedRows}`);
-  if (!(s.targetSeconds > 0) || !Number.isFinite(s.targetSeconds)) throw new OscError('INTERNAL', `chunk time must be positive, got ${s.targetSeconds}`);
+  if (s.fixedRows !== null && !whole(s.fixedRows))
+    throw new OscError('INTERNAL', `chunk size must be a positive integer, got ${s.fixedRows}`);
+  if (!(s.targetSeconds > 0) || !Number.isFinite(s.targetSeconds))
+    throw new OscError('INTERNAL', `chunk time must be positive, got ${s.targetSeconds}`);
   if (!whole(s.minRows) || !whole(s.maxRows) || s.minRows > s.maxRows) {
-    throw new OscError('INTERNAL', `chunk size bounds must be positive integers with min <= max, got ${s.minRows}..${s.maxRows}`);
+    throw new OscError(
+      'INTERNAL',
+      `chunk size bounds must be positive integers with min <= max, got ${s.minRows}..${s.maxRows}`,
+    );
   }
   return s;
 }

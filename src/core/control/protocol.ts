@@ -38,8 +38,16 @@ const ACTIONS: Readonly<Record<ActionName, CommandSpec>> = {
     usage: 'no-throttle[=<table>]',
     help: 'end forced throttling; other reasons may still apply (aliases: unthrottle, resume, continue)',
   },
-  unpostpone: { kind: 'action', usage: 'unpostpone[=<table>]', help: 'cut over now instead of waiting (aliases: no-postpone, cut-over)' },
-  panic: { kind: 'action', usage: 'panic[=<table>]', help: 'abort the migration at once; the original table stays untouched' },
+  unpostpone: {
+    kind: 'action',
+    usage: 'unpostpone[=<table>]',
+    help: 'cut over now instead of waiting (aliases: no-postpone, cut-over)',
+  },
+  panic: {
+    kind: 'action',
+    usage: 'panic[=<table>]',
+    help: 'abort the migration at once; the original table stays untouched',
+  },
 };
 
 /** The settable values, from core/flags.ts: the flag's name, value placeholder and socket help. */
@@ -82,7 +90,9 @@ function setting(name: SettingName): SettingSpec {
   };
 }
 
-const SETTINGS = Object.fromEntries(SETTING_NAMES.map((n) => [n, setting(n)])) as Readonly<Record<SettingName, SettingSpec>>;
+const SETTINGS = Object.fromEntries(SETTING_NAMES.map((n) => [n, setting(n)])) as Readonly<
+  Record<SettingName, SettingSpec>
+>;
 
 export type SetCommand = {
   readonly [N in SettingName]: {
@@ -111,7 +121,8 @@ function isCommandName(name: string): name is CommandName {
 
 /** gh-ost unquotes with Go's strconv.Unquote: "double" (with escapes) and `back` quotes. */
 function unquote(arg: string): string {
-  if (arg.length >= 2 && arg.startsWith('`') && arg.endsWith('`') && !arg.slice(1, -1).includes('`')) return arg.slice(1, -1);
+  if (arg.length >= 2 && arg.startsWith('`') && arg.endsWith('`') && !arg.slice(1, -1).includes('`'))
+    return arg.slice(1, -1);
   if (arg.length >= 2 && arg.startsWith('"') && arg.endsWith('"')) {
     try {
       const v: unknown = JSON.parse(arg);
@@ -156,7 +167,8 @@ export function parseCommand(line: string): Command | ProtocolError {
     }
     case 'setting': {
       const setting = name as SettingName;
-      if (arg === null || spaced) return fail(`${word} needs a value: ${COMMANDS[setting].usage} to set, ${setting}=? to read`);
+      if (arg === null || spaced)
+        return fail(`${word} needs a value: ${COMMANDS[setting].usage} to set, ${setting}=? to read`);
       if (arg === '?') return { kind: 'read', name: setting };
       return parseSetting(setting, arg);
     }
@@ -202,14 +214,18 @@ export function checkTableArgument(
   force: { readonly cutOver: boolean; readonly panic: boolean },
 ): string | null {
   if (given === null) {
-    if (name === 'unpostpone' && force.cutOver) return `unpostpone must name the table (unpostpone=${table}): --force-named-cut-over is set`;
-    if (name === 'panic' && force.panic) return `panic must name the table (panic=${table}): --force-named-panic is set`;
+    if (name === 'unpostpone' && force.cutOver)
+      return `unpostpone must name the table (unpostpone=${table}): --force-named-cut-over is set`;
+    if (name === 'panic' && force.panic)
+      return `panic must name the table (panic=${table}): --force-named-panic is set`;
     return null;
   }
   return given === table ? null : `${name} names table ${given}, but this migration is on ${table}; nothing done`;
 }
 
-const SETTING_ORDER = (Object.keys(COMMANDS) as CommandName[]).filter((n): n is SettingName => COMMANDS[n].kind === 'setting');
+const SETTING_ORDER = (Object.keys(COMMANDS) as CommandName[]).filter(
+  (n): n is SettingName => COMMANDS[n].kind === 'setting',
+);
 
 /** Every tunable as `name=value`, one a line, then the two switches only commands flip. */
 export function renderTunables(values: TunableValues): string {

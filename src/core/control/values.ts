@@ -57,7 +57,8 @@ const HOST_PORT_EXPECTED = 'host:port with a port from 1 to 65535';
 export function parseHostPort(text: string, defaultPort: number | null = null): Parsed<HostPort> {
   const m = /^(?:\[([^\]\s]+)\]|([^:\s[\],]+))(?::(\d+))?$/.exec(text.trim());
   const host = m?.[1] ?? m?.[2];
-  if (m === null || host === undefined) return bad(defaultPort === null ? HOST_PORT_EXPECTED : `host or ${HOST_PORT_EXPECTED}`);
+  if (m === null || host === undefined)
+    return bad(defaultPort === null ? HOST_PORT_EXPECTED : `host or ${HOST_PORT_EXPECTED}`);
   if (m[3] === undefined) {
     return defaultPort === null ? bad(HOST_PORT_EXPECTED) : ok({ host, port: defaultPort });
   }

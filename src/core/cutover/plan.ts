@@ -94,11 +94,16 @@ export interface RenameLockPlan {
  */
 export function renameLockPlan(table: string, old: string, ghost: string, lowerCaseTableNames: number): RenameLockPlan {
   const key = (name: string) => utf8(lowerCaseTableNames === 0 ? name : name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
-  const sorted = [table, old, ghost].map((name) => ({ name, key: key(name) })).sort((a, b) => compareBytes(a.key, b.key));
+  const sorted = [table, old, ghost]
+    .map((name) => ({ name, key: key(name) }))
+    .sort((a, b) => compareBytes(a.key, b.key));
   const order = sorted.map((s) => s.name) as [string, string, string];
   if (order[0] === table) return { order, firstWait: table, queuesOnTable: 'before-drop' };
   if (order[2] === table) return { order, firstWait: old, queuesOnTable: 'after-drop' };
-  throw new OscError('INTERNAL', `the table name ${table} sorts between ${order[0]} and ${order[2]}; the cut-over cannot tell when to unlock`);
+  throw new OscError(
+    'INTERNAL',
+    `the table name ${table} sorts between ${order[0]} and ${order[2]}; the cut-over cannot tell when to unlock`,
+  );
 }
 
 function utf8(s: string): Uint8Array {
@@ -133,7 +138,11 @@ export type TablesVerdict =
  * after the RENAME was sent), once B can no longer run. RENAME is atomic, so the three names hold either the
  * original, the ghost and maybe the sentry, or the ghost (as t) and the original (as `_t_del`).
  */
-export function judgeTables(found: readonly FoundTable[], names: { readonly table: string; readonly ghost: string; readonly old: string }, sentryComments: readonly string[]): TablesVerdict {
+export function judgeTables(
+  found: readonly FoundTable[],
+  names: { readonly table: string; readonly ghost: string; readonly old: string },
+  sentryComments: readonly string[],
+): TablesVerdict {
   const get = (name: string) => found.find((f) => f.name === name);
   const old = get(names.old);
   const oldIsSentry = old !== undefined && sentryComments.includes(old.comment);

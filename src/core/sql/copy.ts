@@ -29,7 +29,12 @@ function checkBound(columns: readonly Column[], values: KeyValues): void {
  * last column's term is inclusive for `>=` / `<=`. Always parenthesised, safe to AND.
  * The bound was read with keyRead(c, ref, true): ENUM and SET compare by member number, strings as their bytes.
  */
-export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: KeyValues, ref: ColumnRef = bare): Statement {
+export function rangeCondition(
+  columns: readonly Column[],
+  op: RangeOp,
+  bound: KeyValues,
+  ref: ColumnRef = bare,
+): Statement {
   checkBound(columns, bound);
   const terms: string[] = [];
   const params: unknown[] = [];
@@ -50,9 +55,15 @@ export function rangeCondition(columns: readonly Column[], op: RangeOp, bound: K
  * `a` = ? AND `b` = ? for one exact key (values as read with keyRead(c, ref, false), or from the binlog); `from`
  * names the columns the values come from, when not `columns` (a string is then converted from their charset).
  */
-export function keyEquals(columns: readonly Column[], key: KeyValues, ref: ColumnRef = bare, from: readonly Column[] = columns): Statement {
+export function keyEquals(
+  columns: readonly Column[],
+  key: KeyValues,
+  ref: ColumnRef = bare,
+  from: readonly Column[] = columns,
+): Statement {
   checkBound(columns, key);
-  if (from.length !== columns.length) throw new OscError('INTERNAL', `a key has ${from.length} source columns for ${columns.length} key columns`);
+  if (from.length !== columns.length)
+    throw new OscError('INTERNAL', `a key has ${from.length} source columns for ${columns.length} key columns`);
   return {
     sql: columns.map((c, i) => `${ref(c)} = ${keyPlaceholder(c, from[i])}`).join(' AND '),
     params: columns.map((c, i) => keyParam(c, key[i], from[i])),
@@ -61,10 +72,12 @@ export function keyEquals(columns: readonly Column[], key: KeyValues, ref: Colum
 
 /** The select list that reads key columns exactly (see keyRead), each under its own name. */
 export function keyColumns(columns: readonly Column[], order: boolean): string {
-  return columns.map((c) => {
-    const read = keyRead(c, quoteId(c.name), order);
-    return read === quoteId(c.name) ? read : `${read} AS ${quoteId(c.name)}`;
-  }).join(', ');
+  return columns
+    .map((c) => {
+      const read = keyRead(c, quoteId(c.name), order);
+      return read === quoteId(c.name) ? read : `${read} AS ${quoteId(c.name)}`;
+    })
+    .join(', ');
 }
 
 function orderBy(database: string, table: string, key: ChunkKey, dir: 'ASC' | 'DESC'): string {
@@ -189,7 +202,9 @@ export interface UnmatchedArgs {
   readonly ghost: string;
   readonly key: ChunkKey;
   /** The original's rows to check: a chunk's range, or exact keys (values of key.columns). */
-  readonly rows: { readonly lower: KeyValues; readonly lowerInclusive: boolean; readonly upper: KeyValues } | { readonly keys: readonly KeyValues[] };
+  readonly rows:
+    | { readonly lower: KeyValues; readonly lowerInclusive: boolean; readonly upper: KeyValues }
+    | { readonly keys: readonly KeyValues[] };
 }
 
 const ORIGINAL = quoteId('o');
@@ -248,11 +263,19 @@ export interface GhostRowsArgs {
  */
 export function buildLockGhostRows(a: GhostRowsArgs): Statement {
   const where = keyEquals(a.columns, a.values, bare, a.from);
-  return { sql: `SELECT ${keyColumns(a.key, false)} FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql} FOR UPDATE`, params: where.params };
+  return {
+    sql: `SELECT ${keyColumns(a.key, false)} FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql} FOR UPDATE`,
+    params: where.params,
+  };
 }
 
 /** Deletes one ghost row by its key (values as buildLockGhostRows read them). */
-export function buildDeleteGhostRow(a: { readonly database: string; readonly ghost: string; readonly key: readonly Column[]; readonly values: KeyValues }): Statement {
+export function buildDeleteGhostRow(a: {
+  readonly database: string;
+  readonly ghost: string;
+  readonly key: readonly Column[];
+  readonly values: KeyValues;
+}): Statement {
   const where = keyEquals(a.key, a.values);
   return { sql: `DELETE FROM ${qualify(a.database, a.ghost)} WHERE ${where.sql}`, params: where.params };
 }

@@ -40,7 +40,8 @@ export function writeChangelog(database: string, changelog: string, hint: string
 
 /** The sentry's COMMENT: the attempt's token tells it apart from any other `_t_del` (the original, after a swap). */
 export function sentryComment(token: string): string {
-  if (!/^[0-9a-z-]{1,64}$/.test(token)) throw new OscError('INTERNAL', `a cut-over token must be 1..64 of [0-9a-z-], not '${token}'`);
+  if (!/^[0-9a-z-]{1,64}$/.test(token))
+    throw new OscError('INTERNAL', `a cut-over token must be 1..64 of [0-9a-z-], not '${token}'`);
   return `osc cut-over sentry ${token}`;
 }
 

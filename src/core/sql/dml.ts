@@ -40,7 +40,10 @@ const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCas
 function valueOf(row: Row, column: string): unknown {
   // A missing column means the decoder (or a non-FULL row image) lost it: writing NULL would corrupt data.
   if (!Object.hasOwn(row, column)) {
-    throw new OscError('REPLAY_FAILED', `a row event lacks column ${quoteId(column)}; the binlog row image must be FULL`);
+    throw new OscError(
+      'REPLAY_FAILED',
+      `a row event lacks column ${quoteId(column)}; the binlog row image must be FULL`,
+    );
   }
   return row[column];
 }
@@ -58,7 +61,8 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
   }
   const exact = key.exactColumns.map((name) => {
     const i = key.ghostColumns.findIndex((g) => same(g.name, name));
-    if (i < 0) throw new OscError('INTERNAL', `column ${quoteId(name)} is not in the ghost key ${quoteId(key.ghostName)}`);
+    if (i < 0)
+      throw new OscError('INTERNAL', `column ${quoteId(name)} is not in the ghost key ${quoteId(key.ghostName)}`);
     return i;
   });
 
@@ -71,7 +75,13 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
   // the ALTER can make distinct keys equal, only the row holding exactly this key is this row's own.
   const where = [
     ...key.ghostColumns.map((g, i) => `${quoteId(g.name)} = ${keyPlaceholder(g, key.ghostSources[i])}`),
-    ...exact.map((i) => exactTerm(key.ghostColumns[i]!, quoteId(key.ghostColumns[i]!.name), valuePlaceholder(key.ghostSources[i]!, key.ghostColumns[i]!))),
+    ...exact.map((i) =>
+      exactTerm(
+        key.ghostColumns[i]!,
+        quoteId(key.ghostColumns[i]!.name),
+        valuePlaceholder(key.ghostSources[i]!, key.ghostColumns[i]!),
+      ),
+    ),
   ].join(' AND ');
   const deleteSql = `DELETE FROM ${table} WHERE ${where}`;
   // For many keys: `k IN (?, ?)`, `(a, b) IN ((?, ?), (?, ?))`.
@@ -97,7 +107,8 @@ export function createDmlBuilder(a: DmlBuilderArgs): DmlBuilder {
     deleteByKeys: (rows) => {
       if (rows.length === 0) throw new OscError('INTERNAL', 'no keys to delete');
       const params = rows.flatMap(keyParams);
-      if (exact.length > 0) return { sql: `DELETE FROM ${table} WHERE ${rows.map(() => `(${where})`).join(' OR ')}`, params };
+      if (exact.length > 0)
+        return { sql: `DELETE FROM ${table} WHERE ${rows.map(() => `(${where})`).join(' OR ')}`, params };
       return { sql: `DELETE FROM ${table} WHERE ${keyList} IN (${rows.map(() => keyTuple).join(', ')})`, params };
     },
     insertMany: (rows) => {

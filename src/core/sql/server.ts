@@ -13,7 +13,10 @@ export function globalVariables(names: readonly string[]): Statement {
 
 /** Global status variables by name (max-load, critical-load). */
 export function globalStatus(names: readonly string[]): Statement {
-  return { sql: `SHOW GLOBAL STATUS WHERE ${quoteId('Variable_name')} IN (${placeholders(names.length)})`, params: names };
+  return {
+    sql: `SHOW GLOBAL STATUS WHERE ${quoteId('Variable_name')} IN (${placeholders(names.length)})`,
+    params: names,
+  };
 }
 
 // MySQL 8.0.22 added SHOW REPLICA STATUS; 9.x removed SHOW SLAVE STATUS (verified on 9.7).
@@ -40,7 +43,10 @@ export function showCreateTable(database: string, table: string): string {
 
 /** One changelog row's value (the heartbeat, read on a replica). */
 export function readChangelog(database: string, changelog: string, hint: string): Statement {
-  return { sql: `SELECT ${quoteId('value')} FROM ${qualify(database, changelog)} WHERE ${quoteId('hint')} = ?`, params: [hint] };
+  return {
+    sql: `SELECT ${quoteId('value')} FROM ${qualify(database, changelog)} WHERE ${quoteId('hint')} = ?`,
+    params: [hint],
+  };
 }
 
 export const SERVER_VERSION_QUERY = 'SELECT VERSION() AS v';
@@ -51,7 +57,10 @@ export const LOWER_CASE_TABLE_NAMES_QUERY = 'SELECT @@lower_case_table_names AS 
 
 /** Engine, type and InnoDB's row estimate of one table; no row when it does not exist. */
 export function tableInfo(database: string, table: string): Statement {
-  return { sql: 'SELECT ENGINE, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', params: [database, table] };
+  return {
+    sql: 'SELECT ENGINE, TABLE_TYPE, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    params: [database, table],
+  };
 }
 
 export function tableColumns(database: string, table: string): Statement {
@@ -85,7 +94,10 @@ export function foreignKeys(database: string, table: string): Statement {
 }
 
 export function triggers(database: string, table: string): Statement {
-  return { sql: 'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?', params: [database, table] };
+  return {
+    sql: 'SELECT TRIGGER_NAME AS n FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?',
+    params: [database, table],
+  };
 }
 
 // EXTRA is 'auto_increment' (MariaDB 10.11, MySQL 9.7), with ' INVISIBLE' / ', INVISIBLE' after it for such columns.

@@ -80,7 +80,8 @@ function decimalPrecision(c: Column): readonly [number, number] {
 /** The members of an ENUM or SET as COLUMN_TYPE lists them: `enum('a','it''s')` -> 2. */
 function memberCount(c: Column): number {
   const list = /^(?:enum|set)\s*\((.*)\)$/s.exec(c.columnType)?.[1];
-  if (list === undefined) throw new OscError('INTERNAL', `column ${c.name}: cannot read the members of type ${c.columnType}`);
+  if (list === undefined)
+    throw new OscError('INTERNAL', `column ${c.name}: cannot read the members of type ${c.columnType}`);
   return list.match(/'(?:[^'\\]|''|\\.)*'/g)?.length ?? 0;
 }
 
@@ -121,7 +122,9 @@ export function keyPlaceholder(c: Column, from: Column = c): string {
   if (isText(from)) {
     const text = asText(from);
     if (c.charset === null) return text;
-    const converted = keyConvertsCharset(c, from) ? `CONVERT(${text} USING ${checkName('charset', c.charset, c)})` : text;
+    const converted = keyConvertsCharset(c, from)
+      ? `CONVERT(${text} USING ${checkName('charset', c.charset, c)})`
+      : text;
     return `${converted} COLLATE ${checkName('collation', c.collation, c)}`;
   }
   if (isDecimal(c)) {
@@ -160,7 +163,15 @@ export type KeyOp = '=' | '>' | '>=' | '<' | '<=';
 function coveredMembers(c: Column, op: KeyOp, bound: bigint): bigint[] {
   const top = BigInt(largestMember(c));
   const [from, to] =
-    op === '>' ? [bound + 1n, top] : op === '>=' ? [bound, top] : op === '<' ? [0n, bound - 1n] : op === '<=' ? [0n, bound] : [bound, bound];
+    op === '>'
+      ? [bound + 1n, top]
+      : op === '>='
+        ? [bound, top]
+        : op === '<'
+          ? [0n, bound - 1n]
+          : op === '<='
+            ? [0n, bound]
+            : [bound, bound];
   const out: bigint[] = [];
   for (let v = from < 0n ? 0n : from; v <= to && v <= top; v++) out.push(v);
   return out;
@@ -181,7 +192,8 @@ export function rangeTerm(c: Column, ref: string, op: KeyOp, value: unknown): St
 
 function checkName(what: string, name: string | null, c: Column): string {
   // Charset and collation names come from information_schema; they are spliced into SQL, so hold them to form.
-  if (name === null || !/^[A-Za-z0-9_]+$/.test(name)) throw new OscError('INTERNAL', `column ${c.name}: unusable ${what} ${String(name)}`);
+  if (name === null || !/^[A-Za-z0-9_]+$/.test(name))
+    throw new OscError('INTERNAL', `column ${c.name}: unusable ${what} ${String(name)}`);
   return name;
 }
 

@@ -106,7 +106,9 @@ export function describeWarningProblem(verdict: WarningVerdict): string {
     );
   }
   if (verdict.otherDuplicateKeys.length > 0) {
-    parts.push(`duplicate entries on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table`);
+    parts.push(
+      `duplicate entries on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table`,
+    );
   }
   return parts.length > 0 ? parts.join('; ') : 'no problem';
 }

@@ -87,7 +87,8 @@ export function decideThrottle(r: ThrottleReadings, t: ThrottleThresholds): Thro
 
   if (t.throttleQueryEnabled && r.throttleQuery !== null) {
     if ('error' in r.throttleQuery) return throttled('throttle-query', 'throttle-query failed');
-    if (r.throttleQuery.value > 0) return throttled('throttle-query', `throttle-query returned ${r.throttleQuery.value}`);
+    if (r.throttleQuery.value > 0)
+      return throttled('throttle-query', `throttle-query returned ${r.throttleQuery.value}`);
   }
   return NOT_THROTTLED;
 }
@@ -102,7 +103,10 @@ export interface CriticalHit {
  * The first critical-load threshold met (value at or over its limit), or null. A variable the server did not
  * report does not abort the migration (the throttler warns about it once): aborting on a typo helps nobody.
  */
-export function decideCritical(status: ReadonlyMap<string, number>, criticalLoad: readonly LoadThreshold[]): CriticalHit | null {
+export function decideCritical(
+  status: ReadonlyMap<string, number>,
+  criticalLoad: readonly LoadThreshold[],
+): CriticalHit | null {
   for (const { variable, limit } of criticalLoad) {
     const value = status.get(variable.toLowerCase());
     if (value !== undefined && value >= limit) return { variable, value, limit };

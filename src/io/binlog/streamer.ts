@@ -97,7 +97,10 @@ const CONNECTION_LOSS_ERRNOS = new Set([
   1040, // ER_CON_COUNT_ERROR
   1053, // ER_SERVER_SHUTDOWN
   1152, // ER_ABORTING_CONNECTION
-  1158, 1159, 1160, 1161, // ER_NET_READ_ERROR, ER_NET_READ_INTERRUPTED, ER_NET_ERROR_ON_WRITE, ER_NET_WRITE_INTERRUPTED
+  1158,
+  1159,
+  1160,
+  1161, // ER_NET_READ_ERROR, ER_NET_READ_INTERRUPTED, ER_NET_ERROR_ON_WRITE, ER_NET_WRITE_INTERRUPTED
   1317, // ER_QUERY_INTERRUPTED
   1927, // ER_CONNECTION_KILLED (MariaDB)
   2013, // CR_SERVER_LOST
@@ -184,7 +187,11 @@ class Streamer implements BinlogStreamer {
     } catch (err) {
       this.generation++;
       if (this.reader) await this.close(this.reader);
-      throw new OscError('BINLOG_STREAM', `cannot start reading the binlog at ${start.file}:${start.position}: ${errorMessage(err)}`, { cause: err });
+      throw new OscError(
+        'BINLOG_STREAM',
+        `cannot start reading the binlog at ${start.file}:${start.position}: ${errorMessage(err)}`,
+        { cause: err },
+      );
     }
     logger.info('binlog_stream_started', { file: start.file, position: start.position, server_id: serverId });
     this.watchdog = setInterval(() => this.checkStall(), STALL_CHECK_MS);
@@ -289,7 +296,9 @@ class Streamer implements BinlogStreamer {
       const timer = setTimeout(() => {
         if (running) return;
         running = true;
-        const err = Object.assign(new Error(`no binlog event within ${START_TIMEOUT_MS} ms of starting the dump`), { code: 'BINLOG_START_TIMEOUT' });
+        const err = Object.assign(new Error(`no binlog event within ${START_TIMEOUT_MS} ms of starting the dump`), {
+          code: 'BINLOG_START_TIMEOUT',
+        });
         reject(err);
       }, START_TIMEOUT_MS);
       timer.unref(); // never keeps the process alive after stop()
@@ -339,7 +348,10 @@ class Streamer implements BinlogStreamer {
     const resume = this.readerPosition(reader) ?? this.pos;
     this.pos = resume;
     readExactly(ev, this.opts.database, this.exact);
-    const rows = this.skipRedelivered(mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables }), resume);
+    const rows = this.skipRedelivered(
+      mapRowsEvent(ev, { resume, database: this.opts.database, tables: this.tables }),
+      resume,
+    );
     if (rows.length === 0) return;
     for (const r of rows) this.queue.push(r);
     if (!this.paused && this.backlog() > this.highWaterMark) this.setPaused(true);
@@ -369,7 +381,11 @@ class Streamer implements BinlogStreamer {
     const verdict = classifyStatement(ev.query, ev.schema, watched);
     if (verdict === null) return;
     const at = this.readerPosition(reader) ?? this.pos;
-    const event: StatementEvent = { kind: 'statement', verdict, next: ev.nextPosition > 0 ? { file: at.file, position: ev.nextPosition } : at };
+    const event: StatementEvent = {
+      kind: 'statement',
+      verdict,
+      next: ev.nextPosition > 0 ? { file: at.file, position: ev.nextPosition } : at,
+    };
     this.queue.push(event);
     this.wake();
   }
@@ -388,7 +404,8 @@ class Streamer implements BinlogStreamer {
     if (!socket) return;
     if (paused) socket.pause();
     else socket.resume();
-    if (paused !== this.paused) this.opts.logger.debug(paused ? 'binlog_paused' : 'binlog_resumed', { backlog: this.backlog() });
+    if (paused !== this.paused)
+      this.opts.logger.debug(paused ? 'binlog_paused' : 'binlog_resumed', { backlog: this.backlog() });
     // Silence while paused is ours: the stall clock starts again on resume.
     if (!paused && this.paused) this.stall = noteData(this.stall, Date.now());
     this.paused = paused;
@@ -401,7 +418,9 @@ class Streamer implements BinlogStreamer {
     if (silent === null || silent < this.stallTimeoutMs) return;
     const from = this.position();
     this.opts.logger.warn('binlog_stalled', { silent_ms: silent, file: from.file, position: from.position });
-    void this.reconnect(Object.assign(new Error(`no binlog data for ${silent} ms after a heartbeat write`), { code: 'BINLOG_STALLED' }));
+    void this.reconnect(
+      Object.assign(new Error(`no binlog data for ${silent} ms after a heartbeat write`), { code: 'BINLOG_STALLED' }),
+    );
   }
 
   private stopWatchdog(): void {
@@ -472,8 +491,14 @@ class Streamer implements BinlogStreamer {
 
   private fail(err: unknown, message?: string): void {
     if (this.stopped || this.failure) return;
-    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${errorMessage(err)}`, { cause: err });
-    this.opts.logger.error('binlog_stream_failed', { reason: errorLabel(err), file: this.pos.file, position: this.pos.position });
+    this.failure = new OscError('BINLOG_STREAM', message ?? `binlog reader failed: ${errorMessage(err)}`, {
+      cause: err,
+    });
+    this.opts.logger.error('binlog_stream_failed', {
+      reason: errorLabel(err),
+      file: this.pos.file,
+      position: this.pos.position,
+    });
     this.stopWatchdog();
     this.generation++;
     if (this.reader) void this.close(this.reader);
@@ -505,4 +530,3 @@ function stopReader(reader: ZongJi): Promise<void> {
 function samePosition(a: BinlogPosition, b: BinlogPosition): boolean {
   return a.file === b.file && a.position === b.position;
 }
-

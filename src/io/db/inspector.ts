@@ -50,7 +50,10 @@ export interface TableInfo {
 
 export async function readTableInfo(db: Db, database: string, table: string): Promise<TableInfo | null> {
   const st = tableInfo(database, table);
-  const [row] = await db.rows<{ ENGINE: string | null; TABLE_TYPE: string; TABLE_ROWS: string | number | null }>(st.sql, st.params);
+  const [row] = await db.rows<{ ENGINE: string | null; TABLE_TYPE: string; TABLE_ROWS: string | number | null }>(
+    st.sql,
+    st.params,
+  );
   if (!row) return null;
   return { engine: row.ENGINE, type: String(row.TABLE_TYPE), estimatedRows: Number(row.TABLE_ROWS ?? 0) };
 }
@@ -84,7 +87,12 @@ export async function readTableSchema(db: Db, database: string, table: string): 
     };
   });
   const statsSt = uniqueKeyParts(database, table);
-  const stats = await db.rows<{ INDEX_NAME: string; COLUMN_NAME: string | null; SEQ_IN_INDEX: number | string; SUB_PART: number | string | null }>(statsSt.sql, statsSt.params);
+  const stats = await db.rows<{
+    INDEX_NAME: string;
+    COLUMN_NAME: string | null;
+    SEQ_IN_INDEX: number | string;
+    SUB_PART: number | string | null;
+  }>(statsSt.sql, statsSt.params);
   const byName = new Map<string, { columns: (string | null)[]; prefixes: (number | null)[] }>();
   for (const s of stats) {
     const entry = byName.get(s.INDEX_NAME) ?? { columns: [], prefixes: [] };
@@ -104,8 +112,15 @@ export async function readTableSchema(db: Db, database: string, table: string): 
 
 export async function readColumnDefaults(db: Db, database: string, table: string): Promise<ColumnDefault[]> {
   const st = columnDefaults(database, table);
-  const rows = await db.rows<{ COLUMN_NAME: string; COLUMN_DEFAULT: string | null; EXTRA: string | null }>(st.sql, st.params);
-  return rows.map((r) => ({ name: String(r.COLUMN_NAME), default: r.COLUMN_DEFAULT === null ? null : String(r.COLUMN_DEFAULT), extra: r.EXTRA === null ? '' : String(r.EXTRA) }));
+  const rows = await db.rows<{ COLUMN_NAME: string; COLUMN_DEFAULT: string | null; EXTRA: string | null }>(
+    st.sql,
+    st.params,
+  );
+  return rows.map((r) => ({
+    name: String(r.COLUMN_NAME),
+    default: r.COLUMN_DEFAULT === null ? null : String(r.COLUMN_DEFAULT),
+    extra: r.EXTRA === null ? '' : String(r.EXTRA),
+  }));
 }
 
 export async function readForeignKeys(db: Db, database: string, table: string): Promise<string[]> {

@@ -5,7 +5,15 @@ import type { Pool as CorePool } from 'mysql2';
 import type { ConnectionConfig } from '../../core/config.js';
 import { PreflightError } from '../../core/errors.js';
 import { driverCode, errorMessage, sqlErrno } from './errors.js';
-import { SERVER_SQL_MODE_QUERY, SESSION_WAIT_TIMEOUT_SECONDS, WARNING_ROOM, sessionSetup, sessionSqlMode, setSqlMode, setWaitTimeout } from '../../core/sql/session.js';
+import {
+  SERVER_SQL_MODE_QUERY,
+  SESSION_WAIT_TIMEOUT_SECONDS,
+  WARNING_ROOM,
+  sessionSetup,
+  sessionSqlMode,
+  setSqlMode,
+  setWaitTimeout,
+} from '../../core/sql/session.js';
 
 /** A plain row as mysql2 returns it with our options: BIGINT/DECIMAL as strings, dates as strings, binary as Buffers. */
 export type DbRow = Record<string, unknown>;
@@ -67,7 +75,6 @@ function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
     multipleStatements: false,
   };
 }
-
 
 /** Well under SESSION_WAIT_TIMEOUT_SECONDS: an idle admin session pings this often. */
 const KEEP_ALIVE_MS = 60_000;
@@ -216,7 +223,13 @@ export function destroyReaderControlPool(pool: CorePool): Promise<void> {
 
 export function openPool(c: ConnectionConfig, size: number): SessionPool {
   // maxIdle below the limit turns on mysql2's eviction of connections idle longer than idleTimeout.
-  const pool = mysql.createPool({ ...baseOptions(c), connectionLimit: size, waitForConnections: true, maxIdle: Math.max(1, size - 1), idleTimeout: POOL_IDLE_MS });
+  const pool = mysql.createPool({
+    ...baseOptions(c),
+    connectionLimit: size,
+    waitForConnections: true,
+    maxIdle: Math.max(1, size - 1),
+    idleTimeout: POOL_IDLE_MS,
+  });
   // Each connection is set up before its first use (the pool opens them lazily).
   const ready = new WeakSet<object>();
   async function acquire(): Promise<mysql.PoolConnection> {
@@ -253,10 +266,24 @@ function connectError(c: ConnectionConfig, err: unknown): PreflightError {
   const n = sqlErrno(err);
   const code = driverCode(err);
   if (n === 1045 || code === 'ER_ACCESS_DENIED_ERROR') {
-    return new PreflightError('ACCESS_DENIED', `access denied for user '${c.user}' at ${where}: check --user and --password (or OSC_PASSWORD / --conf)`, { cause: err });
+    return new PreflightError(
+      'ACCESS_DENIED',
+      `access denied for user '${c.user}' at ${where}: check --user and --password (or OSC_PASSWORD / --conf)`,
+      { cause: err },
+    );
   }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') {
-    return new PreflightError('CONNECT_FAILED', `cannot connect to ${where} (${code}): check --host and --port, and that the server is running`, { cause: err });
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ETIMEDOUT' ||
+    code === 'EAI_AGAIN'
+  ) {
+    return new PreflightError(
+      'CONNECT_FAILED',
+      `cannot connect to ${where} (${code}): check --host and --port, and that the server is running`,
+      { cause: err },
+    );
   }
   return new PreflightError('CONNECT_FAILED', `cannot connect to ${where}: ${errorMessage(err)}`, { cause: err });
 }

@@ -8,7 +8,12 @@ export function retryPauseMillis(attempt: number): number {
 }
 
 /** Retries `fn` on retryable errors, up to `retries` times in all; `onRetry` before each pause. */
-export async function withRetries<T>(retries: number, fn: () => Promise<T>, onRetry?: (attempt: number, err: unknown) => void, signal?: AbortSignal): Promise<T> {
+export async function withRetries<T>(
+  retries: number,
+  fn: () => Promise<T>,
+  onRetry?: (attempt: number, err: unknown) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

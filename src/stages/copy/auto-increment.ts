@@ -24,7 +24,10 @@ async function autoIncrementColumn(db: Db, database: string, table: string): Pro
 }
 
 /** The tables whose counter is carried, or null when it is not (see carriesCounter). */
-export async function counterToCarry(db: Db, plan: CounterTables & Pick<TablePlan, 'mapping'>): Promise<CounterTables | null> {
+export async function counterToCarry(
+  db: Db,
+  plan: CounterTables & Pick<TablePlan, 'mapping'>,
+): Promise<CounterTables | null> {
   const { database, table, ghost: ghostTable, mapping } = plan;
   const original = await autoIncrementColumn(db, database, table);
   const ghost = await autoIncrementColumn(db, database, ghostTable);

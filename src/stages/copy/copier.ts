@@ -2,7 +2,15 @@
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from '../../io/sleep.js';
 import { startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
-import { allCopied, finish, handOut, nextSearch, running, startRanges, type CopyRange } from '../../core/chunk/ranges.js';
+import {
+  allCopied,
+  finish,
+  handOut,
+  nextSearch,
+  running,
+  startRanges,
+  type CopyRange,
+} from '../../core/chunk/ranges.js';
 import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
 import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
@@ -59,7 +67,10 @@ function keyOf(row: DbRow, key: ChunkKey): KeyValues {
   return key.columns.map((c) => row[c.name]);
 }
 
-export async function readKeyRange(db: Db, plan: Pick<TablePlan, 'database' | 'table' | 'key'>): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
+export async function readKeyRange(
+  db: Db,
+  plan: Pick<TablePlan, 'database' | 'table' | 'key'>,
+): Promise<{ min: KeyValues | null; max: KeyValues | null }> {
   const { database, table, key } = plan;
   const min = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'min' })));
   const max = await db.rows(...stmt(buildKeyBoundary({ database, table, key, which: 'max' })));
@@ -110,7 +121,9 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     if (failure === null && deps.signal.aborted) failure = new MigrationError('ABORTED', 'aborted during the row copy');
     if (failure !== null) {
       await Promise.allSettled(inFlight);
-      throw failure instanceof Error ? failure : new MigrationError('COPY_FAILED', `the row copy failed: ${describeSqlError(failure)}`);
+      throw failure instanceof Error
+        ? failure
+        : new MigrationError('COPY_FAILED', `the row copy failed: ${describeSqlError(failure)}`);
     }
     if (allCopied(state)) break;
     const search = nextSearch(state);
@@ -126,7 +139,9 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
       if (deps.signal.aborted) continue;
       const started = Date.now();
       const planned = Math.min(size, maxChunk);
-      const boundary = await withRetries(deps.retries, () => deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))));
+      const boundary = await withRetries(deps.retries, () =>
+        deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))),
+      );
       const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
       state = next.state;
       handed = { range: next.range, planned, started };
@@ -153,32 +168,49 @@ type Stmt = { sql: string; params: readonly unknown[] };
  */
 async function unmatchedRows(deps: CopierDeps, duplicates: number, unmatched: Stmt): Promise<number> {
   if (duplicates === 0 || deps.plan.key.exactColumns.length === 0) return 0;
-  const [row] = await withRetries(deps.retries, () => deps.pool.rows<{ n: string | number }>(unmatched.sql, unmatched.params));
+  const [row] = await withRetries(deps.retries, () =>
+    deps.pool.rows<{ n: string | number }>(unmatched.sql, unmatched.params),
+  );
   return Number(row?.n ?? 0);
 }
 
-async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: number): Promise<{ rowsRead: number; rowsInserted: number }> {
+async function copyChunk(
+  deps: CopierDeps,
+  copy: Stmt,
+  unmatched: Stmt,
+  chunk: number,
+): Promise<{ rowsRead: number; rowsInserted: number }> {
   for (let check = 0; ; check++) {
     const outcome = await withRetries(
       deps.retries,
       () =>
         deps.pool.withSession(async (s) => {
           const res = await s.run(copy.sql, copy.params);
-          const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
+          const warnings =
+            res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
           return { res, warnings };
         }),
-      (attempt, err) => deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
+      (attempt, err) =>
+        deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
       deps.signal,
     ).catch((err: unknown) => {
-      throw err instanceof OscError ? err : new MigrationError('COPY_FAILED', `copying a chunk failed: ${describeSqlError(err)}`, { cause: err });
+      throw err instanceof OscError
+        ? err
+        : new MigrationError('COPY_FAILED', `copying a chunk failed: ${describeSqlError(err)}`, { cause: err });
     });
     const { res, warnings } = outcome;
     if (warnings.length < res.warningStatus) {
-      throw new MigrationError('COPY_FAILED', `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`);
+      throw new MigrationError(
+        'COPY_FAILED',
+        `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`,
+      );
     }
     const verdict = classifyWarnings(warnings, { name: deps.plan.key.name, ghostName: deps.plan.key.ghostName });
     if (verdict.problems.length > 0) {
-      throw new MigrationError('COPY_FAILED', `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`);
+      throw new MigrationError(
+        'COPY_FAILED',
+        `copying a chunk would change data: ${describeWarningProblem(verdict)}; nothing was lost, the original table is untouched`,
+      );
     }
     const rowsRead = recordsOf(res.info) ?? res.affectedRows;
     const collided = await unmatchedRows(deps, verdict.duplicatesOnChunkKey, unmatched);
@@ -195,7 +227,10 @@ async function copyChunk(deps: CopierDeps, copy: Stmt, unmatched: Stmt, chunk: n
         `rows of the table collide on unique key ${verdict.otherDuplicateKeys.map((k) => `'${k}'`).join(', ')} of the new table: the data has duplicate values for a UNIQUE key the ALTER adds or changes; remove the duplicates or change the ALTER; the original table is untouched`,
       );
     }
-    deps.logger.info('copy_conflict_recheck', { keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.plan.key.ghostName] : [])].join(','), check: check + 1 });
+    deps.logger.info('copy_conflict_recheck', {
+      keys: [...verdict.otherDuplicateKeys, ...(collided > 0 ? [deps.plan.key.ghostName] : [])].join(','),
+      check: check + 1,
+    });
     await deps.catchUp();
   }
 }
@@ -205,4 +240,3 @@ export function recordsOf(info: string | undefined): number | null {
   const m = /Records:\s*(\d+)/.exec(info ?? '');
   return m ? Number(m[1]) : null;
 }
-

@@ -4,10 +4,29 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../io/sleep.js';
 import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
-import { createSentry, dropSentry, dropTable, lockForCutOver, PREPARE_PROBE, probeStatement, renameForCutOver, sentryComment, tablesNamed, UNLOCK_TABLES } from '../../core/sql/ddl.js';
+import {
+  createSentry,
+  dropSentry,
+  dropTable,
+  lockForCutOver,
+  PREPARE_PROBE,
+  probeStatement,
+  renameForCutOver,
+  sentryComment,
+  tablesNamed,
+  UNLOCK_TABLES,
+} from '../../core/sql/ddl.js';
 import { kill, LOWER_CASE_TABLE_NAMES_QUERY, processPresent, processState } from '../../core/sql/server.js';
 import { setLockWaitTimeout } from '../../core/sql/session.js';
-import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan, type CutOverStep, type FoundTable, type RenameLockPlan } from '../../core/cutover/plan.js';
+import {
+  cutOverBackoffMillis,
+  describeAttempt,
+  judgeTables,
+  renameLockPlan,
+  type CutOverStep,
+  type FoundTable,
+  type RenameLockPlan,
+} from '../../core/cutover/plan.js';
 import type { ConnectionConfig } from '../../core/config.js';
 import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from '../../io/db/errors.js';
 import { openSession, settlesWithin, type Session, type SessionPool } from '../../io/db/pool.js';
@@ -76,7 +95,11 @@ const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'R
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
   const locks = await lockPlan(deps);
-  logger.debug('cut_over_plan', { lock_order: locks.order.join(','), first_wait: locks.firstWait, queues_on_table: locks.queuesOnTable });
+  logger.debug('cut_over_plan', {
+    lock_order: locks.order.join(','),
+    first_wait: locks.firstWait,
+    queues_on_table: locks.queuesOnTable,
+  });
   // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
   const run = randomBytes(6).toString('hex');
   const sentries: string[] = [];
@@ -103,7 +126,10 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
       if (n < retries) await sleep(cutOverBackoffMillis(n), deps.signal);
     }
   }
-  throw new CutOverError('CUT_OVER_FAILED', `cut-over failed ${retries} times (see the cut_over_failed lines: usually a long transaction or lock on the table); the original table is untouched`);
+  throw new CutOverError(
+    'CUT_OVER_FAILED',
+    `cut-over failed ${retries} times (see the cut_over_failed lines: usually a long transaction or lock on the table); the original table is untouched`,
+  );
 }
 
 async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
@@ -127,7 +153,12 @@ interface AttemptState {
 }
 
 /** One attempt; resolves with the time writes were blocked when the tables were swapped. */
-async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, sentries: readonly string[]): Promise<number> {
+async function attempt(
+  deps: CutOverDeps,
+  locks: RenameLockPlan,
+  token: string,
+  sentries: readonly string[],
+): Promise<number> {
   const { pool, timeoutSeconds } = deps;
   const { database, table, ghost, old } = deps.plan;
   const timeoutMs = timeoutSeconds * 1000;
@@ -170,14 +201,17 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
     st.held = true;
     await step('wait-marker-replayed');
     // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
-    if ((deps.movedAsideRows?.() ?? 0) > 0) throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
+    if ((deps.movedAsideRows?.() ?? 0) > 0)
+      throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
     // The hook's work counts in the lock time (e.g. the AUTO_INCREMENT counter raised under the lock).
     await deps.beforeRename?.();
     // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
     await deps.checkRunLock?.();
     await step('check-run-lock');
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
-    const rename = (st.rename = settleWatch(b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const)));
+    const rename = (st.rename = settleWatch(
+      b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const),
+    ));
     await step('issue-rename');
     await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
     await step('wait-rename-blocked');
@@ -201,7 +235,9 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
   } catch (err) {
     const verdict = await recover(deps, st, sentries, err);
     if (verdict === 'swapped') {
-      deps.logger.warn('cut_over_swapped_after_error', { reason: err instanceof OscError ? err.message : describeSqlError(err) });
+      deps.logger.warn('cut_over_swapped_after_error', {
+        reason: err instanceof OscError ? err.message : describeSqlError(err),
+      });
       return Date.now() - st.lockedAt;
     }
     releaseReplay = true;
@@ -221,7 +257,12 @@ async function attempt(deps: CutOverDeps, locks: RenameLockPlan, token: string, 
  * table is which, and drops `_t_del` only when it is this run's sentry. Throws CUT_OVER_UNCERTAIN when any of
  * that cannot be established: nothing is touched then.
  */
-async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly string[], cause: unknown): Promise<'swapped' | 'intact'> {
+async function recover(
+  deps: CutOverDeps,
+  st: AttemptState,
+  sentries: readonly string[],
+  cause: unknown,
+): Promise<'swapped' | 'intact'> {
   const { pool } = deps;
   const { database, table, ghost, old } = deps.plan;
   try {
@@ -240,7 +281,11 @@ async function recover(deps: CutOverDeps, st: AttemptState, sentries: readonly s
       sentries,
     );
     if (verdict.state === 'unknown') {
-      throw new CutOverError('CUT_OVER_UNCERTAIN', `after a failed cut-over attempt the server shows only [${verdict.found.join(', ')}] of ${table}, ${ghost} and ${old}; nothing was touched: check the tables by hand`, { cause });
+      throw new CutOverError(
+        'CUT_OVER_UNCERTAIN',
+        `after a failed cut-over attempt the server shows only [${verdict.found.join(', ')}] of ${table}, ${ghost} and ${old}; nothing was touched: check the tables by hand`,
+        { cause },
+      );
     }
     if (verdict.state === 'intact' && verdict.dropOld) await again(() => pool.run(dropTable(database, old)));
     return verdict.state;
@@ -270,7 +315,11 @@ async function endConnection(pool: SessionPool, threadId: number): Promise<void>
     const present = processPresent(threadId);
     const rows = await again(() => pool.rows(present.sql, present.params));
     if (rows.length === 0) return;
-    if (Date.now() > deadline) throw new CutOverError('CUT_OVER_UNCERTAIN', `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`);
+    if (Date.now() > deadline)
+      throw new CutOverError(
+        'CUT_OVER_UNCERTAIN',
+        `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`,
+      );
     await sleep(10);
   }
 }
@@ -283,7 +332,11 @@ interface SettleWatch {
 }
 
 function settleWatch(p: Promise<unknown>): SettleWatch {
-  const w: { promise: Promise<unknown>; state: SettleWatch['state']; error: unknown } = { promise: p, state: 'pending', error: undefined };
+  const w: { promise: Promise<unknown>; state: SettleWatch['state']; error: unknown } = {
+    promise: p,
+    state: 'pending',
+    error: undefined,
+  };
   p.then(
     () => {
       w.state = 'resolved';
@@ -297,7 +350,8 @@ function settleWatch(p: Promise<unknown>): SettleWatch {
 }
 
 function throwIfSettled(rename: SettleWatch): void {
-  if (rename.state === 'resolved') throw new MigrationError('INTERNAL', 'RENAME completed while the original table was locked');
+  if (rename.state === 'resolved')
+    throw new MigrationError('INTERNAL', 'RENAME completed while the original table was locked');
   if (rename.state === 'rejected') throw rename.error;
 }
 
@@ -315,12 +369,20 @@ const METADATA_LOCK_WAIT = /metadata lock/i;
  * a pending (or granted) exclusive request blocks it (verified on MariaDB 10.11 and MySQL 9.7). Blocked, the probe
  * fails at once (MariaDB, lock_wait_timeout 0) or is seen waiting in the processlist (MySQL, minimum 1 s).
  */
-async function waitUntilQueued(pool: SessionPool, probe: Session, database: string, name: string, rename: SettleWatch, deadline: number): Promise<void> {
+async function waitUntilQueued(
+  pool: SessionPool,
+  probe: Session,
+  database: string,
+  name: string,
+  rename: SettleWatch,
+  deadline: number,
+): Promise<void> {
   const st = probeStatement(database, name);
   await probe.run(st.sql, st.params);
   for (;;) {
     throwIfSettled(rename);
-    if (Date.now() > deadline) throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen queued on ${name} in time`);
+    if (Date.now() > deadline)
+      throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen queued on ${name} in time`);
     const read = settleWatch(probe.run(PREPARE_PROBE));
     for (;;) {
       await sleep(1);

@@ -61,8 +61,13 @@ export class Preflight {
     const admin = (this.admin = await openSession(config.connection, { keepAlive: true }));
     const server = await readServerInfo(admin);
     log.info('server', { flavor: server.flavor, version: server.version });
-    await checkServer(admin, server, { host: `${config.connection.host}:${config.connection.port}`, replicaServerId: config.replicaServerId });
-    await checkGrants(admin, server, config.database, config.connection.user, { discoverReplicas: config.throttleControlReplicas.length === 0 });
+    await checkServer(admin, server, {
+      host: `${config.connection.host}:${config.connection.port}`,
+      replicaServerId: config.replicaServerId,
+    });
+    await checkGrants(admin, server, config.database, config.connection.user, {
+      discoverReplicas: config.throttleControlReplicas.length === 0,
+    });
     const { info, schema: original } = await checkTable(admin, server, config.database, config.table);
     this.deps.checkAborted();
     await hooks.run('osc-on-validated');
@@ -76,19 +81,35 @@ export class Preflight {
     await this.createAlteredGhost(admin, alter);
     const ghostInfo = await readTableInfo(admin, config.database, names.ghost);
     if ((ghostInfo?.engine ?? '').toLowerCase() !== 'innodb') {
-      throw new PreflightError('ALTER_REFUSED', `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`);
+      throw new PreflightError(
+        'ALTER_REFUSED',
+        `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`,
+      );
     }
     const altered = await readTableSchema(admin, config.database, names.ghost);
     const mapping = mapColumns(original, altered, alter.renames, alter.droppedColumns);
     if (alter.renames.size > 0 && !config.approveRenamedColumns) {
       const list = [...alter.renames].map(([a, b]) => `${a} -> ${b}`).join(', ');
-      throw new PreflightError('RENAME_NOT_APPROVED', `the ALTER renames columns (${list}); osc will copy their data to the new names. If that is what you mean, rerun with --approve-renamed-columns`);
+      throw new PreflightError(
+        'RENAME_NOT_APPROVED',
+        `the ALTER renames columns (${list}); osc will copy their data to the new names. If that is what you mean, rerun with --approve-renamed-columns`,
+      );
     }
     const key = chooseChunkKey(original, altered, mapping);
     if (!key) throw new PreflightError('NO_SHARED_UNIQUE_KEY', describeKeyProblem(original, altered, mapping));
-    const plan = createTablePlan({ database: config.database, table: config.table, server, mapping, key, ghostUniqueKeys: altered.uniqueKeys });
+    const plan = createTablePlan({
+      database: config.database,
+      table: config.table,
+      server,
+      mapping,
+      key,
+      ghostUniqueKeys: altered.uniqueKeys,
+    });
     const estimatedRows = config.exactRowcount
-      ? Number((await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]?.n ?? 0)
+      ? Number(
+          (await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]
+            ?.n ?? 0,
+        )
       : info.estimatedRows;
     return { plan, alter, estimatedRows, admin, original, altered, notes };
   }
@@ -96,25 +117,31 @@ export class Preflight {
   /** The plan on stdout; --quiet keeps stdout to the final summary, but a noop's plan is its result. */
   report(p: Preflighted): void {
     const { config } = this.deps;
-    this.deps.logger.info('preflight_ok', { chunk_key: p.plan.key.name, columns: p.plan.mapping.length, estimated_rows: p.estimatedRows });
+    this.deps.logger.info('preflight_ok', {
+      chunk_key: p.plan.key.name,
+      columns: p.plan.mapping.length,
+      estimated_rows: p.estimatedRows,
+    });
     if (config.quiet && config.execute) return;
-    this.deps.out(renderPlan({
-      server: p.plan.server,
-      address: `${config.connection.host}:${config.connection.port}`,
-      database: config.database,
-      table: config.table,
-      alter: p.alter.clauses,
-      ghost: p.plan.ghost,
-      original: p.original,
-      altered: p.altered,
-      mapping: p.plan.mapping,
-      renames: p.alter.renames,
-      key: p.plan.key,
-      estimatedRows: p.estimatedRows,
-      exactRowcount: config.exactRowcount,
-      execute: config.execute,
-      notes: p.notes,
-    }));
+    this.deps.out(
+      renderPlan({
+        server: p.plan.server,
+        address: `${config.connection.host}:${config.connection.port}`,
+        database: config.database,
+        table: config.table,
+        alter: p.alter.clauses,
+        ghost: p.plan.ghost,
+        original: p.original,
+        altered: p.altered,
+        mapping: p.plan.mapping,
+        renames: p.alter.renames,
+        key: p.plan.key,
+        estimatedRows: p.estimatedRows,
+        exactRowcount: config.exactRowcount,
+        execute: config.execute,
+        notes: p.notes,
+      }),
+    );
   }
 
   /** The admin session, for cleanup: null when the run failed before opening it. */
@@ -128,17 +155,40 @@ export class Preflight {
     const db = config.database;
     const notes: string[] = [];
     const leftovers: Array<{ name: string; flag: boolean; flagName: string; what: string }> = [
-      { name: names.ghost, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'ghost table' },
-      { name: names.old, flag: config.initiallyDropOldTable, flagName: '--initially-drop-old-table', what: 'old table' },
+      {
+        name: names.ghost,
+        flag: config.initiallyDropGhostTable,
+        flagName: '--initially-drop-ghost-table',
+        what: 'ghost table',
+      },
+      {
+        name: names.old,
+        flag: config.initiallyDropOldTable,
+        flagName: '--initially-drop-old-table',
+        what: 'old table',
+      },
     ];
-    if (config.execute) leftovers.push({ name: names.changelog, flag: config.initiallyDropGhostTable, flagName: '--initially-drop-ghost-table', what: 'changelog table' });
+    if (config.execute)
+      leftovers.push({
+        name: names.changelog,
+        flag: config.initiallyDropGhostTable,
+        flagName: '--initially-drop-ghost-table',
+        what: 'changelog table',
+      });
     for (const t of leftovers) {
       if (!(await tableExists(admin, db, t.name))) continue;
       if (!t.flag) {
-        throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists (left by an earlier run?): drop it, or pass ${t.flagName}`);
+        throw new PreflightError(
+          'TABLE_EXISTS',
+          `${t.what} ${db}.${t.name} already exists (left by an earlier run?): drop it, or pass ${t.flagName}`,
+        );
       }
       if (!config.execute) {
-        if (t.name === names.ghost) throw new PreflightError('TABLE_EXISTS', `${t.what} ${db}.${t.name} already exists; a noop run drops nothing it did not create: drop it, or run with --execute ${t.flagName}`);
+        if (t.name === names.ghost)
+          throw new PreflightError(
+            'TABLE_EXISTS',
+            `${t.what} ${db}.${t.name} already exists; a noop run drops nothing it did not create: drop it, or run with --execute ${t.flagName}`,
+          );
         notes.push(`${db}.${t.name} exists; --execute would drop it (${t.flagName})`);
         continue;
       }
@@ -166,7 +216,11 @@ export class Preflight {
 
   private acquireLock(): Promise<RunLock> {
     const { config } = this.deps;
-    return acquireRunLock(config.connection, lockName(config.database, config.table), `${config.database}.${config.table}`);
+    return acquireRunLock(
+      config.connection,
+      lockName(config.database, config.table),
+      `${config.database}.${config.table}`,
+    );
   }
 
   /** Throws unless this run still holds its run lock (asked under the cut-over lock, just before the RENAME). */
@@ -181,7 +235,10 @@ export class Preflight {
    */
   async holdsRunLock(): Promise<boolean> {
     if (this.lock === null) return true;
-    const lost = await this.lock.check().then(() => false, () => true);
+    const lost = await this.lock.check().then(
+      () => false,
+      () => true,
+    );
     if (!lost) return true;
     await this.lock.release().catch(() => undefined);
     this.lock = null;
@@ -190,7 +247,11 @@ export class Preflight {
       return true;
     } catch {
       const { config, names } = this.deps;
-      this.deps.logger.warn('cleanup_skipped', { reason: 'another run holds the run lock', ghost: qualify(config.database, names.ghost), changelog: qualify(config.database, names.changelog) });
+      this.deps.logger.warn('cleanup_skipped', {
+        reason: 'another run holds the run lock',
+        ghost: qualify(config.database, names.ghost),
+        changelog: qualify(config.database, names.changelog),
+      });
       return false;
     }
   }

@@ -22,7 +22,10 @@ export async function acquireRunLock(c: ConnectionConfig, name: string, what: st
   const session: Session = await openSession(c);
   try {
     const st = getLock(name);
-    const [row] = await session.rows<{ got: number | string | null; holder: number | string | null }>(st.sql, st.params);
+    const [row] = await session.rows<{ got: number | string | null; holder: number | string | null }>(
+      st.sql,
+      st.params,
+    );
     if (Number(row?.got) !== 1) {
       throw new PreflightError(
         'ALREADY_RUNNING',
@@ -78,7 +81,10 @@ class HeldLock implements RunLock {
     if (cause === null) {
       try {
         const st = lockHolder(this.name);
-        const [row] = await this.session.rows<{ holder: number | string | null; me: number | string }>(st.sql, st.params);
+        const [row] = await this.session.rows<{ holder: number | string | null; me: number | string }>(
+          st.sql,
+          st.params,
+        );
         held = row !== undefined && row.holder !== null && String(row.holder) === String(row.me);
       } catch (err) {
         cause = err;
@@ -91,7 +97,8 @@ class HeldLock implements RunLock {
   private fail(cause: unknown): MigrationError {
     if (this.lost) return this.lost;
     clearInterval(this.timer);
-    const how = cause === null ? 'it is no longer held by its connection' : 'its connection ended (killed, timed out or cut off)';
+    const how =
+      cause === null ? 'it is no longer held by its connection' : 'its connection ended (killed, timed out or cut off)';
     this.lost = new MigrationError(
       'RUN_LOCK_LOST',
       `the run lock '${this.name}' was lost: ${how}. Another osc run could now start on ${this.what}, so this one stops; the original table is untouched`,

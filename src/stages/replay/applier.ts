@@ -2,13 +2,31 @@
 // among them (changelog.ts) give the replay lag and release whoever waits for a marker.
 import { sleep } from '../../io/sleep.js';
 import { buildReplayBatch } from '../../core/binlog/batch.js';
-import { formatPosition, type Row, type RowEvent, type RowEventKind, type BinlogPosition } from '../../core/binlog/events.js';
+import {
+  formatPosition,
+  type Row,
+  type RowEvent,
+  type RowEventKind,
+  type BinlogPosition,
+} from '../../core/binlog/events.js';
 import { statementFailureMessage } from '../../core/binlog/statements.js';
 import { eventToStatements } from '../../core/binlog/to-dml.js';
 import type { DmlBuilder } from '../../core/sql/dml.js';
-import { COMMIT, ROLLBACK, ROLLBACK_TO_BATCH, SAVEPOINT_BATCH, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
+import {
+  COMMIT,
+  ROLLBACK,
+  ROLLBACK_TO_BATCH,
+  SAVEPOINT_BATCH,
+  SHOW_WARNINGS,
+  START_TRANSACTION,
+} from '../../core/sql/session.js';
 import { MigrationError, OscError } from '../../core/errors.js';
-import { classifyReplayWarnings, classifyWarnings, describeWarningProblem, ER_DUP_ENTRY } from '../../core/sql/warnings.js';
+import {
+  classifyReplayWarnings,
+  classifyWarnings,
+  describeWarningProblem,
+  ER_DUP_ENTRY,
+} from '../../core/sql/warnings.js';
 import type { SessionPool } from '../../io/db/pool.js';
 import { describeSqlError, sqlErrno } from '../../io/db/errors.js';
 import { withRetries } from '../../io/db/retry.js';
@@ -100,7 +118,12 @@ export class Applier {
   }
 
   stats(): ApplierStats {
-    return { applied: { ...this.applied }, position: this.position, heartbeatLagMs: this.heartbeat.lagMs, lastHeartbeatAt: this.heartbeat.lastAt };
+    return {
+      applied: { ...this.applied },
+      position: this.position,
+      heartbeatLagMs: this.heartbeat.lagMs,
+      lastHeartbeatAt: this.heartbeat.lastAt,
+    };
   }
 
   /** Events received and not yet applied. */
@@ -138,7 +161,12 @@ export class Applier {
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new MigrationError('REPLAY_FAILED', `marker not replayed within ${timeoutMs} ms (replay backlog ${this.backlog()})`));
+        reject(
+          new MigrationError(
+            'REPLAY_FAILED',
+            `marker not replayed within ${timeoutMs} ms (replay backlog ${this.backlog()})`,
+          ),
+        );
       }, timeoutMs);
       const poll = setInterval(() => {
         if (this.failure !== null || signal?.aborted) {
@@ -245,7 +273,13 @@ export class Applier {
       );
     } catch (err) {
       if (sqlErrno(err) === ER_DUP_ENTRY) throw this.conflictError(err);
-      throw err instanceof OscError ? err : new MigrationError('REPLAY_FAILED', `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`, { cause: err });
+      throw err instanceof OscError
+        ? err
+        : new MigrationError(
+            'REPLAY_FAILED',
+            `replaying binlog events onto the ghost table failed: ${describeSqlError(err)}`,
+            { cause: err },
+          );
     }
     if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool);
     for (const ev of batch) this.applied[ev.kind]++;
@@ -255,7 +289,10 @@ export class Applier {
   }
 
   private eventApplier(batch: readonly RowEvent[]): (s: Db) => Promise<void> {
-    const work = batch.map((ev) => ({ image: ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null, statements: eventToStatements(ev, this.deps.dml) }));
+    const work = batch.map((ev) => ({
+      image: ev.kind === 'insert' ? ev.row : ev.kind === 'update' ? ev.after : null,
+      statements: eventToStatements(ev, this.deps.dml),
+    }));
     return async (s) => {
       for (const { image, statements } of work) await this.applyResolving(s, image, statements);
     };
@@ -317,18 +354,31 @@ export class Applier {
     const rows = await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS);
     const verdict = classifyReplayWarnings(rows, this.deps.dml.harmlessWarnings);
     if (rows.length < count) {
-      throw new MigrationError('REPLAY_FAILED', `replaying a row change raised ${count} warnings, more than the server lists (${rows.length}); the original table is untouched`);
+      throw new MigrationError(
+        'REPLAY_FAILED',
+        `replaying a row change raised ${count} warnings, more than the server lists (${rows.length}); the original table is untouched`,
+      );
     }
     if (verdict.problems.length > 0) {
-      const what = describeWarningProblem({ duplicatesOnChunkKey: 0, otherDuplicateKeys: [], problems: verdict.problems });
-      throw new MigrationError('REPLAY_FAILED', `replaying a row change would change data: ${what}; nothing was lost, the original table is untouched`);
+      const what = describeWarningProblem({
+        duplicatesOnChunkKey: 0,
+        otherDuplicateKeys: [],
+        problems: verdict.problems,
+      });
+      throw new MigrationError(
+        'REPLAY_FAILED',
+        `replaying a row change would change data: ${what}; nothing was lost, the original table is untouched`,
+      );
     }
     if (verdict.textOnly) this.textWarnings.set(sql, count);
   }
 
   private conflictError(err: unknown): MigrationError {
     const message = err instanceof Error ? err.message : '';
-    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], { name: this.deps.plan.key.name, ghostName: this.deps.plan.key.ghostName });
+    const verdict = classifyWarnings([{ Level: 'Error', Code: ER_DUP_ENTRY, Message: message }], {
+      name: this.deps.plan.key.name,
+      ghostName: this.deps.plan.key.ghostName,
+    });
     const keyName = verdict.otherDuplicateKeys[0] ?? this.deps.plan.key.ghostName;
     return new MigrationError(
       'DATA_CONFLICT',

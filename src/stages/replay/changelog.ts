@@ -12,7 +12,8 @@ export const HEARTBEAT_HINT = 'heartbeat';
 export const MARKER_HINT = 'marker';
 
 /** A changelog row as replay reads it; sentAt is null when the value is not a time. */
-export type ChangelogEntry = { readonly kind: 'heartbeat'; readonly sentAt: number | null } | { readonly kind: 'marker'; readonly token: string };
+export type ChangelogEntry =
+  { readonly kind: 'heartbeat'; readonly sentAt: number | null } | { readonly kind: 'marker'; readonly token: string };
 
 /** What a changelog row event says; null for anything else (a delete, a hint osc does not read). */
 export function readChangelogEvent(ev: RowEvent): ChangelogEntry | null {
@@ -47,7 +48,11 @@ export class HeartbeatLag {
 }
 
 /** Writes marker `token`; the applier resolves waitForMarker(token) once it has replayed everything before it. */
-export async function writeMarker(db: Db, plan: Pick<TablePlan, 'database' | 'changelog'>, token: string): Promise<void> {
+export async function writeMarker(
+  db: Db,
+  plan: Pick<TablePlan, 'database' | 'changelog'>,
+  token: string,
+): Promise<void> {
   const st = writeChangelog(plan.database, plan.changelog, MARKER_HINT, token);
   await db.run(st.sql, st.params);
 }
@@ -57,7 +62,14 @@ export interface Heartbeat {
 }
 
 /** `onWritten(startedAt)` after each write that committed (the binlog reader's watchdog counts on it). */
-export function startHeartbeat(db: Db, database: string, changelog: string, intervalMs: number, logger: Logger, onWritten?: (startedAt: number) => void): Heartbeat {
+export function startHeartbeat(
+  db: Db,
+  database: string,
+  changelog: string,
+  intervalMs: number,
+  logger: Logger,
+  onWritten?: (startedAt: number) => void,
+): Heartbeat {
   let stopped = false;
   let failing = false;
   let timer: NodeJS.Timeout | null = null;

@@ -20,7 +20,10 @@ import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
 
 /** What the conflict resolver reads of the table plan. */
-export type ConflictPlan = Pick<TablePlan, 'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'ghostUniqueKeys' | 'lock'>;
+export type ConflictPlan = Pick<
+  TablePlan,
+  'database' | 'table' | 'ghost' | 'mapping' | 'key' | 'ghostUniqueKeys' | 'lock'
+>;
 
 function identity(key: KeyValues): string {
   return key.map((v) => (Buffer.isBuffer(v) ? `b:${v.toString('hex')}` : `${typeof v}:${String(v)}`)).join('|');
@@ -34,7 +37,10 @@ const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCas
  */
 export function duplicateKey(err: unknown, key: ChunkKey): string | null {
   const message = err instanceof Error ? err.message : '';
-  const verdict = classifyWarnings([{ Level: 'Error', Code: 1062, Message: message }], { name: key.name, ghostName: key.ghostName });
+  const verdict = classifyWarnings([{ Level: 'Error', Code: 1062, Message: message }], {
+    name: key.name,
+    ghostName: key.ghostName,
+  });
   if (verdict.duplicatesOnChunkKey > 0) return key.exactColumns.length > 0 ? key.ghostName : null;
   return verdict.otherDuplicateKeys[0] ?? null;
 }
@@ -44,7 +50,8 @@ function originalKeyOnGhost(key: ChunkKey): Column[] {
   return key.columns.map((c) => {
     const i = key.ghostSources.findIndex((s) => same(s.name, c.name));
     const g = key.ghostColumns[i];
-    if (g === undefined) throw new MigrationError('INTERNAL', `key column ${c.name} is not in the ghost key ${key.ghostName}`);
+    if (g === undefined)
+      throw new MigrationError('INTERNAL', `key column ${c.name} is not in the ghost key ${key.ghostName}`);
     return g;
   });
 }
@@ -82,11 +89,23 @@ export class ConflictResolver {
     if (values.some((v) => v === null || v === undefined)) return false; // NULLs never collide
     // The image's values are the original's (a string as its bytes): compared in the ghost's collation. Each row
     // found comes with its ghost key to delete it by, which holds its original key to copy it again by.
-    const found = buildLockGhostRows({ database, ghost, key: key.ghostColumns, columns: cols.map((m) => m.target), values, from: cols.map((m) => m.source) });
+    const found = buildLockGhostRows({
+      database,
+      ghost,
+      key: key.ghostColumns,
+      columns: cols.map((m) => m.target),
+      values,
+      from: cols.map((m) => m.source),
+    });
     const own = originalKeyOnGhost(key);
     const rows = await s.rows(found.sql, found.params);
     for (const row of rows) {
-      const del = buildDeleteGhostRow({ database, ghost, key: key.ghostColumns, values: key.ghostColumns.map((c) => row[c.name]) });
+      const del = buildDeleteGhostRow({
+        database,
+        ghost,
+        key: key.ghostColumns,
+        values: key.ghostColumns.map((c) => row[c.name]),
+      });
       await s.run(del.sql, del.params);
       const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
@@ -102,11 +121,15 @@ export class ConflictResolver {
       const st = buildCopyKeys({ database, table, ghost, mapping, key, keys: [kv], lock });
       const verdict = await pool.withSession(async (s) => {
         const res = await s.run(st.sql, st.params);
-        const warnings = res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
+        const warnings =
+          res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
         return classifyWarnings(warnings, { name: key.name, ghostName: key.ghostName });
       });
       if (verdict.problems.length > 0) {
-        throw new MigrationError('COPY_FAILED', `re-copying a row would change data: ${describeWarningProblem(verdict)}; the original table is untouched`);
+        throw new MigrationError(
+          'COPY_FAILED',
+          `re-copying a row would change data: ${describeWarningProblem(verdict)}; the original table is untouched`,
+        );
       }
       if (verdict.otherDuplicateKeys.length > 0) continue;
       // On the matching key, a duplicate is this row itself, unless the ALTER made another row's key equal to it.

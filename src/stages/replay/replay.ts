@@ -19,7 +19,10 @@ import { ConflictResolver } from './conflicts.js';
 const SETTLE_ROUNDS = 5;
 
 export interface ReplayDeps {
-  readonly config: Pick<MigrationConfig, 'connection' | 'replicaServerId' | 'defaultRetries' | 'heartbeatIntervalMillis'>;
+  readonly config: Pick<
+    MigrationConfig,
+    'connection' | 'replicaServerId' | 'defaultRetries' | 'heartbeatIntervalMillis'
+  >;
   readonly plan: TablePlan;
   readonly pool: SessionPool;
   /** Read before the copy began. */
@@ -77,11 +80,21 @@ export class Replay {
   /** Starts reading the binlog, replaying, and writing heartbeats. */
   async begin(): Promise<void> {
     const { pool, plan, config, logger } = this.deps;
-    const refilled = refilledColumns(await readColumnDefaults(pool, plan.database, plan.ghost), plan.mapping.map((m) => m.target.name), plan.server.flavor);
-    if (refilled.length > 0) logger.info('replay_per_event', { reason: 'the server fills these new columns on every write', columns: refilled.join(',') });
+    const refilled = refilledColumns(
+      await readColumnDefaults(pool, plan.database, plan.ghost),
+      plan.mapping.map((m) => m.target.name),
+      plan.server.flavor,
+    );
+    if (refilled.length > 0)
+      logger.info('replay_per_event', {
+        reason: 'the server fills these new columns on every write',
+        columns: refilled.join(','),
+      });
     await this.streamer.start();
     void this.applier.start(refilled.length > 0 ? 'per-event' : 'batched');
-    this.heartbeat = startHeartbeat(pool, plan.database, plan.changelog, config.heartbeatIntervalMillis, logger, (at) => this.streamer.heartbeatWritten(at));
+    this.heartbeat = startHeartbeat(pool, plan.database, plan.changelog, config.heartbeatIntervalMillis, logger, (at) =>
+      this.streamer.heartbeatWritten(at),
+    );
   }
 
   /** What the cut-over drives: waits for its marker, holds and releases replay. */

@@ -152,10 +152,14 @@ export class ReplicaPool {
     const heartbeat = readChangelog(this.deps.plan.database, this.deps.plan.changelog, HEARTBEAT_HINT);
     try {
       const session = await within(this.sessionFor(conn), this.deps.intervals.replicaReadTimeoutMs, () => undefined);
-      const rows = await within(session.rows(heartbeat.sql, heartbeat.params), this.deps.intervals.replicaReadTimeoutMs, () => {
-        session.destroy();
-        if (conn.session === session) conn.session = null;
-      });
+      const rows = await within(
+        session.rows(heartbeat.sql, heartbeat.params),
+        this.deps.intervals.replicaReadTimeoutMs,
+        () => {
+          session.destroy();
+          if (conn.session === session) conn.session = null;
+        },
+      );
       const lagMillis = heartbeatLagMillis(rows[0]?.['value'], this.deps.now());
       if (lagMillis === null) throw new NoHeartbeatYet('the replica holds no heartbeat yet');
       if (conn.failing) this.deps.logger.info('replica_readable', { replica: key });

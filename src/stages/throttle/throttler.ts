@@ -6,8 +6,19 @@ import { existsSync } from 'node:fs';
 import type { ConnectionConfig, MigrationConfig } from '../../core/config.js';
 import type { Logger } from '../../core/log.js';
 import { globalStatus } from '../../core/sql/server.js';
-import { criticalReason, decideCritical, decideThrottle, formatSeconds, statusMap } from '../../core/throttle/decide.js';
-import type { ReplicaLagReading, ThrottleDecision, ThrottleQueryReading, ThrottleSource } from '../../core/throttle/decide.js';
+import {
+  criticalReason,
+  decideCritical,
+  decideThrottle,
+  formatSeconds,
+  statusMap,
+} from '../../core/throttle/decide.js';
+import type {
+  ReplicaLagReading,
+  ThrottleDecision,
+  ThrottleQueryReading,
+  ThrottleSource,
+} from '../../core/throttle/decide.js';
 import type { Tunables } from '../../core/tunables.js';
 import { errorFields } from '../../io/db/errors.js';
 import { textOf, type Db } from '../../io/db/pool.js';
@@ -45,7 +56,10 @@ export interface ThrottlerDeps {
   /** The server (which statement finds its replicas), and the changelog table the heartbeat is written to. */
   readonly plan: Pick<TablePlan, 'server' | 'database' | 'changelog'>;
   readonly tunables: Tunables;
-  readonly config: Pick<MigrationConfig, 'throttleFlagFile' | 'throttleAdditionalFlagFile' | 'criticalLoadIntervalMillis'>;
+  readonly config: Pick<
+    MigrationConfig,
+    'throttleFlagFile' | 'throttleAdditionalFlagFile' | 'criticalLoadIntervalMillis'
+  >;
   readonly logger: Logger;
   /** Critical load met (after the re-check when an interval is set). Called at most once. */
   readonly onCritical: (reason: string) => void;
@@ -174,10 +188,17 @@ export class Throttler {
   private decide(): ThrottleDecision {
     const tv = this.deps.tunables.current();
     // A threshold set by a command since the last status read is judged from the next read, not called unknown.
-    const maxLoad = this.status === null ? tv.maxLoad : tv.maxLoad.filter((l) => this.statusAsked.has(l.variable.toLowerCase()));
+    const maxLoad =
+      this.status === null ? tv.maxLoad : tv.maxLoad.filter((l) => this.statusAsked.has(l.variable.toLowerCase()));
     const query = tv.throttleQuery !== null && this.query?.text === tv.throttleQuery ? this.query.reading : null;
     return decideThrottle(
-      { commandedByUser: tv.throttledByUser, flagFiles: this.flags, replicaLags: this.lags, status: this.status, throttleQuery: query },
+      {
+        commandedByUser: tv.throttledByUser,
+        flagFiles: this.flags,
+        replicaLags: this.lags,
+        status: this.status,
+        throttleQuery: query,
+      },
       { maxLagMillis: tv.maxLagMillis, maxLoad, throttleQueryEnabled: tv.throttleQuery !== null },
     );
   }

@@ -9,7 +9,7 @@ import { createTablePlan } from '../../src/plan.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
-import { openPool, type SessionPool } from '../../src/io/db/pool.js';
+import { openPool, type Db, type SessionPool } from '../../src/io/db/pool.js';
 import type { BinlogStreamer } from '../../src/io/binlog/streamer.js';
 import { silentLogger } from '../../src/core/log.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
@@ -138,6 +138,82 @@ describe('replay collisions on a unique key that is not the chunk key', () => {
     const result = await replay(db, [insert]);
     expect(result.queued).toBe(1);
     expect(result.ghost).toEqual([{ id: 2, code: 'dup', v: 1 }]);
+  });
+});
+
+describe('rows that keep colliding', () => {
+  /** The pool, noting every statement run through it. */
+  function counting(p: SessionPool, seen: string[]): SessionPool {
+    const wrap = (db: Db): Db => ({
+      rows: (sql, params) => {
+        seen.push(sql);
+        return db.rows(sql, params);
+      },
+      run: (sql, params) => {
+        seen.push(sql);
+        return db.run(sql, params);
+      },
+    });
+    return { ...wrap(p), withSession: (fn) => p.withSession((s) => fn(wrap(s))), close: () => p.close() };
+  }
+
+  test('are re-copied once after the batch that moved them aside, not after every later batch', async () => {
+    const db = await freshSchema('conflicts_requeue');
+    await admin.query(
+      `CREATE TABLE \`${db}\`.t (id INT NOT NULL PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT NOT NULL) ENGINE=InnoDB`,
+    );
+    await admin.query(`CREATE TABLE \`${db}\`._t_gho LIKE \`${db}\`.t`);
+    await admin.query(`ALTER TABLE \`${db}\`._t_gho ADD UNIQUE KEY uk_code (code)`);
+    await admin.query(`INSERT INTO \`${db}\`.t VALUES (1, 'dup', 1), (2, 'dup', 1), (3, 'other', 0)`);
+    await admin.query(`INSERT INTO \`${db}\`._t_gho VALUES (1, 'dup', 1), (3, 'other', 0)`);
+    const server = await readServerInfo(pool);
+    const original = await readTableSchema(pool, db, 't');
+    const altered = await readTableSchema(pool, db, '_t_gho');
+    const mapping = mapColumns(original, altered, new Map());
+    const key = chooseChunkKey(original, altered, mapping);
+    if (!key) throw new Error('no chunk key');
+    const plan = createTablePlan({
+      database: db,
+      table: 't',
+      server,
+      mapping,
+      key,
+      ghostUniqueKeys: altered.uniqueKeys,
+    });
+    const conflicts = new ConflictResolver(plan, silentLogger);
+    // Row 2 meets row 1 on the new UNIQUE key (real duplicate data); then 20 batches that touch only row 3.
+    const events: RowEvent[] = [
+      { kind: 'insert', database: db, table: 't', resume: POS, next: POS, row: { id: 2, code: 'dup', v: 1 } },
+      ...Array.from({ length: 20 }, (_, i): RowEvent => ({
+        kind: 'update',
+        database: db,
+        table: 't',
+        resume: POS,
+        next: POS,
+        before: { id: 3, code: 'other', v: i },
+        after: { id: 3, code: 'other', v: i + 1 },
+      })),
+    ];
+    const seen: string[] = [];
+    const streamer = fakeStreamer(events);
+    const applier = new Applier({
+      streamer,
+      pool: counting(pool, seen),
+      plan,
+      dml: createDmlBuilder(plan),
+      retries: 3,
+      batchSize: () => 1,
+      logger: silentLogger,
+      conflicts,
+    });
+    void applier.start();
+    await applier.idle();
+    applier.stop();
+    await streamer.stop();
+    await applier.done;
+    expect(conflicts.size).toBe(1);
+    // One re-copy of row 1, right after the batch that moved it aside; the rest waits for replay to catch up.
+    expect(seen.filter((sql) => sql.startsWith('INSERT IGNORE')).length).toBe(1);
   });
 });
 

@@ -281,7 +281,7 @@ export class Applier {
             { cause: err },
           );
     }
-    if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool);
+    if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool, 'fresh');
     for (const ev of batch) this.applied[ev.kind]++;
     this.completed += batch.length;
     const last = batch[batch.length - 1];

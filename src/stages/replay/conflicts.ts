@@ -58,6 +58,8 @@ function originalKeyOnGhost(key: ChunkKey): Column[] {
 
 export class ConflictResolver {
   private readonly queued = new Map<string, KeyValues>();
+  /** Rows moved aside since the last re-copy: all that replay re-copies after a batch. */
+  private fresh = new Set<string>();
 
   constructor(
     private readonly plan: ConflictPlan,
@@ -109,15 +111,25 @@ export class ConflictResolver {
       await s.run(del.sql, del.params);
       const kv = own.map((c) => row[c.name]);
       this.queued.set(identity(kv), kv);
+      this.fresh.add(identity(kv));
     }
     if (rows.length > 0) this.logger.info('replay_conflict_moved_aside', { key: uk.name, rows: rows.length });
     return rows.length > 0;
   }
 
-  /** Re-copies the queued rows from the original; rows that still collide stay queued. Returns how many remain. */
-  async recopy(pool: SessionPool): Promise<number> {
+  /**
+   * Re-copies the queued rows from the original; rows that still collide stay queued. Returns how many remain.
+   * `fresh`: only the rows moved aside since the last call (after each replay batch); rows that kept colliding wait
+   * for the full re-copy once replay caught up (settleConflicts). Retrying all of them after every batch made replay
+   * quadratic in the queue (a key every insert collides on, 300 writes/s: replay fell minutes behind).
+   */
+  async recopy(pool: SessionPool, only: 'all' | 'fresh' = 'all'): Promise<number> {
     const { database, table, ghost, mapping, key, lock } = this.plan;
-    for (const [id, kv] of [...this.queued]) {
+    const ids = only === 'fresh' ? [...this.fresh] : [...this.queued.keys()];
+    this.fresh = new Set();
+    for (const id of ids) {
+      const kv = this.queued.get(id);
+      if (kv === undefined) continue;
       const st = buildCopyKeys({ database, table, ghost, mapping, key, keys: [kv], lock });
       const verdict = await pool.withSession(async (s) => {
         const res = await s.run(st.sql, st.params);

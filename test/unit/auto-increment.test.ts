@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { carriesCounter, counterRaise, parseAutoIncrement, setAutoIncrement } from '../../src/core/auto-increment.js';
-import type { Column, ColumnMapping } from '../../src/core/types.js';
+import type { ColumnMapping } from '../../src/core/types.js';
+import { col } from '../support/columns.js';
 
 describe('parseAutoIncrement', () => {
   test('reads the counter from the table options as both servers print them', () => {
@@ -41,16 +42,6 @@ describe('parseAutoIncrement', () => {
   });
 });
 
-const col = (name: string): Column => ({
-  name,
-  dataType: 'int',
-  columnType: 'int',
-  nullable: false,
-  generation: null,
-  generationExpression: null,
-  charset: null,
-  collation: null,
-});
 const map = (from: string, to: string): ColumnMapping => ({ source: col(from), target: col(to) });
 
 describe('carriesCounter', () => {

@@ -13,17 +13,8 @@ import {
   rangeCondition,
 } from '../../src/core/sql/copy.js';
 import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
+import { col } from '../support/columns.js';
 
-const col = (name: string, dataType = 'int', columnType = dataType): Column => ({
-  name,
-  dataType,
-  columnType,
-  nullable: false,
-  generation: null,
-  generationExpression: null,
-  charset: null,
-  collation: null,
-});
 const id = col('id', 'bigint', 'bigint unsigned');
 const a = col('a');
 const b = col('b', 'varchar', 'varchar(10)');

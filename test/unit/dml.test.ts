@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import type { ChunkKey, Column, ColumnMapping } from '../../src/core/types.js';
+import { col } from '../support/columns.js';
 
-const col = (name: string, dataType = 'int', columnType = dataType): Column => ({
-  name,
-  dataType,
-  columnType,
-  nullable: false,
-  generation: null,
-  generationExpression: null,
-  charset: null,
-  collation: null,
-});
 const id = col('id', 'int', 'int unsigned');
 const idBig = col('id', 'bigint', 'bigint unsigned');
 const region = col('region', 'decimal', 'decimal(6,2)');

@@ -2,18 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { eventToStatements } from '../../src/core/binlog/to-dml.js';
 import type { RowEvent } from '../../src/core/binlog/events.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
-import type { ChunkKey, Column } from '../../src/core/types.js';
+import type { ChunkKey } from '../../src/core/types.js';
+import { col } from '../support/columns.js';
 
-const col = (name: string, dataType: string, columnType = dataType): Column => ({
-  name,
-  dataType,
-  columnType,
-  nullable: false,
-  generation: null,
-  generationExpression: null,
-  charset: null,
-  collation: null,
-});
 const id = col('id', 'bigint', 'bigint unsigned');
 const v = col('v', 'varchar', 'varchar(10)');
 const key: ChunkKey = {

@@ -10,7 +10,7 @@ import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
 import type { SessionPool } from '../../src/io/db/pool.js';
 import { createStreamer, type BinlogStreamer } from '../../src/io/binlog/streamer.js';
 import { silentLogger } from '../../src/core/log.js';
-import { createTablePlan } from '../../src/plan.js';
+import { createTablePlan, type TablePlan } from '../../src/plan.js';
 import { quoteId } from './load.js';
 import { testServer, uniqueServerId } from './servers.js';
 
@@ -101,6 +101,23 @@ export async function recordEvents(
   }
 }
 
+/**
+ * The plan a migration of `table` into `ghost` would use (column mapping, chunk key), read from both tables as they
+ * stand; `ghost` may be any table, not only the one osc would name after the original.
+ */
+export async function planFor(pool: SessionPool, database: string, table: string, ghost: string): Promise<TablePlan> {
+  const server = await readServerInfo(pool);
+  const original = await readTableSchema(pool, database, table);
+  const altered = await readTableSchema(pool, database, ghost);
+  const mapping = mapColumns(original, altered, new Map());
+  const key = chooseChunkKey(original, altered, mapping);
+  if (!key) throw new Error(`no chunk key shared by ${table} and ${ghost}`);
+  return {
+    ...createTablePlan({ database, table, server, mapping, key, ghostUniqueKeys: altered.uniqueKeys }),
+    ghost,
+  };
+}
+
 export interface ReplayInput {
   readonly pool: SessionPool;
   readonly database: string;
@@ -115,25 +132,8 @@ export interface ReplayInput {
  * migration would choose; rejects with the applier's failure.
  */
 export async function replayOnto(r: ReplayInput): Promise<void> {
-  const server = await readServerInfo(r.pool);
-  const original = await readTableSchema(r.pool, r.database, r.table);
-  const altered = await readTableSchema(r.pool, r.database, r.ghost);
-  const mapping = mapColumns(original, altered, new Map());
-  const key = chooseChunkKey(original, altered, mapping);
-  if (!key) throw new Error(`no chunk key shared by ${r.table} and ${r.ghost}`);
+  const plan = await planFor(r.pool, r.database, r.table, r.ghost);
   const streamer = fakeStreamer(r.events.filter((e) => e.table === r.table));
-  // The ghost given may be any table, not only the one osc would name after the original.
-  const plan = {
-    ...createTablePlan({
-      database: r.database,
-      table: r.table,
-      server,
-      mapping,
-      key,
-      ghostUniqueKeys: altered.uniqueKeys,
-    }),
-    ghost: r.ghost,
-  };
   const applier = new Applier({
     streamer,
     pool: r.pool,

@@ -1,7 +1,7 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from '../../io/sleep.js';
-import { startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
+import { sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
 import {
   allCopied,
   finish,
@@ -13,7 +13,7 @@ import {
 } from '../../core/chunk/ranges.js';
 import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
-import { MAX_ERROR_COUNT_QUERY, SHOW_WARNINGS } from '../../core/sql/session.js';
+import { COMMIT, MAX_ERROR_COUNT_QUERY, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
 import { classifyWarnings, describeWarningProblem } from '../../core/sql/warnings.js';
 import { MigrationError, OscError } from '../../core/errors.js';
 import type { ChunkKey, KeyValues } from '../../core/types.js';
@@ -88,9 +88,10 @@ function stmt(s: { sql: string; params: readonly unknown[] }): [string, readonly
  * others have settled. Returns the plan with its watermark: what a checkpoint persists.
  */
 export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promise<CopyPlanState> {
-  // Every duplicate warning must fit in what the server reports back (max_error_count).
+  // How many warnings the server reports back for one statement (max_error_count): a chunk planned larger runs in a
+  // transaction that is rolled back when its warnings overflow this, and is then copied in parts that fit.
   const [limit] = await deps.pool.rows<{ m: string | number }>(MAX_ERROR_COUNT_QUERY);
-  const maxChunk = Math.max(1, Number(limit?.m ?? 64));
+  const room = Math.max(1, Number(limit?.m ?? 64));
   let state = startRanges(
     initial ??
       (await (async () => {
@@ -104,10 +105,9 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
   let failure: unknown = null;
 
   const copyRange = async (range: CopyRange, planned: number, started: number): Promise<void> => {
-    const rows = { lower: range.lower, lowerInclusive: range.lowerInclusive, upper: range.upper };
-    const copy = buildCopyChunk({ database, table, ghost, mapping, key, ...rows, lock });
-    const unmatched = buildUnmatchedCount({ database, table, ghost, key, rows });
-    const result = await copyChunk(deps, copy, unmatched, range.id);
+    const result =
+      (await copyPart(range.id, range.lower, range.lowerInclusive, range.upper, planned > room)) ??
+      (await copyInParts(range));
     const concurrent = running(state);
     state = finish(state, range.id);
     const durationMs = Date.now() - started;
@@ -115,6 +115,37 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     size = nextChunkSize(deps.sizing(), planned, { rows: result.rowsRead, seconds: durationMs / 1000 });
     const nice = deps.niceRatio();
     if (nice > 0 && !allCopied(state)) await sleep(durationMs * nice, deps.signal);
+  };
+
+  /** One INSERT ... SELECT over lower..upper; null when `atomic` and its warnings overflowed (rolled back). */
+  const copyPart = (chunk: number, lower: KeyValues, lowerInclusive: boolean, upper: KeyValues, atomic: boolean) => {
+    const rows = { lower, lowerInclusive, upper };
+    const copy = buildCopyChunk({ database, table, ghost, mapping, key, ...rows, lock });
+    const unmatched = buildUnmatchedCount({ database, table, ghost, key, rows });
+    return copyChunk(deps, copy, unmatched, chunk, atomic);
+  };
+
+  /** A range whose warnings overflowed `room`: copied again in consecutive parts of `room` rows. */
+  const copyInParts = async (range: CopyRange): Promise<{ rowsRead: number; rowsInserted: number }> => {
+    deps.logger.info('copy_chunk_split', { chunk: range.id, rows_per_part: room });
+    const total = { rowsRead: 0, rowsInserted: 0 };
+    let lower = range.lower;
+    let lowerInclusive = range.lowerInclusive;
+    for (let last = false; !last;) {
+      const search = { lower, lowerInclusive, max: range.upper };
+      const [boundary] = await withRetries(deps.retries, () =>
+        deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: room }))),
+      );
+      const upper = boundary ? keyOf(boundary, key) : range.upper;
+      last = boundary === undefined || sameKey(upper, range.upper);
+      const part = await copyPart(range.id, lower, lowerInclusive, upper, false);
+      if (part === null) throw new OscError('INTERNAL', 'a part of a split chunk overflowed without a transaction');
+      total.rowsRead += part.rowsRead;
+      total.rowsInserted += part.rowsInserted;
+      lower = upper;
+      lowerInclusive = false;
+    }
+    return total;
   };
 
   for (;;) {
@@ -138,7 +169,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
       await deps.beforeChunk();
       if (deps.signal.aborted) continue;
       const started = Date.now();
-      const planned = Math.min(size, maxChunk);
+      const planned = size;
       const boundary = await withRetries(deps.retries, () =>
         deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))),
       );
@@ -174,21 +205,36 @@ async function unmatchedRows(deps: CopierDeps, duplicates: number, unmatched: St
   return Number(row?.n ?? 0);
 }
 
+/**
+ * Copies one chunk and judges its warnings. `atomic`: in a transaction, rolled back (and null returned) when the
+ * warnings overflow what the server reports back, since an unseen warning could hide changed data.
+ */
 async function copyChunk(
   deps: CopierDeps,
   copy: Stmt,
   unmatched: Stmt,
   chunk: number,
-): Promise<{ rowsRead: number; rowsInserted: number }> {
+  atomic: boolean,
+): Promise<{ rowsRead: number; rowsInserted: number } | null> {
   for (let check = 0; ; check++) {
     const outcome = await withRetries(
       deps.retries,
       () =>
         deps.pool.withSession(async (s) => {
-          const res = await s.run(copy.sql, copy.params);
-          const warnings =
-            res.warningStatus > 0 ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS) : [];
-          return { res, warnings };
+          if (atomic) await s.run(START_TRANSACTION);
+          try {
+            const res = await s.run(copy.sql, copy.params);
+            const warnings =
+              res.warningStatus > 0
+                ? await s.rows<{ Level: string; Code: number; Message: string }>(SHOW_WARNINGS)
+                : [];
+            const overflow = warnings.length < res.warningStatus;
+            if (atomic) await s.run(overflow ? ROLLBACK : COMMIT);
+            return { res, warnings, overflow };
+          } catch (err) {
+            if (atomic) await s.run(ROLLBACK).catch(() => undefined);
+            throw err;
+          }
         }),
       (attempt, err) =>
         deps.logger.warn('copy_retry', { attempt, retries: deps.retries, error: describeSqlError(err) }),
@@ -198,8 +244,12 @@ async function copyChunk(
         ? err
         : new MigrationError('COPY_FAILED', `copying a chunk failed: ${describeSqlError(err)}`, { cause: err });
     });
-    const { res, warnings } = outcome;
-    if (warnings.length < res.warningStatus) {
+    const { res, warnings, overflow } = outcome;
+    if (overflow && atomic) {
+      deps.logger.info('copy_warnings_overflow', { chunk, warnings: res.warningStatus, reported: warnings.length });
+      return null;
+    }
+    if (overflow) {
       throw new MigrationError(
         'COPY_FAILED',
         `a chunk raised ${res.warningStatus} warnings, more than the server reports back (${warnings.length}); rerun with a smaller --chunk-size`,

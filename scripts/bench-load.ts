@@ -29,6 +29,8 @@ export interface LoadOutput {
   readonly writes: readonly BenchWrite[];
   /** Milliseconds from sending a write to its commit (retries included), in commit order. */
   readonly latencies: readonly number[];
+  /** When each of those writes was sent (epoch ms), in the same order: what overlapped the cut-over. */
+  readonly sentAt: readonly number[];
   /** Writes that failed for good (a table missing for longer than the retries last, ...). */
   readonly failed: number;
   /** How many of them failed with each server error number ('other' without one). */
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   const table = qualified(args.database, args.table);
   const writes: BenchWrite[] = [];
   const latencies: number[] = [];
+  const sentAt: number[] = [];
   let failed = 0;
   const failures: Record<string, number> = {};
   let stopping = false;
@@ -105,10 +108,12 @@ async function main(): Promise<void> {
           };
         }
         const sent = performance.now();
+        const sentEpoch = Date.now();
         for (let attempt = 1; ; attempt++) {
           try {
             await conn.query(write.sql.replace(TABLE, table), [...write.params]);
             latencies.push(performance.now() - sent);
+            sentAt.push(sentEpoch);
             writes.push(write);
             after();
             break;
@@ -130,7 +135,7 @@ async function main(): Promise<void> {
   };
 
   await Promise.all(Array.from({ length: args.writers }, (_, w) => writer(w)));
-  const output: LoadOutput = { writes, latencies, failed, failures, seconds: (Date.now() - started) / 1000 };
+  const output: LoadOutput = { writes, latencies, sentAt, failed, failures, seconds: (Date.now() - started) / 1000 };
   writeFileSync(args.out, JSON.stringify(output));
 }
 

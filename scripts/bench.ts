@@ -9,19 +9,26 @@
 //   --tools LIST             of floor,osc,pt-osc (default all three)
 //   --loads LIST             of idle,writes (default both)
 //   --chunk-size N           passed to osc (default: osc's own)
+//   --osc-args "ARGS"        more flags for osc's timed runs, split at spaces (e.g. "--threads 2 --chunk-time 0.5")
+//   --repeat N               runs of each tool and load, taken in turns; the table shows medians (default 1)
+//   --burst N|none           rows one UPDATE changes while osc's cut-over is postponed: replay's events/s (default 100000)
+//   --sandbox private|shared private (default): a sandbox of the bench's own in /tmp/osc-bench, its replica
+//                            detached, so that the primary has no replica (as the issue's figures were measured) and
+//                            the tests' shared sandbox is left alone; shared: the usual sandbox, replica attached
 //   --out FILE               the results as JSON (default bench-results/<flavor>-<rows>-<time>.json)
 //
 // Times are wall-clock seconds of the whole tool run (osc: preflight to cleanup; pt-osc likewise), so they compare
-// like for like; osc's copy phase is shown beside it. osc runs from source through tsx (its cache warmed first).
+// like for like; osc's copy phase is shown beside it. osc runs built (npm run build), as users run it.
 // Peak RSS is the tool process's VmHWM. Speed targets are
 // checked here, never by a timed test. The machine is shared: compare ratios within one run, not absolute times.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { exactConnection, qualified, quoteId, type Endpoint } from '../test/support/load.js';
+import { parseStatus, socketCommand } from '../test/support/operator.js';
 import { oscArgv } from '../test/support/run-osc.js';
 import { TABLE, type LoadArgs, type LoadOutput } from './bench-load.js';
 
@@ -30,6 +37,7 @@ const ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'
 const COLUMNS = ['id', 'customer_id', 'amount', 'note', 'created_at'];
 /** The table every run starts from; loaded runs' writes are replayed onto it, so it stays the expectation. */
 const PRISTINE = 'pristine';
+const OSC_BUILT = join(ROOT, 'dist', 'bin', 'osc.js');
 const TABLE_NAME = 'orders';
 
 type Tool = 'floor' | 'osc' | 'pt-osc';
@@ -44,6 +52,10 @@ interface Options {
   readonly tools: readonly Tool[];
   readonly loads: readonly Load[];
   readonly chunkSize: string | null;
+  readonly oscArgs: readonly string[];
+  readonly repeat: number;
+  readonly burst: number | null;
+  readonly sandbox: 'private' | 'shared';
   readonly out: string;
 }
 
@@ -55,6 +67,8 @@ interface Latency {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** osc: the slowest write in flight while the cut-over ran (its first attempt to its swap), the stall it caused. */
+  readonly cutOverMax: number | null;
 }
 
 interface RunResult {
@@ -73,6 +87,16 @@ interface RunResult {
   readonly latency: Latency | null;
   readonly verified: boolean;
   readonly verification: string;
+  /** Which of --repeat's runs (1-based); absent on a median row. */
+  readonly run?: number;
+  /** On a median row: how many runs it is the median of. */
+  readonly runs?: number;
+}
+
+interface Burst {
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
 }
 
 function arg(name: string, fallback: string): string {
@@ -111,6 +135,12 @@ function options(): Options {
     tools: list('tools', arg('tools', 'floor,osc,pt-osc'), ['floor', 'osc', 'pt-osc']),
     loads: list('loads', arg('loads', 'idle,writes'), ['idle', 'writes']),
     chunkSize: process.argv.includes('--chunk-size') ? String(positive('chunk-size', arg('chunk-size', ''))) : null,
+    oscArgs: arg('osc-args', '')
+      .split(' ')
+      .filter((a) => a !== ''),
+    repeat: positive('repeat', arg('repeat', '1')),
+    burst: arg('burst', '100000') === 'none' ? null : positive('burst', arg('burst', '100000')),
+    sandbox: list('sandbox', arg('sandbox', 'private'), ['private', 'shared'])[0] ?? 'private',
     out: arg('out', join(ROOT, 'bench-results', `${flavor}-${rows}-${stamp}.json`)),
   };
 }
@@ -252,9 +282,18 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))]!;
 }
 
-function latencyOf(out: LoadOutput): Latency {
+function latencyOf(out: LoadOutput, cutOver: { from: number; to: number } | null): Latency {
   const sorted = [...out.latencies].sort((a, b) => a - b);
   const r = (n: number) => Math.round(n * 10) / 10;
+  let cutOverMax: number | null = null;
+  if (cutOver !== null) {
+    cutOverMax = 0;
+    out.latencies.forEach((ms, i) => {
+      const sent = out.sentAt[i]!;
+      if (sent <= cutOver.to && sent + ms >= cutOver.from) cutOverMax = Math.max(cutOverMax ?? 0, ms);
+    });
+    cutOverMax = r(cutOverMax);
+  }
   return {
     writes: out.writes.length,
     failed: out.failed,
@@ -262,7 +301,15 @@ function latencyOf(out: LoadOutput): Latency {
     p50: r(percentile(sorted, 0.5)),
     p99: r(percentile(sorted, 0.99)),
     max: r(sorted[sorted.length - 1] ?? 0),
+    cutOverMax,
   };
+}
+
+/** osc's cut-over in its log: from its first attempt to the swap (epoch ms); null when the log has none. */
+function cutOverWindow(stderr: string): { from: number; to: number } | null {
+  const from = /^(\S+) INFO {2}cut_over_attempt /m.exec(stderr)?.[1];
+  const to = /^(\S+) INFO {2}cut_over_done /m.exec(stderr)?.[1];
+  return from && to ? { from: Date.parse(from), to: Date.parse(to) } : null;
 }
 
 interface Context {
@@ -325,9 +372,7 @@ async function runMigration(
   const run =
     tool === 'osc'
       ? await runTool(process.execPath, [
-          '--import',
-          'tsx',
-          join(ROOT, 'bin', 'osc.ts'),
+          OSC_BUILT,
           ...oscArgv(endpoint, db, TABLE_NAME, [
             '--alter',
             ALTER,
@@ -336,6 +381,7 @@ async function runMigration(
             '--replica-server-id',
             String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
             ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
+            ...opts.oscArgs,
           ]).slice(2),
         ])
       : await runTool('pt-online-schema-change', [
@@ -351,6 +397,8 @@ async function runMigration(
   const written = writer ? await writer.stop() : null;
   rmSync(loadOut, { force: true });
   if (run.code !== 0) throw new Error(`${tool} exited ${run.code}:\n${(run.stderr + run.stdout).slice(-3000)}`);
+  if (process.env.OSC_BENCH_LOGS)
+    writeFileSync(join(process.env.OSC_BENCH_LOGS, `${tool}-${load}-${size}.log`), run.stderr + run.stdout);
   if (written) await replayOntoPristine(admin, db, written.writes);
   const v = await verify(admin, db, TABLE_NAME);
   const num = (re: RegExp, text: string) => {
@@ -368,10 +416,79 @@ async function runMigration(
     eventsApplied: tool === 'osc' ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
     lockMs: tool === 'osc' ? num(/lock_ms=(\d+)/, run.stderr) : null,
     peakRssMiB: run.peakRssMiB,
-    latency: written ? latencyOf(written) : null,
+    latency: written ? latencyOf(written, tool === 'osc' ? cutOverWindow(run.stderr) : null) : null,
     verified: v.ok,
     verification: v.text,
   };
+}
+
+/** Per tool, load and size: the run of median wall time (the lower middle one of an even count). */
+function medianRuns(results: readonly RunResult[]): RunResult[] {
+  const groups = new Map<string, RunResult[]>();
+  for (const r of results) {
+    const k = `${r.tool} ${r.load} ${r.size}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const sorted = [...g].sort((a, b) => a.seconds - b.seconds);
+    const { run: _run, ...median } = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    return { ...median, runs: g.length, verified: g.every((r) => r.verified) };
+  });
+}
+
+/**
+ * Replay's speed: osc copies, then holds its cut-over (a postpone flag file) while one UPDATE changes `events` rows;
+ * the time from that UPDATE's commit until osc has applied all of them, read from its control socket.
+ */
+async function runBurst(ctx: Context, events: number): Promise<Burst> {
+  const { admin, endpoint, db } = ctx;
+  const dir = mkdtempSync(join(tmpdir(), 'osc-bench-burst-'));
+  const flag = join(dir, 'postpone');
+  const socket = join(dir, 'osc.sock');
+  writeFileSync(flag, '');
+  let exited = false;
+  const run = runTool(process.execPath, [
+    OSC_BUILT,
+    ...oscArgv(endpoint, db, TABLE_NAME, [
+      '--alter',
+      ALTER,
+      '--execute',
+      '--ok-to-drop-table',
+      '--postpone-cut-over-flag-file',
+      flag,
+      '--serve-socket-file',
+      socket,
+      '--replica-server-id',
+      String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
+    ]).slice(2),
+  ]).finally(() => (exited = true));
+  try {
+    const status = async () => {
+      if (exited) throw new Error(`osc ended before the burst was applied:\n${(await run).stderr.slice(-3000)}`);
+      return parseStatus(await socketCommand(socket, 'status').catch(() => 'phase=starting copied=0/0 applied=0'));
+    };
+    let s = await status();
+    while (s.phase !== 'postponed') {
+      if (s.phase === 'failed' || s.phase === 'done') throw new Error(`osc left the copy as ${s.phase}`);
+      await new Promise((r) => setTimeout(r, 200));
+      s = await status();
+    }
+    const before = s.applied;
+    // The same change on the pristine table, so that the verification expects it.
+    for (const t of [TABLE_NAME, PRISTINE])
+      await admin.query(`UPDATE ${qualified(db, t)} SET amount = amount + 1 WHERE id <= ?`, [events]);
+    const started = performance.now();
+    while ((await status()).applied < before + events) await new Promise((r) => setTimeout(r, 20));
+    const seconds = (performance.now() - started) / 1000;
+    rmSync(flag);
+    const done = await run;
+    if (done.code !== 0) throw new Error(`osc exited ${done.code}:\n${(done.stderr + done.stdout).slice(-3000)}`);
+    const v = await verify(admin, db, TABLE_NAME);
+    if (!v.ok) throw new Error(`osc's result after the burst: ${v.text}`);
+    return { events, seconds, eventsPerSecond: events / seconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function ratio(a: number, b: number | undefined): string {
@@ -394,8 +511,10 @@ function render(results: readonly RunResult[]): string {
     'events',
     'lock ms',
     'writes p50/p99/max ms',
+    'cut-over max ms',
     'RSS MiB',
     'verified',
+    'runs',
   ];
   const lines = results.map((r) => [
     r.tool,
@@ -417,8 +536,10 @@ function render(results: readonly RunResult[]): string {
                 .join(', ')}`
             : ''
         })`,
+    r.latency?.cutOverMax == null ? '-' : String(r.latency.cutOverMax),
     r.peakRssMiB === null ? '-' : String(r.peakRssMiB),
     r.verified ? 'yes' : `NO: ${r.verification}`,
+    String(r.runs ?? 1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const row = (cells: readonly string[]) =>
@@ -429,22 +550,55 @@ function render(results: readonly RunResult[]): string {
   return [row(head), row(widths.map((w) => '-'.repeat(w))), ...lines.map(row)].join('\n');
 }
 
+/** The bench's own sandbox: its own files and ports, so that it never disturbs the tests' sandbox. */
+const PRIVATE_SANDBOX = {
+  mariadb: { OSC_SANDBOX_DIR: '/tmp/osc-bench', OSC_SANDBOX_PORT: '3396' },
+  mysql: { OSC_SANDBOX_DIR: '/tmp/osc-bench', OSC_SANDBOX_PORT: '3386' },
+} as const;
+
+/**
+ * A primary without replicas, as the issue's figures were measured: pt-osc (--recursion-method=none) ignores
+ * replicas, and osc would otherwise throttle on a replica still applying the seed. The replica stops replicating and
+ * the primary's dump threads end, so that osc's discovery finds none.
+ */
+async function detachReplica(primary: Endpoint, replica: Endpoint): Promise<void> {
+  const r = await exactConnection(replica);
+  await r.query('STOP REPLICA').finally(() => r.end());
+  const p = await exactConnection(primary);
+  try {
+    const [dumps] = await p.query<RowDataPacket[]>(
+      "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+    );
+    for (const d of dumps) await p.query('KILL ?', [d['id']]).catch(() => undefined);
+  } finally {
+    await p.end();
+  }
+}
+
 async function main(): Promise<void> {
   const opts = options();
   const sandbox = join(ROOT, 'scripts', 'sandbox');
   const env = execFileSync('bash', [sandbox, 'start', '--flavor', opts.flavor], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env:
+      opts.sandbox === 'private'
+        ? { ...process.env, ...PRIVATE_SANDBOX[opts.flavor === 'mysql' ? 'mysql' : 'mariadb'] }
+        : process.env,
   });
-  const dsn = /OSC_TEST_DSN=(\S+)/.exec(env)?.[1];
-  if (!dsn) throw new Error('the sandbox printed no OSC_TEST_DSN');
-  const u = new URL(dsn);
-  const endpoint: Endpoint = {
-    host: u.hostname,
-    port: Number(u.port),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
+  const endpointOf = (name: string): Endpoint => {
+    const dsn = new RegExp(`${name}=(\\S+)`).exec(env)?.[1];
+    if (!dsn) throw new Error(`the sandbox printed no ${name}`);
+    const u = new URL(dsn);
+    return {
+      host: u.hostname,
+      port: Number(u.port),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    };
   };
+  const endpoint = endpointOf('OSC_TEST_DSN');
+  if (opts.sandbox === 'private') await detachReplica(endpoint, endpointOf('OSC_TEST_REPLICA_DSN'));
   if (opts.tools.includes('pt-osc')) {
     try {
       execFileSync('pt-online-schema-change', ['--version'], { stdio: 'ignore' });
@@ -458,10 +612,10 @@ async function main(): Promise<void> {
   const version = String(ver?.['v'] ?? '?');
   const db = `osc_bench_${process.pid}`;
   const ctx: Context = { admin, endpoint, db, opts, mysql: !/mariadb/i.test(version) };
-  // tsx transpiles osc on its first start and caches the result: warm it so that no timed run pays for it.
-  if (opts.tools.includes('osc'))
-    await runTool(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'osc.ts'), '--help']);
+  // osc as users run it, built (npm run build): from source, tsx's start alone would add about 0.4 s to every run.
+  if (opts.tools.includes('osc')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const results: RunResult[] = [];
+  let burst: Burst | null = null;
   const record = (r: RunResult) => {
     results.push(r);
     say(
@@ -475,22 +629,35 @@ async function main(): Promise<void> {
     say(
       `${version}: seeded ${opts.rows} rows in ${((performance.now() - seeded) / 1000).toFixed(1)} s; ALTER ${ALTER}`,
     );
-    if (opts.tools.includes('floor') && opts.loads.includes('idle')) {
-      const rows = await prepare(admin, db);
-      record(await runFloor(ctx, opts.rows, rows));
-    }
-    for (const load of opts.loads) {
-      for (const tool of opts.tools) {
-        if (tool === 'floor') continue;
+    // Runs taken in turns (floor, each tool idle, each under load, then again), so that the machine's drift during
+    // the bench weighs on every tool alike.
+    for (let run = 1; run <= opts.repeat; run++) {
+      if (opts.tools.includes('floor') && opts.loads.includes('idle')) {
         const rows = await prepare(admin, db);
-        record(await runMigration(ctx, tool, load, opts.rows, rows));
+        record({ ...(await runFloor(ctx, opts.rows, rows)), run });
       }
+      for (const load of opts.loads) {
+        for (const tool of opts.tools) {
+          if (tool === 'floor') continue;
+          const rows = await prepare(admin, db);
+          record({ ...(await runMigration(ctx, tool, load, opts.rows, rows)), run });
+        }
+      }
+    }
+    if (opts.tools.includes('osc') && opts.burst !== null) {
+      const rows = await prepare(admin, db);
+      burst = await runBurst(ctx, Math.min(opts.burst, rows));
+      say(
+        `  osc replay burst: ${burst.events} row events in ${burst.seconds.toFixed(2)} s = ${Math.round(burst.eventsPerSecond)} events/s`,
+      );
     }
     if (opts.tools.includes('osc')) {
       for (const size of opts.scale.filter((s) => s !== opts.rows)) {
         await seed(admin, db, size);
-        const rows = await prepare(admin, db);
-        record(await runMigration(ctx, 'osc', 'idle', size, rows));
+        for (let run = 1; run <= opts.repeat; run++) {
+          const rows = await prepare(admin, db);
+          record({ ...(await runMigration(ctx, 'osc', 'idle', size, rows)), run });
+        }
       }
     }
   } finally {
@@ -498,13 +665,16 @@ async function main(): Promise<void> {
     await admin.end();
   }
 
+  const medians = medianRuns(results);
   say('');
-  say(render(results));
-  const osc = (load: Load) => results.find((r) => r.tool === 'osc' && r.load === load && r.size === opts.rows);
+  say(render(medians));
+  const osc = (load: Load) => medians.find((r) => r.tool === 'osc' && r.load === load && r.size === opts.rows);
   const idle = osc('idle');
   const busy = osc('writes');
   if (idle && busy) say(`osc under ${opts.rate} writes/s: ${ratio(busy.seconds, idle.seconds)} its idle time`);
-  const scaled = results.filter((r) => r.tool === 'osc' && r.load === 'idle').sort((a, b) => a.size - b.size);
+  if (burst)
+    say(`osc replay: ${Math.round(burst.eventsPerSecond)} row events/s applied (one UPDATE of ${burst.events} rows)`);
+  const scaled = medians.filter((r) => r.tool === 'osc' && r.load === 'idle').sort((a, b) => a.size - b.size);
   if (scaled.length > 1) {
     const small = scaled[0]!;
     for (const r of scaled.slice(1)) {
@@ -523,7 +693,7 @@ async function main(): Promise<void> {
   })();
   writeFileSync(
     opts.out,
-    `${JSON.stringify({ flavor: opts.flavor, server: version, commit, cpus: cpus().length, at: new Date().toISOString(), alter: ALTER, rate: opts.rate, writers: opts.writers, results }, null, 2)}\n`,
+    `${JSON.stringify({ flavor: opts.flavor, server: version, commit, cpus: cpus().length, at: new Date().toISOString(), alter: ALTER, rate: opts.rate, writers: opts.writers, repeat: opts.repeat, sandbox: opts.sandbox, burst, medians, results }, null, 2)}\n`,
   );
   say(`results: ${opts.out}`);
   if (results.some((r) => !r.verified)) process.exitCode = 1;

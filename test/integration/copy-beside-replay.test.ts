@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { exactConnection, qualified, TABLE_TOKEN } from '../support/load.js';
+import { exactConnection, qualified, TABLE_TOKEN, type LoggedWrite } from '../support/load.js';
 import { dropUser, explainRun, MIGRATION_USER, RUN_TAG } from '../support/run-osc.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { describeComparison } from '../support/verify.js';
@@ -43,10 +43,43 @@ afterAll(async () => {
   await admin.end();
 });
 
+/**
+ * Makes replay stick: B holds STUCK's row on the ghost, and a row inserted with that id on the original is what replay
+ * then meets. Resolves once replay waits on B's lock.
+ */
+async function holdReplay(
+  admin: Connection,
+  b: Connection,
+  database: string,
+  model: ReturnType<typeof ordersModel>,
+  record: (w: LoggedWrite) => void,
+): Promise<void> {
+  const table = qualified(database, 't');
+  const ghost = qualified(database, '_t_gho');
+  await b.query('START TRANSACTION');
+  await b.query(
+    `INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (?, 'held', 0, 0, NULL, NOW(6))`,
+    [STUCK],
+  );
+  const sql = `INSERT INTO ${TABLE_TOKEN} (id, ${model.valueColumns.join(', ')}) VALUES (?, ${model.valueColumns.map(() => '?').join(', ')})`;
+  const params = [STUCK, ...model.values(STUCK, 0)];
+  await admin.query(sql.split(TABLE_TOKEN).join(table), params);
+  record({ kind: 'insert', sql, params });
+  await waitFor(
+    async () => {
+      const [rows] = await admin.query<RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?`,
+        [`DELETE FROM %_t_gho%`],
+      );
+      return Number(rows[0]?.['n']) > 0;
+    },
+    { timeoutMs: 30_000, intervalMs: 20, message: "replay waiting on B's row" },
+  );
+}
+
 describe('the copy beside replay', () => {
   test('replay stuck on a row lock does not stop the copy; the result is exact', async () => {
     const database = `osc_t_beside_${RUN_TAG}`;
-    const table = qualified(database, 't');
     const ghost = qualified(database, '_t_gho');
     const model = ordersModel();
     await recreateDatabase(admin, database);
@@ -78,25 +111,7 @@ describe('the copy beside replay', () => {
               intervalMs: 20,
               message: 'the copy phase',
             });
-            await b.query('START TRANSACTION');
-            await b.query(
-              `INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (?, 'held', 0, 0, NULL, NOW(6))`,
-              [STUCK],
-            );
-            const sql = `INSERT INTO ${TABLE_TOKEN} (id, ${model.valueColumns.join(', ')}) VALUES (?, ${model.valueColumns.map(() => '?').join(', ')})`;
-            const params = [STUCK, ...model.values(STUCK, 0)];
-            await admin.query(sql.split(TABLE_TOKEN).join(table), params);
-            record({ kind: 'insert', sql, params });
-            await waitFor(
-              async () => {
-                const [rows] = await admin.query<RowDataPacket[]>(
-                  `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE ?`,
-                  [`DELETE FROM %_t_gho%`],
-                );
-                return Number(rows[0]?.['n']) > 0;
-              },
-              { timeoutMs: 30_000, intervalMs: 20, message: "replay waiting on B's row" },
-            );
+            await holdReplay(admin, b, database, model, record);
             // Replay is stuck: the copy must still copy every seeded row.
             rmSync(throttle);
             await waitFor(async () => (await committed('id BETWEEN 1 AND ?', [ROWS])) >= ROWS - 100, {
@@ -112,6 +127,61 @@ describe('the copy beside replay', () => {
       });
       expect(result.run.code, explainRun(result.run)).toBe(0);
       expect(result.run.stderr).not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
+      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+        true,
+      );
+    } finally {
+      await b.end().catch(() => undefined);
+    }
+  });
+
+  test('a replay backlog over its bound pauses the copy until replay has gained ground; the result is exact', async () => {
+    const database = `osc_t_beside_${RUN_TAG}`;
+    const rows = 9000;
+    const model = ordersModel();
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, CREATE, 't', model, rows);
+    const throttle = join(dir, 'throttle');
+    writeFileSync(throttle, '');
+    const b = await exactConnection(testServer().primary);
+    try {
+      const result = await migrateUnderLoad({
+        admin,
+        primary: testServer().primary,
+        database,
+        table: 't',
+        model,
+        seededRows: rows,
+        alter: ORDERS_ALTER,
+        args: ['--chunk-size', '100', '--throttle-flag-file', throttle],
+        replicaServerId: uniqueServerId(),
+        load: { rate: 20 },
+        during: async ({ stderr, record }) => {
+          try {
+            await waitFor(() => / to=copy\b/.test(stderr()), {
+              timeoutMs: 60_000,
+              intervalMs: 20,
+              message: 'the copy',
+            });
+            await holdReplay(admin, b, database, model, record);
+            // A burst of row events (one per row, over the bound of 8,000) queues behind the stuck one.
+            const sql = `UPDATE ${TABLE_TOKEN} SET qty = qty + 1 WHERE id BETWEEN 1 AND ?`;
+            await admin.query(sql.split(TABLE_TOKEN).join(qualified(database, 't')), [rows]);
+            record({ kind: 'update', sql, params: [rows] });
+            rmSync(throttle);
+            await waitFor(() => / copy_paused reason="replay backlog \d+ events"/.test(stderr()), {
+              timeoutMs: 30_000,
+              intervalMs: 20,
+              message: 'the copy to pause on the backlog',
+            });
+            expect(stderr()).not.toMatch(/ copy_done /);
+          } finally {
+            await b.query('ROLLBACK').catch(() => undefined);
+          }
+        },
+      });
+      expect(result.run.code, explainRun(result.run)).toBe(0);
+      expect(result.run.stderr).toMatch(/ copy_resumed backlog=\d+/);
       expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
         true,
       );

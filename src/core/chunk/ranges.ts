@@ -101,8 +101,3 @@ export function finish(s: RangesState, id: number): RangesState {
 export function allCopied(s: RangesState): boolean {
   return s.exhausted && s.open.length === 0;
 }
-
-/** Ranges running now. */
-export function running(s: RangesState): number {
-  return s.open.filter((o) => o.status === 'running').length;
-}

@@ -1,16 +1,8 @@
 // Copies the original's rows into the ghost in chunks along the chunk key. Each chunk is one
 // INSERT IGNORE ... SELECT ... FOR SHARE; its warnings are read so that IGNORE never drops data silently.
 import { sleep } from '../../io/sleep.js';
-import { sameKey, startPlan, type CopyPlanState } from '../../core/chunk/plan.js';
-import {
-  allCopied,
-  finish,
-  handOut,
-  nextSearch,
-  running,
-  startRanges,
-  type CopyRange,
-} from '../../core/chunk/ranges.js';
+import { sameKey, startPlan, type CopyPlanState, type KeyRange } from '../../core/chunk/plan.js';
+import { allCopied, finish, handOut, nextSearch, startRanges, type CopyRange } from '../../core/chunk/ranges.js';
 import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { buildCopyChunk, buildKeyBoundary, buildNextBoundary, buildUnmatchedCount } from '../../core/sql/copy.js';
 import { COMMIT, MAX_ERROR_COUNT_QUERY, ROLLBACK, SHOW_WARNINGS, START_TRANSACTION } from '../../core/sql/session.js';
@@ -108,7 +100,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     const result =
       (await copyPart(range.id, range.lower, range.lowerInclusive, range.upper, planned > room)) ??
       (await copyInParts(range));
-    const concurrent = running(state);
+    const concurrent = inFlight.size;
     state = finish(state, range.id);
     const durationMs = Date.now() - started;
     deps.onChunk({ ...result, size: planned, concurrent, durationMs, state: state.plan });
@@ -148,6 +140,19 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     return total;
   };
 
+  /** The next range, handed out with its planned size; its boundary query overlaps the copies in flight. */
+  const searchNext = async (search: KeyRange): Promise<{ range: CopyRange; planned: number }> => {
+    const planned = size;
+    const boundary = await withRetries(deps.retries, () =>
+      deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))),
+    );
+    // handOut reads the state as it is now: ranges may have finished while the query ran.
+    const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
+    state = next.state;
+    return { range: next.range, planned };
+  };
+
+  let ready: { range: CopyRange; planned: number } | null = null;
   for (;;) {
     if (failure === null && deps.signal.aborted) failure = new MigrationError('ABORTED', 'aborted during the row copy');
     if (failure !== null) {
@@ -157,30 +162,31 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
         : new MigrationError('COPY_FAILED', `the row copy failed: ${describeSqlError(failure)}`);
     }
     if (allCopied(state)) break;
-    const search = nextSearch(state);
-    if (search === null || running(state) >= Math.max(1, deps.threads())) {
+    const search = ready === null ? nextSearch(state) : null;
+    if (search !== null) {
+      try {
+        ready = await searchNext(search);
+      } catch (err) {
+        failure = err;
+      }
+      continue;
+    }
+    if (ready === null || inFlight.size >= Math.max(1, deps.threads())) {
       // Every range is handed out, or every worker is busy: wait for one to finish.
       if (inFlight.size === 0) throw new MigrationError('INTERNAL', 'the copy has ranges open and none running');
       await Promise.race(inFlight);
       continue;
     }
-    let handed: { range: CopyRange; planned: number; started: number };
     try {
       await deps.beforeChunk();
-      if (deps.signal.aborted) continue;
-      const started = Date.now();
-      const planned = size;
-      const boundary = await withRetries(deps.retries, () =>
-        deps.pool.rows(...stmt(buildNextBoundary({ database, table, key, range: search, chunkSize: planned }))),
-      );
-      const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
-      state = next.state;
-      handed = { range: next.range, planned, started };
     } catch (err) {
       failure = err;
       continue;
     }
-    const work: Promise<void> = copyRange(handed.range, handed.planned, handed.started)
+    if (deps.signal.aborted) continue;
+    const { range, planned } = ready;
+    ready = null;
+    const work: Promise<void> = copyRange(range, planned, Date.now())
       .catch((err: unknown) => {
         failure ??= err;
       })

@@ -33,7 +33,8 @@ export interface MigrationConfig {
   /** --chunk-size: fixed rows per chunk; null: sized by chunkTime. */
   readonly chunkSize: number | null;
   /** --chunk-time: target seconds per chunk. */
-  readonly chunkTime: number;
+  /** --chunk-time: target seconds per chunk; null: the server's default (see defaultChunkSeconds). */
+  readonly chunkTime: number | null;
   /** --threads: ranges copied at once; null: the server's default (see defaultThreads). */
   readonly threads: number | null;
   readonly cutOverLockTimeoutSeconds: number;

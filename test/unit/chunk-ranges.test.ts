@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startPlan } from '../../src/core/chunk/plan.js';
-import {
-  allCopied,
-  finish,
-  handOut,
-  nextSearch,
-  startRanges,
-  type RangesState,
-} from '../../src/core/chunk/ranges.js';
+import { allCopied, finish, handOut, nextSearch, startRanges, type RangesState } from '../../src/core/chunk/ranges.js';
 
 /** Hands out ranges of 10 keys over 1..max, as boundary queries would find them. */
 function handOutAll(s: RangesState, max: number): RangesState {

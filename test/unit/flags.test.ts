@@ -243,7 +243,7 @@ describe('the socket from the list', () => {
     expect(renderTunables(tunables.current())).toBe(
       [
         'chunk-size=',
-        'chunk-time=0.1',
+        'chunk-time=',
         'threads=',
         'dml-batch-size=1000',
         'max-lag-millis=2500',

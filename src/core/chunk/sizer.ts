@@ -14,11 +14,17 @@
 // per-row part. Throughput levels off from about 10k rows (50-100 ms) on both, and MySQL gets slower again beyond
 // 40k rows (measured; the cause was not investigated). Every chunk holds shared
 // locks on its rows while it runs, so writers to those rows wait for it: the shorter the better once the fixed
-// cost is paid. Hence the defaults below: 0.1 s per chunk (about 20k rows on MariaDB, 10-15k on MySQL here).
+// cost is paid. Hence 0.1 s per chunk on MariaDB (about 20k rows here). On MySQL the fixed part is the commit's
+// binlog fsync (sync_binlog=1 is MySQL's default, MariaDB's is 0): in the benchmark (500,000 rows, two threads,
+// idle, two runs each, one session) osc took 1.75x pt-osc's time with 0.1 s chunks and 1.11x with 0.5 s, while
+// writers' p99 latency under 500 writes/s rose from 52 to 95 ms. MySQL therefore gets 0.5 s, as pt-osc uses.
 import { OscError } from '../errors.js';
+import type { Flavor } from '../types.js';
 
-/** Target seconds per chunk when --chunk-time is not given: throughput has levelled off by then (see above). */
-export const DEFAULT_CHUNK_SECONDS = 0.1;
+/** Target seconds per chunk when --chunk-time is not given (see above). */
+export function defaultChunkSeconds(flavor: Flavor): number {
+  return flavor === 'mysql' ? 0.5 : 0.1;
+}
 /** The first chunk's size, before any measurement: small enough to be harmless on a slow or wide table. */
 export const INITIAL_CHUNK_ROWS = 1000;
 /** Never fewer rows: below this the fixed per-chunk cost dominates whatever the row width. */
@@ -56,7 +62,7 @@ export interface ChunkSample {
   readonly seconds: number;
 }
 
-export function defaultSizing(fixedRows: number | null, targetSeconds = DEFAULT_CHUNK_SECONDS): ChunkSizing {
+export function defaultSizing(fixedRows: number | null, targetSeconds: number): ChunkSizing {
   return checkSizing({ fixedRows, targetSeconds, minRows: MIN_CHUNK_ROWS, maxRows: MAX_CHUNK_ROWS });
 }
 

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
 import { defaultThreads } from './core/chunk/ranges.js';
-import { defaultChunkSeconds, defaultSizing } from './core/chunk/sizer.js';
+import { defaultSizing } from './core/chunk/sizer.js';
 import { MAX_COPY_THREADS } from './core/flags.js';
 import type { MigrationConfig } from './core/config.js';
 import { errorCode, MigrationError, OscError } from './core/errors.js';
@@ -389,7 +389,7 @@ class Migration {
       plan: p.plan,
       sizing: () => {
         const t = this.tunables.current();
-        return defaultSizing(t.chunkSize, t.chunkTime ?? defaultChunkSeconds(p.plan.server.flavor));
+        return defaultSizing(t.chunkSize, t.chunkTime);
       },
       niceRatio: () => this.tunables.current().niceRatio,
       threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),

@@ -33,8 +33,7 @@ export interface MigrationConfig {
   /** --chunk-size: fixed rows per chunk; null: sized by chunkTime. */
   readonly chunkSize: number | null;
   /** --chunk-time: target seconds per chunk. */
-  /** --chunk-time: target seconds per chunk; null: the server's default (see defaultChunkSeconds). */
-  readonly chunkTime: number | null;
+  readonly chunkTime: number;
   /** --threads: ranges copied at once; null: the server's default (see defaultThreads). */
   readonly threads: number | null;
   readonly cutOverLockTimeoutSeconds: number;

@@ -244,15 +244,10 @@ export const FLAGS = {
     key: 'chunkTime',
     arg: 'seconds',
     group: 'copy',
-    help: "target seconds per copy chunk when `--chunk-size` is not given: the size grows at most 1.5× a chunk and shrinks at once when a chunk takes over 4× this (MySQL's default sync_binlog=1 makes each chunk's commit cost more: longer chunks pay it less often)",
+    help: 'target seconds per copy chunk when `--chunk-size` is not given: the size grows at most 1.5× a chunk and shrinks at once when a chunk takes over 4× this',
     ...decimal(0.01, 60),
-    absent: null,
-    shown: 'MySQL 0.5, MariaDB 0.1',
-    socket: {
-      help: 'target seconds per copy chunk when chunk-size is empty (empty: the default for the server)',
-      parse: (t: string): Parsed<number | null> => (t === '' ? ok(null) : parseDecimal(t, [0.01, 60])),
-      render: (v: number | null) => (v === null ? '' : String(v)),
-    },
+    default: '0.5',
+    socket: { help: 'target seconds per copy chunk (when chunk-size is empty)', render: String },
   },
   threads: {
     key: 'threads',

@@ -5,8 +5,7 @@ import type { HostPort, LoadThreshold, MigrationConfig } from './config.js';
 export interface TunableValues {
   /** Fixed rows per copy chunk; null: sized by chunkTime. */
   readonly chunkSize: number | null;
-  /** Target seconds per chunk; null: the server's default. */
-  readonly chunkTime: number | null;
+  readonly chunkTime: number;
   /** Ranges copied at once; null: the server's default. */
   readonly threads: number | null;
   readonly dmlBatchSize: number;

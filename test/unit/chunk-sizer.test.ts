@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultChunkSeconds,
-  defaultSizing,
-  firstChunkSize,
-  nextChunkSize,
-  type ChunkSizing,
-} from '../../src/core/chunk/sizer.js';
+import { defaultSizing, firstChunkSize, nextChunkSize, type ChunkSizing } from '../../src/core/chunk/sizer.js';
 
 const byTime: ChunkSizing = { fixedRows: null, targetSeconds: 0.1, minRows: 100, maxRows: 50_000 };
 
 describe('chunk sizer', () => {
-  it('defaults: 0.5 s per chunk on MySQL, 0.1 s on MariaDB, 100..50,000 rows, starting at 1000', () => {
-    expect(defaultChunkSeconds('mysql')).toBe(0.5);
-    expect(defaultChunkSeconds('mariadb')).toBe(0.1);
-    expect(defaultSizing(null, 0.1)).toEqual(byTime);
-    expect(firstChunkSize(defaultSizing(null, 0.1))).toBe(1000);
+  it('defaults: 0.5 s per chunk, 100..50,000 rows, starting at 1000', () => {
+    expect(defaultSizing(null)).toEqual({ ...byTime, targetSeconds: 0.5 });
+    expect(firstChunkSize(defaultSizing(null))).toBe(1000);
   });
   it('a fixed --chunk-size disables sizing by time', () => {
-    const fixed = defaultSizing(2500, 0.1);
+    const fixed = defaultSizing(2500);
     expect(firstChunkSize(fixed)).toBe(2500);
     expect(nextChunkSize(fixed, 2500, { rows: 2500, seconds: 10 })).toBe(2500);
     expect(nextChunkSize(fixed, 2500, { rows: 2500, seconds: 0.001 })).toBe(2500);
@@ -69,7 +61,7 @@ describe('chunk sizer', () => {
     expect(nextChunkSize({ ...byTime, maxRows: 800 }, 1000, { rows: 1000, seconds: 0.1 })).toBe(800);
   });
   it('rejects unusable settings', () => {
-    expect(() => defaultSizing(0, 0.1)).toThrow('chunk size must be a positive integer, got 0');
+    expect(() => defaultSizing(0)).toThrow('chunk size must be a positive integer, got 0');
     expect(() => defaultSizing(null, 0)).toThrow('chunk time must be positive, got 0');
     expect(() => nextChunkSize({ ...byTime, minRows: 10, maxRows: 5 }, 7, { rows: 7, seconds: 1 })).toThrow(
       'chunk size bounds must be positive integers with min <= max, got 10..5',

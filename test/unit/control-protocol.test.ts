@@ -334,7 +334,7 @@ describe('replies', () => {
       'sup                                        # the status line',
       'coordinates                                # the binlog position replayed so far',
       'chunk-size=<rows>                          # rows per copy chunk, fixed (empty: sized by chunk-time again)',
-      'chunk-time=<seconds>                       # target seconds per copy chunk when chunk-size is empty (empty: the default for the server)',
+      'chunk-time=<seconds>                       # target seconds per copy chunk (when chunk-size is empty)',
       'threads=<n>                                # copy ranges copied at once (empty: the default for the server)',
       'dml-batch-size=<n>                         # binlog events replayed per transaction',
       'max-lag-millis=<ms>                        # throttle when a replica lags more',

@@ -243,7 +243,7 @@ describe('the socket from the list', () => {
     expect(renderTunables(tunables.current())).toBe(
       [
         'chunk-size=',
-        'chunk-time=',
+        'chunk-time=0.5',
         'threads=',
         'dml-batch-size=1000',
         'max-lag-millis=2500',

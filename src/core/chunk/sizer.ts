@@ -14,17 +14,16 @@
 // per-row part. Throughput levels off from about 10k rows (50-100 ms) on both, and MySQL gets slower again beyond
 // 40k rows (measured; the cause was not investigated). Every chunk holds shared
 // locks on its rows while it runs, so writers to those rows wait for it: the shorter the better once the fixed
-// cost is paid. Hence 0.1 s per chunk on MariaDB (about 20k rows here). On MySQL the fixed part is the commit's
-// binlog fsync (sync_binlog=1 is MySQL's default, MariaDB's is 0): in the benchmark (500,000 rows, two threads,
-// idle, two runs each, one session) osc took 1.75x pt-osc's time with 0.1 s chunks and 1.11x with 0.5 s, while
-// writers' p99 latency under 500 writes/s rose from 52 to 95 ms. MySQL therefore gets 0.5 s, as pt-osc uses.
+// cost is paid. But each chunk also commits, and the benchmark (npm run bench, 1,000,000 rows, medians of three
+// runs taken in turns with pt-online-schema-change) found 0.5 s chunks faster on both servers: idle, osc took
+// 0.95x pt-osc's time at 0.5 s against 1.16-1.20x at 0.1 s on MariaDB 10.11, and 1.11x against 1.75x on MySQL 9.7
+// (500,000 rows; its default sync_binlog=1 adds a binlog fsync to every commit). Writers pay for it: their p99
+// latency under 500 writes/s rose from 30 to 53 ms on MariaDB and from 52 to 95 ms on MySQL, as with pt-osc,
+// whose default is also 0.5 s. Hence 0.5 s (about 50k rows on MariaDB, 15-30k on MySQL here).
 import { OscError } from '../errors.js';
-import type { Flavor } from '../types.js';
 
 /** Target seconds per chunk when --chunk-time is not given (see above). */
-export function defaultChunkSeconds(flavor: Flavor): number {
-  return flavor === 'mysql' ? 0.5 : 0.1;
-}
+export const DEFAULT_CHUNK_SECONDS = 0.5;
 /** The first chunk's size, before any measurement: small enough to be harmless on a slow or wide table. */
 export const INITIAL_CHUNK_ROWS = 1000;
 /** Never fewer rows: below this the fixed per-chunk cost dominates whatever the row width. */
@@ -62,7 +61,7 @@ export interface ChunkSample {
   readonly seconds: number;
 }
 
-export function defaultSizing(fixedRows: number | null, targetSeconds: number): ChunkSizing {
+export function defaultSizing(fixedRows: number | null, targetSeconds = DEFAULT_CHUNK_SECONDS): ChunkSizing {
   return checkSizing({ fixedRows, targetSeconds, minRows: MIN_CHUNK_ROWS, maxRows: MAX_CHUNK_ROWS });
 }
 

@@ -33,6 +33,7 @@ const base: ProgressSnapshot = {
   ],
   chunkSize: 1000,
   cutOverLockMs: null,
+  checksum: null,
 };
 
 /** The sample lines (no HELP/TYPE comments, no blank lines) whose name starts with `prefix`. */

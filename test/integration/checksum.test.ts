@@ -42,12 +42,9 @@ beforeEach(() => {
   const hook = join(dir, 'osc-on-row-copy-complete');
   writeFileSync(
     hook,
-    [
-      '#!/bin/sh',
-      `touch '${join(dir, 'ready')}'`,
-      `while [ -e '${join(dir, 'hold')}' ]; do sleep 0.05; done`,
-      '',
-    ].join('\n'),
+    ['#!/bin/sh', `touch '${join(dir, 'ready')}'`, `while [ -e '${join(dir, 'hold')}' ]; do sleep 0.05; done`, ''].join(
+      '\n',
+    ),
   );
   chmodSync(hook, 0o755);
   writeFileSync(join(dir, 'hold'), '');

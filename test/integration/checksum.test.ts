@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { exactConnection, qualified } from '../support/load.js';
+import { exactConnection, LoadGenerator, qualified } from '../support/load.js';
 import type { Endpoint } from '../support/load.js';
 import { explainRun, migrationUser, oscArgv, repairsOf, runOsc, RUN_TAG } from '../support/run-osc.js';
 import type { OscRun } from '../support/run-osc.js';
 import { detectFlavor, testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { checksum, tableNames } from '../support/verify.js';
-import { errorCodeOf, recreateDatabase } from '../scenarios/runner.js';
+import { ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+import { errorCodeOf, prepareTable, recreateDatabase } from '../scenarios/runner.js';
 
 const DB = `osc_t_checksum_${RUN_TAG}`;
 const ROWS = 1000;
@@ -64,6 +65,7 @@ async function migrate(
   alter: string,
   change: (ghost: string) => Promise<void>,
   extra: readonly string[] = [],
+  onStderr?: (text: string) => void,
 ): Promise<OscRun> {
   const run = runOsc(
     oscArgv(mig, DB, table, [
@@ -79,7 +81,7 @@ async function migrate(
       ...CHUNK,
       ...extra,
     ]),
-    { allowRepairs: true },
+    { allowRepairs: true, ...(onStderr === undefined ? {} : { onStderr }) },
   );
   try {
     await waitFor(() => existsSync(join(dir, 'ready')), { timeoutMs: 60_000, message: 'the copy to finish' });
@@ -125,6 +127,50 @@ describe('checksum before the swap', () => {
     const locks = lockMsOf(run.stderr);
     expect(locks.length).toBeGreaterThanOrEqual(2);
     for (const ms of locks) expect(ms).toBeLessThan(3000);
+  });
+
+  test('repairs under a write load: writes and replay go on through the checksum and its repairs', async () => {
+    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, 't')}, ${qualified(DB, '_t_del')}`);
+    await prepareTable(admin, DB, ORDERS_CREATE, 't', ordersModel(), 3000);
+    const load = new LoadGenerator({
+      endpoint: testServer().primary,
+      database: DB,
+      table: 't',
+      model: ordersModel(),
+      seededRows: 3000,
+      rate: 300,
+    }).start();
+    // The cut-over waits (postponed) until the load has stopped, so that the tables must end up equal.
+    const postpone = join(dir, 'postpone');
+    writeFileSync(postpone, '');
+    let log = '';
+    let loadResult: Awaited<ReturnType<LoadGenerator['stop']>> | null = null;
+    const run = migrate(
+      't',
+      'ADD INDEX qty_idx (qty)',
+      async (ghost) => {
+        await admin.query(`UPDATE ${ghost} SET note = CONCAT(COALESCE(note, ''), 'x') WHERE id BETWEEN 1000 AND 1010`);
+        await admin.query(
+          `INSERT INTO ${ghost} (id, name, qty, price, note, updated_at) VALUES (9999999, 'extra', 1, 1, NULL, NOW(6))`,
+        );
+      },
+      ['--postpone-cut-over-flag-file', postpone],
+      (t) => (log += t),
+    );
+    try {
+      await waitFor(() => /checksum_done/.test(log), { timeoutMs: 60_000, message: 'the checksum to finish' });
+      loadResult = await load.stop();
+    } finally {
+      if (loadResult === null) await load.stop().catch(() => undefined);
+      rmSync(postpone, { force: true });
+    }
+    const r = await run;
+    expect(r.code, explainRun(r)).toBe(0);
+    expect(loadResult.writes.length).toBeGreaterThan(0);
+    expect(repairsOf(r.stdout)).toBeGreaterThanOrEqual(1);
+    expect(await checksum(admin, { database: DB, table: 't' })).toBe(
+      await checksum(admin, { database: DB, table: '_t_del' }),
+    );
   });
 
   test('a lossy conversion fails with the key range named, the original untouched', async () => {

@@ -9,6 +9,8 @@
 //   --tools LIST             of floor,osc,pt-osc (default all three)
 //   --loads LIST             of idle,writes (default both)
 //   --chunk-size N           passed to osc (default: osc's own)
+//   --checksum on|off|both   osc with its checksum before the swap (on, the default), with --skip-checksum (off,
+//                            shown as osc-nocheck), or both, one after the other
 //   --out FILE               the results as JSON (default bench-results/<flavor>-<rows>-<time>.json)
 //
 // Times are wall-clock seconds of the whole tool run (osc: preflight to cleanup; pt-osc likewise), so they compare
@@ -32,7 +34,7 @@ const COLUMNS = ['id', 'customer_id', 'amount', 'note', 'created_at'];
 const PRISTINE = 'pristine';
 const TABLE_NAME = 'orders';
 
-type Tool = 'floor' | 'osc' | 'pt-osc';
+type Tool = 'floor' | 'osc' | 'osc-nocheck' | 'pt-osc';
 type Load = 'idle' | 'writes';
 
 interface Options {
@@ -44,6 +46,8 @@ interface Options {
   readonly tools: readonly Tool[];
   readonly loads: readonly Load[];
   readonly chunkSize: string | null;
+  /** osc's runs: with the checksum (osc), with --skip-checksum (osc-nocheck), or both. */
+  readonly oscRuns: readonly ('osc' | 'osc-nocheck')[];
   readonly out: string;
 }
 
@@ -69,6 +73,9 @@ interface RunResult {
   readonly copySeconds: number | null;
   readonly eventsApplied: number | null;
   readonly lockMs: number | null;
+  /** osc: its checksum's time and the longest its consistent point blocked writes (null with --skip-checksum). */
+  readonly checksumSeconds: number | null;
+  readonly snapshotLockMs: number | null;
   readonly peakRssMiB: number | null;
   readonly latency: Latency | null;
   readonly verified: boolean;
@@ -111,6 +118,10 @@ function options(): Options {
     tools: list('tools', arg('tools', 'floor,osc,pt-osc'), ['floor', 'osc', 'pt-osc']),
     loads: list('loads', arg('loads', 'idle,writes'), ['idle', 'writes']),
     chunkSize: process.argv.includes('--chunk-size') ? String(positive('chunk-size', arg('chunk-size', ''))) : null,
+    oscRuns: (() => {
+      const mode = list('checksum', arg('checksum', 'on'), ['on', 'off', 'both'])[0] ?? 'on';
+      return mode === 'both' ? ['osc', 'osc-nocheck'] : mode === 'off' ? ['osc-nocheck'] : ['osc'];
+    })(),
     out: arg('out', join(ROOT, 'bench-results', `${flavor}-${rows}-${stamp}.json`)),
   };
 }
@@ -293,6 +304,8 @@ async function runFloor(ctx: Context, size: number, rows: number): Promise<RunRe
     copySeconds: null,
     eventsApplied: null,
     lockMs: null,
+    checksumSeconds: null,
+    snapshotLockMs: null,
     peakRssMiB: null,
     latency: null,
     verified: v.ok,
@@ -302,7 +315,7 @@ async function runFloor(ctx: Context, size: number, rows: number): Promise<RunRe
 
 async function runMigration(
   ctx: Context,
-  tool: 'osc' | 'pt-osc',
+  tool: 'osc' | 'osc-nocheck' | 'pt-osc',
   load: Load,
   size: number,
   rows: number,
@@ -322,31 +335,32 @@ async function runMigration(
       : null;
   // The load reaches its rate before the tool starts, and keeps writing through the cut-over and after it.
   if (writer) await new Promise((r) => setTimeout(r, 1500));
-  const run =
-    tool === 'osc'
-      ? await runTool(process.execPath, [
-          '--import',
-          'tsx',
-          join(ROOT, 'bin', 'osc.ts'),
-          ...oscArgv(endpoint, db, TABLE_NAME, [
-            '--alter',
-            ALTER,
-            '--execute',
-            '--ok-to-drop-table',
-            '--replica-server-id',
-            String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
-            ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
-          ]).slice(2),
-        ])
-      : await runTool('pt-online-schema-change', [
+  const osc = tool !== 'pt-osc';
+  const run = osc
+    ? await runTool(process.execPath, [
+        '--import',
+        'tsx',
+        join(ROOT, 'bin', 'osc.ts'),
+        ...oscArgv(endpoint, db, TABLE_NAME, [
           '--alter',
           ALTER,
           '--execute',
-          '--recursion-method=none',
-          // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
-          ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
-          `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
-        ]);
+          '--ok-to-drop-table',
+          '--replica-server-id',
+          String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
+          ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
+          ...(tool === 'osc-nocheck' ? ['--skip-checksum'] : []),
+        ]).slice(2),
+      ])
+    : await runTool('pt-online-schema-change', [
+        '--alter',
+        ALTER,
+        '--execute',
+        '--recursion-method=none',
+        // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
+        ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
+        `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
+      ]);
   if (writer) await new Promise((r) => setTimeout(r, 1000));
   const written = writer ? await writer.stop() : null;
   rmSync(loadOut, { force: true });
@@ -364,9 +378,11 @@ async function runMigration(
     rows,
     seconds: run.seconds,
     rowsPerSecond: rows / run.seconds,
-    copySeconds: tool === 'osc' ? num(/copy_done rows=\d+ seconds=([\d.]+)/, run.stderr) : null,
-    eventsApplied: tool === 'osc' ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
-    lockMs: tool === 'osc' ? num(/lock_ms=(\d+)/, run.stderr) : null,
+    copySeconds: osc ? num(/copy_done rows=\d+ seconds=([\d.]+)/, run.stderr) : null,
+    eventsApplied: osc ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
+    lockMs: osc ? num(/cut_over_done .*lock_ms=(\d+)/, run.stderr) : null,
+    checksumSeconds: osc ? num(/checksum_done .*seconds=([\d.]+)/, run.stderr) : null,
+    snapshotLockMs: osc ? num(/checksum_done .*lock_ms=(\d+)/, run.stderr) : null,
     peakRssMiB: run.peakRssMiB,
     latency: written ? latencyOf(written) : null,
     verified: v.ok,
@@ -393,6 +409,8 @@ function render(results: readonly RunResult[]): string {
     'copy s',
     'events',
     'lock ms',
+    'checksum s',
+    'snapshot lock ms',
     'writes p50/p99/max ms',
     'RSS MiB',
     'verified',
@@ -408,6 +426,10 @@ function render(results: readonly RunResult[]): string {
     r.copySeconds === null ? '-' : r.copySeconds.toFixed(1),
     r.eventsApplied === null ? '-' : String(r.eventsApplied),
     r.lockMs === null ? '-' : String(r.lockMs),
+    r.checksumSeconds === null
+      ? '-'
+      : `${r.checksumSeconds.toFixed(1)}${r.copySeconds ? ` (${Math.round((100 * r.checksumSeconds) / r.copySeconds)}% of copy)` : ''}`,
+    r.snapshotLockMs === null ? '-' : String(r.snapshotLockMs),
     r.latency === null
       ? '-'
       : `${r.latency.p50}/${r.latency.p99}/${r.latency.max} (${r.latency.writes}${
@@ -459,6 +481,8 @@ async function main(): Promise<void> {
   const db = `osc_bench_${process.pid}`;
   const ctx: Context = { admin, endpoint, db, opts, mysql: !/mariadb/i.test(version) };
   // tsx transpiles osc on its first start and caches the result: warm it so that no timed run pays for it.
+  // --tools osc stands for the osc runs --checksum asks for.
+  const tools = opts.tools.flatMap((t): Tool[] => (t === 'osc' ? [...opts.oscRuns] : [t]));
   if (opts.tools.includes('osc'))
     await runTool(process.execPath, ['--import', 'tsx', join(ROOT, 'bin', 'osc.ts'), '--help']);
   const results: RunResult[] = [];
@@ -480,7 +504,7 @@ async function main(): Promise<void> {
       record(await runFloor(ctx, opts.rows, rows));
     }
     for (const load of opts.loads) {
-      for (const tool of opts.tools) {
+      for (const tool of tools) {
         if (tool === 'floor') continue;
         const rows = await prepare(admin, db);
         record(await runMigration(ctx, tool, load, opts.rows, rows));
@@ -490,7 +514,7 @@ async function main(): Promise<void> {
       for (const size of opts.scale.filter((s) => s !== opts.rows)) {
         await seed(admin, db, size);
         const rows = await prepare(admin, db);
-        record(await runMigration(ctx, 'osc', 'idle', size, rows));
+        record(await runMigration(ctx, opts.oscRuns[0] ?? 'osc', 'idle', size, rows));
       }
     }
   } finally {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
+import { checksumSizing } from './core/checksum/sizing.js';
 import { recheckDue, type ChecksumProgress } from './core/checksum/verdict.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
 import { defaultThreads } from './core/chunk/ranges.js';
@@ -418,7 +419,7 @@ class Migration {
       threads: this.tunables.current().threads ?? CHECKSUM_THREADS,
       sizing: () => {
         const t = this.tunables.current();
-        return defaultSizing(t.chunkSize, t.chunkTime);
+        return checksumSizing(t.chunkSize, t.chunkTime);
       },
       waitWhileLoaded: () => throttler.waitWhileLoaded(this.signal),
       copyRange: async (first, last) => {

@@ -5,6 +5,7 @@ import {
   buildChunkChecksum,
   buildDeleteGhostRange,
   buildRangeEdge,
+  framing,
   ghostRangeColumns,
   hashedValue,
   lockForSnapshot,
@@ -81,12 +82,24 @@ describe('hashedValue: the original converted to the ghost column, as storing it
   });
 });
 
-describe('rowHash', () => {
-  it('puts every length (N for NULL) before the values', () => {
-    expect(rowHash(['`a`', '`b`'])).toBe(
-      "CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), 'N'), COALESCE(LENGTH(`b`), 'N'), `a`, `b`))",
-    );
+describe('rowHash and its frame', () => {
+  it('frames strings by length (N for NULL), nullable numbers by ISNULL, NOT NULL numbers not at all', () => {
+    expect(
+      rowHash([
+        { sql: '`a`', framing: 'length' },
+        { sql: '`b`', framing: 'null' },
+        { sql: '`c`', framing: 'none' },
+      ]),
+    ).toBe("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), 'N'), ISNULL(`b`), `a`, `b`, `c`))");
     expect(() => rowHash([])).toThrow(/at least one column/);
+  });
+  it('decides the frame from the mapping, the same on both sides', () => {
+    expect(framing({ source: col('i'), target: col('i', 'bigint') })).toBe('none');
+    expect(framing({ source: { ...col('i'), nullable: true }, target: col('i') })).toBe('null');
+    expect(framing({ source: col('d', 'datetime'), target: { ...col('d', 'datetime'), nullable: true } })).toBe('null');
+    expect(framing({ source: col('i'), target: utf8('s') })).toBe('length');
+    expect(framing({ source: col('j', 'json'), target: col('j', 'json') })).toBe('length');
+    expect(framing({ source: col('b', 'blob'), target: col('b', 'blob') })).toBe('length');
   });
 });
 
@@ -135,9 +148,9 @@ const target: ChecksumTarget = {
   flavor: 'mysql',
 };
 const HASH_O =
-  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(`id`), 'N'), COALESCE(LENGTH(CAST(CONVERT(`s` USING utf8mb4) AS BINARY)), 'N'), `id`, CAST(CONVERT(`s` USING utf8mb4) AS BINARY)))), 0) AS `h`";
+  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(CAST(CONVERT(`s` USING utf8mb4) AS BINARY)), 'N'), `id`, CAST(CONVERT(`s` USING utf8mb4) AS BINARY)))), 0) AS `h`";
 const HASH_G =
-  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(`id`), 'N'), COALESCE(LENGTH(CAST(`s` AS BINARY)), 'N'), `id`, CAST(`s` AS BINARY)))), 0) AS `h`";
+  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(CAST(`s` AS BINARY)), 'N'), `id`, CAST(`s` AS BINARY)))), 0) AS `h`";
 
 describe('buildChunkChecksum', () => {
   const range = { lower: { key: [100], inclusive: false }, upper: [200] };

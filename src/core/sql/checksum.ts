@@ -1,9 +1,11 @@
 // Statements of the checksum (stages/checksum): one per chunk per table, computed by the server, that hash every
 // column the ghost takes from the original so that equal data gives equal figures whatever the ALTER changed.
 //
-// Each row is hashed as CRC32(CONCAT_WS('#', <length or N of each value>, <each value>)): the lengths in front make
-// the string a one-to-one encoding of the values (NULL is 'N', '' is 0, a '#' inside a value cannot shift a
-// boundary), and a chunk's figures are COUNT(*) and BIT_XOR of those hashes. Every value is hashed as the ghost's
+// Each row is hashed as CRC32(CONCAT_WS('#', <frame>, <each value>)), the frame making the string a one-to-one
+// encoding of the values: each string's length (N for NULL: '' is 0, and a '#' inside a value cannot shift a
+// boundary) and each nullable number's ISNULL; a number or date prints without '#' and never empty, so a NOT NULL
+// one needs neither (leaving them out saved a quarter of the hashing time here). A chunk's figures are COUNT(*) and
+// BIT_XOR of the row hashes. Every value is hashed as the ghost's
 // column holds it: the original's value is converted to the ghost column's type first, as storing it there would
 // (verified on MariaDB 10.11 and MySQL 9.7, which agree on every form used here):
 // - strings: CONVERT(x USING <ghost charset>), then hashed as bytes (CAST AS BINARY, so that no two charsets meet
@@ -89,11 +91,36 @@ export function hashedValue(m: ColumnMapping, side: ChecksumSide, ref: string, f
   return printed(m.target, side === 'ghost' ? ref : converted(m.source, m.target, ref, flavor));
 }
 
-/** CRC32 of one row: every value's length (N for NULL) first, then the values. */
-export function rowHash(values: readonly string[]): string {
+/** What the frame says about a value: its length (strings, bytes), whether it is NULL (numbers), or nothing. */
+export type Framing = 'length' | 'null' | 'none';
+
+// Printed as digits, signs, '.', ':', '-', ' ', 'e' (printed() makes FLOAT/DOUBLE and BIT numbers): never a '#'.
+const PLAIN: ReadonlySet<string> = new Set([
+  ...INTEGERS,
+  'decimal',
+  'float',
+  'double',
+  'bit',
+  'year',
+  'date',
+  'datetime',
+  'timestamp',
+  'time',
+]);
+
+/** The same on both sides: it depends on the mapping, not on the values. */
+export function framing(m: ColumnMapping): Framing {
+  if (!PLAIN.has(m.target.dataType)) return 'length';
+  return m.source.nullable || m.target.nullable ? 'null' : 'none';
+}
+
+/** CRC32 of one row: the frame first, then the values. */
+export function rowHash(values: readonly { readonly sql: string; readonly framing: Framing }[]): string {
   if (values.length === 0) throw new OscError('INTERNAL', 'a checksum needs at least one column');
-  const lengths = values.map((v) => `COALESCE(LENGTH(${v}), 'N')`);
-  return `CRC32(CONCAT_WS('#', ${[...lengths, ...values].join(', ')}))`;
+  const frame = values.flatMap((v) =>
+    v.framing === 'length' ? [`COALESCE(LENGTH(${v.sql}), 'N')`] : v.framing === 'null' ? [`ISNULL(${v.sql})`] : [],
+  );
+  return `CRC32(CONCAT_WS('#', ${[...frame, ...values.map((v) => v.sql)].join(', ')}))`;
 }
 
 /**
@@ -163,7 +190,10 @@ function rangeWhere(columns: readonly Column[], range: ChunkRange, ref?: ColumnR
 }
 
 function figures(t: ChecksumTarget, side: ChecksumSide, ref: ColumnRef): string {
-  const values = t.mapping.map((m) => hashedValue(m, side, ref(side === 'ghost' ? m.target : m.source), t.flavor));
+  const values = t.mapping.map((m) => ({
+    sql: hashedValue(m, side, ref(side === 'ghost' ? m.target : m.source), t.flavor),
+    framing: framing(m),
+  }));
   return `COUNT(*) AS ${quoteId('n')}, COALESCE(BIT_XOR(${rowHash(values)}), 0) AS ${quoteId('h')}`;
 }
 

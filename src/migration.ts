@@ -274,7 +274,12 @@ class Migration {
         verified:
           this.verified === null
             ? null
-            : { rows: this.verified.rowsChecked, chunks: this.verified.chunks, repaired: this.checksum?.repairs ?? 0 },
+            : {
+                rows: this.verified.rowsChecked,
+                chunks: this.verified.chunks,
+                repaired: this.checksum?.repairs ?? 0,
+                lockMs: this.checksum?.lockMs ?? 0,
+              },
         phaseSeconds: this.phaseSeconds,
         totalSeconds: (Date.now() - this.started) / 1000,
       });

@@ -77,7 +77,13 @@ export interface SummaryFacts {
   readonly old: string;
   readonly oldDropped: boolean;
   /** The last checksum before the swap (repairs: over every run); null with --skip-checksum. */
-  readonly verified: { readonly rows: number; readonly chunks: number; readonly repaired: number } | null;
+  readonly verified: {
+    readonly rows: number;
+    readonly chunks: number;
+    readonly repaired: number;
+    /** The longest its consistent point blocked writes, ms. */
+    readonly lockMs: number;
+  } | null;
   readonly phaseSeconds: Readonly<Record<string, number>>;
   readonly totalSeconds: number;
 }
@@ -102,7 +108,7 @@ export function renderSummary(s: SummaryFacts): string {
       `  verified:         ${
         s.verified === null
           ? 'no: --skip-checksum, the new table was not compared with the original'
-          : `${s.verified.rows} rows in ${s.verified.chunks} chunks, ${s.verified.repaired} repaired`
+          : `${s.verified.rows} rows in ${s.verified.chunks} chunks, ${s.verified.repaired} repaired; writes blocked ${s.verified.lockMs} ms for its snapshot`
       }`,
       `  cut-over:         attempt ${s.cutOverAttempts}, writes blocked ${s.lockMs} ms`,
       `  old table:        ${s.oldDropped ? 'dropped (--ok-to-drop-table)' : `${s.database}.${s.old} (drop it once you no longer need it)`}`,

@@ -16,6 +16,8 @@
 //   --sandbox private|shared private (default): a sandbox of the bench's own in /tmp/osc-bench, its replica
 //                            detached, so that the primary has no replica (as the issue's figures were measured) and
 //                            the tests' shared sandbox is left alone; shared: the usual sandbox, replica attached
+//   --checksum on|off|both   osc with its checksum before the swap (on, the default), with --skip-checksum (off,
+//                            shown as osc-nocheck), or both, one after the other
 //   --out FILE               the results as JSON (default bench-results/<flavor>-<rows>-<time>.json)
 //
 // Times are wall-clock seconds of the whole tool run (osc: preflight to cleanup; pt-osc likewise), so they compare
@@ -42,7 +44,7 @@ const OSC_BUILT = join(ROOT, 'dist', 'bin', 'osc.js');
 const SEED_SLICE = 500_000;
 const TABLE_NAME = 'orders';
 
-type Tool = 'floor' | 'osc' | 'pt-osc';
+type Tool = 'floor' | 'osc' | 'osc-nocheck' | 'pt-osc';
 type Load = 'idle' | 'writes';
 
 interface Options {
@@ -58,6 +60,8 @@ interface Options {
   readonly repeat: number;
   readonly burst: number | null;
   readonly sandbox: 'private' | 'shared';
+  /** osc's runs: with the checksum (osc), with --skip-checksum (osc-nocheck), or both. */
+  readonly oscRuns: readonly ('osc' | 'osc-nocheck')[];
   readonly out: string;
 }
 
@@ -85,6 +89,9 @@ interface RunResult {
   readonly copySeconds: number | null;
   readonly eventsApplied: number | null;
   readonly lockMs: number | null;
+  /** osc: its checksum's time and the longest its consistent point blocked writes (null with --skip-checksum). */
+  readonly checksumSeconds: number | null;
+  readonly snapshotLockMs: number | null;
   readonly peakRssMiB: number | null;
   readonly latency: Latency | null;
   readonly verified: boolean;
@@ -143,6 +150,10 @@ function options(): Options {
     repeat: positive('repeat', arg('repeat', '1')),
     burst: arg('burst', '100000') === 'none' ? null : positive('burst', arg('burst', '100000')),
     sandbox: list('sandbox', arg('sandbox', 'private'), ['private', 'shared'])[0] ?? 'private',
+    oscRuns: (() => {
+      const mode = list('checksum', arg('checksum', 'on'), ['on', 'off', 'both'])[0] ?? 'on';
+      return mode === 'both' ? ['osc', 'osc-nocheck'] : mode === 'off' ? ['osc-nocheck'] : ['osc'];
+    })(),
     out: arg('out', join(ROOT, 'bench-results', `${flavor}-${rows}-${stamp}.json`)),
   };
 }
@@ -345,6 +356,8 @@ async function runFloor(ctx: Context, size: number, rows: number): Promise<RunRe
     copySeconds: null,
     eventsApplied: null,
     lockMs: null,
+    checksumSeconds: null,
+    snapshotLockMs: null,
     peakRssMiB: null,
     latency: null,
     verified: v.ok,
@@ -354,7 +367,7 @@ async function runFloor(ctx: Context, size: number, rows: number): Promise<RunRe
 
 async function runMigration(
   ctx: Context,
-  tool: 'osc' | 'pt-osc',
+  tool: 'osc' | 'osc-nocheck' | 'pt-osc',
   load: Load,
   size: number,
   rows: number,
@@ -374,30 +387,31 @@ async function runMigration(
       : null;
   // The load reaches its rate before the tool starts, and keeps writing through the cut-over and after it.
   if (writer) await new Promise((r) => setTimeout(r, 1500));
-  const run =
-    tool === 'osc'
-      ? await runTool(process.execPath, [
-          OSC_BUILT,
-          ...oscArgv(endpoint, db, TABLE_NAME, [
-            '--alter',
-            ALTER,
-            '--execute',
-            '--ok-to-drop-table',
-            '--replica-server-id',
-            String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
-            ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
-            ...opts.oscArgs,
-          ]).slice(2),
-        ])
-      : await runTool('pt-online-schema-change', [
+  const osc = tool !== 'pt-osc';
+  const run = osc
+    ? await runTool(process.execPath, [
+        OSC_BUILT,
+        ...oscArgv(endpoint, db, TABLE_NAME, [
           '--alter',
           ALTER,
           '--execute',
-          '--recursion-method=none',
-          // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
-          ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
-          `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
-        ]);
+          '--ok-to-drop-table',
+          '--replica-server-id',
+          String(2_000_000 + Math.floor(Math.random() * 1_000_000)),
+          ...(opts.chunkSize === null ? [] : ['--chunk-size', opts.chunkSize]),
+          ...(tool === 'osc-nocheck' ? ['--skip-checksum'] : []),
+          ...opts.oscArgs,
+        ]).slice(2),
+      ])
+    : await runTool('pt-online-schema-change', [
+        '--alter',
+        ALTER,
+        '--execute',
+        '--recursion-method=none',
+        // MySQL 9.7's EXPLAIN defaults to TREE, which pt-osc 3.2 cannot read: it would copy in one statement.
+        ...(ctx.mysql ? ['--set-vars', 'explain_format=TRADITIONAL'] : []),
+        `h=${endpoint.host},P=${endpoint.port},u=${endpoint.user},p=${endpoint.password},D=${db},t=${TABLE_NAME}`,
+      ]);
   if (writer) await new Promise((r) => setTimeout(r, 1000));
   const written = writer ? await writer.stop() : null;
   rmSync(loadOut, { force: true });
@@ -417,11 +431,13 @@ async function runMigration(
     rows,
     seconds: run.seconds,
     rowsPerSecond: rows / run.seconds,
-    copySeconds: tool === 'osc' ? num(/copy_done rows=\d+ seconds=([\d.]+)/, run.stderr) : null,
-    eventsApplied: tool === 'osc' ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
-    lockMs: tool === 'osc' ? num(/lock_ms=(\d+)/, run.stderr) : null,
+    copySeconds: osc ? num(/copy_done rows=\d+ seconds=([\d.]+)/, run.stderr) : null,
+    eventsApplied: osc ? num(/binlog replayed:\s+(\d+) row events/, run.stdout) : null,
+    lockMs: osc ? num(/cut_over_done .*lock_ms=(\d+)/, run.stderr) : null,
+    checksumSeconds: osc ? num(/checksum_done .*seconds=([\d.]+)/, run.stderr) : null,
+    snapshotLockMs: osc ? num(/checksum_done .*lock_ms=(\d+)/, run.stderr) : null,
     peakRssMiB: run.peakRssMiB,
-    latency: written ? latencyOf(written, tool === 'osc' ? cutOverWindow(run.stderr) : null) : null,
+    latency: written ? latencyOf(written, osc ? cutOverWindow(run.stderr) : null) : null,
     verified: v.ok,
     verification: v.text,
   };
@@ -518,6 +534,8 @@ function render(results: readonly RunResult[]): string {
     'copy s',
     'events',
     'lock ms',
+    'checksum s',
+    'snapshot lock ms',
     'writes p50/p99/max ms',
     'cut-over max ms',
     'RSS MiB',
@@ -535,6 +553,10 @@ function render(results: readonly RunResult[]): string {
     r.copySeconds === null ? '-' : r.copySeconds.toFixed(1),
     r.eventsApplied === null ? '-' : String(r.eventsApplied),
     r.lockMs === null ? '-' : String(r.lockMs),
+    r.checksumSeconds === null
+      ? '-'
+      : `${r.checksumSeconds.toFixed(1)}${r.copySeconds ? ` (${Math.round((100 * r.checksumSeconds) / r.copySeconds)}% of copy)` : ''}`,
+    r.snapshotLockMs === null ? '-' : String(r.snapshotLockMs),
     r.latency === null
       ? '-'
       : `${r.latency.p50}/${r.latency.p99}/${r.latency.max} (${r.latency.writes}${
@@ -635,6 +657,8 @@ async function main(): Promise<void> {
   const ctx: Context = { admin, endpoint, db, opts, mysql: !/mariadb/i.test(version) };
   // osc as users run it, built (npm run build): from source, tsx's start alone would add about 0.4 s to every run.
   if (opts.tools.includes('osc')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  // --tools osc stands for the osc runs --checksum asks for.
+  const tools = opts.tools.flatMap((t): Tool[] => (t === 'osc' ? [...opts.oscRuns] : [t]));
   const results: RunResult[] = [];
   let burst: Burst | null = null;
   const record = (r: RunResult) => {
@@ -658,7 +682,7 @@ async function main(): Promise<void> {
         record({ ...(await runFloor(ctx, opts.rows, rows)), run });
       }
       for (const load of opts.loads) {
-        for (const tool of opts.tools) {
+        for (const tool of tools) {
           if (tool === 'floor') continue;
           const rows = await prepare(admin, db);
           record({ ...(await runMigration(ctx, tool, load, opts.rows, rows)), run });
@@ -679,7 +703,7 @@ async function main(): Promise<void> {
           // The floor too: whether a size is slower per row for osc alone or for the server (its buffer pool).
           if (opts.tools.includes('floor')) record({ ...(await runFloor(ctx, size, await prepare(admin, db))), run });
           const rows = await prepare(admin, db);
-          record({ ...(await runMigration(ctx, 'osc', 'idle', size, rows)), run });
+          record({ ...(await runMigration(ctx, opts.oscRuns[0] ?? 'osc', 'idle', size, rows)), run });
         }
       }
     }

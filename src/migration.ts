@@ -5,6 +5,8 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
+import { checksumSizing } from './core/checksum/sizing.js';
+import { recheckDue, type ChecksumProgress } from './core/checksum/verdict.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
 import { defaultThreads } from './core/chunk/ranges.js';
 import { defaultSizing } from './core/chunk/sizer.js';
@@ -28,7 +30,8 @@ import { createMetrics, type OscMetrics } from './operator/metrics.js';
 import { OperatorSurfaces } from './operator/surfaces.js';
 import type { Terminal } from './operator/terminal.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
-import { copyRows } from './stages/copy/copier.js';
+import { verifyGhost, type ChecksumResult } from './stages/checksum/checksum.js';
+import { copyRows, type CopierDeps } from './stages/copy/copier.js';
 import { cutOver } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
 import { Preflight, type Preflighted } from './stages/preflight/preflight.js';
@@ -66,6 +69,9 @@ const POSTPONE_POLL_MS = 200;
 // The copy's workers, replay, heartbeat, throttler checks, catch-up markers and the cut-over's sessions.
 const POOL_SIZE = 5 + MAX_COPY_THREADS;
 const BACKLOG_POLL_MS = 50;
+// The checksum's sessions when --threads is not given: its reads scale with cores even where the copy's writes do
+// not (MariaDB), and this machine class has two.
+const CHECKSUM_THREADS = 2;
 
 class Migration {
   // The phase and the counters: the orchestrator's, rendered through snapshot().
@@ -84,6 +90,11 @@ class Migration {
   private chunkSize = 0;
   /** The most ranges copied at once. */
   private peakThreads = 0;
+  /** The checksum's progress (summed over its runs); null before it began or with --skip-checksum. */
+  private checksum: ChecksumProgress | null = null;
+  private verifiedAt = 0;
+  /** The last checksum's result, for the summary. */
+  private verified: ChecksumResult | null = null;
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -218,7 +229,8 @@ class Migration {
       await this.hooks.run('osc-on-before-row-copy');
       await this.copy(prepared, running);
       await this.hooks.run('osc-on-row-copy-complete');
-      await this.postponeCutOver();
+      await this.verify(prepared, running);
+      if (await this.postponeCutOver()) await this.verify(prepared, running, true);
       await this.hooks.run('osc-on-before-cut-over');
       this.enter('cutover');
       const { replay, pool } = running;
@@ -259,6 +271,15 @@ class Migration {
         lockMs: result.lockMs,
         old: this.names.old,
         oldDropped,
+        verified:
+          this.verified === null
+            ? null
+            : {
+                rows: this.verified.rowsChecked,
+                chunks: this.verified.chunks,
+                repaired: this.checksum?.repairs ?? 0,
+                lockMs: this.checksum?.lockMs ?? 0,
+              },
         phaseSeconds: this.phaseSeconds,
         totalSeconds: (Date.now() - this.started) / 1000,
       });
@@ -266,6 +287,8 @@ class Migration {
         rows_copied: this.rowsCopied,
         cut_over_attempts: result.attempts,
         lock_ms: result.lockMs,
+        verified: this.verified !== null,
+        repaired: this.checksum?.repairs ?? 0,
       });
       await this.hooks.run('osc-on-success');
       return { outcome: 'migrated', summary };
@@ -361,12 +384,12 @@ class Migration {
    * With a postpone flag file: keep replaying and wait until the file is gone or `unpostpone` arrives.
    * Replay goes on meanwhile (the applier runs on its own), so the cut-over finds a small backlog.
    */
-  private async postponeCutOver(): Promise<void> {
+  private async postponeCutOver(): Promise<boolean> {
     const postponed = () => {
       const t = this.tunables.current();
       return !t.cutOverReleased && t.postponeCutOverFlagFile !== null && existsSync(t.postponeCutOverFlagFile);
     };
-    if (!postponed()) return;
+    if (!postponed()) return false;
     this.enter('postponed');
     await this.hooks.run('osc-on-begin-postponed');
     this.log.info('postponing cut-over', { flag_file: this.tunables.current().postponeCutOverFlagFile ?? '' });
@@ -378,13 +401,79 @@ class Migration {
     this.log.info('cut-over released', {
       by: this.tunables.current().cutOverReleased ? 'unpostpone' : 'flag file removed',
     });
+    return true;
+  }
+
+  /**
+   * The checksum of ghost against original (stages/checksum), unless --skip-checksum; after a postponement only
+   * when the last one is older than a few minutes, so that the swap never rests on an old check.
+   */
+  private async verify(p: Preflighted, running: Running, afterPostponing = false): Promise<void> {
+    if (this.config.skipChecksum) return;
+    if (afterPostponing && !recheckDue(this.verifiedAt, Date.now())) return;
+    this.enter('checksum');
+    const { pool, replay, throttler } = running;
+    const before = this.checksum;
+    const result: ChecksumResult = await verifyGhost({
+      connection: this.config.connection,
+      pool,
+      plan: p.plan,
+      replay,
+      lockTimeoutSeconds: this.config.cutOverLockTimeoutSeconds,
+      retries: this.config.defaultRetries,
+      threads: this.tunables.current().threads ?? CHECKSUM_THREADS,
+      sizing: () => {
+        const t = this.tunables.current();
+        return checksumSizing(t.chunkSize, t.chunkTime);
+      },
+      waitWhileLoaded: () => throttler.waitWhileLoaded(this.signal),
+      copyRange: async (first, last) => {
+        await copyRows(
+          this.copierDeps(p, running, (s) => this.metrics.observeChunk(s.durationMs / 1000)),
+          {
+            min: first,
+            max: last,
+            watermark: null,
+            done: false,
+          },
+        );
+      },
+      onProgress: (c) => (this.checksum = sumChecksums(before, c)),
+      logger: this.log,
+      signal: this.signal,
+    });
+    this.checksum = sumChecksums(before, result);
+    this.verified = result;
+    this.verifiedAt = Date.now();
+    this.checkAborted();
   }
 
   // ---- copy
-  private async copy(p: Preflighted, { pool, replay, throttler }: Running): Promise<void> {
-    const { config } = this;
+  private async copy(p: Preflighted, running: Running): Promise<void> {
     const startedAt = Date.now();
-    await copyRows({
+    await copyRows(
+      this.copierDeps(p, running, (s) => {
+        this.metrics.observeChunk(s.durationMs / 1000);
+        this.chunkSize = s.size;
+        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
+        this.rowsCopied += s.rowsRead;
+        this.copySeconds = (Date.now() - startedAt) / 1000;
+      }),
+    );
+    this.checkAborted();
+    this.copySeconds = (Date.now() - startedAt) / 1000;
+    this.log.info('copy_done', {
+      rows: this.rowsCopied,
+      seconds: this.copySeconds.toFixed(1),
+      last_chunk_rows: this.chunkSize,
+      peak_threads: this.peakThreads,
+    });
+    this.log.info('status', renderStatusLine(this.snapshot()));
+  }
+
+  /** The copy's path, for the copy and for the checksum's repairs. */
+  private copierDeps(p: Preflighted, { pool, replay, throttler }: Running, onChunk: CopierDeps['onChunk']): CopierDeps {
+    return {
       pool,
       plan: p.plan,
       sizing: () => {
@@ -393,7 +482,7 @@ class Migration {
       },
       niceRatio: () => this.tunables.current().niceRatio,
       threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
-      retries: config.defaultRetries,
+      retries: this.config.defaultRetries,
       logger: this.log,
       signal: this.signal,
       // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
@@ -411,23 +500,8 @@ class Migration {
         this.checkAborted();
       },
       catchUp: () => replay.catchUp(this.signal),
-      onChunk: (s) => {
-        this.metrics.observeChunk(s.durationMs / 1000);
-        this.chunkSize = s.size;
-        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
-        this.rowsCopied += s.rowsRead;
-        this.copySeconds = (Date.now() - startedAt) / 1000;
-      },
-    });
-    this.checkAborted();
-    this.copySeconds = (Date.now() - startedAt) / 1000;
-    this.log.info('copy_done', {
-      rows: this.rowsCopied,
-      seconds: this.copySeconds.toFixed(1),
-      last_chunk_rows: this.chunkSize,
-      peak_threads: this.peakThreads,
-    });
-    this.log.info('status', renderStatusLine(this.snapshot()));
+      onChunk,
+    };
   }
 
   /**
@@ -491,6 +565,7 @@ class Migration {
       replicaLags: throttler?.replicaLags() ?? [],
       chunkSize: this.chunkSize,
       cutOverLockMs: this.cutOverLockMs,
+      checksum: this.checksum,
     };
   }
 
@@ -570,4 +645,18 @@ class Migration {
       return new MigrationError('ABORTED', 'aborted; the original table is untouched', { cause: err });
     return new MigrationError('INTERNAL', `migration failed: ${describeSqlError(err)}`, { cause: err });
   }
+}
+
+/** The checksum's figures over its runs (after a long postponement it runs again): counts add up, the lock is the longest. */
+function sumChecksums(before: ChecksumProgress | null, now: ChecksumProgress): ChecksumProgress {
+  if (before === null) return now;
+  return {
+    chunksDone: before.chunksDone + now.chunksDone,
+    chunksTotal: before.chunksTotal + now.chunksTotal,
+    rowsChecked: before.rowsChecked + now.rowsChecked,
+    mismatches: before.mismatches + now.mismatches,
+    repairs: before.repairs + now.repairs,
+    seconds: before.seconds + now.seconds,
+    lockMs: Math.max(before.lockMs ?? 0, now.lockMs ?? 0),
+  };
 }

@@ -78,6 +78,8 @@ export interface MigrationConfig {
   /** Also serve the control protocol on 127.0.0.1:<port>; null = off. */
   readonly serveTcpPort: number | null;
   readonly forceNamedCutOver: boolean;
+  /** --skip-checksum: swap without comparing the ghost with the original first. */
+  readonly skipChecksum: boolean;
   readonly forceNamedPanic: boolean;
   /** host:port for /metrics; null = off. */
   readonly metricsAddress: HostPort | null;

@@ -406,6 +406,12 @@ export const FLAGS = {
     help: '`unpostpone` must name the table (`unpostpone=<table>`)',
     ...SWITCH,
   },
+  'skip-checksum': {
+    key: 'skipChecksum',
+    group: 'cutover',
+    help: 'swap without first comparing the new table with the original (checksum per chunk, differing ranges re-copied); the summary then says the result was not verified',
+    ...SWITCH,
+  },
 
   // ---- control, output and hooks
   'panic-flag-file': {

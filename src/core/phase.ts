@@ -6,6 +6,7 @@ export const PHASES = [
   'preflight',
   'setup',
   'copy',
+  'checksum',
   'postponed',
   'cutover',
   'cleanup',
@@ -14,15 +15,17 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-// The forward path; 'postponed' is optional between copy and cutover, and a failed cut-over
+// The forward path; 'checksum' follows the copy (unless --skip-checksum) and comes again after a long postponement;
+// 'postponed' is optional between copy and cutover, and a failed cut-over
 // attempt stays in 'cutover' for its retry. Any live phase may abort to 'failed', or go straight
 // to 'cleanup' (noop runs, and after an error, drop what was created). 'done' and 'failed' are final.
 const NEXT: Readonly<Record<Phase, readonly Phase[]>> = {
   init: ['preflight'],
   preflight: ['setup'],
   setup: ['copy'],
-  copy: ['postponed', 'cutover'],
-  postponed: ['cutover'],
+  copy: ['checksum', 'postponed', 'cutover'],
+  checksum: ['postponed', 'cutover'],
+  postponed: ['checksum', 'cutover'],
   cutover: ['cutover'],
   cleanup: ['done'],
   done: [],

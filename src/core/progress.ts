@@ -1,5 +1,6 @@
 // Progress arithmetic and the one-line status. The status line, the control socket's `status`
 // reply and the metrics all render from the same read-only ProgressSnapshot.
+import type { ChecksumProgress } from './checksum/verdict.js';
 import type { Phase } from './phase.js';
 
 export interface ProgressSnapshot {
@@ -24,10 +25,12 @@ export interface ProgressSnapshot {
   readonly chunkSize: number;
   /** Cut-over: how long the last successful swap blocked writes, ms (null before). */
   readonly cutOverLockMs: number | null;
+  /** The checksum of ghost against original: null before it began (and with --skip-checksum). */
+  readonly checksum: ChecksumProgress | null;
 }
 
 /** Phases in which the row copy has finished. */
-const COPY_FINISHED: ReadonlySet<Phase> = new Set<Phase>(['postponed', 'cutover', 'cleanup', 'done']);
+const COPY_FINISHED: ReadonlySet<Phase> = new Set<Phase>(['checksum', 'postponed', 'cutover', 'cleanup', 'done']);
 
 /**
  * Percent copied, 0..100 with one decimal. The estimate (information_schema) may be below the real
@@ -100,9 +103,17 @@ export function renderStatusLine(s: ProgressSnapshot): string {
     `lag=${s.heartbeatLagSeconds === null ? '-' : `${s.heartbeatLagSeconds.toFixed(1)}s`}`,
     `binlog=${s.binlogPosition ?? '-'}`,
   ];
+  if (s.checksum !== null) parts.push(...checksumParts(s.checksum));
   if (s.cutOverAttempts > 0) parts.push(`cutover_attempts=${s.cutOverAttempts}`);
   if (s.throttleReason !== null) parts.push(`throttled=${JSON.stringify(s.throttleReason)}`);
   return parts.join(' ');
+}
+
+/** `checksum=12/40 repairs=0` (chunks checked of planned so far); ` mismatches=n` once one differed. */
+function checksumParts(c: ChecksumProgress): string[] {
+  const parts = [`checksum=${c.chunksDone}/${c.chunksTotal}`, `repairs=${c.repairs}`];
+  if (c.mismatches > 0) parts.push(`mismatches=${c.mismatches}`);
+  return parts;
 }
 
 // ---- the live terminal line
@@ -116,6 +127,7 @@ const PHASE_LABEL: Readonly<Record<Phase, string>> = {
   preflight: 'preflight',
   setup: 'setup',
   copy: 'copy',
+  checksum: 'checksum',
   postponed: 'postponed',
   cutover: 'cut-over',
   cleanup: 'cleanup',
@@ -153,6 +165,8 @@ export function renderProgressBar(s: ProgressSnapshot, width: number): string {
     { key: 'backlog', text: `backlog ${s.backlog}` },
     { key: 'lag', text: `lag ${s.heartbeatLagSeconds === null ? '-' : `${s.heartbeatLagSeconds.toFixed(1)}s`}` },
   ];
+  if (s.phase === 'checksum' && s.checksum !== null)
+    fields.splice(1, 1, { key: 'rows', text: `checked ${s.checksum.chunksDone}/${s.checksum.chunksTotal} chunks` });
   if (s.throttleReason !== null) fields.push({ key: 'throttle', text: `throttled: ${s.throttleReason}` });
 
   // label, space, [cells], space, figures

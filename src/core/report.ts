@@ -76,6 +76,14 @@ export interface SummaryFacts {
   readonly lockMs: number;
   readonly old: string;
   readonly oldDropped: boolean;
+  /** The last checksum before the swap (repairs: over every run); null with --skip-checksum. */
+  readonly verified: {
+    readonly rows: number;
+    readonly chunks: number;
+    readonly repaired: number;
+    /** The longest its consistent point blocked writes, ms. */
+    readonly lockMs: number;
+  } | null;
   readonly phaseSeconds: Readonly<Record<string, number>>;
   readonly totalSeconds: number;
 }
@@ -97,6 +105,11 @@ export function renderSummary(s: SummaryFacts): string {
       `migrated ${s.database}.${s.table}: ${s.alter}`,
       `  rows copied:      ${s.rowsCopied}`,
       `  binlog replayed:  ${total} row events (${ev.insert} inserts, ${ev.update} updates, ${ev.delete} deletes)`,
+      `  verified:         ${
+        s.verified === null
+          ? 'no: --skip-checksum, the new table was not compared with the original'
+          : `${s.verified.rows} rows in ${s.verified.chunks} chunks, ${s.verified.repaired} repaired; writes blocked ${s.verified.lockMs} ms for its snapshot`
+      }`,
       `  cut-over:         attempt ${s.cutOverAttempts}, writes blocked ${s.lockMs} ms`,
       `  old table:        ${s.oldDropped ? 'dropped (--ok-to-drop-table)' : `${s.database}.${s.old} (drop it once you no longer need it)`}`,
       `  time:             ${phases}; total ${formatDuration(s.totalSeconds)}`,

@@ -196,6 +196,37 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
     labelNames: OPTIONAL,
     registers,
   });
+  const checksumChunksDone = new Gauge({
+    name: 'osc_checksum_chunks_done',
+    help: 'Chunks the checksum of ghost against original has compared (checks of repaired chunks included).',
+    registers,
+  });
+  const checksumChunksTotal = new Gauge({
+    name: 'osc_checksum_chunks_total',
+    help: 'Chunks the checksum has planned so far (the last one is known when reached).',
+    registers,
+  });
+  const checksumMismatches = new Counter({
+    name: 'osc_checksum_mismatches_total',
+    help: 'Chunk checks that found the ghost differing from the original.',
+    registers,
+  });
+  const checksumRepairs = new Counter({
+    name: 'osc_checksum_repairs_total',
+    help: 'Key ranges the checksum re-copied into the ghost.',
+    registers,
+  });
+  const checksumDuration = new Gauge({
+    name: 'osc_checksum_duration_seconds',
+    help: 'Time the checksum has taken so far (every run of it).',
+    registers,
+  });
+  const checksumLock = new Gauge({
+    name: 'osc_checksum_lock_seconds',
+    help: "How long the checksum's consistent point blocked writes, the longest (absent before).",
+    labelNames: OPTIONAL,
+    registers,
+  });
   const errors = new Counter({
     name: 'osc_errors_total',
     help: 'Errors raised, by code.',
@@ -206,6 +237,8 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
   // Counters must never go down: remember the last snapshot's totals and add only the difference.
   let lastCopied = 0;
   let lastAttempts = 0;
+  let lastMismatches = 0;
+  let lastRepairs = 0;
   const lastApplied: Record<EventKind, number> = { insert: 0, update: 0, delete: 0 };
   let lastReason: ThrottleCategory | null = null;
   let lastReplicas = new Set<string>();
@@ -266,6 +299,14 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
     for (const p of PHASES) phase.set({ phase: p }, p === s.phase ? 1 : 0);
     lastAttempts = advance(cutOverAttempts, lastAttempts, s.cutOverAttempts);
     setOrRemove(cutOverLock, s.cutOverLockMs === null ? null : s.cutOverLockMs / 1000);
+
+    const c = s.checksum;
+    checksumChunksDone.set(c?.chunksDone ?? 0);
+    checksumChunksTotal.set(c?.chunksTotal ?? 0);
+    lastMismatches = advance(checksumMismatches, lastMismatches, c?.mismatches ?? 0);
+    lastRepairs = advance(checksumRepairs, lastRepairs, c?.repairs ?? 0);
+    checksumDuration.set(c?.seconds ?? 0);
+    setOrRemove(checksumLock, c?.lockMs == null ? null : c.lockMs / 1000);
   }
 
   return {

@@ -27,6 +27,7 @@ const snapshot: ProgressSnapshot = {
   replicaLags: [{ replica: '127.0.0.1:3317', seconds: 0.2 }],
   chunkSize: 100,
   cutOverLockMs: null,
+  checksum: null,
 };
 
 const servers: MetricsServer[] = [];

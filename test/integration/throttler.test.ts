@@ -301,6 +301,23 @@ describe('flag files, throttle query, user command', () => {
     expect(lines.filter((l) => l.event === 'throttle_query_failed')).toHaveLength(1);
   });
 
+  it("waitWhileLoaded (the checksum's wait) ignores replica lag but waits for load and the user", async () => {
+    // An unreadable replica is lag: the copy waits, the checksum (which writes nothing to the binlog) does not.
+    const { throttler, tunables } = make({ throttleControlReplicas: [{ host: '127.0.0.1', port: 1 }] });
+    await throttler.start();
+    expect(throttler.check().throttled).toBe(true);
+    const signal = new AbortController().signal;
+    await throttler.waitWhileLoaded(signal);
+    tunables.set('throttledByUser', true);
+    let released = false;
+    const waiting = throttler.waitWhileLoaded(signal).then(() => (released = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(released).toBe(false);
+    tunables.set('throttledByUser', false);
+    await waiting;
+    expect(released).toBe(true);
+  });
+
   it('throttle from the user comes first', async () => {
     const { throttler, tunables } = make({ throttleQuery: 'SELECT 3' });
     await throttler.start();

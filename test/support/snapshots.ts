@@ -19,6 +19,7 @@ export const COPYING: ProgressSnapshot = {
   replicaLags: [],
   chunkSize: 1000,
   cutOverLockMs: null,
+  checksum: null,
 };
 
 /** Half of a 1,000-row copy, as the control socket's tests read it. */
@@ -40,4 +41,5 @@ export const HALF_COPIED: ProgressSnapshot = {
   replicaLags: [],
   chunkSize: 1000,
   cutOverLockMs: null,
+  checksum: null,
 };

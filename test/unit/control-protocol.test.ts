@@ -290,6 +290,7 @@ const SNAPSHOT: ProgressSnapshot = {
   replicaLags: [],
   chunkSize: 1000,
   cutOverLockMs: null,
+  checksum: null,
 };
 
 describe('replies', () => {

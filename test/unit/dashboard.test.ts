@@ -45,7 +45,7 @@ describe('docker/grafana/dashboards/osc.json', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('shows progress, rates, lag, backlog, throttle, phase, cut-over and errors', () => {
+  it('shows progress, rates, lag, backlog, throttle, phase, checksum, cut-over and errors', () => {
     const used = new Set(dashboardQueries().flatMap((q) => oscNames(q.expr)));
     for (const name of [
       'osc_progress_ratio',
@@ -63,6 +63,9 @@ describe('docker/grafana/dashboards/osc.json', () => {
       'osc_cutover_duration_seconds_count',
       'osc_chunk_duration_seconds_bucket',
       'osc_errors_total',
+      'osc_checksum_chunks_done',
+      'osc_checksum_repairs_total',
+      'osc_checksum_lock_seconds',
     ]) {
       expect(used.has(name), name).toBe(true);
     }

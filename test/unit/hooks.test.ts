@@ -97,6 +97,7 @@ describe('hook environment (pure)', () => {
       replicaLags: [],
       chunkSize: 1000,
       cutOverLockMs: null,
+      checksum: null,
     };
     const fixed = {
       database: 'shop',

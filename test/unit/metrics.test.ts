@@ -33,6 +33,7 @@ const base: ProgressSnapshot = {
   ],
   chunkSize: 1000,
   cutOverLockMs: null,
+  checksum: null,
 };
 
 /** The sample lines (no HELP/TYPE comments, no blank lines) whose name starts with `prefix`. */
@@ -85,6 +86,12 @@ describe('createMetrics', () => {
       '# TYPE osc_cutover_attempts_total counter',
       '# TYPE osc_cutover_duration_seconds histogram',
       '# TYPE osc_cutover_lock_seconds gauge',
+      '# TYPE osc_checksum_chunks_done gauge',
+      '# TYPE osc_checksum_chunks_total gauge',
+      '# TYPE osc_checksum_mismatches_total counter',
+      '# TYPE osc_checksum_repairs_total counter',
+      '# TYPE osc_checksum_duration_seconds gauge',
+      '# TYPE osc_checksum_lock_seconds gauge',
       '# TYPE osc_errors_total counter',
     ]);
     // Every metric has a help text.
@@ -101,6 +108,7 @@ describe('createMetrics', () => {
       `osc_phase{phase="preflight",${L}} 0`,
       `osc_phase{phase="setup",${L}} 0`,
       `osc_phase{phase="copy",${L}} 0`,
+      `osc_phase{phase="checksum",${L}} 0`,
       `osc_phase{phase="postponed",${L}} 0`,
       `osc_phase{phase="cutover",${L}} 0`,
       `osc_phase{phase="cleanup",${L}} 0`,
@@ -121,6 +129,7 @@ describe('createMetrics', () => {
       'osc_replica_lag_seconds',
       'osc_throttle_reason',
       'osc_cutover_lock_seconds',
+      'osc_checksum_lock_seconds',
       'osc_errors_total',
     ]) {
       expect(samples(text, absent), absent).toEqual([]);
@@ -160,13 +169,33 @@ describe('createMetrics', () => {
       `osc_phase{phase="preflight",${L}} 0`,
       `osc_phase{phase="setup",${L}} 0`,
       `osc_phase{phase="copy",${L}} 1`,
+      `osc_phase{phase="checksum",${L}} 0`,
       `osc_phase{phase="postponed",${L}} 0`,
       `osc_phase{phase="cutover",${L}} 0`,
       `osc_phase{phase="cleanup",${L}} 0`,
       `osc_phase{phase="done",${L}} 0`,
       `osc_phase{phase="failed",${L}} 0`,
       `osc_cutover_attempts_total{${L}} 0`,
+      `osc_checksum_chunks_done{${L}} 0`,
+      `osc_checksum_chunks_total{${L}} 0`,
+      `osc_checksum_mismatches_total{${L}} 0`,
+      `osc_checksum_repairs_total{${L}} 0`,
     ]);
+  });
+
+  it('renders the checksum: chunks, mismatches and repairs, its time and its lock', async () => {
+    const m = createMetrics({ database: 'shop', table: 'orders' });
+    const checksum = { chunksDone: 7, chunksTotal: 9, rowsChecked: 7000, mismatches: 2, repairs: 1, seconds: 1.5 };
+    m.update({ ...base, phase: 'checksum', checksum: { ...checksum, lockMs: null } });
+    m.update({ ...base, phase: 'checksum', checksum: { ...checksum, mismatches: 3, repairs: 2, lockMs: 12 } });
+    const text = await m.registry.metrics();
+    expect(samples(text, 'osc_checksum_chunks_done')).toEqual([`osc_checksum_chunks_done{${L}} 7`]);
+    expect(samples(text, 'osc_checksum_chunks_total')).toEqual([`osc_checksum_chunks_total{${L}} 9`]);
+    expect(samples(text, 'osc_checksum_mismatches_total')).toEqual([`osc_checksum_mismatches_total{${L}} 3`]);
+    expect(samples(text, 'osc_checksum_repairs_total')).toEqual([`osc_checksum_repairs_total{${L}} 2`]);
+    expect(samples(text, 'osc_checksum_duration_seconds')).toEqual([`osc_checksum_duration_seconds{${L}} 1.5`]);
+    expect(samples(text, 'osc_checksum_lock_seconds')).toEqual([`osc_checksum_lock_seconds{${L}} 0.012`]);
+    expect(samples(text, 'osc_phase')).toContain(`osc_phase{phase="checksum",${L}} 1`);
   });
 
   it('advances counters by the difference, moves the phase and throttle reason, and drops what became unknown', async () => {
@@ -307,7 +336,7 @@ describe('createMetrics', () => {
     expect(names.has('osc_chunk_duration_seconds_sum')).toBe(true);
     expect(names.has('osc_cutover_duration_seconds_count')).toBe(true);
     expect(names.has('osc_chunk_duration_seconds')).toBe(false);
-    expect(names.size).toBe(21 + 2 * 3);
+    expect(names.size).toBe(27 + 2 * 3);
   });
 });
 

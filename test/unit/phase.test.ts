@@ -4,12 +4,29 @@ import type { Phase } from '../../src/core/phase.js';
 
 describe('phases', () => {
   it('are listed in order', () => {
-    expect(PHASES).toEqual(['init', 'preflight', 'setup', 'copy', 'postponed', 'cutover', 'cleanup', 'done', 'failed']);
+    expect(PHASES).toEqual([
+      'init',
+      'preflight',
+      'setup',
+      'copy',
+      'checksum',
+      'postponed',
+      'cutover',
+      'cleanup',
+      'done',
+      'failed',
+    ]);
   });
   it('allows the forward path, with or without postponing', () => {
     const path: Phase[] = ['init', 'preflight', 'setup', 'copy', 'postponed', 'cutover', 'cutover', 'cleanup', 'done'];
     for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!)).toBe(true);
     expect(canTransition('copy', 'cutover')).toBe(true);
+  });
+  it('checksums after the copy, and again after a postponement', () => {
+    const path: Phase[] = ['copy', 'checksum', 'postponed', 'checksum', 'cutover'];
+    for (let i = 1; i < path.length; i++) expect(canTransition(path[i - 1]!, path[i]!)).toBe(true);
+    expect(canTransition('checksum', 'copy')).toBe(false);
+    expect(canTransition('checksum', 'failed')).toBe(true);
   });
   it('lets every live phase fail or clean up', () => {
     for (const p of ['init', 'preflight', 'setup', 'copy', 'postponed', 'cutover'] as const) {

@@ -265,7 +265,8 @@ describe('renderSummary', () => {
       lockMs: 37,
       old: '_orders_del',
       oldDropped: false,
-      phaseSeconds: { cutover: 0.42, setup: 0.31, copy: 95.2, preflight: 0.12 },
+      verified: { rows: 200040, chunks: 12, repaired: 1, lockMs: 4 },
+      phaseSeconds: { cutover: 0.42, setup: 0.31, copy: 95.2, checksum: 9.6, preflight: 0.12 },
       totalSeconds: 96.5,
     });
     expect(text).toBe(
@@ -273,9 +274,10 @@ describe('renderSummary', () => {
         'migrated shop.orders: ADD COLUMN note VARCHAR(20)',
         '  rows copied:      200000',
         '  binlog replayed:  55 row events (40 inserts, 12 updates, 3 deletes)',
+        '  verified:         200040 rows in 12 chunks, 1 repaired; writes blocked 4 ms for its snapshot',
         '  cut-over:         attempt 2, writes blocked 37 ms',
         '  old table:        shop._orders_del (drop it once you no longer need it)',
-        '  time:             preflight 0.1s, setup 0.3s, copy 1m35s, cutover 0.4s; total 1m36s',
+        '  time:             preflight 0.1s, setup 0.3s, copy 1m35s, checksum 9.6s, cutover 0.4s; total 1m36s',
         '',
       ].join('\n'),
     );
@@ -291,9 +293,13 @@ describe('renderSummary', () => {
       lockMs: 5,
       old: '_t_del',
       oldDropped: true,
+      verified: null,
       phaseSeconds: {},
       totalSeconds: 1,
     });
     expect(text).toContain('  old table:        dropped (--ok-to-drop-table)\n');
+    expect(text).toContain(
+      '  verified:         no: --skip-checksum, the new table was not compared with the original\n',
+    );
   });
 });

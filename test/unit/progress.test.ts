@@ -59,4 +59,22 @@ describe('renderStatusLine', () => {
       'phase=cutover copied=199500/200000 pct=100.0% rate=2494/s eta=0s backlog=3 applied=512 lag=0.2s binlog=binlog.000003:1234 cutover_attempts=2',
     );
   });
+  it('shows the checksum: chunks compared of planned, repairs, and mismatches once one differed', () => {
+    const checksum = {
+      chunksDone: 4,
+      chunksTotal: 9,
+      rowsChecked: 80000,
+      mismatches: 0,
+      repairs: 0,
+      seconds: 2,
+      lockMs: 3,
+    };
+    const at = { ...base, phase: 'checksum' as const, rowsCopied: 200000, copySeconds: 80 };
+    expect(renderStatusLine({ ...at, checksum })).toBe(
+      'phase=checksum copied=200000/200000 pct=100.0% rate=2500/s eta=0s backlog=3 applied=512 lag=0.2s binlog=binlog.000003:1234 checksum=4/9 repairs=0',
+    );
+    expect(renderStatusLine({ ...at, checksum: { ...checksum, mismatches: 2, repairs: 1 } })).toMatch(
+      / checksum=4\/9 repairs=1 mismatches=2$/,
+    );
+  });
 });

@@ -211,6 +211,23 @@ const ORIGINAL = quoteId('o');
 const GHOST = quoteId('g');
 
 /**
+ * The terms (to AND) by which the ghost's row (table alias `ghost`) is an original row's own (columns at `o`): its
+ * matching key holds their values as the copy converts them, byte for byte in key.exactColumns.
+ */
+export function ghostMatch(key: ChunkKey, o: ColumnRef, ghost: string): string[] {
+  const exact = new Set(key.exactColumns.map((n) => n.toLowerCase()));
+  return key.ghostColumns.flatMap((g, i) => {
+    const src = key.ghostSources[i];
+    if (src === undefined) throw new OscError('INTERNAL', `ghost key column ${quoteId(g.name)} has no source column`);
+    const ref = `${ghost}.${quoteId(g.name)}`;
+    const converted = g.charset !== null && (g.charset !== src.charset || g.collation !== src.collation);
+    const terms = [`${ref} = ${converted ? asColumnValue(g, o(src)) : o(src)}`];
+    if (exact.has(g.name.toLowerCase())) terms.push(exactTerm(g, ref, o(src)));
+    return terms;
+  });
+}
+
+/**
  * How many of the given rows of the original have no row of their own in the ghost: none whose matching key holds
  * their values as the copy converts them, byte for byte in key.exactColumns. A duplicate on the ghost's key is then
  * another source row that the ALTER made equal to this one (or, for a moment, an older image replay still holds).
@@ -218,16 +235,7 @@ const GHOST = quoteId('g');
 export function buildUnmatchedCount(a: UnmatchedArgs): Statement {
   const { key } = a;
   const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
-  const exact = new Set(key.exactColumns.map((n) => n.toLowerCase()));
-  const match = key.ghostColumns.flatMap((g, i) => {
-    const src = key.ghostSources[i];
-    if (src === undefined) throw new OscError('INTERNAL', `ghost key column ${quoteId(g.name)} has no source column`);
-    const ref = `${GHOST}.${quoteId(g.name)}`;
-    const converted = g.charset !== null && (g.charset !== src.charset || g.collation !== src.collation);
-    const terms = [`${ref} = ${converted ? asColumnValue(g, o(src)) : o(src)}`];
-    if (exact.has(g.name.toLowerCase())) terms.push(exactTerm(g, ref, o(src)));
-    return terms;
-  });
+  const match = ghostMatch(key, o, GHOST);
   let where: Statement;
   if ('keys' in a.rows) {
     if (a.rows.keys.length === 0) throw new OscError('INTERNAL', 'no keys to check');

@@ -22,6 +22,7 @@ import type {
 import type { Tunables } from '../../core/tunables.js';
 import { errorFields } from '../../io/db/errors.js';
 import { textOf, type Db } from '../../io/db/pool.js';
+import { sleep } from '../../io/sleep.js';
 import type { TablePlan } from '../../plan.js';
 import { ReplicaPool } from './replicas.js';
 
@@ -183,9 +184,17 @@ export class Throttler {
     }
   }
 
+  /**
+   * As waitWhileThrottled, but replica lag does not count: for work that writes nothing to the binlog (the
+   * checksum's reads). Not logged as a throttle change: the copy's state is what the log follows.
+   */
+  async waitWhileLoaded(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && this.decide(true).throttled) await sleep(50, signal);
+  }
+
   // ------------------------------------------------------------------ decision
 
-  private decide(): ThrottleDecision {
+  private decide(ignoreLag = false): ThrottleDecision {
     const tv = this.deps.tunables.current();
     // A threshold set by a command since the last status read is judged from the next read, not called unknown.
     const maxLoad =
@@ -195,7 +204,7 @@ export class Throttler {
       {
         commandedByUser: tv.throttledByUser,
         flagFiles: this.flags,
-        replicaLags: this.lags,
+        replicaLags: ignoreLag ? [] : this.lags,
         status: this.status,
         throttleQuery: query,
       },

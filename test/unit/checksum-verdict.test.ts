@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import {
+  afterCheck,
+  chunkFigures,
+  describeRange,
+  MAX_REPAIRS,
+  nextChunk,
+  RECHECK_AFTER_MS,
+  recheckDue,
+  sameFigures,
+} from '../../src/core/checksum/verdict.js';
+import { col } from '../support/columns.js';
+
+describe('checksum decisions', () => {
+  it('chains chunks from an open start to an open end', () => {
+    const first = nextChunk(null, [100]);
+    expect(first).toEqual({ lower: null, upper: [100] });
+    const second = nextChunk(first, [200]);
+    expect(second).toEqual({ lower: { key: [100], inclusive: false }, upper: [200] });
+    const last = nextChunk(second, null);
+    expect(last).toEqual({ lower: { key: [200], inclusive: false }, upper: null });
+    expect(() => nextChunk(last, [300])).toThrow(/no chunk follows/);
+  });
+  it('compares rows and hash as the server printed them', () => {
+    const a = chunkFigures({ n: 10, h: '18446744073709551615' });
+    expect(a).toEqual({ rows: 10, hash: '18446744073709551615' });
+    expect(sameFigures(a, chunkFigures({ n: '10', h: '18446744073709551615' }))).toBe(true);
+    expect(sameFigures(a, chunkFigures({ n: 10, h: 0 }))).toBe(false);
+    expect(sameFigures(chunkFigures({ n: 0, h: null }), chunkFigures({ n: 0, h: '0' }))).toBe(true);
+    expect(() => chunkFigures(undefined)).toThrow(/no row/);
+  });
+  it(`repairs a differing chunk up to ${MAX_REPAIRS} times, then fails`, () => {
+    expect(afterCheck(true, 0)).toBe('done');
+    expect(afterCheck(true, MAX_REPAIRS)).toBe('done');
+    expect(afterCheck(false, 0)).toBe('repair');
+    expect(afterCheck(false, MAX_REPAIRS - 1)).toBe('repair');
+    expect(afterCheck(false, MAX_REPAIRS)).toBe('fail');
+  });
+  it('checks again before a swap postponed for longer than a few minutes', () => {
+    expect(recheckDue(0, RECHECK_AFTER_MS)).toBe(false);
+    expect(recheckDue(0, RECHECK_AFTER_MS + 1)).toBe(true);
+  });
+  it('names a key range by its columns and bounds, values cut short', () => {
+    expect(describeRange([col('id')], { lower: { key: [100], inclusive: false }, upper: [200] })).toBe(
+      'id from 100 (exclusive) to 200',
+    );
+    expect(
+      describeRange([col('a'), col('b')], { lower: null, upper: ['x'.repeat(50), Buffer.from('ff', 'hex')] }),
+    ).toBe(`(a, b) from the start to (${'x'.repeat(40)}…, 0xff)`);
+    expect(describeRange([col('id')], { lower: { key: [5], inclusive: true }, upper: null })).toBe(
+      'id from 5 to the end',
+    );
+  });
+});

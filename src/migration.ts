@@ -17,6 +17,9 @@ import { assertTransition, type Phase } from './core/phase.js';
 import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
 import { renderSummary } from './core/report.js';
 import { createChangelog, dropTable } from './core/sql/ddl.js';
+import { schemaFingerprint, type Checkpoint, type CheckpointPhase } from './core/checkpoint.js';
+import type { CopyPlanState } from './core/chunk/plan.js';
+import { createCheckpointTable } from './core/sql/checkpoint.js';
 import { qualify } from './core/sql/quote.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { describeSqlError } from './io/db/errors.js';
@@ -29,9 +32,11 @@ import { OperatorSurfaces } from './operator/surfaces.js';
 import type { Terminal } from './operator/terminal.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
 import { copyRows } from './stages/copy/copier.js';
-import { cutOver } from './stages/cutover/cutover.js';
+import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
-import { Preflight, type Preflighted } from './stages/preflight/preflight.js';
+import { Preflight, type Preflighted, type SwappedBefore } from './stages/preflight/preflight.js';
+import { Checkpointer } from './stages/resume/checkpointer.js';
+import { movedAsideStore } from './stages/resume/store.js';
 import { Replay } from './stages/replay/replay.js';
 import { Throttler } from './stages/throttle/throttler.js';
 
@@ -41,6 +46,10 @@ export interface MigrationDeps {
   readonly signal: AbortSignal;
   /** stderr as main() set it up (the logger writes through it); absent: plain status lines through the logger. */
   readonly terminal?: Terminal;
+  /** osc's version, written into the checkpoint: a run is resumed only by the version that started it. */
+  readonly version: string;
+  /** Tests only: passed to the cut-over (cutover.ts). */
+  readonly cutOverTesting?: CutOverTesting;
 }
 
 export interface MigrationResult {
@@ -59,6 +68,7 @@ interface Running {
   readonly throttler: Throttler;
   /** The tables whose AUTO_INCREMENT counter this run carries over; null when none is. */
   readonly counter: CounterTables | null;
+  readonly checkpointer: Checkpointer;
 }
 
 const START_MARKER_TIMEOUT_MS = 30_000;
@@ -84,6 +94,9 @@ class Migration {
   private chunkSize = 0;
   /** The most ranges copied at once. */
   private peakThreads = 0;
+  /** What the checkpoint records: the copy's plan and watermark (null before the copy read its range), the phase. */
+  private copyState: CopyPlanState | null = null;
+  private checkpointPhase: CheckpointPhase = 'setup';
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -144,6 +157,7 @@ class Migration {
       onLocked: async () => {
         if (config.execute) await this.operator.startControl();
       },
+      oscVersion: deps.version,
     });
     const onAbort = () =>
       this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
@@ -181,6 +195,12 @@ class Migration {
     if (this.phase !== next) this.phaseStarted.set(next, now);
     this.log.info('phase', { from: this.phase, to: next });
     this.phase = next;
+    if (next === 'setup' || next === 'copy' || next === 'postponed' || next === 'cutover') this.checkpointPhase = next;
+  }
+
+  /** Writes the checkpoint now (at a phase change); a no-op before setup started it. */
+  private checkpoint(): Promise<void> {
+    return this.running?.checkpointer.write() ?? Promise.resolve();
   }
 
   private checkAborted(): void {
@@ -202,7 +222,9 @@ class Migration {
       if (config.execute && config.metricsAddress !== null) await this.operator.startMetrics(config.metricsAddress);
       await this.hooks.run('osc-on-startup');
       this.enter('preflight');
-      const prepared = await this.preflight.run();
+      const preflighted = await this.preflight.run();
+      if (preflighted.kind === 'swapped') return await this.finishSwapped(preflighted);
+      const prepared = preflighted;
       this.estimatedRows = prepared.estimatedRows;
       await this.hooks.run('osc-on-rowcount-complete');
       this.preflight.report(prepared);
@@ -215,12 +237,15 @@ class Migration {
       this.enter('setup');
       const running = await this.setup(prepared);
       this.enter('copy');
+      await this.checkpoint();
       await this.hooks.run('osc-on-before-row-copy');
       await this.copy(prepared, running);
       await this.hooks.run('osc-on-row-copy-complete');
       await this.postponeCutOver();
       await this.hooks.run('osc-on-before-cut-over');
       this.enter('cutover');
+      // Written before any attempt: a resume that finds the tables swapped accepts that only from this phase.
+      await this.checkpoint();
       const { replay, pool } = running;
       const result = await cutOver({
         connection: config.connection,
@@ -242,10 +267,12 @@ class Migration {
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
         beforeRename: () => this.raiseCounter(running, 'under-lock'),
         checkRunLock: () => this.preflight.checkRunLock(),
+        ...(this.deps.cutOverTesting === undefined ? {} : { testing: this.deps.cutOverTesting }),
       });
       this.tables.tablesSwapped();
       this.cutOverLockMs = result.lockMs;
       this.enter('cleanup');
+      await running.checkpointer.stop();
       await this.stopReplay();
       const oldDropped = await this.finishTables(prepared.admin);
       this.enter('done');
@@ -291,20 +318,56 @@ class Migration {
     }
   }
 
+  /**
+   * --resume found that the dead run's cut-over had swapped the tables (the preflight checked both against the
+   * checkpoint): the migration is complete; what is left is its changelog and checkpoint (and the old table).
+   */
+  private async finishSwapped(p: SwappedBefore): Promise<MigrationResult> {
+    const { config, names } = this;
+    const db = config.database;
+    const dropping = [names.changelog, names.checkpoint, ...(config.okToDropTable ? [names.old] : [])];
+    const found = `the dead run's cut-over had completed: ${db}.${config.table} has the new definition and ${db}.${names.old} is the original`;
+    this.log.info('resume_swapped', { table: config.table, old: names.old });
+    this.enter('cleanup');
+    if (!config.execute) {
+      this.deps.out(`${found}; --execute would drop ${dropping.map((t) => `${db}.${t}`).join(', ')}\n`);
+      this.enter('done');
+      return { outcome: 'noop', summary: '' };
+    }
+    for (const t of dropping) await p.admin.run(dropTable(db, t));
+    this.enter('done');
+    const kept = config.okToDropTable ? '' : `; ${db}.${names.old} is kept (drop it when you no longer need it)`;
+    return { outcome: 'migrated', summary: `${found}; dropped ${dropping.join(', ')}${kept}` };
+  }
+
   // ---- setup: changelog, binlog position, replay (reader, applier, heartbeat), throttler.
   private async setup(p: Preflighted): Promise<Running> {
     const { config } = this;
-    const { plan, admin } = p;
+    const { plan, admin, resume } = p;
+    if (resume !== null) {
+      // The dead run's tables are this run's now: a failure from here on drops them as a fresh run's.
+      this.tables.adopt();
+      if (resume.dropSentry) {
+        await admin.run(dropTable(plan.database, plan.old));
+        this.log.warn('drop_leftover', { table: plan.old, reason: 'cut-over sentry of the dead run' });
+      }
+      this.copyState = resume.checkpoint.copy;
+    }
     const counter = await counterToCarry(admin, plan);
     if (counter !== null) await raiseCounter(admin, counter, this.log, 'before-copy');
-    await admin.run(createChangelog(plan.database, plan.changelog));
-    this.tables.changelogCreated();
+    if (resume === null) {
+      await admin.run(createChangelog(plan.database, plan.changelog));
+      this.tables.changelogCreated();
+      await admin.run(createCheckpointTable(plan.database, plan.checkpoint));
+      this.tables.checkpointCreated();
+    }
     const pool = openPool(config.connection, POOL_SIZE);
     // Held from here on, so that cleanup stops and closes whatever setup got to start.
     let replay: Replay | null = null;
     let throttler: Throttler | null = null;
     try {
-      const start = await readBinlogPosition(admin, plan.server);
+      // Resumed: every event before the checkpointed position is on the ghost; those after it are replayed (again).
+      const start = resume?.checkpoint.binlog ?? (await readBinlogPosition(admin, plan.server));
       if (!start)
         throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
       replay = new Replay({
@@ -312,6 +375,7 @@ class Migration {
         plan,
         pool,
         start,
+        movedAside: { store: movedAsideStore(plan), restored: resume?.moved ?? [] },
         batchSize: () => this.tunables.current().dmlBatchSize,
         onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
         // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
@@ -343,8 +407,24 @@ class Migration {
       await pool.close().catch(() => undefined);
       throw err;
     }
-    const running: Running = { pool, replay, throttler, counter };
+    const fingerprints = { original: schemaFingerprint(p.original), ghost: schemaFingerprint(p.altered) };
+    const started = replay;
+    const current = (): Checkpoint => ({
+      oscVersion: this.deps.version,
+      alter: p.alter.clauses,
+      key: plan.key.name,
+      ...fingerprints,
+      phase: this.checkpointPhase,
+      copy: this.copyState,
+      binlog: started.stats().appliedFrom ?? started.start,
+      writtenAt: Date.now(),
+    });
+    const checkpointer = new Checkpointer(pool, plan, current, this.log);
+    const running: Running = { pool, replay, throttler, counter, checkpointer };
     this.running = running;
+    // The first checkpoint (replay's start, nothing copied) before any row is copied; then every few seconds.
+    await checkpointer.write();
+    checkpointer.start();
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await replay.catchUp(this.signal, START_MARKER_TIMEOUT_MS);
     this.operator.startProgress();
@@ -384,41 +464,45 @@ class Migration {
   private async copy(p: Preflighted, { pool, replay, throttler }: Running): Promise<void> {
     const { config } = this;
     const startedAt = Date.now();
-    await copyRows({
-      pool,
-      plan: p.plan,
-      sizing: () => {
-        const t = this.tunables.current();
-        return defaultSizing(t.chunkSize, t.chunkTime);
+    this.copyState = await copyRows(
+      {
+        pool,
+        plan: p.plan,
+        sizing: () => {
+          const t = this.tunables.current();
+          return defaultSizing(t.chunkSize, t.chunkTime);
+        },
+        niceRatio: () => this.tunables.current().niceRatio,
+        threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
+        retries: config.defaultRetries,
+        logger: this.log,
+        signal: this.signal,
+        // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
+        // says why that is safe); while throttled the copy waits, and replay goes on. The orderings that remain:
+        // - the binlog reader is positioned (setup) before the copy reads the key range: every change to a row the
+        //   copy may miss or read stale is in the stream;
+        // - a chunk's conflict recheck waits for catchUp: only a caught-up replay tells a transient duplicate (an
+        //   older image still on the ghost) from real duplicate data;
+        // - replay re-copies moved-aside rows after each committed batch, and flushes before markers and statement
+        //   events, so a marker means "everything before it is applied";
+        // - the cut-over waits for its held marker with full catch-up and no moved-aside row left.
+        beforeChunk: async () => {
+          await this.waitForBacklog(replay);
+          await throttler.waitWhileThrottled(this.signal);
+          this.checkAborted();
+        },
+        catchUp: () => replay.catchUp(this.signal),
+        onChunk: (s) => {
+          this.metrics.observeChunk(s.durationMs / 1000);
+          this.chunkSize = s.size;
+          this.peakThreads = Math.max(this.peakThreads, s.concurrent);
+          this.rowsCopied += s.rowsRead;
+          this.copySeconds = (Date.now() - startedAt) / 1000;
+          this.copyState = s.state;
+        },
       },
-      niceRatio: () => this.tunables.current().niceRatio,
-      threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
-      retries: config.defaultRetries,
-      logger: this.log,
-      signal: this.signal,
-      // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
-      // says why that is safe); while throttled the copy waits, and replay goes on. The orderings that remain:
-      // - the binlog reader is positioned (setup) before the copy reads the key range: every change to a row the
-      //   copy may miss or read stale is in the stream;
-      // - a chunk's conflict recheck waits for catchUp: only a caught-up replay tells a transient duplicate (an
-      //   older image still on the ghost) from real duplicate data;
-      // - replay re-copies moved-aside rows after each committed batch, and flushes before markers and statement
-      //   events, so a marker means "everything before it is applied";
-      // - the cut-over waits for its held marker with full catch-up and no moved-aside row left.
-      beforeChunk: async () => {
-        await this.waitForBacklog(replay);
-        await throttler.waitWhileThrottled(this.signal);
-        this.checkAborted();
-      },
-      catchUp: () => replay.catchUp(this.signal),
-      onChunk: (s) => {
-        this.metrics.observeChunk(s.durationMs / 1000);
-        this.chunkSize = s.size;
-        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
-        this.rowsCopied += s.rowsRead;
-        this.copySeconds = (Date.now() - startedAt) / 1000;
-      },
-    });
+      p.resume?.checkpoint.copy ?? undefined,
+    );
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
     this.log.info('copy_done', {
@@ -505,6 +589,7 @@ class Migration {
 
   private async finishTables(admin: Db): Promise<boolean> {
     await this.tables.dropChangelog(admin);
+    await this.tables.dropCheckpoint(admin);
     if (this.config.okToDropTable) {
       await admin.run(dropTable(this.config.database, this.names.old));
       this.log.info('old_table_dropped', { table: this.names.old });
@@ -522,6 +607,7 @@ class Migration {
       reason: code,
       original: this.tables.isSwapped ? 'swapped' : uncertain ? 'unknown' : 'untouched',
     });
+    await this.running?.checkpointer.stop();
     await this.stopReplay().catch((e: unknown) =>
       this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }),
     );

@@ -347,9 +347,12 @@ class Migration {
     if (resume !== null) {
       // The dead run's tables are this run's now: a failure from here on drops them as a fresh run's.
       this.tables.adopt();
-      if (resume.dropSentry) {
+      if (resume.dropOld !== null) {
         await admin.run(dropTable(plan.database, plan.old));
-        this.log.warn('drop_leftover', { table: plan.old, reason: 'cut-over sentry of the dead run' });
+        this.log.warn('drop_leftover', {
+          table: plan.old,
+          reason: resume.dropOld === 'sentry' ? 'cut-over sentry of the dead run' : '--initially-drop-old-table',
+        });
       }
       this.copyState = resume.checkpoint.copy;
     }

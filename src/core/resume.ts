@@ -14,8 +14,11 @@ export interface Leftovers {
 export type LeftoverVerdict =
   /** Nothing of a run is there. */
   | { readonly kind: 'nothing' }
-  /** Resume; `dropSentry`: a cut-over sentry of the dead run is to be dropped first. */
-  | { readonly kind: 'resume'; readonly dropSentry: boolean }
+  /**
+   * Resume; `dropOld`: `_<t>_del` is to be dropped first, the dead run's cut-over sentry, or an old table
+   * --initially-drop-old-table drops.
+   */
+  | { readonly kind: 'resume'; readonly dropOld: 'sentry' | 'old' | null }
   /** The ghost is gone and `_<t>_del` is a real table: the dead run's RENAME may have swapped the tables. */
   | { readonly kind: 'maybe-swapped' }
   | { readonly kind: 'refuse'; readonly reason: string };
@@ -48,7 +51,7 @@ export function judgeLeftovers(l: Leftovers, names: TableNames, initiallyDropOld
       kind: 'refuse',
       reason: `old table ${names.old} exists (left by an earlier migration?): drop it, or pass --initially-drop-old-table`,
     };
-  return { kind: 'resume', dropSentry: sentry };
+  return { kind: 'resume', dropOld: l.old === null ? null : sentry ? 'sentry' : 'old' };
 }
 
 /** The preflight's refusal when a dead run's tables are there and neither --resume nor a drop flag was given. */

@@ -299,6 +299,87 @@ describe('kill -9, then --resume', () => {
     expect(run.stdout + run.stderr).toMatch(/the dead run's cut-over had completed|resuming the dead run/);
   });
 
+  test('a composite key of awkward types, killed mid-copy: the resumed copy starts exactly after the watermark', async () => {
+    const database = `osc_t_resume_keys_${RUN_TAG}`;
+    await recreateDatabase(admin, database);
+    await admin.query(`USE ${quoteId(database)}`);
+    // BIGINT UNSIGNED beyond 2^53, a cp1251 string holding 0x98 (a byte cp1251 leaves undefined) under a binary
+    // collation, DATETIME(6), an ENUM whose member order is not its names' order, DECIMAL(30,9).
+    await admin.query(`CREATE TABLE t (
+      big BIGINT UNSIGNED NOT NULL,
+      s VARCHAR(8) CHARACTER SET cp1251 COLLATE cp1251_bin NOT NULL,
+      d DATETIME(6) NOT NULL,
+      e ENUM('z','y','x') NOT NULL,
+      m DECIMAL(30,9) NOT NULL,
+      v INT NOT NULL,
+      PRIMARY KEY (big, s, d, e, m)
+    ) ENGINE=InnoDB`);
+    const digits =
+      '(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+    await admin.query(
+      `INSERT INTO t SELECT 18446744073709551615 - (x.n DIV 30) * 4097, UNHEX(ELT(1 + x.n MOD 3, '98', '41', 'C098')),
+         TIMESTAMPADD(MICROSECOND, x.n MOD 10, '2024-02-29 23:59:59.999990'), ELT(1 + x.n MOD 3, 'z', 'y', 'x'),
+         x.n MOD 5 + 123456789012345678901.000000001, x.n
+       FROM (SELECT a.n + 10 * b.n + 100 * c.n + 1000 * d.n AS n FROM ${digits} a, ${digits} b, ${digits} c, ${digits} d) x
+       WHERE x.n < 3000`,
+    );
+    const expected = { database: expectedDatabase(database), table: 't' };
+    await recreateDatabase(admin, expected.database);
+    await snapshotTable(admin, { database, table: 't' }, expected);
+    const mig = await migrationUser(admin, testServer().primary, database);
+    const alter = 'ADD COLUMN extra INT NOT NULL DEFAULT 7';
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const throttle = join(dir, 'throttle');
+    const dead = spawnOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        alter,
+        '--execute',
+        '--replica-server-id',
+        String(uniqueServerId()),
+        ...['--chunk-size', '50', '--nice-ratio', '4', '--threads', '1', '--throttle-flag-file', throttle],
+      ]),
+    );
+    try {
+      await waitFor(async () => (await ghostRows(database)) >= 500, { timeoutMs: 60_000, intervalMs: 10 });
+      writeFileSync(throttle, '');
+      await waitFor(
+        async () => {
+          const c = await checkpointOf(database);
+          return c?.phase === 'copy' && c.copy?.watermark != null && !c.copy.done;
+        },
+        { timeoutMs: 60_000, intervalMs: 50, message: 'a checkpoint in the middle of the copy' },
+      );
+    } finally {
+      await dead.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const copiedBefore = await ghostRows(database);
+    const run = await runOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        alter,
+        '--execute',
+        '--resume',
+        '--replica-server-id',
+        String(uniqueServerId()),
+      ]),
+    );
+    expect(run.code, explainRun(run)).toBe(0);
+    // It copied on from the watermark, not from the start, and not past any row.
+    const copied = Number(/rows copied:\s+(\d+)/.exec(run.stdout)?.[1]);
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThanOrEqual(3000 - copiedBefore + 100);
+    const comparison = await verifyMigration({
+      conn: admin,
+      snapshot: expected,
+      migrated: { database, table: 't' },
+      writes: [],
+      alter,
+    });
+    expect(comparison.ok, describeComparison(comparison)).toBe(true);
+  });
+
   test('--resume with nothing to resume is refused', async () => {
     const database = `osc_t_resume_none_${RUN_TAG}`;
     await recreateDatabase(admin, database);

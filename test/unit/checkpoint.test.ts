@@ -176,10 +176,10 @@ describe('leftovers of a dead run', () => {
   const all = { ghost: true, changelog: true, checkpoint: true, old: null };
 
   it('resumes when ghost, changelog and checkpoint are there', () => {
-    expect(judgeLeftovers(all, names, false)).toEqual({ kind: 'resume', dropSentry: false });
+    expect(judgeLeftovers(all, names, false)).toEqual({ kind: 'resume', dropOld: null });
     expect(judgeLeftovers({ ...all, old: 'osc cut-over sentry 0a1b2c-1' }, names, false)).toEqual({
       kind: 'resume',
-      dropSentry: true,
+      dropOld: 'sentry',
     });
   });
 
@@ -208,7 +208,7 @@ describe('leftovers of a dead run', () => {
     });
     expect(judgeLeftovers({ ...all, old: 'orders of 2019' }, names, true)).toEqual({
       kind: 'resume',
-      dropSentry: false,
+      dropOld: 'old',
     });
   });
 

@@ -131,13 +131,15 @@ export class Preflight {
       original: schemaFingerprint(original),
       ghost: schemaFingerprint(altered),
     });
-    const resume: ResumePoint = { checkpoint, moved, dropSentry: verdict.dropSentry };
+    const resume: ResumePoint = { checkpoint, moved, dropOld: verdict.dropOld };
     const notes = [
       `${config.execute ? 'resuming' : '--execute would resume'} the dead run from its checkpoint: ${describeCheckpoint(checkpoint, Date.now())}`,
       ...(moved.length > 0 ? [`${moved.length} rows its replay had moved aside are re-copied`] : []),
-      ...(verdict.dropSentry
-        ? [`${database}.${names.old} is the dead run's cut-over sentry: dropped when the run goes on`]
-        : []),
+      ...(verdict.dropOld === null
+        ? []
+        : [
+            `${database}.${names.old} is ${verdict.dropOld === 'sentry' ? "the dead run's cut-over sentry" : 'an old table (--initially-drop-old-table)'}: dropped when the run goes on`,
+          ]),
     ];
     return this.prepared(admin, plan, alter, estimated, original, altered, notes, resume);
   }

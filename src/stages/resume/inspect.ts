@@ -23,8 +23,8 @@ export interface ResumePoint {
   readonly checkpoint: Checkpoint;
   /** Rows the dead run's replay had moved aside and not re-copied. */
   readonly moved: readonly KeyValues[];
-  /** The dead run's cut-over sentry `_<t>_del` is there: dropped before the run goes on. */
-  readonly dropSentry: boolean;
+  /** `_<t>_del` to drop before the run goes on: the dead run's cut-over sentry, or an old table (--initially-drop-old-table). */
+  readonly dropOld: 'sentry' | 'old' | null;
 }
 
 export function refuse(database: string, table: string, reason: string): PreflightError {

@@ -205,13 +205,25 @@ export function resumeMismatch(c: Checkpoint, e: ResumeExpectation): string | nu
   return null;
 }
 
-/** Null when `file` is among the server's binary logs (SHOW BINARY LOGS); else why resuming cannot work. */
-export function binlogMissing(file: string, available: readonly string[]): string | null {
-  if (available.includes(file)) return null;
+/** One row of SHOW BINARY LOGS. */
+export interface BinaryLog {
+  readonly name: string;
+  readonly size: number;
+}
+
+/**
+ * Null when the server still has the binary log (SHOW BINARY LOGS) and the position lies within it; else why
+ * resuming cannot work.
+ */
+export function binlogMissing(at: BinlogPosition, available: readonly BinaryLog[]): string | null {
+  const log = available.find((l) => l.name === at.file);
+  if (log !== undefined && at.position <= log.size) return null;
+  if (log !== undefined)
+    return `the checkpoint's binlog position ${at.file}:${at.position} lies beyond the end of that log (${log.size} bytes): it is not this server's binary log (restored, or another server?); start over with --initially-drop-ghost-table`;
   const oldest = available[0];
   return (
-    `binary log ${file}, where replay must go on, is no longer on the server` +
-    (oldest === undefined ? '' : ` (the oldest is ${oldest})`) +
+    `binary log ${at.file}, where replay must go on, is no longer on the server` +
+    (oldest === undefined ? '' : ` (the oldest is ${oldest.name})`) +
     ': it was purged, so changes made since cannot be replayed; start over with --initially-drop-ghost-table'
   );
 }

@@ -150,11 +150,20 @@ describe('resume checks', () => {
     );
   });
 
-  it('needs the binary log still on the server', () => {
-    expect(binlogMissing('binlog.000042', ['binlog.000041', 'binlog.000042'])).toBeNull();
-    expect(binlogMissing('binlog.000042', ['binlog.000043', 'binlog.000044'])).toBe(
+  it('needs the binary log still on the server, and the position within it', () => {
+    const at = { file: 'binlog.000042', position: 4711 };
+    const logs = [
+      { name: 'binlog.000041', size: 1_000_000 },
+      { name: 'binlog.000042', size: 5000 },
+    ];
+    expect(binlogMissing(at, logs)).toBeNull();
+    expect(binlogMissing(at, [{ name: 'binlog.000043', size: 4 }])).toBe(
       'binary log binlog.000042, where replay must go on, is no longer on the server (the oldest is binlog.000043): ' +
         'it was purged, so changes made since cannot be replayed; start over with --initially-drop-ghost-table',
+    );
+    expect(binlogMissing(at, [{ name: 'binlog.000042', size: 4000 }])).toBe(
+      "the checkpoint's binlog position binlog.000042:4711 lies beyond the end of that log (4000 bytes): it is not " +
+        "this server's binary log (restored, or another server?); start over with --initially-drop-ghost-table",
     );
   });
 

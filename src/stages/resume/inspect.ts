@@ -82,10 +82,10 @@ export async function checkResume(
     );
   const mismatch = resumeMismatch(checkpoint, expected);
   if (mismatch !== null) throw refuse(database, table, mismatch);
-  const logs = await db.rows<{ Log_name: string }>(SHOW_BINARY_LOGS);
+  const logs = await db.rows<{ Log_name: string; File_size: string | number }>(SHOW_BINARY_LOGS);
   const missing = binlogMissing(
-    checkpoint.binlog.file,
-    logs.map((r) => String(r.Log_name)),
+    checkpoint.binlog,
+    logs.map((r) => ({ name: String(r.Log_name), size: Number(r.File_size) })),
   );
   if (missing !== null) throw refuse(database, table, missing);
   return { checkpoint, moved: stored.moved };

@@ -31,7 +31,7 @@ import { createMetrics, type OscMetrics } from './operator/metrics.js';
 import { OperatorSurfaces } from './operator/surfaces.js';
 import type { Terminal } from './operator/terminal.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
-import { copyRows } from './stages/copy/copier.js';
+import { copyRows, type CopierDeps } from './stages/copy/copier.js';
 import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
 import { Preflight, type Preflighted, type SwappedBefore } from './stages/preflight/preflight.js';
@@ -467,45 +467,44 @@ class Migration {
   private async copy(p: Preflighted, { pool, replay, throttler }: Running): Promise<void> {
     const { config } = this;
     const startedAt = Date.now();
-    this.copyState = await copyRows(
-      {
-        pool,
-        plan: p.plan,
-        sizing: () => {
-          const t = this.tunables.current();
-          return defaultSizing(t.chunkSize, t.chunkTime);
-        },
-        niceRatio: () => this.tunables.current().niceRatio,
-        threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
-        retries: config.defaultRetries,
-        logger: this.log,
-        signal: this.signal,
-        // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
-        // says why that is safe); while throttled the copy waits, and replay goes on. The orderings that remain:
-        // - the binlog reader is positioned (setup) before the copy reads the key range: every change to a row the
-        //   copy may miss or read stale is in the stream;
-        // - a chunk's conflict recheck waits for catchUp: only a caught-up replay tells a transient duplicate (an
-        //   older image still on the ghost) from real duplicate data;
-        // - replay re-copies moved-aside rows after each committed batch, and flushes before markers and statement
-        //   events, so a marker means "everything before it is applied";
-        // - the cut-over waits for its held marker with full catch-up and no moved-aside row left.
-        beforeChunk: async () => {
-          await this.waitForBacklog(replay);
-          await throttler.waitWhileThrottled(this.signal);
-          this.checkAborted();
-        },
-        catchUp: () => replay.catchUp(this.signal),
-        onChunk: (s) => {
-          this.metrics.observeChunk(s.durationMs / 1000);
-          this.chunkSize = s.size;
-          this.peakThreads = Math.max(this.peakThreads, s.concurrent);
-          this.rowsCopied += s.rowsRead;
-          this.copySeconds = (Date.now() - startedAt) / 1000;
-          this.copyState = s.state;
-        },
+    // A resumed run copies on from the dead run's watermark.
+    const copyFrom = (deps: CopierDeps) => copyRows(deps, p.resume?.checkpoint.copy ?? undefined);
+    this.copyState = await copyFrom({
+      pool,
+      plan: p.plan,
+      sizing: () => {
+        const t = this.tunables.current();
+        return defaultSizing(t.chunkSize, t.chunkTime);
       },
-      p.resume?.checkpoint.copy ?? undefined,
-    );
+      niceRatio: () => this.tunables.current().niceRatio,
+      threads: () => this.tunables.current().threads ?? defaultThreads(p.plan.server.flavor),
+      retries: config.defaultRetries,
+      logger: this.log,
+      signal: this.signal,
+      // The copy runs beside replay and waits for it only while the backlog is over its bound (core/chunk/backlog.ts
+      // says why that is safe); while throttled the copy waits, and replay goes on. The orderings that remain:
+      // - the binlog reader is positioned (setup) before the copy reads the key range: every change to a row the
+      //   copy may miss or read stale is in the stream;
+      // - a chunk's conflict recheck waits for catchUp: only a caught-up replay tells a transient duplicate (an
+      //   older image still on the ghost) from real duplicate data;
+      // - replay re-copies moved-aside rows after each committed batch, and flushes before markers and statement
+      //   events, so a marker means "everything before it is applied";
+      // - the cut-over waits for its held marker with full catch-up and no moved-aside row left.
+      beforeChunk: async () => {
+        await this.waitForBacklog(replay);
+        await throttler.waitWhileThrottled(this.signal);
+        this.checkAborted();
+      },
+      catchUp: () => replay.catchUp(this.signal),
+      onChunk: (s) => {
+        this.metrics.observeChunk(s.durationMs / 1000);
+        this.chunkSize = s.size;
+        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
+        this.rowsCopied += s.rowsRead;
+        this.copySeconds = (Date.now() - startedAt) / 1000;
+        this.copyState = s.state;
+      },
+    });
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
     this.log.info('copy_done', {

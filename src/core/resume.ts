@@ -24,10 +24,8 @@ export type LeftoverVerdict =
   | { readonly kind: 'refuse'; readonly reason: string };
 
 export function judgeLeftovers(l: Leftovers, names: TableNames, initiallyDropOldTable: boolean): LeftoverVerdict {
-  if (!l.ghost && !l.changelog && !l.checkpoint)
-    return l.old === null || isSentryComment(l.old)
-      ? { kind: 'nothing' }
-      : { kind: 'refuse', reason: `only ${names.old} is there, no run to resume` };
+  // An old table alone is a finished migration's (or a dead run's sentry): nothing to go on with either way.
+  if (!l.ghost && !l.changelog && !l.checkpoint) return { kind: 'nothing' };
   if (!l.checkpoint)
     return {
       kind: 'refuse',

@@ -196,6 +196,9 @@ describe('leftovers of a dead run', () => {
     expect(judgeLeftovers({ ghost: false, changelog: false, checkpoint: false, old: null }, names, false)).toEqual({
       kind: 'nothing',
     });
+    expect(judgeLeftovers({ ghost: false, changelog: false, checkpoint: false, old: '' }, names, false)).toEqual({
+      kind: 'nothing',
+    });
   });
 
   it('suspects a completed swap when the ghost is gone and _t_del is a real table', () => {

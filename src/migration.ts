@@ -19,6 +19,9 @@ import { assertTransition, type Phase } from './core/phase.js';
 import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
 import { renderSummary } from './core/report.js';
 import { createChangelog, dropTable } from './core/sql/ddl.js';
+import { schemaFingerprint, type Checkpoint, type CheckpointPhase } from './core/checkpoint.js';
+import type { CopyPlanState } from './core/chunk/plan.js';
+import { createCheckpointTable } from './core/sql/checkpoint.js';
 import { qualify } from './core/sql/quote.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { describeSqlError } from './io/db/errors.js';
@@ -32,9 +35,11 @@ import type { Terminal } from './operator/terminal.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
 import { verifyGhost, type ChecksumResult } from './stages/checksum/checksum.js';
 import { copyRows, type CopierDeps } from './stages/copy/copier.js';
-import { cutOver } from './stages/cutover/cutover.js';
+import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
-import { Preflight, type Preflighted } from './stages/preflight/preflight.js';
+import { Preflight, type Preflighted, type SwappedBefore } from './stages/preflight/preflight.js';
+import { Checkpointer } from './stages/resume/checkpointer.js';
+import { movedAsideStore } from './stages/resume/store.js';
 import { Replay } from './stages/replay/replay.js';
 import { Throttler } from './stages/throttle/throttler.js';
 
@@ -44,6 +49,10 @@ export interface MigrationDeps {
   readonly signal: AbortSignal;
   /** stderr as main() set it up (the logger writes through it); absent: plain status lines through the logger. */
   readonly terminal?: Terminal;
+  /** osc's version, written into the checkpoint: a run is resumed only by the version that started it. */
+  readonly version: string;
+  /** Tests only: passed to the cut-over (cutover.ts). */
+  readonly cutOverTesting?: CutOverTesting;
 }
 
 export interface MigrationResult {
@@ -62,6 +71,7 @@ interface Running {
   readonly throttler: Throttler;
   /** The tables whose AUTO_INCREMENT counter this run carries over; null when none is. */
   readonly counter: CounterTables | null;
+  readonly checkpointer: Checkpointer;
 }
 
 const START_MARKER_TIMEOUT_MS = 30_000;
@@ -95,6 +105,9 @@ class Migration {
   private verifiedAt = 0;
   /** The last checksum's result, for the summary. */
   private verified: ChecksumResult | null = null;
+  /** What the checkpoint records: the copy's plan and watermark (null before the copy read its range), the phase. */
+  private copyState: CopyPlanState | null = null;
+  private checkpointPhase: CheckpointPhase = 'setup';
 
   private readonly names: TableNames;
   private readonly tunables: TunablesWriter;
@@ -155,6 +168,7 @@ class Migration {
       onLocked: async () => {
         if (config.execute) await this.operator.startControl();
       },
+      oscVersion: deps.version,
     });
     const onAbort = () =>
       this.stop(new MigrationError('ABORTED', 'aborted by signal; the original table is untouched'));
@@ -192,6 +206,12 @@ class Migration {
     if (this.phase !== next) this.phaseStarted.set(next, now);
     this.log.info('phase', { from: this.phase, to: next });
     this.phase = next;
+    if (next === 'setup' || next === 'copy' || next === 'postponed' || next === 'cutover') this.checkpointPhase = next;
+  }
+
+  /** Writes the checkpoint now (at a phase change); a no-op before setup started it. */
+  private checkpoint(): Promise<void> {
+    return this.running?.checkpointer.write() ?? Promise.resolve();
   }
 
   private checkAborted(): void {
@@ -213,7 +233,9 @@ class Migration {
       if (config.execute && config.metricsAddress !== null) await this.operator.startMetrics(config.metricsAddress);
       await this.hooks.run('osc-on-startup');
       this.enter('preflight');
-      const prepared = await this.preflight.run();
+      const preflighted = await this.preflight.run();
+      if (preflighted.kind === 'swapped') return await this.finishSwapped(preflighted);
+      const prepared = preflighted;
       this.estimatedRows = prepared.estimatedRows;
       await this.hooks.run('osc-on-rowcount-complete');
       this.preflight.report(prepared);
@@ -226,6 +248,7 @@ class Migration {
       this.enter('setup');
       const running = await this.setup(prepared);
       this.enter('copy');
+      await this.checkpoint();
       await this.hooks.run('osc-on-before-row-copy');
       await this.copy(prepared, running);
       await this.hooks.run('osc-on-row-copy-complete');
@@ -233,6 +256,8 @@ class Migration {
       if (await this.postponeCutOver()) await this.verify(prepared, running, true);
       await this.hooks.run('osc-on-before-cut-over');
       this.enter('cutover');
+      // Written before any attempt: a resume that finds the tables swapped accepts that only from this phase.
+      await this.checkpoint();
       const { replay, pool } = running;
       const result = await cutOver({
         connection: config.connection,
@@ -254,10 +279,12 @@ class Migration {
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
         beforeRename: () => this.raiseCounter(running, 'under-lock'),
         checkRunLock: () => this.preflight.checkRunLock(),
+        ...(this.deps.cutOverTesting === undefined ? {} : { testing: this.deps.cutOverTesting }),
       });
       this.tables.tablesSwapped();
       this.cutOverLockMs = result.lockMs;
       this.enter('cleanup');
+      await running.checkpointer.stop();
       await this.stopReplay();
       const oldDropped = await this.finishTables(prepared.admin);
       this.enter('done');
@@ -314,20 +341,59 @@ class Migration {
     }
   }
 
+  /**
+   * --resume found that the dead run's cut-over had swapped the tables (the preflight checked both against the
+   * checkpoint): the migration is complete; what is left is its changelog and checkpoint (and the old table).
+   */
+  private async finishSwapped(p: SwappedBefore): Promise<MigrationResult> {
+    const { config, names } = this;
+    const db = config.database;
+    const dropping = [names.changelog, names.checkpoint, ...(config.okToDropTable ? [names.old] : [])];
+    const found = `the dead run's cut-over had completed: ${db}.${config.table} has the new definition and ${db}.${names.old} is the original`;
+    this.log.info('resume_swapped', { table: config.table, old: names.old });
+    this.enter('cleanup');
+    if (!config.execute) {
+      this.deps.out(`${found}; --execute would drop ${dropping.map((t) => `${db}.${t}`).join(', ')}\n`);
+      this.enter('done');
+      return { outcome: 'noop', summary: '' };
+    }
+    for (const t of dropping) await p.admin.run(dropTable(db, t));
+    this.enter('done');
+    const kept = config.okToDropTable ? '' : `; ${db}.${names.old} is kept (drop it when you no longer need it)`;
+    return { outcome: 'migrated', summary: `${found}; dropped ${dropping.join(', ')}${kept}` };
+  }
+
   // ---- setup: changelog, binlog position, replay (reader, applier, heartbeat), throttler.
   private async setup(p: Preflighted): Promise<Running> {
     const { config } = this;
-    const { plan, admin } = p;
+    const { plan, admin, resume } = p;
+    if (resume !== null) {
+      // The dead run's tables are this run's now: a failure from here on drops them as a fresh run's.
+      this.tables.adopt();
+      if (resume.dropOld !== null) {
+        await admin.run(dropTable(plan.database, plan.old));
+        this.log.warn('drop_leftover', {
+          table: plan.old,
+          reason: resume.dropOld === 'sentry' ? 'cut-over sentry of the dead run' : '--initially-drop-old-table',
+        });
+      }
+      this.copyState = resume.checkpoint.copy;
+    }
     const counter = await counterToCarry(admin, plan);
     if (counter !== null) await raiseCounter(admin, counter, this.log, 'before-copy');
-    await admin.run(createChangelog(plan.database, plan.changelog));
-    this.tables.changelogCreated();
+    if (resume === null) {
+      await admin.run(createChangelog(plan.database, plan.changelog));
+      this.tables.changelogCreated();
+      await admin.run(createCheckpointTable(plan.database, plan.checkpoint));
+      this.tables.checkpointCreated();
+    }
     const pool = openPool(config.connection, POOL_SIZE);
     // Held from here on, so that cleanup stops and closes whatever setup got to start.
     let replay: Replay | null = null;
     let throttler: Throttler | null = null;
     try {
-      const start = await readBinlogPosition(admin, plan.server);
+      // Resumed: every event before the checkpointed position is on the ghost; those after it are replayed (again).
+      const start = resume?.checkpoint.binlog ?? (await readBinlogPosition(admin, plan.server));
       if (!start)
         throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
       replay = new Replay({
@@ -335,6 +401,7 @@ class Migration {
         plan,
         pool,
         start,
+        movedAside: { store: movedAsideStore(plan), restored: resume?.moved ?? [] },
         batchSize: () => this.tunables.current().dmlBatchSize,
         onReceived: (kind) => this.metrics.eventsReceived(kind, 1),
         // One mechanism for every wait (throttled, postponed, catching up, the copy's): they all take the signal.
@@ -366,8 +433,24 @@ class Migration {
       await pool.close().catch(() => undefined);
       throw err;
     }
-    const running: Running = { pool, replay, throttler, counter };
+    const fingerprints = { original: schemaFingerprint(p.original), ghost: schemaFingerprint(p.altered) };
+    const started = replay;
+    const current = (): Checkpoint => ({
+      oscVersion: this.deps.version,
+      alter: p.alter.clauses,
+      key: plan.key.name,
+      ...fingerprints,
+      phase: this.checkpointPhase,
+      copy: this.copyState,
+      binlog: started.stats().appliedFrom ?? started.start,
+      writtenAt: Date.now(),
+    });
+    const checkpointer = new Checkpointer(pool, plan, current, this.log);
+    const running: Running = { pool, replay, throttler, counter, checkpointer };
     this.running = running;
+    // The first checkpoint (replay's start, nothing copied) before any row is copied; then every few seconds.
+    await checkpointer.write();
+    checkpointer.start();
     // Proves the stream end to end (privileges, filters, decoding) before any row is copied.
     await replay.catchUp(this.signal, START_MARKER_TIMEOUT_MS);
     this.operator.startProgress();
@@ -451,14 +534,17 @@ class Migration {
   // ---- copy
   private async copy(p: Preflighted, running: Running): Promise<void> {
     const startedAt = Date.now();
-    await copyRows(
+    // A resumed run copies on from the dead run's watermark.
+    this.copyState = await copyRows(
       this.copierDeps(p, running, (s) => {
         this.metrics.observeChunk(s.durationMs / 1000);
         this.chunkSize = s.size;
         this.peakThreads = Math.max(this.peakThreads, s.concurrent);
         this.rowsCopied += s.rowsRead;
         this.copySeconds = (Date.now() - startedAt) / 1000;
+        this.copyState = s.state;
       }),
+      p.resume?.checkpoint.copy ?? undefined,
     );
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
@@ -580,6 +666,7 @@ class Migration {
 
   private async finishTables(admin: Db): Promise<boolean> {
     await this.tables.dropChangelog(admin);
+    await this.tables.dropCheckpoint(admin);
     if (this.config.okToDropTable) {
       await admin.run(dropTable(this.config.database, this.names.old));
       this.log.info('old_table_dropped', { table: this.names.old });
@@ -597,6 +684,7 @@ class Migration {
       reason: code,
       original: this.tables.isSwapped ? 'swapped' : uncertain ? 'unknown' : 'untouched',
     });
+    await this.running?.checkpointer.stop();
     await this.stopReplay().catch((e: unknown) =>
       this.log.warn('cleanup_step_failed', { step: 'stop_replay', error: describeSqlError(e) }),
     );

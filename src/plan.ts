@@ -13,6 +13,7 @@ export interface TablePlan {
   readonly ghost: string;
   readonly changelog: string;
   readonly old: string;
+  readonly checkpoint: string;
   /** The server's flavour and version: where MySQL and MariaDB differ, stages branch on it. */
   readonly server: ServerInfo;
   /** Original column -> ghost column, for every column the ghost takes from the original. */
@@ -42,6 +43,7 @@ export function createTablePlan(a: TablePlanArgs): TablePlan {
     ghost: names.ghost,
     changelog: names.changelog,
     old: names.old,
+    checkpoint: names.checkpoint,
     server: a.server,
     mapping: a.mapping,
     key: a.key,

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { CommanderError } from 'commander';
 import { MigrationError, errorCode, isRefusal } from '../core/errors.js';
 import type { MigrationConfig } from '../core/config.js';
+import type { CutOverTesting } from '../stages/cutover/cutover.js';
 import { createLogger } from '../core/log.js';
 import { createTerminal } from '../operator/terminal.js';
 import type { Logger } from '../core/log.js';
@@ -22,6 +23,8 @@ export interface CliIO {
   /** When given, the caller owns cancellation and no signal handlers are installed. */
   signal?: AbortSignal;
   readFile: (path: string) => string;
+  /** Tests only (a pause inside the cut-over, to kill the process there); the command line never sets it. */
+  cutOverTesting?: CutOverTesting;
 }
 
 export const EXIT_OK = 0;
@@ -152,7 +155,14 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
   try {
     // Loaded only now: --help, --version and usage errors need none of the migration's modules.
     const { runMigration } = await import('../migration.js');
-    const result = await runMigration(config, { logger, out: io.stdout, signal, terminal });
+    const result = await runMigration(config, {
+      logger,
+      out: io.stdout,
+      signal,
+      terminal,
+      version: packageVersion(),
+      ...(io.cutOverTesting === undefined ? {} : { cutOverTesting: io.cutOverTesting }),
+    });
     if (result.summary !== '') io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
     return EXIT_OK;
   } catch (err) {

@@ -40,6 +40,8 @@ export interface MigrationConfig {
   readonly defaultRetries: number;
   /** server_id the binlog reader announces; must not collide with any server's. */
   readonly replicaServerId: number;
+  /** --resume: continue a dead run from its checkpoint instead of starting over. */
+  readonly resume: boolean;
   readonly initiallyDropGhostTable: boolean;
   readonly initiallyDropOldTable: boolean;
   readonly okToDropTable: boolean;

@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'ABORTED'
   | 'CRITICAL_LOAD'
   | 'HOOK_FAILED'
+  | 'NOTHING_TO_RESUME'
+  | 'RESUME_REFUSED'
   | 'INTERNAL';
 
 export class OscError extends Error {

@@ -140,10 +140,20 @@ export const FLAGS = {
       'prints the plan, drops the ghost and exits 0 (noop)',
     ...SWITCH,
   },
+  resume: {
+    key: 'resume',
+    group: 'migration',
+    help:
+      'continue a run whose process died, from its checkpoint `_<table>_ghk`: checks that ghost, changelog and ' +
+      'checkpoint exist and belong to this ALTER, this key and this osc version, and that the binary log it needs ' +
+      'is still on the server, then replays and copies on from there. Without --execute it only reports what it ' +
+      'would resume',
+    ...SWITCH,
+  },
   'initially-drop-ghost-table': {
     key: 'initiallyDropGhostTable',
     group: 'migration',
-    help: 'drop a leftover ghost table `_<table>_gho` (and `_<table>_ghc`) before starting, once osc holds its run lock',
+    help: 'drop a leftover ghost table `_<table>_gho` (and `_<table>_ghc`, `_<table>_ghk`) before starting, once osc holds its run lock',
     ...SWITCH,
   },
   'initially-drop-old-table': {

@@ -13,6 +13,8 @@ export interface TableNames {
   readonly changelog: string;
   /** `_<t>_del`: the original after cut-over (and the cut-over sentry before it). */
   readonly old: string;
+  /** `_<t>_ghk`: the run's checkpoint, what `--resume` continues from (core/checkpoint.ts). */
+  readonly checkpoint: string;
 }
 
 /** Length in characters (code points), as the server counts identifier length. */
@@ -25,6 +27,7 @@ export function tableNames(table: string): TableNames {
     ghost: `_${table}_gho`,
     changelog: `_${table}_ghc`,
     old: `_${table}_del`,
+    checkpoint: `_${table}_ghk`,
   };
   for (const [role, name] of Object.entries(names) as [keyof TableNames, string][]) {
     const length = charLength(name);

@@ -19,6 +19,8 @@ export interface PlanFacts {
   readonly exactRowcount: boolean;
   readonly execute: boolean;
   readonly notes: readonly string[];
+  /** --resume: the ghost is the dead run's, kept whether or not --execute is given. */
+  readonly resumed?: boolean;
 }
 
 function names(list: readonly string[]): string {
@@ -53,7 +55,7 @@ export function renderPlan(p: PlanFacts): string {
     `osc plan for ${p.database}.${p.table}${p.execute ? '' : ' (noop: nothing was changed; add --execute to migrate)'}`,
     `  server:          ${p.server.flavor === 'mariadb' ? 'MariaDB' : 'MySQL'} ${p.server.version} at ${p.address}`,
     `  alter:           ${p.alter}`,
-    `  ghost table:     ${p.ghost} (created and altered${p.execute ? '' : ', then dropped'})`,
+    `  ghost table:     ${p.ghost} (${p.resumed === true ? "the dead run's, kept" : `created and altered${p.execute ? '' : ', then dropped'}`})`,
     `  chunk key:       ${p.key.name} (${keyCols})${matched}${exact}`,
     `  shared columns:  ${names(p.mapping.map((m) => (m.source.name === m.target.name ? m.source.name : `${m.source.name} -> ${m.target.name}`)))}`,
     `  renamed columns: ${names(renamed)}`,

@@ -126,7 +126,7 @@ describe('a short wait_timeout on the server', () => {
     expect(second, 'the second run ran').not.toBeNull();
     expect(second!.code, explainRun(second!)).toBe(2);
     expect(second!.stderr).toMatch(/code=ALREADY_RUNNING/);
-    expect(ghostAfterSecond.sort()).toEqual(['_t_ghc', '_t_gho', 't']);
+    expect(ghostAfterSecond.sort()).toEqual(['_t_ghc', '_t_ghk', '_t_gho', 't']);
     expect(result.run.code, explainRun(result.run)).toBe(0);
     expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
       true,

@@ -122,7 +122,7 @@ describe('--help from the list', () => {
       'MySQL user, required; also from user= in --conf',
       'MySQL password; also from env OSC_PASSWORD, password= in --conf',
       'also serve the control protocol on 127.0.0.1:<port> (loopback only), 1..65535',
-      'drop a leftover ghost table _<table>_gho (and _<table>_ghc) before starting, once osc holds its run lock',
+      'drop a leftover ghost table _<table>_gho (and _<table>_ghc, _<table>_ghk) before starting, once osc holds its run lock',
     ]);
   });
 

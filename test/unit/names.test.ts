@@ -19,6 +19,7 @@ describe('tableNames', () => {
       ghost: '_orders_gho',
       changelog: '_orders_ghc',
       old: '_orders_del',
+      checkpoint: '_orders_ghk',
     });
   });
 

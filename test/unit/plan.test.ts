@@ -39,6 +39,7 @@ describe('createTablePlan', () => {
       ghost: '_orders_gho',
       changelog: '_orders_ghc',
       old: '_orders_del',
+      checkpoint: '_orders_ghk',
       lock: 'FOR SHARE',
     });
     expect(createTablePlan({ ...args, server: mariadb }).lock).toBe('LOCK IN SHARE MODE');

@@ -45,6 +45,11 @@ export function sentryComment(token: string): string {
   return `osc cut-over sentry ${token}`;
 }
 
+/** True for the comment of a cut-over sentry of any run (a dead run's sentry is recognised by it). */
+export function isSentryComment(comment: string): boolean {
+  return /^osc cut-over sentry [0-9a-z-]{1,64}$/.test(comment);
+}
+
 /** The cut-over sentry (see core/cutover/plan.ts): its existence makes a premature RENAME fail. */
 export function createSentry(database: string, old: string, token: string): string {
   return `CREATE TABLE ${qualify(database, old)} (${quoteId('id')} INT NOT NULL PRIMARY KEY) ENGINE=InnoDB COMMENT='${sentryComment(token)}'`;

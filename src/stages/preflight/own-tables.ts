@@ -1,4 +1,5 @@
-// The tables this run created and may drop again: the ghost (until it becomes the table) and the changelog.
+// The tables this run created (or, resumed, took over) and may drop again: the ghost (until it becomes the table),
+// the changelog and the checkpoint.
 // Cleanup removes exactly these, never a table of the same name that this run did not create.
 import type { Logger } from '../../core/log.js';
 import type { TableNames } from '../../core/names.js';
@@ -8,6 +9,7 @@ import type { Db } from '../../io/db/pool.js';
 export class OwnTables {
   private ghost = false;
   private changelog = false;
+  private checkpoint = false;
   private swapped = false;
 
   constructor(
@@ -24,6 +26,17 @@ export class OwnTables {
     this.changelog = true;
   }
 
+  checkpointCreated(): void {
+    this.checkpoint = true;
+  }
+
+  /** --resume --execute: the dead run's tables, checked by the preflight, are this run's from now on. */
+  adopt(): void {
+    this.ghost = true;
+    this.changelog = true;
+    this.checkpoint = true;
+  }
+
   /** The ghost is the table now: it is no longer this run's to drop. */
   tablesSwapped(): void {
     this.swapped = true;
@@ -38,6 +51,7 @@ export class OwnTables {
     const own: string[] = [];
     if (this.ghost && !this.swapped) own.push(this.names.ghost);
     if (this.changelog) own.push(this.names.changelog);
+    if (this.checkpoint) own.push(this.names.checkpoint);
     return own;
   }
 
@@ -47,7 +61,13 @@ export class OwnTables {
     this.changelog = false;
   }
 
-  /** Drops the ghost (unless it became the table) and the changelog, if this run created them. */
+  /** Drops the checkpoint once the run no longer needs it (the tables were swapped). */
+  async dropCheckpoint(s: Db): Promise<void> {
+    await s.run(dropTable(this.database, this.names.checkpoint));
+    this.checkpoint = false;
+  }
+
+  /** Drops the ghost (unless it became the table), the changelog and the checkpoint, if this run created them. */
   async drop(s: Db): Promise<void> {
     if (this.ghost && !this.swapped) {
       await s.run(dropTable(this.database, this.names.ghost));
@@ -58,6 +78,11 @@ export class OwnTables {
       await s.run(dropTable(this.database, this.names.changelog));
       this.changelog = false;
       this.logger.info('changelog_dropped', { table: this.names.changelog });
+    }
+    if (this.checkpoint) {
+      await s.run(dropTable(this.database, this.names.checkpoint));
+      this.checkpoint = false;
+      this.logger.info('checkpoint_dropped', { table: this.names.checkpoint });
     }
   }
 }

@@ -3,7 +3,7 @@
 // It ends with the TablePlan every later stage works from. The stage owns the admin session and the run lock.
 import { analyzeAlter, type AlterAnalysis } from '../../core/alter.js';
 import type { MigrationConfig } from '../../core/config.js';
-import { OscError, PreflightError, type MigrationError } from '../../core/errors.js';
+import { ConfigError, OscError, PreflightError, type MigrationError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { lockName, type TableNames } from '../../core/names.js';
 import { renderPlan } from '../../core/report.js';
@@ -12,13 +12,17 @@ import { buildExactCount } from '../../core/sql/copy.js';
 import { alterTable, createGhost, dropTable } from '../../core/sql/ddl.js';
 import { qualify } from '../../core/sql/quote.js';
 import type { TableSchema } from '../../core/types.js';
-import { readServerInfo, readTableInfo, readTableSchema, tableExists } from '../../io/db/inspector.js';
+import { readServerInfo, readTableInfo, readTableSchema } from '../../io/db/inspector.js';
 import { openSession, type Session } from '../../io/db/pool.js';
 import type { Hooks } from '../../operator/hooks.js';
 import { createTablePlan, type TablePlan } from '../../plan.js';
 import { checkGrants, checkServer, checkTable } from './checks.js';
 import type { OwnTables } from './own-tables.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
+import { describeCheckpoint, schemaFingerprint, type Checkpoint } from '../../core/checkpoint.js';
+import { leftoversMessage } from '../../core/resume.js';
+import type { ServerInfo } from '../../core/types.js';
+import { checkResume, checkSwapped, judge, readLeftovers, type ResumePoint } from '../resume/inspect.js';
 
 export interface PreflightDeps {
   readonly config: MigrationConfig;
@@ -34,10 +38,13 @@ export interface PreflightDeps {
   readonly onLockLost: (err: MigrationError) => void;
   /** Runs as soon as the run lock is held (the control socket starts there). */
   readonly onLocked: () => Promise<void>;
+  /** This osc's version: a checkpoint is resumed only by the version that wrote it. */
+  readonly oscVersion: string;
 }
 
 /** What the preflight established; passed explicitly to the later phases. */
 export interface Preflighted {
+  readonly kind: 'migrate';
   readonly plan: TablePlan;
   readonly alter: AlterAnalysis;
   readonly estimatedRows: number;
@@ -47,6 +54,15 @@ export interface Preflighted {
   readonly original: TableSchema;
   readonly altered: TableSchema;
   readonly notes: readonly string[];
+  /** --resume: where the dead run's checkpoint says to go on; null for a fresh run. */
+  readonly resume: ResumePoint | null;
+}
+
+/** --resume found the dead run's cut-over had swapped the tables: only its leftovers are to be dropped. */
+export interface SwappedBefore {
+  readonly kind: 'swapped';
+  readonly admin: Session;
+  readonly checkpoint: Checkpoint;
 }
 
 export class Preflight {
@@ -55,8 +71,13 @@ export class Preflight {
 
   constructor(private readonly deps: PreflightDeps) {}
 
-  async run(): Promise<Preflighted> {
-    const { config, names, hooks, logger: log } = this.deps;
+  async run(): Promise<Preflighted | SwappedBefore> {
+    const { config, hooks, logger: log } = this.deps;
+    if (config.resume && config.initiallyDropGhostTable)
+      throw new ConfigError(
+        'BAD_USAGE',
+        "--resume goes on with the dead run's tables and --initially-drop-ghost-table drops them: pass only one",
+      );
     const alter = analyzeAlter(config.alter, config.table);
     const admin = (this.admin = await openSession(config.connection, { keepAlive: true }));
     const server = await readServerInfo(admin);
@@ -76,9 +97,55 @@ export class Preflight {
     // Without it another run could drop or replace our tables: stop at once.
     this.lock.onLost(this.deps.onLockLost);
     await this.deps.onLocked();
+    if (config.resume) return this.resumed(admin, alter, server, info.estimatedRows, original);
     const notes = await this.claimNames(admin);
 
     await this.createAlteredGhost(admin, alter);
+    const altered = await this.readGhost(admin);
+    const plan = this.planFor(alter, server, original, altered);
+    return this.prepared(admin, plan, alter, info.estimatedRows, original, altered, notes, null);
+  }
+
+  /** --resume: the dead run's tables, checked, instead of new ones; nothing is created or dropped here. */
+  private async resumed(
+    admin: Session,
+    alter: AlterAnalysis,
+    server: ServerInfo,
+    estimated: number,
+    original: TableSchema,
+  ): Promise<Preflighted | SwappedBefore> {
+    const { config, names } = this.deps;
+    const { database, table } = config;
+    const verdict = await judge(admin, database, table, names, config.initiallyDropOldTable);
+    const where = { database, table, checkpoint: names.checkpoint, old: names.old };
+    if (verdict.kind === 'maybe-swapped') {
+      const checkpoint = await checkSwapped(admin, where, { oscVersion: this.deps.oscVersion, alter: alter.clauses });
+      return { kind: 'swapped', admin, checkpoint };
+    }
+    const altered = await this.readGhost(admin);
+    const plan = this.planFor(alter, server, original, altered);
+    const { checkpoint, moved } = await checkResume(admin, where, plan.key.columns.length, {
+      oscVersion: this.deps.oscVersion,
+      alter: alter.clauses,
+      key: plan.key.name,
+      original: schemaFingerprint(original),
+      ghost: schemaFingerprint(altered),
+    });
+    const resume: ResumePoint = { checkpoint, moved, dropOld: verdict.dropOld };
+    const notes = [
+      `${config.execute ? 'resuming' : '--execute would resume'} the dead run from its checkpoint: ${describeCheckpoint(checkpoint, Date.now())}`,
+      ...(moved.length > 0 ? [`${moved.length} rows its replay had moved aside are re-copied`] : []),
+      ...(verdict.dropOld === null
+        ? []
+        : [
+            `${database}.${names.old} is ${verdict.dropOld === 'sentry' ? "the dead run's cut-over sentry" : 'an old table (--initially-drop-old-table)'}: dropped when the run goes on`,
+          ]),
+    ];
+    return this.prepared(admin, plan, alter, estimated, original, altered, notes, resume);
+  }
+
+  private async readGhost(admin: Session): Promise<TableSchema> {
+    const { config, names } = this.deps;
     const ghostInfo = await readTableInfo(admin, config.database, names.ghost);
     if ((ghostInfo?.engine ?? '').toLowerCase() !== 'innodb') {
       throw new PreflightError(
@@ -86,7 +153,11 @@ export class Preflight {
         `the ALTER makes the table ${ghostInfo?.engine ?? 'unknown'}; osc keeps tables on InnoDB: remove the ENGINE clause`,
       );
     }
-    const altered = await readTableSchema(admin, config.database, names.ghost);
+    return readTableSchema(admin, config.database, names.ghost);
+  }
+
+  private planFor(alter: AlterAnalysis, server: ServerInfo, original: TableSchema, altered: TableSchema): TablePlan {
+    const { config } = this.deps;
     const mapping = mapColumns(original, altered, alter.renames, alter.droppedColumns);
     if (alter.renames.size > 0 && !config.approveRenamedColumns) {
       const list = [...alter.renames].map(([a, b]) => `${a} -> ${b}`).join(', ');
@@ -97,7 +168,7 @@ export class Preflight {
     }
     const key = chooseChunkKey(original, altered, mapping);
     if (!key) throw new PreflightError('NO_SHARED_UNIQUE_KEY', describeKeyProblem(original, altered, mapping));
-    const plan = createTablePlan({
+    return createTablePlan({
       database: config.database,
       table: config.table,
       server,
@@ -105,13 +176,26 @@ export class Preflight {
       key,
       ghostUniqueKeys: altered.uniqueKeys,
     });
+  }
+
+  private async prepared(
+    admin: Session,
+    plan: TablePlan,
+    alter: AlterAnalysis,
+    estimated: number,
+    original: TableSchema,
+    altered: TableSchema,
+    notes: readonly string[],
+    resume: ResumePoint | null,
+  ): Promise<Preflighted> {
+    const { config } = this.deps;
     const estimatedRows = config.exactRowcount
       ? Number(
           (await admin.rows<{ n: string }>(buildExactCount({ database: config.database, table: config.table }).sql))[0]
             ?.n ?? 0,
         )
-      : info.estimatedRows;
-    return { plan, alter, estimatedRows, admin, original, altered, notes };
+      : estimated;
+    return { kind: 'migrate', plan, alter, estimatedRows, admin, original, altered, notes, resume };
   }
 
   /** The plan on stdout; --quiet keeps stdout to the final summary, but a noop's plan is its result. */
@@ -140,6 +224,7 @@ export class Preflight {
         exactRowcount: config.exactRowcount,
         execute: config.execute,
         notes: p.notes,
+        resumed: p.resume !== null,
       }),
     );
   }
@@ -149,40 +234,40 @@ export class Preflight {
     return this.admin;
   }
 
-  /** Our table names must be free; --initially-drop-* frees them, only now that this run holds the lock. */
+  /**
+   * Our table names must be free; --initially-drop-* frees them, only now that this run holds the lock. A dead run's
+   * tables (ghost, changelog, checkpoint) are refused with both ways forward: --resume, or dropping them.
+   */
   private async claimNames(admin: Session): Promise<string[]> {
     const { config, names, logger } = this.deps;
     const db = config.database;
     const notes: string[] = [];
-    const leftovers: Array<{ name: string; flag: boolean; flagName: string; what: string }> = [
-      {
-        name: names.ghost,
-        flag: config.initiallyDropGhostTable,
-        flagName: '--initially-drop-ghost-table',
-        what: 'ghost table',
-      },
-      {
-        name: names.old,
-        flag: config.initiallyDropOldTable,
-        flagName: '--initially-drop-old-table',
-        what: 'old table',
-      },
-    ];
-    if (config.execute)
-      leftovers.push({
-        name: names.changelog,
-        flag: config.initiallyDropGhostTable,
-        flagName: '--initially-drop-ghost-table',
-        what: 'changelog table',
-      });
-    for (const t of leftovers) {
-      if (!(await tableExists(admin, db, t.name))) continue;
-      if (!t.flag) {
+    const found = await readLeftovers(admin, db, names);
+    const run = [
+      { name: names.ghost, exists: found.ghost, what: 'ghost table' },
+      // A noop run creates neither: their names need to be free only for --execute.
+      { name: names.changelog, exists: found.changelog && config.execute, what: 'changelog table' },
+      { name: names.checkpoint, exists: found.checkpoint && config.execute, what: 'checkpoint table' },
+    ].filter((t) => t.exists);
+    if (run.length > 0 && !config.initiallyDropGhostTable)
+      throw new PreflightError(
+        'TABLE_EXISTS',
+        leftoversMessage(
+          `${db}.${config.table}`,
+          run.map((t) => `${t.what} ${db}.${t.name}`),
+          found.checkpoint,
+        ),
+      );
+    const leftovers = run.map((t) => ({ ...t, flagName: '--initially-drop-ghost-table' }));
+    if (found.old !== null) {
+      if (!config.initiallyDropOldTable)
         throw new PreflightError(
           'TABLE_EXISTS',
-          `${t.what} ${db}.${t.name} already exists (left by an earlier run?): drop it, or pass ${t.flagName}`,
+          `old table ${db}.${names.old} already exists (left by an earlier run?): drop it, or pass --initially-drop-old-table`,
         );
-      }
+      leftovers.push({ name: names.old, exists: true, what: 'old table', flagName: '--initially-drop-old-table' });
+    }
+    for (const t of leftovers) {
       if (!config.execute) {
         if (t.name === names.ghost)
           throw new PreflightError(

@@ -65,6 +65,11 @@ const MAX_MOVES_PER_EVENT = 8;
 export interface ApplierStats {
   readonly applied: Readonly<Record<RowEventKind, number>>;
   readonly position: BinlogPosition | null;
+  /**
+   * A transaction boundary every event before which is applied (committed) to the ghost: the start of the last
+   * applied event's transaction. Restarting there re-applies at most that transaction, harmlessly. Null before any.
+   */
+  readonly appliedFrom: BinlogPosition | null;
   readonly heartbeatLagMs: number | null;
   readonly lastHeartbeatAt: number | null;
 }
@@ -78,6 +83,7 @@ interface MarkerWait {
 export class Applier {
   private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
   private position: BinlogPosition | null = null;
+  private appliedFrom: BinlogPosition | null = null;
   private readonly heartbeat = new HeartbeatLag();
   /** Events taken from the streamer, and those fully handled (replayed, or read from the changelog). */
   private consumed = 0;
@@ -121,6 +127,7 @@ export class Applier {
     return {
       applied: { ...this.applied },
       position: this.position,
+      appliedFrom: this.appliedFrom,
       heartbeatLagMs: this.heartbeat.lagMs,
       lastHeartbeatAt: this.heartbeat.lastAt,
     };
@@ -232,10 +239,12 @@ export class Applier {
       // Heartbeats are frequent: apply what is pending at least this often even under a steady stream.
       if (this.pending.length > 0) await this.flush();
       this.position = ev.next;
+      this.appliedFrom = ev.resume;
       return;
     }
     await this.flush();
     this.position = ev.next;
+    this.appliedFrom = ev.resume;
     for (const w of [...this.waits]) {
       if (this.stopped) return;
       if (w.token !== entry.token) continue;
@@ -285,7 +294,10 @@ export class Applier {
     for (const ev of batch) this.applied[ev.kind]++;
     this.completed += batch.length;
     const last = batch[batch.length - 1];
-    if (last) this.position = last.next;
+    if (last) {
+      this.position = last.next;
+      this.appliedFrom = last.resume;
+    }
   }
 
   private eventApplier(batch: readonly RowEvent[]): (s: Db) => Promise<void> {

@@ -18,6 +18,7 @@ import type { ChunkKey, Column, KeyValues } from '../../core/types.js';
 import type { Db, SessionPool } from '../../io/db/pool.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
+import type { MovedAsideStore } from '../resume/store.js';
 
 /** What the conflict resolver reads of the table plan. */
 export type ConflictPlan = Pick<
@@ -61,10 +62,23 @@ export class ConflictResolver {
   /** Rows moved aside since the last re-copy: all that replay re-copies after a batch. */
   private fresh = new Set<string>();
 
+  /**
+   * `store`: where each moved-aside key is recorded in the transaction that moves it, until it is re-copied, so that
+   * a resumed run re-copies what a crash left moved aside (the queue itself lives only in memory).
+   */
   constructor(
     private readonly plan: ConflictPlan,
     private readonly logger: Logger,
+    private readonly store: MovedAsideStore | null = null,
   ) {}
+
+  /** Queues keys a crashed run had moved aside (read from its checkpoint table) for re-copy. */
+  restore(keys: readonly KeyValues[]): void {
+    for (const kv of keys) {
+      this.queued.set(identity(kv), kv);
+      this.fresh.add(identity(kv));
+    }
+  }
 
   /** Rows moved aside and not yet re-copied. The cut-over must not swap while any are left. */
   get size(): number {
@@ -110,6 +124,7 @@ export class ConflictResolver {
       });
       await s.run(del.sql, del.params);
       const kv = own.map((c) => row[c.name]);
+      await this.store?.add(s, kv);
       this.queued.set(identity(kv), kv);
       this.fresh.add(identity(kv));
     }
@@ -151,6 +166,7 @@ export class ConflictResolver {
         if (Number(row?.n ?? 0) > 0) continue;
       }
       this.queued.delete(id);
+      await this.store?.remove(pool, kv);
     }
     return this.queued.size;
   }

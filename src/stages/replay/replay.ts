@@ -14,6 +14,8 @@ import type { TablePlan } from '../../plan.js';
 import { Applier, type ApplierStats } from './applier.js';
 import { startHeartbeat, writeMarker, type Heartbeat } from './changelog.js';
 import { ConflictResolver } from './conflicts.js';
+import type { KeyValues } from '../../core/types.js';
+import type { MovedAsideStore } from '../resume/store.js';
 
 /** Catch-up rounds before rows that keep colliding count as real duplicate data. */
 const SETTLE_ROUNDS = 5;
@@ -25,8 +27,10 @@ export interface ReplayDeps {
   >;
   readonly plan: TablePlan;
   readonly pool: SessionPool;
-  /** Read before the copy began. */
+  /** Read before the copy began, or a resumed run's checkpointed position. */
   readonly start: BinlogPosition;
+  /** Where rows moved aside are recorded until re-copied, and those a crashed run left (see conflicts.ts). */
+  readonly movedAside?: { readonly store: MovedAsideStore; readonly restored: readonly KeyValues[] };
   /** Events replayed in one transaction at most (read per batch: an operator can change it). */
   readonly batchSize: () => number;
   readonly onReceived: (kind: RowEventKind) => void;
@@ -62,7 +66,8 @@ export class Replay {
       logger,
       maxReconnects: config.defaultRetries,
     });
-    this.conflicts = new ConflictResolver(plan, logger);
+    this.conflicts = new ConflictResolver(plan, logger, deps.movedAside?.store ?? null);
+    this.conflicts.restore(deps.movedAside?.restored ?? []);
     this.applier = new Applier({
       streamer: this.streamer,
       pool: deps.pool,

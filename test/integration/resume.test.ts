@@ -1,0 +1,396 @@
+// kill -9 of osc under a write load, then `--resume`: the run goes on from its checkpoint and ends exact (row by row
+// against the offline result). osc runs in a child process (support/kill.ts) so that SIGKILL leaves exactly what a
+// crash leaves: its tables, a checkpoint a few seconds old, the sentry or a pending RENAME inside the cut-over.
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { exactConnection, LoadGenerator, qualified, quoteId, type Endpoint } from '../support/load.js';
+import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, RUN_TAG, runOsc } from '../support/run-osc.js';
+import type { OscRun } from '../support/run-osc.js';
+import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
+import { spawnOsc, type ChildRun } from '../support/kill.js';
+import { describeComparison, snapshotTable, tableNames, verifyMigration } from '../support/verify.js';
+import { expectedDatabase, prepareTable, recreateDatabase } from '../scenarios/runner.js';
+import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+
+const ROWS = 4_000;
+const ALTER = ORDERS_ALTER;
+
+let admin: Connection;
+
+beforeAll(async () => {
+  admin = await exactConnection(testServer().primary);
+});
+
+afterAll(async () => {
+  if (!admin) return;
+  await dropUser(admin, MIGRATION_USER);
+  await admin.end();
+});
+
+interface StoredCheckpoint {
+  readonly phase: string;
+  readonly copy: { readonly watermark: unknown; readonly done: boolean } | null;
+  readonly binlog: { readonly file: string; readonly position: number };
+}
+
+async function checkpointOf(database: string): Promise<StoredCheckpoint | null> {
+  try {
+    const [rows] = await admin.query<RowDataPacket[]>(
+      `SELECT value FROM ${qualified(database, '_t_ghk')} WHERE name = 'checkpoint'`,
+    );
+    const v: unknown = rows[0]?.['value'];
+    return typeof v === 'string' ? (JSON.parse(v) as StoredCheckpoint) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A run killed with SIGKILL, its write load still going. */
+interface DeadRun {
+  readonly database: string;
+  readonly mig: Endpoint;
+  readonly load: LoadGenerator;
+  readonly expected: { database: string; table: string };
+  readonly dead: ChildRun;
+}
+
+async function killedRun(
+  name: string,
+  opts: {
+    readonly args?: readonly string[];
+    readonly env?: NodeJS.ProcessEnv;
+    /** Resolves at the moment to kill. */
+    readonly killWhen: (run: ChildRun, database: string) => Promise<unknown>;
+  },
+): Promise<DeadRun> {
+  const database = `osc_t_resume_${name}_${RUN_TAG}`;
+  const model = ordersModel();
+  await recreateDatabase(admin, database);
+  await prepareTable(admin, database, ORDERS_CREATE, 't', model, ROWS);
+  const expected = { database: expectedDatabase(database), table: 't' };
+  await recreateDatabase(admin, expected.database);
+  await snapshotTable(admin, { database, table: 't' }, expected);
+  const mig = await migrationUser(admin, testServer().primary, database);
+  const load = new LoadGenerator({
+    endpoint: testServer().primary,
+    database,
+    table: 't',
+    model,
+    seededRows: ROWS,
+    rate: 200,
+    writers: 4,
+  }).start();
+  const dead = spawnOsc(
+    oscArgv(mig, database, 't', [
+      '--alter',
+      ALTER,
+      '--execute',
+      '--replica-server-id',
+      String(uniqueServerId()),
+      ...(opts.args ?? []),
+    ]),
+    opts.env,
+  );
+  try {
+    await Promise.race([
+      opts.killWhen(dead, database),
+      dead.exited.then((how) => {
+        throw new Error(`osc ended (${String(how)}) before the kill point:\n${dead.stderr().slice(-3000)}`);
+      }),
+    ]);
+  } catch (err) {
+    await dead.kill();
+    await load.stop().catch(() => undefined);
+    throw err;
+  }
+  expect(await dead.kill()).toBe('SIGKILL');
+  // The application goes on writing while osc is dead: those changes must reach the ghost through replay.
+  await new Promise((r) => setTimeout(r, 500));
+  return { database, mig, load, expected, dead };
+}
+
+function osc(r: DeadRun, rest: readonly string[]): Promise<OscRun> {
+  return runOsc(oscArgv(r.mig, r.database, 't', ['--replica-server-id', String(uniqueServerId()), ...rest]));
+}
+
+/** `--resume --execute` under the still-running load; then the load stops and the result is compared offline. */
+async function resumeAndVerify(r: DeadRun, rest: readonly string[] = []): Promise<OscRun> {
+  const resumed = osc(r, ['--alter', ALTER, '--execute', '--resume', ...rest]);
+  const run = await resumed.catch(async (err: unknown) => {
+    await r.load.stop().catch(() => undefined);
+    throw err;
+  });
+  const load = await r.load.stop(300);
+  expect(run.code, explainRun(run)).toBe(0);
+  expect((await tableNames(admin, r.database)).sort()).toEqual(['_t_del', 't']);
+  const comparison = await verifyMigration({
+    conn: admin,
+    snapshot: r.expected,
+    migrated: { database: r.database, table: 't' },
+    writes: load.writes,
+    alter: ALTER,
+  });
+  expect(comparison.ok, describeComparison(comparison)).toBe(true);
+  return run;
+}
+
+async function ghostRows(database: string): Promise<number> {
+  try {
+    const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${qualified(database, '_t_gho')}`);
+    return Number(rows[0]?.['n'] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+const stderrShows = (run: ChildRun, re: RegExp, message: string) =>
+  waitFor(() => re.test(run.stderr()), { timeoutMs: 60_000, intervalMs: 20, message });
+
+describe('kill -9, then --resume', () => {
+  test('during the copy: refusals first (leftovers, noop, another ALTER), then --resume copies on from the watermark', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const throttle = join(dir, 'throttle');
+    const r = await killedRun('copy', {
+      // One slow worker; once rows are on the ghost the copy is throttled, so the next checkpoint (every 2 s) holds
+      // a watermark in the middle of the table.
+      args: ['--chunk-size', '50', '--nice-ratio', '4', '--threads', '1', '--throttle-flag-file', throttle],
+      killWhen: async (_run, database) => {
+        await waitFor(async () => (await ghostRows(database)) >= 200, {
+          timeoutMs: 60_000,
+          intervalMs: 10,
+          message: 'the copy to start',
+        });
+        writeFileSync(throttle, '');
+        await waitFor(
+          async () => {
+            const c = await checkpointOf(database);
+            return c !== null && c.phase === 'copy' && c.copy !== null && c.copy.watermark !== null && !c.copy.done;
+          },
+          { timeoutMs: 60_000, intervalMs: 50, message: 'a checkpoint in the middle of the copy' },
+        );
+      },
+    });
+    rmSync(dir, { recursive: true, force: true });
+    const tables = async () => (await tableNames(admin, r.database)).sort();
+    const left = await tables();
+    expect(left).toEqual(['_t_ghc', '_t_ghk', '_t_gho', 't']);
+    try {
+      // Without --resume: refused, naming both ways forward.
+      const plain = await osc(r, ['--alter', ALTER, '--execute']);
+      expect(plain.code, explainRun(plain)).toBe(2);
+      expect(plain.stderr).toContain('code=TABLE_EXISTS');
+      expect(plain.stderr).toMatch(/earlier osc run .* --resume .* --initially-drop-ghost-table/);
+      // --resume without --execute: reports what it would resume, drops nothing.
+      const noop = await osc(r, ['--alter', ALTER, '--resume']);
+      expect(noop.code, explainRun(noop)).toBe(0);
+      expect(noop.stdout).toMatch(
+        /--execute would resume the dead run from its checkpoint: phase copy, copy part done/,
+      );
+      expect(noop.stdout).toContain("_t_gho (the dead run's, kept)");
+      expect(await tables()).toEqual(left);
+      // Another ALTER: refused with the reason, nothing changed.
+      const other = await osc(r, ['--alter', 'ADD COLUMN other INT', '--execute', '--resume']);
+      expect(other.code, explainRun(other)).toBe(2);
+      expect(other.stderr).toContain('code=RESUME_REFUSED');
+      expect(other.stderr).toMatch(/the checkpoint is for another ALTER/);
+      expect(await tables()).toEqual(left);
+      // --resume and --initially-drop-ghost-table contradict each other.
+      const both = await osc(r, ['--alter', ALTER, '--execute', '--resume', '--initially-drop-ghost-table']);
+      expect(both.code, explainRun(both)).toBe(2);
+      expect(both.stderr).toContain('code=BAD_USAGE');
+      expect(await tables()).toEqual(left);
+    } catch (err) {
+      await r.load.stop().catch(() => undefined);
+      throw err;
+    }
+    const run = await resumeAndVerify(r);
+    expect(run.stdout).toMatch(/resuming the dead run from its checkpoint: phase copy, copy part done/);
+  });
+
+  test('after the copy, while replay goes on (a hook holds the run there)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const hook = join(dir, 'osc-on-row-copy-complete');
+    writeFileSync(hook, '#!/bin/sh\nsleep 20\n', { mode: 0o755 });
+    try {
+      const r = await killedRun('catchup', {
+        args: ['--hooks-path', dir],
+        killWhen: (_run, database) =>
+          waitFor(
+            async () => {
+              const c = await checkpointOf(database);
+              return c?.phase === 'copy' && c.copy?.done === true;
+            },
+            { timeoutMs: 60_000, intervalMs: 50, message: 'a checkpoint after the copy' },
+          ),
+      });
+      const run = await resumeAndVerify(r);
+      expect(run.stdout).toMatch(/resuming the dead run from its checkpoint: phase copy, copy complete/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('while the cut-over is postponed; a purged binary log is refused first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const flag = join(dir, 'postpone');
+    writeFileSync(flag, '');
+    try {
+      const r = await killedRun('postponed', {
+        args: ['--postpone-cut-over-flag-file', flag],
+        killWhen: (_run, database) =>
+          waitFor(async () => (await checkpointOf(database))?.phase === 'postponed', {
+            timeoutMs: 60_000,
+            intervalMs: 50,
+            message: 'a checkpoint while postponed',
+          }),
+      });
+      // The binlog the checkpoint points at, purged: PURGE BINARY LOGS on the shared server would cut other tests'
+      // binlog readers off, so the checkpoint is pointed at a log the server no longer has (the one before its oldest).
+      const [logs] = await admin.query<RowDataPacket[]>('SHOW BINARY LOGS');
+      const oldest = String(logs[0]?.['Log_name']);
+      const m = /^(.*\.)(\d+)$/.exec(oldest)!;
+      const gone = `${m[1]}${String(Number(m[2]) - 1).padStart(m[2]!.length, '0')}`;
+      const ghk = qualified(r.database, '_t_ghk');
+      const [saved] = await admin.query<RowDataPacket[]>(`SELECT value FROM ${ghk} WHERE name = 'checkpoint'`);
+      const text = String(saved[0]?.['value']);
+      const c = JSON.parse(text) as { binlog: { file: string } };
+      await admin.query(`UPDATE ${ghk} SET value = ? WHERE name = 'checkpoint'`, [
+        JSON.stringify({ ...c, binlog: { ...c.binlog, file: gone } }),
+      ]);
+      try {
+        const purged = await osc(r, ['--alter', ALTER, '--execute', '--resume']);
+        expect(purged.code, explainRun(purged)).toBe(2);
+        expect(purged.stderr).toContain('code=RESUME_REFUSED');
+        expect(purged.stderr).toContain(`binary log ${gone}, where replay must go on, is no longer on the server`);
+        expect((await tableNames(admin, r.database)).sort()).toEqual(['_t_ghc', '_t_ghk', '_t_gho', 't']);
+      } catch (err) {
+        await r.load.stop().catch(() => undefined);
+        throw err;
+      }
+      await admin.query(`UPDATE ${ghk} SET value = ? WHERE name = 'checkpoint'`, [text]);
+      // Resumed without the flag file: it goes straight on to the cut-over.
+      await resumeAndVerify(r);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('inside the cut-over, holding the lock (the sentry is left behind)', async () => {
+    const r = await killedRun('locked', {
+      env: { OSC_TEST_PAUSE_AT: 'lock-tables' },
+      killWhen: (run) => stderrShows(run, /osc-test-paused lock-tables/, 'the cut-over to hold its lock'),
+    });
+    expect((await tableNames(admin, r.database)).sort()).toEqual(['_t_del', '_t_ghc', '_t_ghk', '_t_gho', 't']);
+    const run = await resumeAndVerify(r);
+    expect(run.stdout).toMatch(/_t_del is the dead run's cut-over sentry/);
+  });
+
+  test('inside the cut-over, after the sentry was dropped (the RENAME was queued)', async () => {
+    const r = await killedRun('renaming', {
+      env: { OSC_TEST_PAUSE_AT: 'drop-sentry' },
+      killWhen: (run) => stderrShows(run, /osc-test-paused drop-sentry/, 'the cut-over to drop its sentry'),
+    });
+    // Once osc's lock connection is gone the server runs the queued RENAME: --resume finds the tables swapped and
+    // only drops what is left (or, had the RENAME not run, resumes the run).
+    const run = await resumeAndVerify(r);
+    expect(run.stdout + run.stderr).toMatch(/the dead run's cut-over had completed|resuming the dead run/);
+  });
+
+  test('a composite key of awkward types, killed mid-copy: the resumed copy starts exactly after the watermark', async () => {
+    const database = `osc_t_resume_keys_${RUN_TAG}`;
+    await recreateDatabase(admin, database);
+    await admin.query(`USE ${quoteId(database)}`);
+    // BIGINT UNSIGNED beyond 2^53, a cp1251 string holding 0x98 (a byte cp1251 leaves undefined) under a binary
+    // collation, DATETIME(6), an ENUM whose member order is not its names' order, DECIMAL(30,9).
+    await admin.query(`CREATE TABLE t (
+      big BIGINT UNSIGNED NOT NULL,
+      s VARCHAR(8) CHARACTER SET cp1251 COLLATE cp1251_bin NOT NULL,
+      d DATETIME(6) NOT NULL,
+      e ENUM('z','y','x') NOT NULL,
+      m DECIMAL(30,9) NOT NULL,
+      v INT NOT NULL,
+      PRIMARY KEY (big, s, d, e, m)
+    ) ENGINE=InnoDB`);
+    const digits =
+      '(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+    await admin.query(
+      `INSERT INTO t SELECT 18446744073709551615 - (x.n DIV 30) * 4097, UNHEX(ELT(1 + x.n MOD 3, '98', '41', 'C098')),
+         TIMESTAMPADD(MICROSECOND, x.n MOD 10, '2024-02-29 23:59:59.999990'), ELT(1 + x.n MOD 3, 'z', 'y', 'x'),
+         x.n MOD 5 + 123456789012345678901.000000001, x.n
+       FROM (SELECT a.n + 10 * b.n + 100 * c.n + 1000 * d.n AS n FROM ${digits} a, ${digits} b, ${digits} c, ${digits} d) x
+       WHERE x.n < 3000`,
+    );
+    const expected = { database: expectedDatabase(database), table: 't' };
+    await recreateDatabase(admin, expected.database);
+    await snapshotTable(admin, { database, table: 't' }, expected);
+    const mig = await migrationUser(admin, testServer().primary, database);
+    const alter = 'ADD COLUMN extra INT NOT NULL DEFAULT 7';
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const throttle = join(dir, 'throttle');
+    const dead = spawnOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        alter,
+        '--execute',
+        '--replica-server-id',
+        String(uniqueServerId()),
+        ...['--chunk-size', '50', '--nice-ratio', '4', '--threads', '1', '--throttle-flag-file', throttle],
+      ]),
+    );
+    try {
+      await waitFor(async () => (await ghostRows(database)) >= 500, { timeoutMs: 60_000, intervalMs: 10 });
+      writeFileSync(throttle, '');
+      await waitFor(
+        async () => {
+          const c = await checkpointOf(database);
+          return c?.phase === 'copy' && c.copy?.watermark != null && !c.copy.done;
+        },
+        { timeoutMs: 60_000, intervalMs: 50, message: 'a checkpoint in the middle of the copy' },
+      );
+    } finally {
+      await dead.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const copiedBefore = await ghostRows(database);
+    const run = await runOsc(
+      oscArgv(mig, database, 't', [
+        '--alter',
+        alter,
+        '--execute',
+        '--resume',
+        '--replica-server-id',
+        String(uniqueServerId()),
+      ]),
+    );
+    expect(run.code, explainRun(run)).toBe(0);
+    // It copied on from the watermark, not from the start, and not past any row.
+    const copied = Number(/rows copied:\s+(\d+)/.exec(run.stdout)?.[1]);
+    expect(copied).toBeGreaterThan(0);
+    expect(copied).toBeLessThanOrEqual(3000 - copiedBefore + 100);
+    const comparison = await verifyMigration({
+      conn: admin,
+      snapshot: expected,
+      migrated: { database, table: 't' },
+      writes: [],
+      alter,
+    });
+    expect(comparison.ok, describeComparison(comparison)).toBe(true);
+  });
+
+  test('--resume with nothing to resume is refused', async () => {
+    const database = `osc_t_resume_none_${RUN_TAG}`;
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, ORDERS_CREATE, 't', ordersModel(), 10);
+    const mig = await migrationUser(admin, testServer().primary, database);
+    const run = await runOsc(
+      oscArgv(mig, database, 't', ['--alter', ALTER, '--execute', '--resume', '--replica-server-id', '1234567']),
+    );
+    expect(run.code, explainRun(run)).toBe(2);
+    expect(run.stderr).toContain('code=NOTHING_TO_RESUME');
+    expect(await tableNames(admin, database)).toEqual(['t']);
+    await admin.query(`DROP DATABASE ${quoteId(database)}`);
+  });
+});

@@ -582,7 +582,10 @@ class Migration {
     if (left.length === 0 || this.cleanupSkipped || !(failure instanceof OscError)) return failure;
     if (failure.code === 'CUT_OVER_UNCERTAIN') return failure;
     const names = left.map((t) => qualify(this.config.database, t)).join(', ');
-    return withNote(failure, `osc's tables left behind: ${names} (drop them, or rerun with --initially-drop-ghost-table)`);
+    return withNote(
+      failure,
+      `osc's tables left behind: ${names} (drop them, or rerun with --initially-drop-ghost-table)`,
+    );
   }
 
   private classify(err: unknown): unknown {

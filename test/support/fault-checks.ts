@@ -9,17 +9,31 @@ import { explainRun, MIGRATION_USER } from './run-osc.js';
 import { waitFor } from './servers.js';
 import { describeComparison, tableNames } from './verify.js';
 
+export interface ThreadFilter {
+  readonly command?: string;
+  /** LIKE pattern on the statement running. */
+  readonly info?: string;
+  /** Only statements running at least this long (a statement waiting for a lock). */
+  readonly runningSeconds?: number;
+}
+
 /** Thread ids of osc's connections (the migration user's), optionally those whose statement matches `info`. */
 export async function oscThreads(
   admin: Connection,
-  where: { command?: string; info?: string } = {},
+  where: ThreadFilter = {},
   user = MIGRATION_USER,
 ): Promise<number[]> {
   const [rows] = await admin.query<RowDataPacket[]>(
     `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ?` +
       (where.command === undefined ? '' : ' AND COMMAND LIKE ?') +
-      (where.info === undefined ? '' : ' AND INFO LIKE ?'),
-    [user, ...(where.command === undefined ? [] : [where.command]), ...(where.info === undefined ? [] : [where.info])],
+      (where.info === undefined ? '' : ' AND INFO LIKE ?') +
+      (where.runningSeconds === undefined ? '' : ' AND TIME >= ?'),
+    [
+      user,
+      ...(where.command === undefined ? [] : [where.command]),
+      ...(where.info === undefined ? [] : [where.info]),
+      ...(where.runningSeconds === undefined ? [] : [where.runningSeconds]),
+    ],
   );
   return rows.map((r) => Number(r['id']));
 }
@@ -34,13 +48,14 @@ export async function runLockHolder(admin: Connection, database: string, table: 
 /** Polls the processlist until a connection of osc's matches, then KILLs it; returns its id. */
 export async function killFirst(
   admin: Connection,
-  where: { command?: string; info?: string },
+  where: ThreadFilter,
   message: string,
   timeoutMs = 60_000,
+  intervalMs = 5,
 ): Promise<number> {
   const id = await waitFor(async () => (await oscThreads(admin, where))[0] ?? null, {
     timeoutMs,
-    intervalMs: 5,
+    intervalMs,
     message,
   });
   await admin.query(`KILL ${id}`);

@@ -9,6 +9,7 @@ import {
   dropSentry,
   dropTable,
   lockForCutOver,
+  lockGhostAlone,
   PREPARE_PROBE,
   probeStatement,
   renameForCutOver,
@@ -219,6 +220,16 @@ async function attempt(
     await step('issue-rename');
     await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
     await step('wait-rename-blocked');
+    // Once the sentry is gone only A keeps B from the table: nobody else may hold B up on the ghost meanwhile.
+    await probe.run(lockGhostAlone(database, ghost)).catch((err: unknown) => {
+      throw new MigrationError(
+        'CUT_OVER_FAILED',
+        `another session holds a lock on ${ghost} (${describeSqlError(err)}); the sentry stays until it is free`,
+        { cause: err },
+      );
+    });
+    await probe.run(UNLOCK_TABLES);
+    await step('check-ghost-free');
     // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     await step('drop-sentry');

@@ -541,8 +541,10 @@ class Migration {
       });
       return;
     }
-    if (!(await this.preflight.holdsRunLock())) {
-      this.cleanupSkipped = true;
+    const lock = await this.preflight.holdsRunLock();
+    if (lock !== 'held') {
+      // When the server is down the tables are this run's still, and the error names them; not so once taken.
+      this.cleanupSkipped = lock === 'taken';
       return;
     }
     // Bounded: another session's lock on the ghost (a long SELECT, a backup's transaction) must not hang osc.

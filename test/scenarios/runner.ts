@@ -205,6 +205,8 @@ export interface DuringContext {
   readonly record: (write: LoggedWrite) => void;
   /** Sends a signal to osc (only with `child: true`). */
   readonly kill: (signal: NodeJS.Signals) => void;
+  /** Stops the write load now (every transaction in flight ends first), e.g. before the server is stopped. */
+  readonly stopLoad: () => Promise<void>;
 }
 
 export interface UnderLoadResult {
@@ -343,6 +345,7 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
       if (child === null) throw new Error('kill() needs migrateUnderLoad({ child: true })');
       child.kill(signal);
     },
+    stopLoad: () => load.stop().then(() => undefined),
   };
   let stepsRun = 0;
   const runSteps = async () => {

@@ -166,6 +166,16 @@ describe('server faults (a private sandbox)', () => {
         replicaServerId: uniqueServerId(),
         during: async (ctx) => {
           expect(await copyStarted(admin, database, 't', ctx.stderr, ctx.done)).toBe(true);
+          // First the replica must have osc's changelog (until then it counts as unreadable, not lagging), and osc
+          // must have read a heartbeat there (lag is read every 250 ms).
+          await waitFor(
+            async () => {
+              await replica.query(`SELECT 1 FROM \`${database}\`.\`_t_ghc\` LIMIT 1`);
+              return true;
+            },
+            { timeoutMs: 20_000, message: 'the changelog on the replica' },
+          );
+          await new Promise((res) => setTimeout(res, 600));
           await replica.query(replicaThread('STOP'));
           try {
             await waitFor(() => /throttled reason="lag=/.test(ctx.stderr()), {

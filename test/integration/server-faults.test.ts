@@ -5,7 +5,9 @@
 // - the replica's SQL thread stopped past --max-lag-millis: osc throttles the copy, and goes on once it is back;
 // - the replica unreachable (connection refused): it counts as lagging (README, Throttling): the copy waits until it
 //   answers again, then the run completes exactly.
+import { spawnSync } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactConnection, type Endpoint } from '../support/load.js';
@@ -23,6 +25,8 @@ import {
   verifyIntact,
 } from '../scenarios/runner.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+
+const SANDBOX = fileURLToPath(new URL('../../scripts/sandbox', import.meta.url));
 
 let sandbox: PrivateSandbox;
 let admin: Connection;
@@ -88,6 +92,15 @@ async function forwarder(target: Endpoint): Promise<Forwarder> {
     },
   };
 }
+
+test('a sandbox on other ports keeps its own files: it never takes the shared servers for its own', () => {
+  // With the shared directory, `status` (and `start`, `stop`) on another port found the running default servers.
+  const { stdout: out } = spawnSync('bash', [SANDBOX, 'status', '--flavor', testServer().flavor], {
+    env: { ...process.env, OSC_SANDBOX_PORT: '1999', OSC_SANDBOX_DIR: '' },
+    encoding: 'utf8',
+  });
+  expect(out).toMatch(/primary: not running/);
+}, 30_000);
 
 describe('server faults (a private sandbox)', () => {
   test('the primary restarted mid-copy: a clean failure naming what is left; --initially-drop-ghost-table then completes', async () => {

@@ -73,7 +73,6 @@ async function migrateWithKill(
       args: ['--postpone-cut-over-flag-file', flag, ...args],
       replicaServerId: uniqueServerId(),
       load: { rate: 400 },
-      echo: process.env['OSC_TEST_ECHO'] === '1',
       runTimeoutMs: 60_000,
       during: (ctx) => inject(ctx, { database, release: () => rmSync(flag, { force: true }) }),
     });

@@ -117,7 +117,6 @@ describe('server faults (a private sandbox)', () => {
         seededRows: ROWS,
         alter: ORDERS_ALTER,
         args: ['--chunk-size', '100', '--default-retries', '5'],
-        echo: process.env['OSC_TEST_ECHO'] === '1',
         replicaServerId: uniqueServerId(),
         during: async (ctx) => {
           expect(await copyStarted(admin, database, 't', ctx.stderr, ctx.done)).toBe(true);

@@ -61,7 +61,6 @@ async function abortAt(point: Point, signal: NodeJS.Signals): Promise<void> {
       seededRows: ROWS,
       alter: ORDERS_ALTER,
       child: true,
-      echo: process.env['OSC_TEST_ECHO'] === '1',
       // The cut-over waits for the flag file (removed by the point, or never); --verbose logs each cut-over step.
       args: ['--chunk-size', '100', '--postpone-cut-over-flag-file', flag, '--verbose', ...(point.args ?? [])],
       replicaServerId: uniqueServerId(),

@@ -12,7 +12,7 @@ import { defaultThreads } from './core/chunk/ranges.js';
 import { defaultSizing } from './core/chunk/sizer.js';
 import { MAX_COPY_THREADS } from './core/flags.js';
 import type { MigrationConfig } from './core/config.js';
-import { errorCode, MigrationError, OscError } from './core/errors.js';
+import { errorCode, MigrationError, OscError, withNote } from './core/errors.js';
 import type { Logger } from './core/log.js';
 import { tableNames, type TableNames } from './core/names.js';
 import { assertTransition, type Phase } from './core/phase.js';
@@ -23,8 +23,9 @@ import { schemaFingerprint, type Checkpoint, type CheckpointPhase } from './core
 import type { CopyPlanState } from './core/chunk/plan.js';
 import { createCheckpointTable } from './core/sql/checkpoint.js';
 import { qualify } from './core/sql/quote.js';
+import { setLockWaitTimeout } from './core/sql/session.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
-import { describeSqlError } from './io/db/errors.js';
+import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from './io/db/errors.js';
 import { readBinlogPosition } from './io/db/inspector.js';
 import { openPool, openSession, type Db, type Session, type SessionPool } from './io/db/pool.js';
 import { sleep } from './io/sleep.js';
@@ -82,6 +83,8 @@ const BACKLOG_POLL_MS = 50;
 // The checksum's sessions when --threads is not given: its reads scale with cores even where the copy's writes do
 // not (MariaDB), and this machine class has two.
 const CHECKSUM_THREADS = 2;
+/** How long cleanup waits for a lock on a table it drops before it gives up and names what it left. */
+const CLEANUP_LOCK_WAIT_SECONDS = 10;
 
 class Migration {
   // The phase and the counters: the orchestrator's, rendered through snapshot().
@@ -121,6 +124,8 @@ class Migration {
   // Aborts on the caller's signal (Ctrl-C), on panic (socket command or flag file) and on critical load.
   private readonly abort = new AbortController();
   private abortError: OscError | null = null;
+  /** Cleanup left the tables alone: the run lock is another run's now. */
+  private cleanupSkipped = false;
 
   constructor(
     private readonly config: MigrationConfig,
@@ -327,7 +332,7 @@ class Migration {
             `the tables were swapped (${config.database}.${config.table} has the new schema) but finishing failed: ${describeSqlError(err)}; drop ${this.names.changelog} by hand`,
             { cause: err },
           )
-        : this.classify(err);
+        : this.leftBehind(this.classify(err));
       this.metrics.countError(errorCode(failure));
       await this.hooks.run('osc-on-failure', {
         OSC_FAILURE_REASON: failure instanceof Error ? failure.message : String(failure),
@@ -699,16 +704,26 @@ class Migration {
       });
       return;
     }
-    if (!(await this.preflight.holdsRunLock())) return;
+    const lock = await this.preflight.holdsRunLock();
+    if (lock !== 'held') {
+      // When the server is down the tables are this run's still, and the error names them; not so once taken.
+      this.cleanupSkipped = lock === 'taken';
+      return;
+    }
+    // Bounded: another session's lock on the ghost (a long SELECT, a backup's transaction) must not hang osc.
+    const bounded = setLockWaitTimeout(CLEANUP_LOCK_WAIT_SECONDS);
     try {
       const admin: Session | null = this.preflight.session;
       if (admin === null) throw new OscError('INTERNAL', 'no admin connection');
+      await admin.run(bounded.sql, bounded.params);
       await this.tables.drop(admin);
-    } catch {
-      // The admin session may be what failed: one more try on a fresh connection.
+    } catch (firstErr) {
+      // The admin session may be what failed: one more try on a fresh connection (not when a lock was in the way).
       let fresh: Session | null = null;
       try {
+        if (sqlErrno(firstErr) === ER_LOCK_WAIT_TIMEOUT) throw firstErr;
         fresh = await openSession(this.config.connection);
+        await fresh.run(bounded.sql, bounded.params);
         await this.tables.drop(fresh);
       } catch (cleanupErr) {
         // Never turned into success: the original error still fails the run; say what is left behind.
@@ -723,6 +738,19 @@ class Migration {
         await fresh?.close();
       }
     }
+  }
+
+  /** Names the tables cleanup could not drop (the server was down, a lock was in the way) in the run's error. */
+  private leftBehind(failure: unknown): unknown {
+    const left = this.tables.left();
+    // Not when another run may own them now (the run lock was taken over), nor after an uncertain cut-over.
+    if (left.length === 0 || this.cleanupSkipped || !(failure instanceof OscError)) return failure;
+    if (failure.code === 'CUT_OVER_UNCERTAIN') return failure;
+    const names = left.map((t) => qualify(this.config.database, t)).join(', ');
+    return withNote(
+      failure,
+      `osc's tables left behind: ${names} (drop them, or rerun with --initially-drop-ghost-table)`,
+    );
   }
 
   private classify(err: unknown): unknown {

@@ -61,3 +61,9 @@ export function isRefusal(err: unknown): boolean {
 export function errorCode(err: unknown): ErrorCode {
   return err instanceof OscError ? err.code : 'INTERNAL';
 }
+
+/** The same error (class, code, cause) with `note` appended to its message. */
+export function withNote(err: OscError, note: string): OscError {
+  const Same = err.constructor as new (code: ErrorCode, message: string, options?: { cause?: unknown }) => OscError;
+  return new Same(err.code, `${err.message}; ${note}`, { cause: err.cause });
+}

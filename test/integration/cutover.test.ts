@@ -120,7 +120,8 @@ async function swapsLosingWrites(table: string, run: SwapRun): Promise<number> {
               );
               lockedMax = Number(row?.m);
             }
-            if (step === 'wait-rename-blocked' && run.ghostReader) {
+            // After the check that the ghost is free: a reader arriving between it and the sentry's drop.
+            if (step === 'check-ghost-free' && run.ghostReader) {
               await reader.query('START TRANSACTION');
               await reader.query(`SELECT 1 FROM ${qualified(DB, `_${table}_gho`)} LIMIT 1`);
               readerDone = new Promise((r) => setTimeout(r, 300)).then(() => reader.query('COMMIT'));

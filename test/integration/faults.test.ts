@@ -131,4 +131,46 @@ describe('faults under write load', () => {
       await locker.end();
     }
   });
+
+  test('FLUSH BINARY LOGS many times during the run: the reader follows every rotation, the result is exact', async () => {
+    const database = `osc_t_fault_flush_${RUN_TAG}`;
+    const model = ordersModel();
+    const rows = 20_000;
+    await recreateDatabase(admin, database);
+    await prepareTable(admin, database, CREATE, 't', model, rows);
+    let flushes = 0;
+    const result = await migrateUnderLoad({
+      admin,
+      primary: testServer().primary,
+      database,
+      table: 't',
+      model,
+      seededRows: rows,
+      alter: ALTER,
+      args: ['--chunk-size', '200', '--status-interval', '1'],
+      replicaServerId: uniqueServerId(),
+      // The cut-over waits 3 s after the start, so the rotations fall in the copy and the postponed replay.
+      postponeCutOverMs: 3_000,
+      during: async ({ done }) => {
+        let ended = false;
+        void done.finally(() => (ended = true));
+        while (!ended) {
+          await admin.query('FLUSH BINARY LOGS');
+          flushes++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+    });
+    expect(result.run.code, explainRun(result.run)).toBe(0);
+    expect(flushes, 'binary logs flushed during the run').toBeGreaterThanOrEqual(10);
+    // Replay went on through the rotations: a later status line reports a position files after the first (status
+    // lines come every second, so the last one shown may be a little behind).
+    const first = Number(/binlog_start position=[^:\s]*?(\d+):/.exec(result.run.stderr)?.[1] ?? NaN);
+    const last = Number([...result.run.stderr.matchAll(/ binlog=[^:\s]*?(\d+):/g)].at(-1)?.[1] ?? NaN);
+    expect(last - first, `binlog files replayed through (${first} -> ${last})`).toBeGreaterThanOrEqual(1);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
+    expect(result.writesDuringRun).toBeGreaterThan(0);
+  });
 });

@@ -9,6 +9,7 @@ import { exactConnection, LoadGenerator, qualified, quoteId, seedRows } from '..
 import type { Endpoint, Interjection, LoadOptions, LoadResult, LoggedWrite, RowModel } from '../support/load.js';
 import { explainRun, migrationUser, oscArgv, runOsc } from '../support/run-osc.js';
 import type { OscRun } from '../support/run-osc.js';
+import { spawnOsc } from '../support/osc-child.js';
 import { compareTables, replayWrites, snapshotTable, verifyMigration } from '../support/verify.js';
 import type { Comparison } from '../support/verify.js';
 import { ordersModel } from './models.js';
@@ -190,6 +191,8 @@ export interface UnderLoadInput {
   readonly echo?: boolean;
   /** Called with each stderr chunk. */
   readonly onStderr?: (text: string) => void;
+  /** Runs the CLI as a child process (test/support/osc-child.ts), so that the test can send it real signals. */
+  readonly child?: boolean;
 }
 
 export interface DuringContext {
@@ -200,6 +203,10 @@ export interface DuringContext {
   readonly interject: (step: Interjection) => Promise<void>;
   /** Logs a write committed just now on the caller's own connection (LoadGenerator.record). */
   readonly record: (write: LoggedWrite) => void;
+  /** Sends a signal to osc (only with `child: true`). */
+  readonly kill: (signal: NodeJS.Signals) => void;
+  /** Stops the write load now (every transaction in flight ends first), e.g. before the server is stopped. */
+  readonly stopLoad: () => Promise<void>;
 }
 
 export interface UnderLoadResult {
@@ -321,20 +328,24 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
   const timer = setTimeout(() => stopRun.abort(), i.runTimeoutMs ?? 150_000);
   const release =
     postpone === null ? null : setTimeout(() => rmSync(postpone, { force: true }), i.postponeCutOverMs ?? 0);
-  const done = runOsc(argv, {
-    onStderr: (t) => {
-      stderr += t;
-      i.onStderr?.(t);
-    },
-    signal: stopRun.signal,
-    ...(i.echo === undefined ? {} : { echo: i.echo }),
-  });
+  const onStderr = (t: string) => {
+    stderr += t;
+    if (i.echo === true) process.stderr.write(t);
+    i.onStderr?.(t);
+  };
+  const child = i.child === true ? spawnOsc(argv, { onStderr, timeoutMs: i.runTimeoutMs ?? 150_000 }) : null;
+  const done = child?.done ?? runOsc(argv, { onStderr, signal: stopRun.signal });
   const ctx: DuringContext = {
     stderr: () => stderr,
     done,
     migrationUser: mig,
     interject: (step) => load.interject(step),
     record: (w) => load.record(w),
+    kill: (signal) => {
+      if (child === null) throw new Error('kill() needs migrateUnderLoad({ child: true })');
+      child.kill(signal);
+    },
+    stopLoad: () => load.stop().then(() => undefined),
   };
   let stepsRun = 0;
   const runSteps = async () => {

@@ -1,9 +1,9 @@
-// A run of osc in a child process (osc-child.ts) that a test can kill at a moment of its choosing.
+// A run of osc in a child process (osc-pausing-child.ts) that a test can kill at a moment of its choosing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHILD = fileURLToPath(new URL('./osc-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./osc-pausing-child.ts', import.meta.url));
 
 export interface ChildRun {
   readonly child: ChildProcess;

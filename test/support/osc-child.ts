@@ -1,22 +1,53 @@
-// osc's CLI in a child process, for tests that kill it (SIGKILL leaves what a crash leaves):
-// `node --import tsx test/support/osc-child.ts <osc arguments>`. With OSC_TEST_PAUSE_AT=<cut-over step> (a step of
-// CUT_OVER_STEPS), the cut-over stops right after that step, writes `osc-test-paused <step>` to stderr and waits
-// there until killed: the same afterStep hook the in-process cut-over fault tests use.
-import { main } from '../../src/cli/main.js';
+// Runs the osc CLI as a child process (bin/osc.ts through tsx), as an operator's shell would: signals reach it
+// as real signals (SIGTERM, SIGINT), and its exit code is the process's own.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { OscRun } from './run-osc.js';
 
-const pauseAt = process.env['OSC_TEST_PAUSE_AT'];
+const BIN = fileURLToPath(new URL('../../bin/osc.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-process.exitCode = await main(
-  process.argv,
-  pauseAt === undefined || pauseAt === ''
-    ? {}
-    : {
-        cutOverTesting: {
-          afterStep: async (step) => {
-            if (step !== pauseAt) return;
-            process.stderr.write(`osc-test-paused ${step}\n`);
-            await new Promise<never>(() => setInterval(() => undefined, 60_000));
-          },
-        },
-      },
-);
+export interface OscChild {
+  readonly pid: number;
+  /** Settles when the process has exited; code is its exit status (128 + n when a signal ended it). */
+  readonly done: Promise<OscRun>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+export interface ChildOptions {
+  readonly onStderr?: (text: string) => void;
+  /** Ended with SIGKILL after this long (a hung child must not outlive the test). */
+  readonly timeoutMs?: number;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+
+/** `argv` as for runOsc (['node', 'osc', ...flags]). */
+export function spawnOsc(argv: readonly string[], opts: ChildOptions = {}): OscChild {
+  const started = Date.now();
+  // The environment without a password: only the flags given here reach the child.
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/' };
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...argv.slice(2)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => {
+    stderr += t;
+    opts.onStderr?.(t);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 150_000);
+  const done = new Promise<OscRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const status = code ?? 128 + (signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 0));
+      resolve({ code: status, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+  if (child.pid === undefined) throw new Error('could not start the osc child process');
+  return { pid: child.pid, done, kill: (signal) => void child.kill(signal) };
+}

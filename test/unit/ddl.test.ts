@@ -11,6 +11,7 @@ import {
   tablesNamed,
   dropTable,
   lockForCutOver,
+  lockGhostAlone,
   renameForCutOver,
   writeChangelog,
 } from '../../src/core/sql/ddl.js';
@@ -44,6 +45,7 @@ describe('ddl', () => {
     expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe(
       'LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE',
     );
+    expect(lockGhostAlone('shop', '_orders_gho')).toBe('LOCK TABLES `shop`.`_orders_gho` WRITE');
     expect(renameForCutOver('shop', 'orders', '_orders_del', '_orders_gho')).toBe(
       'RENAME TABLE `shop`.`orders` TO `shop`.`_orders_del`, `shop`.`_orders_gho` TO `shop`.`orders`',
     );

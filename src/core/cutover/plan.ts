@@ -23,6 +23,13 @@
 // reads "waiting" for a moment after a lock was granted to it.) When `t` sorts first (upper case with
 // lower_case_table_names=0, digits, `$`), B's first wait is already on `t`.
 //
+// A dying between the sentry's drop and B's queueing on `t` (killed, its network cut, osc's host gone) would let
+// B through behind the writers A held back: their writes, committed on the original after the marker, would be
+// lost. That window lasts microseconds unless another session holds a lock on the ghost, which B then waits for
+// (measured: a transaction that read the ghost, A killed, then the transaction ended: rows lost on MariaDB
+// 10.11). So before dropping the sentry C takes and releases a write lock on the ghost: when another session
+// holds it, the attempt fails with the sentry still in place.
+//
 // On any failure B's RENAME is killed, and its end seen in the processlist, before A's locks go; then
 // the server says which table is which (a lost reply may hide a RENAME that ran), and `_t_del` is
 // dropped only when it is this attempt's sentry (its COMMENT carries the attempt's token).
@@ -45,6 +52,8 @@ export const CUT_OVER_STEPS = [
   'issue-rename',
   // Wait until C's probe shows B's request pending on its first name (the sentry, or t when t sorts first).
   'wait-rename-blocked',
+  // C: LOCK TABLES _t_gho WRITE, then UNLOCK: no other session holds the ghost (see "A dying" above).
+  'check-ghost-free',
   // A: DROP TABLE _t_del (allowed: A holds its write lock).
   'drop-sentry',
   // Only when t sorts last: C's probe shows B's request pending on t (B took _t_del and _t_gho first).

@@ -78,6 +78,11 @@ export function lockForCutOver(database: string, table: string, old: string): st
   return `LOCK TABLES ${qualify(database, table)} WRITE, ${qualify(database, old)} WRITE`;
 }
 
+/** The cut-over's check that no other session holds the ghost (UNLOCK_TABLES right after). */
+export function lockGhostAlone(database: string, ghost: string): string {
+  return `LOCK TABLES ${qualify(database, ghost)} WRITE`;
+}
+
 /** Atomic swap: the original becomes the old table, the ghost takes its name. */
 export function renameForCutOver(database: string, table: string, old: string, ghost: string): string {
   return `RENAME TABLE ${qualify(database, table)} TO ${qualify(database, old)}, ${qualify(database, ghost)} TO ${qualify(database, table)}`;

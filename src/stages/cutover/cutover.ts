@@ -9,6 +9,7 @@ import {
   dropSentry,
   dropTable,
   lockForCutOver,
+  lockGhostAlone,
   PREPARE_PROBE,
   probeStatement,
   renameForCutOver,
@@ -109,6 +110,8 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     // Replay first, so the time under lock is spent on the few events written while locking.
     await deps.beforeAttempt?.();
     await deps.applier.idle(deps.signal);
+    // idle() returns early on an abort: a signal that came while replay caught up must not lead to a swap.
+    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     logger.info('cut_over_attempt', { attempt: describeAttempt(n, retries) });
     const began = Date.now();
     const token = `${run}-${n}`;
@@ -208,6 +211,8 @@ async function attempt(
     // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
     await deps.checkRunLock?.();
     await step('check-run-lock');
+    // The last moment an abort (Ctrl-C, panic) is honoured: once the RENAME is issued the swap may happen.
+    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the cut-over, before the swap');
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
     const rename = (st.rename = settleWatch(
       b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const),
@@ -215,6 +220,16 @@ async function attempt(
     await step('issue-rename');
     await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
     await step('wait-rename-blocked');
+    // Once the sentry is gone only A keeps B from the table: nobody else may hold B up on the ghost meanwhile.
+    await probe.run(lockGhostAlone(database, ghost)).catch((err: unknown) => {
+      throw new MigrationError(
+        'CUT_OVER_FAILED',
+        `another session holds a lock on ${ghost} (${describeSqlError(err)}); the sentry stays until it is free`,
+        { cause: err },
+      );
+    });
+    await probe.run(UNLOCK_TABLES);
+    await step('check-ghost-free');
     // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
     await a.run(dropSentry(database, old));
     await step('drop-sentry');

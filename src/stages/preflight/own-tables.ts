@@ -67,22 +67,43 @@ export class OwnTables {
     this.checkpoint = false;
   }
 
-  /** Drops the ghost (unless it became the table), the changelog and the checkpoint, if this run created them. */
+  /**
+   * Drops the ghost (unless it became the table), the changelog and the checkpoint, if this run created them. Each
+   * is tried even when another fails (one may be locked by another session); the first error is thrown at the end.
+   */
   async drop(s: Db): Promise<void> {
+    let failure: Error | null = null;
     if (this.ghost && !this.swapped) {
-      await s.run(dropTable(this.database, this.names.ghost));
-      this.ghost = false;
-      this.logger.info('ghost_dropped', { table: this.names.ghost });
+      try {
+        await s.run(dropTable(this.database, this.names.ghost));
+        this.ghost = false;
+        this.logger.info('ghost_dropped', { table: this.names.ghost });
+      } catch (err) {
+        failure = asError(err);
+      }
     }
     if (this.changelog) {
-      await s.run(dropTable(this.database, this.names.changelog));
-      this.changelog = false;
-      this.logger.info('changelog_dropped', { table: this.names.changelog });
+      try {
+        await s.run(dropTable(this.database, this.names.changelog));
+        this.changelog = false;
+        this.logger.info('changelog_dropped', { table: this.names.changelog });
+      } catch (err) {
+        failure ??= asError(err);
+      }
     }
     if (this.checkpoint) {
-      await s.run(dropTable(this.database, this.names.checkpoint));
-      this.checkpoint = false;
-      this.logger.info('checkpoint_dropped', { table: this.names.checkpoint });
+      try {
+        await s.run(dropTable(this.database, this.names.checkpoint));
+        this.checkpoint = false;
+        this.logger.info('checkpoint_dropped', { table: this.names.checkpoint });
+      } catch (err) {
+        failure ??= asError(err);
+      }
     }
+    if (failure !== null) throw failure;
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

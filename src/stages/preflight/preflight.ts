@@ -316,28 +316,30 @@ export class Preflight {
 
   /**
    * Cleanup drops tables only under the run lock: once it was lost, another run may have replaced ours by tables
-   * of the same names. Taken again if nobody else holds it.
+   * of the same names. Taken again if nobody else holds it: 'held'; 'taken' when another run holds it now;
+   * 'unreachable' when the server cannot be asked (down, restarting).
    */
-  async holdsRunLock(): Promise<boolean> {
-    if (this.lock === null) return true;
+  async holdsRunLock(): Promise<'held' | 'taken' | 'unreachable'> {
+    if (this.lock === null) return 'held';
     const lost = await this.lock.check().then(
       () => false,
       () => true,
     );
-    if (!lost) return true;
+    if (!lost) return 'held';
     await this.lock.release().catch(() => undefined);
     this.lock = null;
     try {
       this.lock = await this.acquireLock();
-      return true;
-    } catch {
+      return 'held';
+    } catch (err) {
       const { config, names } = this.deps;
+      const taken = err instanceof OscError && err.code === 'ALREADY_RUNNING';
       this.deps.logger.warn('cleanup_skipped', {
-        reason: 'another run holds the run lock',
+        reason: taken ? 'another run holds the run lock' : 'the server cannot be reached to take the run lock back',
         ghost: qualify(config.database, names.ghost),
         changelog: qualify(config.database, names.changelog),
       });
-      return false;
+      return taken ? 'taken' : 'unreachable';
     }
   }
 

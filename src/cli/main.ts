@@ -8,9 +8,11 @@ import type { MigrationConfig } from '../core/config.js';
 import { createLogger } from '../core/log.js';
 import { createTerminal } from '../operator/terminal.js';
 import type { Logger } from '../core/log.js';
+import { tlsFiles } from '../io/db/tls.js';
+import { promptPassword } from './ask-pass.js';
 import { loadConfFile } from './conf-file.js';
 import type { ConfFile } from './conf-file.js';
-import { PASSWORD_ENV, parseOptions } from './options.js';
+import { PASSWORD_ENV, parseOptions, withPassword } from './options.js';
 import type { RawFlags } from './options.js';
 import { HELP_HINT, parseArgv } from './program.js';
 
@@ -22,6 +24,8 @@ export interface CliIO {
   /** When given, the caller owns cancellation and no signal handlers are installed. */
   signal?: AbortSignal;
   readFile: (path: string) => string;
+  /** --ask-pass: shows the prompt and returns what was typed (not echoed). Default: the terminal on stdin. */
+  askPassword: (prompt: string) => Promise<string>;
 }
 
 export const EXIT_OK = 0;
@@ -34,6 +38,7 @@ function defaultIO(): CliIO {
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
     readFile: (path) => readFileSync(path, 'utf8'),
+    askPassword: (prompt) => promptPassword(process.stdin, (t) => void process.stderr.write(t), prompt),
   };
 }
 
@@ -116,12 +121,20 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     write: terminal.write,
   });
   let conf: ConfFile | null = null;
-  const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password]);
+  let asked: string | undefined;
+  const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password, asked]);
 
   let config: MigrationConfig;
   try {
     conf = raw.conf === undefined ? null : loadConfFile(raw.conf, io.readFile);
     config = parseOptions(raw, io.env, conf);
+    // Unreadable certificate files are bad usage, found before any connection.
+    if (config.connection.tls !== undefined) tlsFiles(config.connection.tls);
+    if (raw.askPass === true) {
+      const { user, host, port } = config.connection;
+      asked = await io.askPassword(`Enter password for ${user}@${host}:${port}: `);
+      config = withPassword(config, asked);
+    }
   } catch (err) {
     return reportError(err, logger, io, verbose, secrets());
   }

@@ -42,8 +42,9 @@ export function promptPassword(input: PromptInput, write: (text: string) => void
         else if (ch >= ' ') typed += ch;
       }
     };
-    write(prompt);
+    // Raw (no echo) before the prompt shows: nothing typed after it can be echoed.
     setRaw(true);
+    write(prompt);
     input.on('data', onData);
     input.resume();
   });

@@ -111,6 +111,7 @@ export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): Mi
   const conflicts = flagConflicts({
     given,
     tls,
+    host,
     files: {
       'throttle-flag-file': rest.throttleFlagFile,
       'throttle-additional-flag-file': rest.throttleAdditionalFlagFile,

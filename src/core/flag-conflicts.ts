@@ -2,13 +2,14 @@
 // rather than osc silently preferring one.
 import type { HostPort } from './config.js';
 import type { FlagName } from './flags.js';
-import { tlsConflicts, type TlsConfig } from './tls.js';
+import { identityProblem, tlsConflicts, type TlsConfig } from './tls.js';
 
 /** The values the checks look at, as parsed. */
 export interface ConflictInput {
   /** Flags given on the command line (not from the environment, --conf or defaults). */
   readonly given: ReadonlySet<FlagName>;
   readonly tls: TlsConfig;
+  readonly host: string;
   readonly files: Readonly<Partial<Record<FlagName, string | null>>>;
   readonly serveTcpPort: number | null;
   readonly metricsAddress: HostPort | null;
@@ -47,5 +48,7 @@ export function flagConflicts(v: ConflictInput): string[] {
     );
   }
   out.push(...tlsConflicts(v.tls, v.given.has('ssl-mode')));
+  const identity = identityProblem(v.tls.mode, v.host);
+  if (identity !== null) out.push(identity);
   return out;
 }

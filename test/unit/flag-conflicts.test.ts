@@ -55,8 +55,11 @@ describe('contradicting flags are refused, saying which to drop', () => {
       cert: null,
       key: null,
     });
-    expect(parseOptions({ ...REQUIRED, sslMode: 'VERIFY_IDENTITY' }, {}, null).connection.tls?.mode).toBe(
-      'verify-identity',
+    expect(
+      parseOptions({ ...REQUIRED, host: 'db.example', sslMode: 'VERIFY_IDENTITY' }, {}, null).connection.tls?.mode,
+    ).toBe('verify-identity');
+    expect(() => parseOptions({ ...REQUIRED, sslMode: 'verify-identity' }, {}, null)).toThrow(
+      /verify-identity needs a host name .* not the address 127\.0\.0\.1/,
     );
     expect(parseOptions(REQUIRED, {}, null).connection.tls).toBeUndefined();
     expect(() => parseOptions({ ...REQUIRED, sslMode: 'on' }, {}, null)).toThrow(

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionConfig } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { driverSsl, type DriverSsl, type TlsConfig, type TlsFiles } from '../../core/tls.js';
+import { driverSsl, identityProblem, type DriverSsl, type TlsConfig, type TlsFiles } from '../../core/tls.js';
 
 const files = new Map<string, string>();
 
@@ -44,6 +44,9 @@ const serverKey = (c: ConnectionConfig): string => `${c.host}:${c.port}`;
 export function sslFor(c: ConnectionConfig): DriverSsl | undefined {
   if (c.tls === undefined || c.tls.mode === 'disabled') return undefined;
   if (c.tls.mode === 'preferred' && plainServers.has(serverKey(c))) return undefined;
+  // A replica reached by address under verify-identity: refused here, so it reads as unreadable, never unchecked.
+  const problem = identityProblem(c.tls.mode, c.host);
+  if (problem !== null) throw new ConfigError('BAD_USAGE', problem);
   return driverSsl(c.tls.mode, tlsFiles(c.tls));
 }
 

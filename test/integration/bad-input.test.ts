@@ -115,8 +115,13 @@ describe('contradicting flags', () => {
     await expectRefusal([...ALTER, '--ask-pass'], 'BAD_USAGE', /drop --password \(it shows in the process list\)/);
   });
 
-  test('--chunk-size with --chunk-time', async () => {
-    await expectRefusal([...ALTER, '--chunk-size', '500', '--chunk-time', '0.5'], 'BAD_USAGE', /give one of them/);
+  test('the primary itself as a replica to watch', async () => {
+    const { host, port } = testServer().primary;
+    await expectRefusal(
+      [...ALTER, '--throttle-control-replicas', `${host}:${port}`],
+      'BAD_USAGE',
+      /lists the primary itself .*list its replicas/,
+    );
   });
 
   test('one file as throttle flag and panic flag', async () => {

@@ -21,8 +21,12 @@ describe('contradicting flags are refused, saying which to drop', () => {
       '--password and --ask-pass both supply the password: drop --password (it shows in the process list)',
     ],
     [
-      { chunkSize: '500', chunkTime: '0.5' },
-      '--chunk-size fixes the rows per chunk and --chunk-time sizes chunks by time: give one of them (--chunk-time only applies without --chunk-size)',
+      { host: 'db1', port: '3307', throttleControlReplicas: 'db2,db1:3307' },
+      '--throttle-control-replicas lists the primary itself (db1:3307), whose lag is always 0: list its replicas, or leave the flag out to discover them',
+    ],
+    [
+      { serveSocketFile: '/tmp/x', throttleFlagFile: '/tmp/x' },
+      '--throttle-flag-file and --serve-socket-file name the same file /tmp/x: give each its own file',
     ],
     [
       { throttleFlagFile: '/tmp/f', panicFlagFile: '/tmp/f' },
@@ -46,6 +50,13 @@ describe('contradicting flags are refused, saying which to drop', () => {
     ],
   ])('%j', (raw, message) => {
     expect(refusal(raw)).toBe(message);
+  });
+
+  it('takes --chunk-size with --chunk-time (the socket may clear the size; the time applies then)', () => {
+    expect(parseOptions({ ...REQUIRED, chunkSize: '500', chunkTime: '0.5' }, {}, null)).toMatchObject({
+      chunkSize: 500,
+      chunkTime: 0.5,
+    });
   });
 
   it('takes TLS settings into the connection; none when disabled', () => {

@@ -112,8 +112,6 @@ export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): Mi
     given,
     tls,
     host,
-    port,
-    throttleControlReplicas: rest.throttleControlReplicas,
     files: {
       'throttle-flag-file': rest.throttleFlagFile,
       'throttle-additional-flag-file': rest.throttleAdditionalFlagFile,

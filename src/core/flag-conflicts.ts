@@ -10,8 +10,6 @@ export interface ConflictInput {
   readonly given: ReadonlySet<FlagName>;
   readonly tls: TlsConfig;
   readonly host: string;
-  readonly port: number;
-  readonly throttleControlReplicas: readonly HostPort[];
   readonly files: Readonly<Partial<Record<FlagName, string | null>>>;
   readonly serveTcpPort: number | null;
   readonly metricsAddress: HostPort | null;
@@ -25,13 +23,6 @@ export function flagConflicts(v: ConflictInput): string[] {
   if (both('quiet', 'verbose')) out.push('--quiet and --verbose contradict each other: give one of them');
   if (both('password', 'ask-pass')) {
     out.push('--password and --ask-pass both supply the password: drop --password (it shows in the process list)');
-  }
-  const self = v.throttleControlReplicas.find((r) => r.host === v.host && r.port === v.port);
-  if (self !== undefined) {
-    out.push(
-      `--throttle-control-replicas lists the primary itself (${self.host}:${self.port}), whose lag is always 0: ` +
-        'list its replicas, or leave the flag out to discover them',
-    );
   }
   // One file meaning two things (throttle and panic, say) would do both at once.
   const byPath = new Map<string, FlagName[]>();

@@ -115,15 +115,6 @@ describe('contradicting flags', () => {
     await expectRefusal([...ALTER, '--ask-pass'], 'BAD_USAGE', /drop --password \(it shows in the process list\)/);
   });
 
-  test('the primary itself as a replica to watch', async () => {
-    const { host, port } = testServer().primary;
-    await expectRefusal(
-      [...ALTER, '--throttle-control-replicas', `${host}:${port}`],
-      'BAD_USAGE',
-      /lists the primary itself .*list its replicas/,
-    );
-  });
-
   test('one file as throttle flag and panic flag', async () => {
     const f = join(dir, 'flag');
     await expectRefusal(

@@ -21,10 +21,6 @@ describe('contradicting flags are refused, saying which to drop', () => {
       '--password and --ask-pass both supply the password: drop --password (it shows in the process list)',
     ],
     [
-      { host: 'db1', port: '3307', throttleControlReplicas: 'db2,db1:3307' },
-      '--throttle-control-replicas lists the primary itself (db1:3307), whose lag is always 0: list its replicas, or leave the flag out to discover them',
-    ],
-    [
       { serveSocketFile: '/tmp/x', throttleFlagFile: '/tmp/x' },
       '--throttle-flag-file and --serve-socket-file name the same file /tmp/x: give each its own file',
     ],

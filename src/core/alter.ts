@@ -269,21 +269,17 @@ const PARTITION_ROW_OPERATIONS = new Set([
 ]);
 
 function partitionRefusal(clause: readonly Token[]): string | null {
-  const [verb, second, third] = clause;
-  if (verb?.kind !== 'word' || !PARTITION_ROW_OPERATIONS.has(verb.value.toUpperCase())) return null;
+  const [verb, second] = clause;
+  if (verb?.kind !== 'word' || second === undefined) return null;
   const op = verb.value.toUpperCase();
+  if (!PARTITION_ROW_OPERATIONS.has(op)) return null;
   // CONVERT TABLE t TO PARTITION p (MariaDB 10.7+) swallows another table; CONVERT TO CHARACTER SET is a plain clause.
-  const onPartition =
-    isKeyword(second, 'PARTITION') ||
-    (op === 'CONVERT' && isKeyword(second, 'TABLE')) ||
-    ((op === 'DISCARD' || op === 'IMPORT') && isKeyword(second, 'PARTITION')) ||
-    (op === 'ANALYZE' && isKeyword(second, 'PARTITION'));
-  if (!onPartition) return null;
-  const what = `${op} ${(second as Token).value.toUpperCase()}${op === 'CONVERT' && third !== undefined ? ' ...' : ''}`;
+  if (!isKeyword(second, 'PARTITION') && !(op === 'CONVERT' && isKeyword(second, 'TABLE'))) return null;
   return (
-    `the --alter has ${what}, which acts on the rows in partitions, not on the table's schema; osc builds a new ` +
-    'table and copies every row into it, so the operation would be lost or would move rows of another table: ' +
-    'run it directly on the server (partition operations are quick in place), or give a whole new PARTITION BY'
+    `the --alter has ${op} ${second.value.toUpperCase()}, which acts on the rows in partitions, not on the table's ` +
+    'schema; osc builds a new table and copies every row into it, so the operation would be lost or would move ' +
+    'rows of another table: run it directly on the server (partition operations are quick in place), or give a ' +
+    'whole new PARTITION BY'
   );
 }
 

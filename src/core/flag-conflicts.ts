@@ -15,6 +15,7 @@ export interface ConflictInput {
   readonly metricsAddress: HostPort | null;
 }
 
+/** Metrics addresses that take the port on 127.0.0.1, where the TCP control port listens. */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '::', '::1']);
 
 export function flagConflicts(v: ConflictInput): string[] {

@@ -9,9 +9,11 @@ import type { CutOverTesting } from '../stages/cutover/cutover.js';
 import { createLogger } from '../core/log.js';
 import { createTerminal } from '../operator/terminal.js';
 import type { Logger } from '../core/log.js';
+import { tlsFiles } from '../io/db/tls.js';
+import { promptPassword } from './ask-pass.js';
 import { loadConfFile } from './conf-file.js';
 import type { ConfFile } from './conf-file.js';
-import { PASSWORD_ENV, parseOptions } from './options.js';
+import { PASSWORD_ENV, parseOptions, withPassword } from './options.js';
 import type { RawFlags } from './options.js';
 import { HELP_HINT, parseArgv } from './program.js';
 
@@ -25,6 +27,8 @@ export interface CliIO {
   readFile: (path: string) => string;
   /** Tests only (a pause inside the cut-over, to kill the process there); the command line never sets it. */
   cutOverTesting?: CutOverTesting;
+  /** --ask-pass: shows the prompt and returns what was typed (not echoed). Default: the terminal on stdin. */
+  askPassword: (prompt: string) => Promise<string>;
 }
 
 export const EXIT_OK = 0;
@@ -37,6 +41,7 @@ function defaultIO(): CliIO {
     stderr: (text) => void process.stderr.write(text),
     env: process.env,
     readFile: (path) => readFileSync(path, 'utf8'),
+    askPassword: (prompt) => promptPassword(process.stdin, (t) => void process.stderr.write(t), prompt),
   };
 }
 
@@ -119,12 +124,20 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
     write: terminal.write,
   });
   let conf: ConfFile | null = null;
-  const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password]);
+  let asked: string | undefined;
+  const secrets = () => redactor([raw.password, io.env[PASSWORD_ENV], conf?.password, asked]);
 
   let config: MigrationConfig;
   try {
     conf = raw.conf === undefined ? null : loadConfFile(raw.conf, io.readFile);
     config = parseOptions(raw, io.env, conf);
+    // Unreadable certificate files are bad usage, found before any connection.
+    if (config.connection.tls !== undefined) tlsFiles(config.connection.tls);
+    if (raw.askPass === true) {
+      const { user, host, port } = config.connection;
+      asked = await io.askPassword(`Enter password for ${user}@${host}:${port}: `);
+      config = withPassword(config, asked);
+    }
   } catch (err) {
     return reportError(err, logger, io, verbose, secrets());
   }

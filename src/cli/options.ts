@@ -5,6 +5,8 @@ import { FLAG_NAMES, REQUIRED, camelCase, flagSpec } from '../core/flags.js';
 import type { CamelCase, FlagName, FlagParsed, FlagSpec, FlagValues, Flags } from '../core/flags.js';
 import { defaultSocketFile } from '../core/names.js';
 import type { MigrationConfig } from '../core/config.js';
+import { flagConflicts } from '../core/flag-conflicts.js';
+import { defaultSslMode, type TlsConfig } from '../core/tls.js';
 import type { ConfFile } from './conf-file.js';
 
 export { PASSWORD_ENV } from '../core/flags.js';
@@ -83,13 +85,56 @@ export function parseOptions(raw: RawFlags, env: Env, conf: ConfFile | null): Mi
   }
   if (missing.length > 0) throw new ConfigError('BAD_USAGE', `missing required ${missing.join(', ')}`);
 
-  const { host, port, user, password, confFile: _fromFlag, serveSocketFile, ...rest } = values as FlagValues;
+  const {
+    host,
+    port,
+    user,
+    password,
+    askPass: _askPass,
+    sslMode,
+    sslCa,
+    sslCert,
+    sslKey,
+    confFile: _fromFlag,
+    serveSocketFile,
+    ...rest
+  } = values as FlagValues;
+  const tls: TlsConfig = {
+    mode: sslMode ?? defaultSslMode({ ca: sslCa, cert: sslCert }),
+    ca: sslCa,
+    cert: sslCert,
+    key: sslKey,
+  };
+  const given = new Set(
+    FLAG_NAMES.filter((n) => (raw as Readonly<Record<string, unknown>>)[camelCase(n)] !== undefined),
+  );
+  const conflicts = flagConflicts({
+    given,
+    tls,
+    host,
+    files: {
+      'throttle-flag-file': rest.throttleFlagFile,
+      'throttle-additional-flag-file': rest.throttleAdditionalFlagFile,
+      'postpone-cut-over-flag-file': rest.postponeCutOverFlagFile,
+      'panic-flag-file': rest.panicFlagFile,
+      'serve-socket-file': serveSocketFile,
+    },
+    serveTcpPort: rest.serveTcpPort,
+    metricsAddress: rest.metricsAddress,
+  });
+  if (conflicts.length > 0) throw new ConfigError('BAD_USAGE', conflicts.join('; '));
   const config: MigrationConfig = {
-    connection: { host, port, user, password },
+    // Plain connections carry no tls (disabled with certificate files is refused above).
+    connection: { host, port, user, password, ...(tls.mode === 'disabled' ? {} : { tls }) },
     ...rest,
     // main.ts loads the file --conf names; its path is what the config reports.
     confFile: conf?.path ?? null,
     serveSocketFile: serveSocketFile ?? defaultSocketFile(rest.database, rest.table),
   };
   return deepFreeze(config);
+}
+
+/** The config with the password typed at --ask-pass's prompt. */
+export function withPassword(config: MigrationConfig, password: string): MigrationConfig {
+  return deepFreeze({ ...config, connection: { ...config.connection, password } });
 }

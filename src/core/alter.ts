@@ -208,6 +208,81 @@ function expectName(clause: readonly Token[], k: number, what: string): string {
   return t.value;
 }
 
+/** Words that begin a table-option clause (`ENGINE=...`, `DEFAULT CHARSET=...`, `ROW_FORMAT=...`). */
+const TABLE_OPTION_STARTS = new Set([
+  'ENGINE',
+  'ROW_FORMAT',
+  'DEFAULT',
+  'CHARSET',
+  'CHARACTER',
+  'COLLATE',
+  'COMMENT',
+  'AUTO_INCREMENT',
+  'KEY_BLOCK_SIZE',
+  'STATS_PERSISTENT',
+  'STATS_AUTO_RECALC',
+  'STATS_SAMPLE_PAGES',
+  'PACK_KEYS',
+  'CHECKSUM',
+  'COMPRESSION',
+  'ENCRYPTION',
+  'PAGE_COMPRESSED',
+  'PAGE_COMPRESSION_LEVEL',
+  'MAX_ROWS',
+  'MIN_ROWS',
+  'AVG_ROW_LENGTH',
+]);
+
+/** The engine an `ENGINE [=] name` in a table-option clause names, or null. */
+function engineOption(clause: readonly Token[]): string | null {
+  const first = clause[0];
+  if (first?.kind !== 'word' || !TABLE_OPTION_STARTS.has(first.value.toUpperCase())) return null;
+  for (let k = 0; k < clause.length; k++) {
+    const t = clause[k];
+    if (t?.depth !== 0 || !isKeyword(t, 'ENGINE')) continue;
+    const eq = clause[k + 1];
+    const name = eq?.kind === 'punct' && eq.value === '=' ? clause[k + 2] : eq;
+    if (name !== undefined && name.kind !== 'punct' && name.kind !== 'marker') {
+      return name.kind === 'string' ? name.value.slice(1, -1) : name.value;
+    }
+  }
+  return null;
+}
+
+/**
+ * Partition operations that act on rows rather than on the schema: on osc's new table (empty when the ALTER runs,
+ * then filled by the copy) they would do nothing, or lose rows, or move rows of another table into it.
+ * ADD, COALESCE and REORGANIZE PARTITION, PARTITION BY and REMOVE PARTITIONING only reshape it: the copy fills it.
+ */
+const PARTITION_ROW_OPERATIONS = new Set([
+  'DROP',
+  'TRUNCATE',
+  'EXCHANGE',
+  'CONVERT',
+  'DISCARD',
+  'IMPORT',
+  'ANALYZE',
+  'CHECK',
+  'OPTIMIZE',
+  'REBUILD',
+  'REPAIR',
+]);
+
+function partitionRefusal(clause: readonly Token[]): string | null {
+  const [verb, second] = clause;
+  if (verb?.kind !== 'word' || second === undefined) return null;
+  const op = verb.value.toUpperCase();
+  if (!PARTITION_ROW_OPERATIONS.has(op)) return null;
+  // CONVERT TABLE t TO PARTITION p (MariaDB 10.7+) swallows another table; CONVERT TO CHARACTER SET is a plain clause.
+  if (!isKeyword(second, 'PARTITION') && !(op === 'CONVERT' && isKeyword(second, 'TABLE'))) return null;
+  return (
+    `the --alter has ${op} ${second.value.toUpperCase()}, which acts on the rows in partitions, not on the table's ` +
+    'schema; osc builds a new table and copies every row into it, so the operation would be lost or would move ' +
+    'rows of another table: run it directly on the server (partition operations are quick in place), or give a ' +
+    'whole new PARTITION BY'
+  );
+}
+
 interface ClauseEffect {
   readonly rename?: readonly [string, string];
   readonly drop?: string;
@@ -224,6 +299,16 @@ function analyzeClause(clause: readonly Token[]): ClauseEffect {
     } else {
       throw refused(`the --alter adds a foreign key; ${FOREIGN_KEY_REFUSAL}`);
     }
+  }
+
+  const partition = partitionRefusal(clause);
+  if (partition !== null) throw refused(partition);
+  const engine = engineOption(clause);
+  if (engine !== null && engine.toLowerCase() !== 'innodb') {
+    throw refused(
+      `the --alter changes the engine to ${engine}; osc copies and replays into InnoDB tables only: ` +
+        'remove the ENGINE clause (ENGINE=InnoDB, a rebuild, is fine), or run that ALTER directly',
+    );
   }
 
   const verb = first.kind === 'word' ? first.value.toUpperCase() : '';
@@ -258,7 +343,7 @@ function analyzeClause(clause: readonly Token[]): ClauseEffect {
     }
     case 'DROP': {
       const second = clause[1];
-      if (isKeyword(second, 'INDEX', 'KEY', 'PRIMARY', 'FOREIGN', 'CHECK', 'CONSTRAINT', 'PARTITION')) return {};
+      if (isKeyword(second, 'INDEX', 'KEY', 'PRIMARY', 'FOREIGN', 'CHECK', 'CONSTRAINT')) return {};
       // MariaDB: DROP SYSTEM VERSIONING, DROP PERIOD FOR p (a column may be named system or period).
       if (isKeyword(second, 'SYSTEM') && isKeyword(clause[2], 'VERSIONING')) return {};
       if (isKeyword(second, 'PERIOD') && isKeyword(clause[2], 'FOR')) return {};

@@ -1,6 +1,8 @@
 // The migration's configuration: parsed once by cli/options.ts from flags, env and --conf, then frozen.
 // Each field's flag (name, default, range, help) is declared in core/flags.ts.
 
+import type { TlsConfig } from './tls.js';
+
 export type LogFormat = 'text' | 'json';
 
 /** `Threads_running=25` in --max-load / --critical-load. */
@@ -20,6 +22,8 @@ export interface ConnectionConfig {
   readonly user: string;
   /** Never logged. */
   readonly password: string;
+  /** --ssl-*: used by every connection to this server and to its replicas; absent: plain connections. */
+  readonly tls?: TlsConfig;
 }
 
 export interface MigrationConfig {

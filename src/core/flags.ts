@@ -8,6 +8,7 @@
 // "missing required" message.
 import { MAX_SOCKET_PATH_BYTES } from './names.js';
 import type { LogFormat } from './config.js';
+import { SSL_MODES, type SslMode } from './tls.js';
 import type { Parsed } from './control/values.js';
 import {
   parseDecimal,
@@ -92,6 +93,14 @@ const renderText = (v: string | null): string => v ?? '';
 function logFormat(t: string): Parsed<LogFormat> {
   return t === 'text' || t === 'json' ? ok(t) : { ok: false, expected: 'text or json' };
 }
+
+function sslMode(t: string): Parsed<SslMode> {
+  const mode = SSL_MODES.find((m) => m === t.toLowerCase().replace(/_/g, '-'));
+  return mode === undefined ? { ok: false, expected: SSL_MODES.join(', ') } : ok(mode);
+}
+
+/** A certificate file: off (null) unless given; --conf may supply it as the MySQL client's option files do. */
+const SSL_FILE = { arg: 'file', group: 'connection', parse: text, absent: null, nonEmpty: true } as const;
 
 function socketPath(t: string): FlagParsed<string> {
   if (new TextEncoder().encode(t).length <= MAX_SOCKET_PATH_BYTES) return ok(t);
@@ -209,11 +218,17 @@ export const FLAGS = {
     key: 'password',
     arg: 'password',
     group: 'connection',
-    help: 'MySQL password',
+    help: 'MySQL password (other users may see it in the process list while osc starts: prefer the environment, --conf or --ask-pass)',
     parse: text,
     absent: '',
     env: PASSWORD_ENV,
     conf: 'password',
+  },
+  'ask-pass': {
+    key: 'askPass',
+    group: 'connection',
+    help: 'prompt for the password on the terminal (not echoed); instead of --password',
+    ...SWITCH,
   },
   conf: {
     key: 'confFile',
@@ -234,6 +249,32 @@ export const FLAGS = {
     ...int(1, 4_294_967_295),
     default: '99999',
   },
+  'ssl-mode': {
+    key: 'sslMode',
+    arg: 'mode',
+    group: 'connection',
+    help:
+      'TLS for every connection osc opens (binlog reader and replicas included): `disabled`, `preferred` (TLS when ' +
+      'the server has it), `required` (TLS, certificate not checked), `verify-ca` (signed by --ssl-ca), ' +
+      '`verify-identity` (and issued for the host osc connects to)',
+    parse: sslMode,
+    absent: null,
+    shown: 'disabled; verify-ca with --ssl-ca',
+    conf: 'ssl_mode',
+  },
+  'ssl-ca': {
+    key: 'sslCa',
+    ...SSL_FILE,
+    help: "PEM file of the certificate authority that signed the server's certificate",
+    conf: 'ssl_ca',
+  },
+  'ssl-cert': {
+    key: 'sslCert',
+    ...SSL_FILE,
+    help: 'PEM file of the client certificate, for accounts that `REQUIRE X509`',
+    conf: 'ssl_cert',
+  },
+  'ssl-key': { key: 'sslKey', ...SSL_FILE, help: "PEM file of the client certificate's private key", conf: 'ssl_key' },
 
   // ---- copy and replay
   'chunk-size': {

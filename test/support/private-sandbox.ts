@@ -1,5 +1,6 @@
 // A primary + replica of the test flavour on ports of its own (scripts/sandbox with OSC_SANDBOX_PORT and its own
-// OSC_SANDBOX_DIR), for the tests that stop, restart or disturb a server: the shared servers are never touched.
+// OSC_SANDBOX_DIR), for the tests that stop, restart, disturb or configure a server (TLS certificates, read_only):
+// the shared servers are never touched.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -20,6 +21,8 @@ export interface PrivateSandbox {
   startPrimary(): Promise<void>;
   /** Stops both servers and deletes their files. */
   remove(): Promise<void>;
+  /** The same as remove(). */
+  stop(): Promise<void>;
 }
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -70,17 +73,36 @@ async function freePair(): Promise<number> {
   }
 }
 
-export async function startPrivateSandbox(flavor: Flavor): Promise<PrivateSandbox> {
+/** `mysqldOptions`: lines (name=value) added to both servers' [mysqld] (OSC_SANDBOX_MYSQLD_OPTIONS). */
+export async function startPrivateSandbox(
+  flavor: Flavor,
+  mysqldOptions: readonly string[] = [],
+): Promise<PrivateSandbox> {
   const port = await freePair();
   // Short: the servers' unix socket paths live under it.
   const dir = `/tmp/osc-sbx-${port}`;
-  const env = { OSC_SANDBOX_PORT: String(port), OSC_SANDBOX_DIR: dir };
+  const env = {
+    OSC_SANDBOX_PORT: String(port),
+    OSC_SANDBOX_DIR: dir,
+    OSC_SANDBOX_MYSQLD_OPTIONS: mysqldOptions.join('\n'),
+  };
   const pidOf = (role: 'primary' | 'replica'): number | null => {
     const file = `${dir}/${flavor}/${role}/mysqld.pid`;
     return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : null;
   };
   const args = ['--flavor', flavor];
-  const out = await run(['start', ...args], env);
+  const remove = async () => {
+    // Throwaway servers: killed, not shut down, and their files deleted.
+    for (const role of ['replica', 'primary'] as const) await killServer(pidOf(role));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let out: string;
+  try {
+    out = await run(['start', ...args], env);
+  } catch (err) {
+    await remove();
+    throw err;
+  }
   const dsn = /^OSC_TEST_DSN=(\S+)$/m.exec(out)?.[1];
   const replicaDsn = /^OSC_TEST_REPLICA_DSN=(\S+)$/m.exec(out)?.[1];
   if (dsn === undefined || replicaDsn === undefined) throw new Error(`the private sandbox printed no DSNs:\n${out}`);
@@ -96,10 +118,7 @@ export async function startPrivateSandbox(flavor: Flavor): Promise<PrivateSandbo
     startPrimary: async () => {
       await run(['start', ...args], env);
     },
-    remove: async () => {
-      // Throwaway servers: killed, not shut down, and their files deleted.
-      for (const role of ['replica', 'primary'] as const) await killServer(pidOf(role));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    remove,
+    stop: remove,
   };
 }

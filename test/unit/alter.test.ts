@@ -169,7 +169,7 @@ describe('analyzeAlter: dropped columns', () => {
   it('ignores dropped indexes and constraints', () => {
     expect(
       summary(
-        'DROP INDEX a, DROP KEY b, DROP PRIMARY KEY, DROP FOREIGN KEY fk, DROP CHECK c, DROP CONSTRAINT d, DROP PARTITION p1, DROP SYSTEM VERSIONING',
+        'DROP INDEX a, DROP KEY b, DROP PRIMARY KEY, DROP FOREIGN KEY fk, DROP CHECK c, DROP CONSTRAINT d, DROP SYSTEM VERSIONING',
       ).dropped,
     ).toEqual([]);
   });
@@ -252,5 +252,63 @@ describe('analyzeAlter: refusals', () => {
     expect(summary('ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci').clauses).toBe(
       'ENGINE=InnoDB, CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci',
     );
+  });
+});
+
+describe('analyzeAlter: partition operations on rows, and other engines', () => {
+  it.each([
+    'DROP PARTITION p1',
+    'TRUNCATE PARTITION p1, p2',
+    'EXCHANGE PARTITION p1 WITH TABLE other',
+    'CONVERT PARTITION p1 TO TABLE other',
+    'CONVERT TABLE other TO PARTITION p9 VALUES LESS THAN (100)',
+    'DISCARD PARTITION p1 TABLESPACE',
+    'IMPORT PARTITION ALL TABLESPACE',
+    'ANALYZE PARTITION p1',
+    'CHECK PARTITION ALL',
+    'OPTIMIZE PARTITION p1',
+    'REBUILD PARTITION p1',
+    'REPAIR PARTITION p1',
+    'ADD COLUMN x INT, drop partition p1',
+  ])('refuses %s, saying to run it directly', (alter) => {
+    const err = caught(() => analyzeAlter(alter, 'orders'));
+    expect(err.code).toBe('ALTER_REFUSED');
+    expect(err.message).toMatch(/acts on the rows in partitions.*run it directly on the server/);
+  });
+
+  it('names the operation', () => {
+    expect(caught(() => analyzeAlter('EXCHANGE PARTITION p1 WITH TABLE other', 'orders')).message).toMatch(
+      /^the --alter has EXCHANGE PARTITION, which/,
+    );
+  });
+
+  it.each([
+    'PARTITION BY HASH (id) PARTITIONS 4',
+    'REMOVE PARTITIONING',
+    'COALESCE PARTITION 2',
+    'ADD PARTITION PARTITIONS 2',
+    'CONVERT TO CHARACTER SET utf8mb4',
+    'CHECK (qty > 0)',
+    'ADD COLUMN `partition` INT, DROP COLUMN `exchange`',
+  ])('passes %s (the copy fills the reshaped table)', (alter) => {
+    expect(analyzeAlter(alter, 'orders').clauses).toBe(alter);
+  });
+
+  it('refuses another engine, anywhere among the table options', () => {
+    for (const alter of ['ENGINE=MyISAM', 'engine MEMORY', 'ADD x INT, DEFAULT CHARSET=utf8mb4 ENGINE = Aria']) {
+      const err = caught(() => analyzeAlter(alter, 'orders'));
+      expect(err.code).toBe('ALTER_REFUSED');
+      expect(err.message).toMatch(
+        /^the --alter changes the engine to (MyISAM|MEMORY|Aria); .*remove the ENGINE clause/,
+      );
+    }
+  });
+
+  it('passes ENGINE=InnoDB (a rebuild) and columns named engine', () => {
+    expect(analyzeAlter('ENGINE=InnoDB', 'orders').clauses).toBe('ENGINE=InnoDB');
+    expect(analyzeAlter("ADD COLUMN engine VARCHAR(10) DEFAULT 'MyISAM'", 'orders').clauses).toBe(
+      "ADD COLUMN engine VARCHAR(10) DEFAULT 'MyISAM'",
+    );
+    expect(analyzeAlter("COMMENT 'engine=MyISAM'", 'orders').clauses).toBe("COMMENT 'engine=MyISAM'");
   });
 });

@@ -65,7 +65,7 @@ describe('README and the flag list', () => {
           r.startsWith('| `--chunk-size`') || r.startsWith('| `--serve-socket-file`') || r.startsWith('| `--password`'),
       ),
     ).toEqual([
-      '| `--password` |  |  | MySQL password; also from env `OSC_PASSWORD`, `password=` in --conf |',
+      '| `--password` |  |  | MySQL password (other users may see it in the process list while osc starts: prefer the environment, --conf or --ask-pass); also from env `OSC_PASSWORD`, `password=` in --conf |',
       '| `--chunk-size` | `by time` | `chunk-size=<rows>` | rows per copy chunk, fixed (absent: sized by `--chunk-time`), 10..100000 |',
       '| `--serve-socket-file` | `/tmp/osc.<database>.<table>.sock` |  | the control socket (mode 0600, removed on exit; at most 107 bytes; for long or odd names the default is hashed, logged at startup) |',
     ]);
@@ -106,7 +106,7 @@ describe('the list itself', () => {
   });
 
   it('reads the --conf keys it marks, and only those', () => {
-    expect(CONF_KEYS).toEqual(['host', 'port', 'user', 'password']);
+    expect(CONF_KEYS).toEqual(['host', 'port', 'user', 'password', 'ssl_mode', 'ssl_ca', 'ssl_cert', 'ssl_key']);
     expect(parseConfFile('[client]\nchunk-size = 5\nexecute\nport=1\n', 'x.cnf')).toEqual({ path: 'x.cnf', port: '1' });
   });
 });
@@ -120,7 +120,7 @@ describe('--help from the list', () => {
     ).toEqual([
       'rows per copy chunk, fixed (absent: sized by --chunk-time), 10..100000',
       'MySQL user, required; also from user= in --conf',
-      'MySQL password; also from env OSC_PASSWORD, password= in --conf',
+      'MySQL password (other users may see it in the process list while osc starts: prefer the environment, --conf or --ask-pass); also from env OSC_PASSWORD, password= in --conf',
       'also serve the control protocol on 127.0.0.1:<port> (loopback only), 1..65535',
       'drop a leftover ghost table _<table>_gho (and _<table>_ghc, _<table>_ghk) before starting, once osc holds its run lock',
     ]);
@@ -184,7 +184,10 @@ describe('config from the list', () => {
     expect(Object.keys(config).sort()).toEqual(
       [
         'connection',
-        ...FLAG_NAMES.map((n) => flagSpec(n).key).filter((k) => !['host', 'port', 'user', 'password'].includes(k)),
+        // Connection flags fill `connection` (the --ssl-* ones its `tls`); --ask-pass fills the password.
+        ...FLAG_NAMES.map((n) => flagSpec(n).key).filter(
+          (k) => !['host', 'port', 'user', 'password', 'askPass', 'sslMode', 'sslCa', 'sslCert', 'sslKey'].includes(k),
+        ),
       ].sort(),
     );
   });

@@ -107,7 +107,6 @@ describe('parseOptions', () => {
       forceNamedPanic: true,
       metricsAddress: '0.0.0.0:9100',
       hooksPath: '/etc/osc/hooks',
-      quiet: true,
     };
     expect(parseOptions(raw, {}, null)).toEqual({
       connection: { host: 'db-primary', port: 3307, user: 'osc', password: 'pw-flag' },
@@ -158,7 +157,7 @@ describe('parseOptions', () => {
       forceNamedPanic: true,
       metricsAddress: { host: '0.0.0.0', port: 9100 },
       hooksPath: '/etc/osc/hooks',
-      quiet: true,
+      quiet: false,
     });
   });
 

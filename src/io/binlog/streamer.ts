@@ -16,12 +16,16 @@ import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
 import { errorLabel, errorMessage } from '../db/errors.js';
 import { destroyReaderControlPool, openReaderControlPool } from '../db/pool.js';
+import { sslFor } from '../db/tls.js';
+import type { TlsConfig } from '../../core/tls.js';
 
 export interface StreamerOptions {
   readonly host: string;
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /** --ssl-*: the dump connection and the reader's control pool use it (zongji copies the pool's settings). */
+  readonly tls?: TlsConfig;
   /** --replica-server-id; must differ from every server's server_id. */
   readonly serverId: number;
   readonly database: string;
@@ -271,10 +275,12 @@ class Streamer implements BinlogStreamer {
   /** Starts a reader at `from`; resolves on its first event (the dump is running), rejects on an error before that. */
   private connect(from: BinlogPosition): Promise<void> {
     const gen = ++this.generation;
-    const { host, port, user, password, serverId, database } = this.opts;
+    const { host, port, user, password, serverId, database, tls } = this.opts;
+    const ssl = sslFor({ host, port, user, password, ...(tls === undefined ? {} : { tls }) });
     // A control pool of its own for each reader: a stalled (half-open) path freezes the pool's connections too, and
     // they go with the reader they served (zongji does not close the pool).
     const control = openReaderControlPool({
+      ...(ssl === undefined ? {} : { ssl: { ...ssl } }),
       host,
       port,
       user,

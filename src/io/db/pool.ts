@@ -5,6 +5,7 @@ import type { Pool as CorePool } from 'mysql2';
 import type { ConnectionConfig } from '../../core/config.js';
 import { PreflightError } from '../../core/errors.js';
 import { driverCode, errorMessage, sqlErrno } from './errors.js';
+import { fallBackToPlain, sslFor } from './tls.js';
 import {
   SERVER_SQL_MODE_QUERY,
   SESSION_WAIT_TIMEOUT_SECONDS,
@@ -61,7 +62,9 @@ export interface SessionPool extends Db {
 // strings (DATETIME(6) keeps its microseconds), and every session is pinned to +00:00 like the binlog reader,
 // so TIMESTAMP values read, compared and written never shift.
 function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
+  const ssl = sslFor(c);
   return {
+    ...(ssl === undefined ? {} : { ssl: { ...ssl } }),
     host: c.host,
     port: c.port,
     user: c.user,
@@ -123,9 +126,14 @@ async function setUp(conn: mysql.Connection | mysql.PoolConnection): Promise<str
 }
 
 export async function openSession(c: ConnectionConfig, opts: SessionOptions = {}): Promise<Session> {
+  const options = baseOptions(c);
   let conn: mysql.Connection;
   try {
-    conn = await mysql.createConnection(baseOptions(c));
+    conn = await mysql.createConnection(options).catch((err: unknown) => {
+      // --ssl-mode preferred: a server without TLS gets a plain connection.
+      if (fallBackToPlain(c, err)) return mysql.createConnection(baseOptions(c));
+      throw err;
+    });
   } catch (err) {
     throw connectError(c, err);
   }
@@ -261,6 +269,12 @@ export function openPool(c: ConnectionConfig, size: number): SessionPool {
   };
 }
 
+/** Node's certificate errors (UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID, ...). */
+function isTlsError(err: unknown): boolean {
+  const code = driverCode(err);
+  return /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_(GET|VERIFY)/.test(code ?? '');
+}
+
 function connectError(c: ConnectionConfig, err: unknown): PreflightError {
   const where = `${c.host}:${c.port}`;
   const n = sqlErrno(err);
@@ -282,6 +296,22 @@ function connectError(c: ConnectionConfig, err: unknown): PreflightError {
     return new PreflightError(
       'CONNECT_FAILED',
       `cannot connect to ${where} (${code}): check --host and --port, and that the server is running`,
+      { cause: err },
+    );
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return new PreflightError(
+      'CONNECT_FAILED',
+      `cannot connect to ${where}: the server does not offer TLS, which --ssl-mode ${c.tls?.mode ?? ''} requires: ` +
+        'enable TLS on the server, or choose --ssl-mode preferred or disabled',
+      { cause: err },
+    );
+  }
+  if (code === 'HANDSHAKE_SSL_ERROR' || isTlsError(err)) {
+    return new PreflightError(
+      'CONNECT_FAILED',
+      `cannot connect to ${where}: TLS failed (${errorMessage(err)}): check --ssl-ca (the CA that signed the server's ` +
+        'certificate), --ssl-mode, and for verify-identity that --host is a name or IP the certificate was issued for',
       { cause: err },
     );
   }

@@ -55,6 +55,7 @@ export class Replay {
       port: config.connection.port,
       user: config.connection.user,
       password: config.connection.password,
+      ...(config.connection.tls === undefined ? {} : { tls: config.connection.tls }),
       serverId: config.replicaServerId,
       database: plan.database,
       tables: [plan.table, plan.changelog],

@@ -747,10 +747,11 @@ class Migration {
     if (left.length === 0 || this.cleanupSkipped || !(failure instanceof OscError)) return failure;
     if (failure.code === 'CUT_OVER_UNCERTAIN') return failure;
     const names = left.map((t) => qualify(this.config.database, t)).join(', ');
-    return withNote(
-      failure,
-      `osc's tables left behind: ${names} (drop them, or rerun with --initially-drop-ghost-table)`,
-    );
+    // With its checkpoint left the run can go on from where it stopped (the server restarted, a lock went away).
+    const next = left.includes(this.names.checkpoint)
+      ? 'rerun with --resume to go on from them, or with --initially-drop-ghost-table to start over'
+      : 'drop them, or rerun with --initially-drop-ghost-table';
+    return withNote(failure, `osc's tables left behind: ${names} (${next})`);
   }
 
   private classify(err: unknown): unknown {

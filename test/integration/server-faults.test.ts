@@ -103,7 +103,7 @@ test('a sandbox on other ports keeps its own files: it never takes the shared se
 }, 30_000);
 
 describe('server faults (a private sandbox)', () => {
-  test('the primary restarted mid-copy: a clean failure naming what is left; --initially-drop-ghost-table then completes', async () => {
+  test('the primary restarted mid-copy: a clean failure naming what is left; --resume then completes exactly', async () => {
     const database = await seeded('restart');
     const model = ordersModel();
     let fresh: Connection | null = null;
@@ -131,14 +131,16 @@ describe('server faults (a private sandbox)', () => {
       });
       expect(r.run.code, explainRun(r.run)).toBe(1);
       expect(errorCodeOf(r.run), explainRun(r.run)).not.toBeNull();
-      expect(r.run.stderr).toMatch(/osc: .*osc's tables left behind: `[^`]+`\.`_t_gho`, `[^`]+`\.`_t_ghc` \(drop them/);
+      expect(r.run.stderr).toMatch(
+        /osc: .*osc's tables left behind: `[^`]+`\.`_t_gho`, `[^`]+`\.`_t_ghc`, `[^`]+`\.`_t_ghk` \(rerun with --resume/,
+      );
       fresh = await exactConnection(sandbox.primary);
       const intact = await verifyIntact(fresh, r, { database, table: 't' });
       expect(intact.ok, describeComparison(intact)).toBe(true);
-      expect((await tableNames(fresh, database)).sort()).toEqual(['_t_ghc', '_t_gho', 't']);
+      expect((await tableNames(fresh, database)).sort()).toEqual(['_t_ghc', '_t_ghk', '_t_gho', 't']);
       expect(await runLockHolder(fresh, database, 't')).toBeNull();
 
-      // The way forward the message names: a new run that drops the leftovers first.
+      // The way forward the message names first: go on from the checkpoint.
       const again = await migrateUnderLoad({
         admin: fresh,
         primary: sandbox.primary,
@@ -148,11 +150,13 @@ describe('server faults (a private sandbox)', () => {
         // Ids the load never used: it only inserts new ones (the rows now in the table are not the seed it knows).
         seededRows: 1_000_000,
         alter: ORDERS_ALTER,
-        args: ['--initially-drop-ghost-table'],
+        args: ['--resume'],
         replicaServerId: uniqueServerId(),
         load: { weights: { insert: 1, 'update-key': 0, update: 0, delete: 0 } },
       });
       expect(again.run.code, explainRun(again.run)).toBe(0);
+      expect(again.run.stdout).toMatch(/resuming the dead run from its checkpoint/);
+      expect(again.run.stdout).toMatch(/verified: +\d+ rows in \d+ chunks, 0 repaired/);
       expect(again.comparison?.ok, again.comparison ? describeComparison(again.comparison) : '').toBe(true);
     } finally {
       // The other tests go on with a connection opened after the restart.

@@ -1,5 +1,5 @@
 // Bad input and unsafe servers: each refusal exits 2 with a specific message and changes nothing
-// (the schema's table list and the original's checksum are identical before and after).
+// (the schema's table list and the original's checksum are identical before and after, and no run lock is held).
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
@@ -10,6 +10,7 @@ import { dropUser, explainRun, MIGRATION_USER, migrationUser, oscArgv, runOsc, R
 import type { OscRun } from '../support/run-osc.js';
 import { testServer, uniqueServerId, waitFor } from '../support/servers.js';
 import { checksum, tableNames } from '../support/verify.js';
+import { lockName } from '../../src/core/names.js';
 
 const DB = `osc_t_refusals_${RUN_TAG}`;
 const ORDERS = `CREATE TABLE t (
@@ -66,6 +67,9 @@ async function expectRefusal(
   expect(run.stderr).toMatch(message);
   expect(await state()).toEqual(before);
   for (const t of before.tables) expect(t).not.toMatch(/^_.*_(gho|ghc|del)$/);
+  // No run lock left behind (the test holding it itself, in 'already migrating', is the one exception).
+  const [held] = await admin.query('SELECT IS_USED_LOCK(?) AS who', [lockName(DB, opts.table ?? 't')]);
+  if (code !== 'ALREADY_RUNNING') expect((held as { who: unknown }[])[0]?.who).toBeNull();
   // A refusal created nothing, so it has nothing to clean up or to report about tables it never made.
   expect(run.stderr).not.toContain('cleanup_failed');
   return run;

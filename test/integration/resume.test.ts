@@ -233,6 +233,29 @@ describe('kill -9, then --resume', () => {
     }
   });
 
+  test('during the checksum (a throttle flag, set by a hook once the copy is done, holds it there)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
+    const flag = join(dir, 'throttle');
+    const hook = join(dir, 'osc-on-row-copy-complete');
+    writeFileSync(hook, `#!/bin/sh\ntouch '${flag}'\n`, { mode: 0o755 });
+    try {
+      const r = await killedRun('checksum', {
+        args: ['--hooks-path', dir, '--throttle-flag-file', flag],
+        killWhen: async (run) => {
+          await stderrShows(run, / to=checksum\b/, 'the checksum phase');
+          // Inside the checksum: its snapshot opened, and waiting on the flag.
+          await new Promise((res) => setTimeout(res, 300));
+        },
+      });
+      rmSync(flag, { force: true });
+      const run = await resumeAndVerify(r);
+      expect(run.stdout).toMatch(/resuming the dead run from its checkpoint: phase copy/);
+      expect(run.stdout).toMatch(/verified: +\d+ rows in \d+ chunks, 0 repaired/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('while the cut-over is postponed; a purged binary log is refused first', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
     const flag = join(dir, 'postpone');

@@ -10,35 +10,11 @@ import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
 import { createDmlBuilder } from '../../src/core/sql/dml.js';
 import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
 import { openPool, type Db, type SessionPool } from '../../src/io/db/pool.js';
-import type { BinlogStreamer } from '../../src/io/binlog/streamer.js';
 import { silentLogger } from '../../src/core/log.js';
+import { fakeStreamer } from '../support/replay.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
 
 const POS = { file: 'binlog.000001', position: 4 };
-
-function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
-  let i = 0;
-  let stopped = false;
-  return {
-    start: () => Promise.resolve(),
-    events: () => ({
-      [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<RowEvent>> => {
-          while (i >= events.length && !stopped) await new Promise((r) => setTimeout(r, 5));
-          if (stopped) return { done: true, value: undefined };
-          return { done: false, value: events[i++] as RowEvent };
-        },
-      }),
-    }),
-    backlog: () => events.length - i,
-    position: () => POS,
-    heartbeatWritten: () => undefined,
-    stop: () => {
-      stopped = true;
-      return Promise.resolve();
-    },
-  };
-}
 
 function update(id: number, from: string, to: string): RowEvent {
   return {

@@ -5,7 +5,6 @@ import type { Connection } from 'mysql2/promise';
 import { Applier } from '../../src/stages/replay/applier.js';
 import { ConflictResolver } from '../../src/stages/replay/conflicts.js';
 import { movedAsideStore, readStoredState } from '../../src/stages/resume/store.js';
-import type { BinlogStreamer } from '../../src/io/binlog/streamer.js';
 import type { RowEvent } from '../../src/core/binlog/events.js';
 import { createCheckpointTable } from '../../src/core/sql/checkpoint.js';
 import { chooseChunkKey, mapColumns } from '../../src/core/schema.js';
@@ -14,34 +13,10 @@ import { silentLogger } from '../../src/core/log.js';
 import { readServerInfo, readTableSchema } from '../../src/io/db/inspector.js';
 import { openPool, type SessionPool } from '../../src/io/db/pool.js';
 import { createTablePlan } from '../../src/plan.js';
+import { fakeStreamer } from '../support/replay.js';
 import { adminConnection, freshSchema, testServer } from '../support/servers.js';
 
 const POS = { file: 'binlog.000001', position: 4 };
-
-/** Hands the applier `events`, then nothing until stopped. */
-function fakeStreamer(events: readonly RowEvent[]): BinlogStreamer {
-  let i = 0;
-  let stopped = false;
-  return {
-    start: () => Promise.resolve(),
-    events: () => ({
-      [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<RowEvent>> => {
-          while (i >= events.length && !stopped) await new Promise((r) => setTimeout(r, 5));
-          if (stopped) return { done: true, value: undefined };
-          return { done: false, value: events[i++] as RowEvent };
-        },
-      }),
-    }),
-    backlog: () => events.length - i,
-    position: () => POS,
-    heartbeatWritten: () => undefined,
-    stop: () => {
-      stopped = true;
-      return Promise.resolve();
-    },
-  };
-}
 
 let admin: Connection;
 let pool: SessionPool;

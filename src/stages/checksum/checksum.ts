@@ -3,7 +3,14 @@
 // says what is hashed); writes and replay go on meanwhile. A chunk that differs is repaired: its ghost rows are
 // deleted and the range copied again from the original through the copy's own path, then checked again at a fresh
 // consistent point; one that still differs after MAX_REPAIRS repairs fails the migration with its range named.
-import { afterCheck, chunkFigures, describeRange, nextChunk, sameFigures } from '../../core/checksum/verdict.js';
+import {
+  afterCheck,
+  chunkFigures,
+  describeRange,
+  nextChunk,
+  NO_CHECKSUM,
+  sameFigures,
+} from '../../core/checksum/verdict.js';
 import type { ChecksumProgress, ChunkFigures } from '../../core/checksum/verdict.js';
 import { firstChunkSize, nextChunkSize, type ChunkSizing } from '../../core/chunk/sizer.js';
 import { MigrationError, OscError } from '../../core/errors.js';
@@ -66,15 +73,7 @@ export async function verifyGhost(deps: ChecksumDeps): Promise<ChecksumResult> {
   const { plan, logger } = deps;
   const target: ChecksumTarget = { ...plan, flavor: plan.server.flavor };
   const started = Date.now();
-  let progress: ChecksumProgress = {
-    chunksDone: 0,
-    chunksTotal: 0,
-    rowsChecked: 0,
-    mismatches: 0,
-    repairs: 0,
-    seconds: 0,
-    lockMs: null,
-  };
+  let progress: ChecksumProgress = NO_CHECKSUM;
   const report = (change: Partial<ChecksumProgress>) => {
     progress = { ...progress, ...change, seconds: (Date.now() - started) / 1000 };
     deps.onProgress(progress);

@@ -77,116 +77,100 @@ async function holdReplay(
   );
 }
 
+interface Stuck {
+  readonly database: string;
+  readonly stderr: () => string;
+  readonly record: (w: LoggedWrite) => void;
+  /** Lets the copy go (it waits on a throttle flag until then). */
+  readonly releaseCopy: () => void;
+}
+
+/**
+ * Migrates a seeded table under a light load; once the copy has begun (held by a throttle flag), replay is made to
+ * stick (holdReplay) and `whileStuck` runs; B's lock goes when it returns. Resolves with the migration's result.
+ */
+async function migrateWithReplayStuck(
+  rows: number,
+  rate: number,
+  whileStuck: (s: Stuck) => Promise<void>,
+): Promise<Awaited<ReturnType<typeof migrateUnderLoad>>> {
+  const database = `osc_t_beside_${RUN_TAG}`;
+  const model = ordersModel();
+  await recreateDatabase(admin, database);
+  await prepareTable(admin, database, CREATE, 't', model, rows);
+  const throttle = join(dir, 'throttle');
+  writeFileSync(throttle, '');
+  const b = await exactConnection(testServer().primary);
+  try {
+    return await migrateUnderLoad({
+      admin,
+      primary: testServer().primary,
+      database,
+      table: 't',
+      model,
+      seededRows: rows,
+      alter: ORDERS_ALTER,
+      args: ['--chunk-size', '100', '--throttle-flag-file', throttle],
+      replicaServerId: uniqueServerId(),
+      load: { rate },
+      during: async ({ stderr, record }) => {
+        try {
+          await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy' });
+          await holdReplay(admin, b, database, model, record);
+          await whileStuck({ database, stderr, record, releaseCopy: () => rmSync(throttle, { force: true }) });
+        } finally {
+          await b.query('ROLLBACK').catch(() => undefined);
+        }
+      },
+    });
+  } finally {
+    await b.end().catch(() => undefined);
+  }
+}
+
 describe('the copy beside replay', () => {
   test('replay stuck on a row lock does not stop the copy; the result is exact', async () => {
-    const database = `osc_t_beside_${RUN_TAG}`;
-    const ghost = qualified(database, '_t_gho');
-    const model = ordersModel();
-    await recreateDatabase(admin, database);
-    await prepareTable(admin, database, CREATE, 't', model, ROWS);
-    const throttle = join(dir, 'throttle');
-    writeFileSync(throttle, '');
-    const b = await exactConnection(testServer().primary);
+    const ghost = qualified(`osc_t_beside_${RUN_TAG}`, '_t_gho');
     const committed = async (where: string, params: unknown[] = []): Promise<number> => {
       const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ghost} WHERE ${where}`, params);
       return Number(rows[0]?.['n']);
     };
-    try {
-      const result = await migrateUnderLoad({
-        admin,
-        primary: testServer().primary,
-        database,
-        table: 't',
-        model,
-        seededRows: ROWS,
-        alter: ORDERS_ALTER,
-        args: ['--chunk-size', '100', '--throttle-flag-file', throttle],
-        replicaServerId: uniqueServerId(),
-        load: { rate: 50 },
-        during: async ({ stderr, record }) => {
-          try {
-            // The copy waits (throttled) while B holds STUCK's ghost row and replay meets it.
-            await waitFor(() => / to=copy\b/.test(stderr()), {
-              timeoutMs: 60_000,
-              intervalMs: 20,
-              message: 'the copy phase',
-            });
-            await holdReplay(admin, b, database, model, record);
-            // Replay is stuck: the copy must still copy every seeded row.
-            rmSync(throttle);
-            await waitFor(async () => (await committed('id BETWEEN 1 AND ?', [ROWS])) >= ROWS - 100, {
-              timeoutMs: 40_000,
-              intervalMs: 50,
-              message: 'the copy to go on while replay is stuck',
-            });
-            expect(await committed('id = ?', [STUCK]), 'replay has not applied the stuck event yet').toBe(0);
-          } finally {
-            await b.query('ROLLBACK').catch(() => undefined);
-          }
-        },
+    const result = await migrateWithReplayStuck(ROWS, 50, async ({ releaseCopy }) => {
+      // Replay is stuck: the copy must still copy every seeded row.
+      releaseCopy();
+      await waitFor(async () => (await committed('id BETWEEN 1 AND ?', [ROWS])) >= ROWS - 100, {
+        timeoutMs: 40_000,
+        intervalMs: 50,
+        message: 'the copy to go on while replay is stuck',
       });
-      expect(result.run.code, explainRun(result.run)).toBe(0);
-      expect(result.run.stderr).not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
-        true,
-      );
-    } finally {
-      await b.end().catch(() => undefined);
-    }
+      expect(await committed('id = ?', [STUCK]), 'replay has not applied the stuck event yet').toBe(0);
+    });
+    expect(result.run.code, explainRun(result.run)).toBe(0);
+    expect(result.run.stderr).not.toMatch(/ER_LOCK_WAIT_TIMEOUT|errno=1205\b/);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
   });
 
   test('a replay backlog over its bound pauses the copy until replay has gained ground; the result is exact', async () => {
-    const database = `osc_t_beside_${RUN_TAG}`;
     const rows = 9000;
-    const model = ordersModel();
-    await recreateDatabase(admin, database);
-    await prepareTable(admin, database, CREATE, 't', model, rows);
-    const throttle = join(dir, 'throttle');
-    writeFileSync(throttle, '');
-    const b = await exactConnection(testServer().primary);
-    try {
-      const result = await migrateUnderLoad({
-        admin,
-        primary: testServer().primary,
-        database,
-        table: 't',
-        model,
-        seededRows: rows,
-        alter: ORDERS_ALTER,
-        args: ['--chunk-size', '100', '--throttle-flag-file', throttle],
-        replicaServerId: uniqueServerId(),
-        load: { rate: 20 },
-        during: async ({ stderr, record }) => {
-          try {
-            await waitFor(() => / to=copy\b/.test(stderr()), {
-              timeoutMs: 60_000,
-              intervalMs: 20,
-              message: 'the copy',
-            });
-            await holdReplay(admin, b, database, model, record);
-            // A burst of row events (one per row, over the bound of 8,000) queues behind the stuck one.
-            const sql = `UPDATE ${TABLE_TOKEN} SET qty = qty + 1 WHERE id BETWEEN 1 AND ?`;
-            await admin.query(sql.split(TABLE_TOKEN).join(qualified(database, 't')), [rows]);
-            record({ kind: 'update', sql, params: [rows] });
-            rmSync(throttle);
-            await waitFor(() => / copy_paused reason="replay backlog \d+ events"/.test(stderr()), {
-              timeoutMs: 30_000,
-              intervalMs: 20,
-              message: 'the copy to pause on the backlog',
-            });
-            expect(stderr()).not.toMatch(/ copy_done /);
-          } finally {
-            await b.query('ROLLBACK').catch(() => undefined);
-          }
-        },
+    const result = await migrateWithReplayStuck(rows, 20, async ({ database, stderr, record, releaseCopy }) => {
+      // A burst of row events (one per row, over the bound of 8,000) queues behind the stuck one.
+      const sql = `UPDATE ${TABLE_TOKEN} SET qty = qty + 1 WHERE id BETWEEN 1 AND ?`;
+      await admin.query(sql.split(TABLE_TOKEN).join(qualified(database, 't')), [rows]);
+      record({ kind: 'update', sql, params: [rows] });
+      releaseCopy();
+      await waitFor(() => / copy_paused reason="replay backlog \d+ events"/.test(stderr()), {
+        timeoutMs: 30_000,
+        intervalMs: 20,
+        message: 'the copy to pause on the backlog',
       });
-      expect(result.run.code, explainRun(result.run)).toBe(0);
-      expect(result.run.stderr).toMatch(/ copy_resumed backlog=\d+/);
-      expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
-        true,
-      );
-    } finally {
-      await b.end().catch(() => undefined);
-    }
+      expect(stderr()).not.toMatch(/ copy_done /);
+    });
+    expect(result.run.code, explainRun(result.run)).toBe(0);
+    expect(result.run.stderr).toMatch(/ copy_resumed backlog=\d+/);
+    expect(result.comparison?.ok, result.comparison ? describeComparison(result.comparison) : 'not compared').toBe(
+      true,
+    );
   });
 });

@@ -237,14 +237,16 @@ describe('kill -9, then --resume', () => {
     const dir = mkdtempSync(join(tmpdir(), 'osc-resume-'));
     const flag = join(dir, 'throttle');
     const hook = join(dir, 'osc-on-row-copy-complete');
-    writeFileSync(hook, `#!/bin/sh\ntouch '${flag}'\n`, { mode: 0o755 });
+    // The pause lets the throttler's flag check (every 100 ms) see the flag before the checksum's first chunk.
+    writeFileSync(hook, `#!/bin/sh\ntouch '${flag}'\nsleep 0.5\n`, { mode: 0o755 });
     try {
       const r = await killedRun('checksum', {
         args: ['--hooks-path', dir, '--throttle-flag-file', flag],
         killWhen: async (run) => {
           await stderrShows(run, / to=checksum\b/, 'the checksum phase');
-          // Inside the checksum: its snapshot opened, and waiting on the flag.
+          // Inside the checksum, waiting on the flag.
           await new Promise((res) => setTimeout(res, 300));
+          expect(run.stderr()).not.toMatch(/ checksum_done /);
         },
       });
       rmSync(flag, { force: true });

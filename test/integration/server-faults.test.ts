@@ -178,7 +178,7 @@ describe('server faults (a private sandbox)', () => {
         seededRows: ROWS,
         alter: ORDERS_ALTER,
         // Slowed down (--nice-ratio): the copy must still run when the lag crosses the limit.
-        args: ['--chunk-size', '100', '--nice-ratio', '3', '--max-lag-millis', '500'],
+        args: ['--chunk-size', '100', '--nice-ratio', '8', '--max-lag-millis', '500'],
         replicaServerId: uniqueServerId(),
         during: async (ctx) => {
           expect(await copyStarted(admin, database, 't', ctx.stderr, ctx.done)).toBe(true);

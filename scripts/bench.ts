@@ -34,6 +34,7 @@ import { exactConnection, qualified, quoteId, type Endpoint } from '../test/supp
 import { parseStatus, socketCommand } from '../test/support/operator.js';
 import { oscArgv } from '../test/support/run-osc.js';
 import { TABLE, type LoadArgs, type LoadOutput } from './bench-load.js';
+import { judgeTargets, renderTargets } from './bench-targets.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const ALTER = "ADD COLUMN shipping_status VARCHAR(50) NOT NULL DEFAULT 'pending'";
@@ -734,6 +735,15 @@ async function main(): Promise<void> {
       );
     }
   }
+  const targets = judgeTargets({
+    flavor: opts.flavor === 'mysql' ? 'mysql' : 'mariadb',
+    rows: opts.rows,
+    medians,
+    replayEventsPerSecond: burst?.eventsPerSecond ?? null,
+  });
+  say('');
+  say('targets (issues 8 and 9; README says what limits the ones not met):');
+  say(renderTargets(targets));
   mkdirSync(dirname(opts.out), { recursive: true });
   const commit = (() => {
     try {
@@ -744,7 +754,7 @@ async function main(): Promise<void> {
   })();
   writeFileSync(
     opts.out,
-    `${JSON.stringify({ flavor: opts.flavor, server: version, commit, cpus: cpus().length, at: new Date().toISOString(), alter: ALTER, rate: opts.rate, writers: opts.writers, repeat: opts.repeat, sandbox: opts.sandbox, burst, medians, results }, null, 2)}\n`,
+    `${JSON.stringify({ flavor: opts.flavor, server: version, commit, cpus: cpus().length, at: new Date().toISOString(), alter: ALTER, rate: opts.rate, writers: opts.writers, repeat: opts.repeat, sandbox: opts.sandbox, burst, medians, targets, results }, null, 2)}\n`,
   );
   say(`results: ${opts.out}`);
   if (results.some((r) => !r.verified)) process.exitCode = 1;

@@ -13,6 +13,7 @@ import { spawnOsc } from '../support/osc-child.js';
 import { compareTables, replayWrites, snapshotTable, verifyMigration } from '../support/verify.js';
 import type { Comparison } from '../support/verify.js';
 import { ordersModel } from './models.js';
+import { rememberSchema } from '../support/schema-registry.js';
 
 export const CASES_DIR = new URL('./cases/', import.meta.url).pathname;
 
@@ -147,6 +148,7 @@ export function loadCases(dir = CASES_DIR): ScenarioCase[] {
 export async function recreateDatabase(admin: Connection, name: string): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS ${quoteId(name)}`);
   await admin.query(`CREATE DATABASE ${quoteId(name)} DEFAULT CHARACTER SET utf8mb4`);
+  rememberSchema(name);
 }
 
 /** Creates the table from its CREATE script inside `database` and seeds ids 1..rows. */

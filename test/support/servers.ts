@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { quoteId } from '../../src/core/sql/quote.js';
 import type { Flavor } from '../../src/core/types.js';
 import type { ProvidedServer } from './global-setup.js';
+import { rememberSchema } from './schema-registry.js';
 
 export interface ServerEndpoint {
   readonly host: string;
@@ -97,6 +98,7 @@ export async function freshSchema(name: string): Promise<string> {
   try {
     await conn.query(`DROP DATABASE IF EXISTS ${quoteId(full)}`);
     await conn.query(`CREATE DATABASE ${quoteId(full)}`);
+    rememberSchema(full);
   } finally {
     await conn.end();
   }

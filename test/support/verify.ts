@@ -3,6 +3,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { qualified, quoteId, renderWrite } from './load.js';
 import type { LoggedWrite } from './load.js';
+import { rememberSchema } from './schema-registry.js';
 
 export interface TableRef {
   readonly database: string;
@@ -86,6 +87,7 @@ export async function checksum(conn: Connection, t: TableRef): Promise<string | 
 /** Copies the table (definition and rows of every non-generated column) to `to`, replacing it. */
 export async function snapshotTable(conn: Connection, from: TableRef, to: TableRef): Promise<void> {
   await conn.query(`CREATE DATABASE IF NOT EXISTS ${quoteId(to.database)}`);
+  rememberSchema(to.database);
   await conn.query(`DROP TABLE IF EXISTS ${qualified(to.database, to.table)}`);
   await conn.query(`CREATE TABLE ${qualified(to.database, to.table)} LIKE ${qualified(from.database, from.table)}`);
   const cols = (await columnsOf(conn, from)).filter((c) => !isGenerated(c)).map((c) => quoteId(c.name));

@@ -59,6 +59,10 @@ export interface ApplierDeps {
 
 export type ReplayMode = 'batched' | 'per-event';
 
+/** How long replay waits for the next event before applying what it holds, and at most in all (moreSoon). */
+const LINGER_MS = 2;
+const MAX_LINGER_MS = 20;
+
 /** Rows moved aside for one event (or one image of a batch) at most, before its collision counts as real. */
 const MAX_MOVES_PER_EVENT = 8;
 
@@ -89,6 +93,8 @@ export class Applier {
   private consumed = 0;
   private completed = 0;
   private pending: RowEvent[] = [];
+  /** When the oldest pending event was seen to wait for more (moreSoon). */
+  private pendingSince: number | null = null;
   private readonly waits = new Set<MarkerWait>();
   private releaseHold: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -223,12 +229,28 @@ export class Applier {
       } else if (ev.table === this.deps.plan.table) {
         this.deps.onReceived?.(ev.kind);
         this.pending.push(ev);
-        if (this.pending.length >= this.deps.batchSize() || streamer.backlog() === 0) await this.flush();
+        if (this.pending.length >= this.deps.batchSize()) await this.flush();
+        else if (streamer.backlog() === 0 && !(await this.moreSoon())) await this.flush();
       } else {
         this.completed++;
       }
     }
     if (!this.stopped) await this.flush();
+  }
+
+  /**
+   * Whether more events arrive within a short linger, the pending ones waiting at most MAX_LINGER_MS in all. Under a
+   * steady write load events come one at a time, and flushing each as it came cost a commit per event: on a server
+   * that syncs its binary log on commit (MySQL's default) replay's commits then queued with the copy's.
+   */
+  private async moreSoon(): Promise<boolean> {
+    const first = this.pending[0];
+    if (first === undefined) return false;
+    this.pendingSince ??= Date.now();
+    const left = MAX_LINGER_MS - (Date.now() - this.pendingSince);
+    if (left <= 0) return false;
+    await sleep(Math.min(LINGER_MS, left));
+    return this.deps.streamer.backlog() > 0;
   }
 
   private async onChangelog(ev: RowEvent): Promise<void> {
@@ -262,6 +284,7 @@ export class Applier {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    this.pendingSince = null;
     const apply = this.mode === 'batched' ? this.batchApplier(batch) : this.eventApplier(batch);
     const retries = this.deps.retries;
     try {

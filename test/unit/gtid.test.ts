@@ -6,12 +6,7 @@ import {
   parseMariadbGtidPosition,
   renderMariadbGtidPosition,
 } from '../../src/core/binlog/gtid.js';
-import {
-  binlogGtidPos,
-  gtidNotExecuted,
-  MARIADB_GTID_BINLOG_POS,
-  serverIdentitySql,
-} from '../../src/core/sql/checkpoint.js';
+import { gtidNotExecuted, MARIADB_GTID_BINLOG_POS, serverIdentitySql } from '../../src/core/sql/checkpoint.js';
 
 const UUID = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 
@@ -76,10 +71,6 @@ describe('server state statements', () => {
   it('builds exact SQL', () => {
     expect(serverIdentitySql('mysql')).toBe('SELECT @@GLOBAL.server_id AS id, @@GLOBAL.server_uuid AS uuid');
     expect(serverIdentitySql('mariadb')).toBe('SELECT @@GLOBAL.server_id AS id, NULL AS uuid');
-    expect(binlogGtidPos({ file: 'binlog.000007', position: 4711 })).toEqual({
-      sql: 'SELECT BINLOG_GTID_POS(?, ?) AS pos',
-      params: ['binlog.000007', 4711],
-    });
     expect(gtidNotExecuted(`${UUID}:9`)).toEqual({
       sql: 'SELECT GTID_SUBTRACT(?, @@GLOBAL.gtid_executed) AS missing',
       params: [`${UUID}:9`],

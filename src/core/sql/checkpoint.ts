@@ -3,7 +3,6 @@
 // in replay's own transaction so that a crash can never lose one (stages/replay/conflicts.ts).
 // The table is not among the tables the binlog reader follows: its writes never reach replay.
 import { createHash } from 'node:crypto';
-import type { BinlogPosition } from '../binlog/events.js';
 import type { Flavor, Statement } from '../types.js';
 import { qualify, quoteId } from './quote.js';
 
@@ -58,19 +57,10 @@ export function serverIdentitySql(flavor: Flavor): string {
     : 'SELECT @@GLOBAL.server_id AS id, NULL AS uuid';
 }
 
-/**
- * MariaDB: the GTID position at a binlog file:offset (the start of replay), exact where SHOW MASTER STATUS and a
- * separate read of @@gtid_binlog_pos could straddle a commit. '' before the server's first GTID; needs only
- * BINLOG MONITOR (verified on 10.11).
- */
-export function binlogGtidPos(at: BinlogPosition): Statement {
-  return { sql: 'SELECT BINLOG_GTID_POS(?, ?) AS pos', params: [at.file, at.position] };
-}
-
 /** MySQL: the GTIDs of a set the server has not executed ('' when it has them all); verified on 9.7. */
 export function gtidNotExecuted(gtids: string): Statement {
   return { sql: 'SELECT GTID_SUBTRACT(?, @@GLOBAL.gtid_executed) AS missing', params: [gtids] };
 }
 
-/** MariaDB: the last GTID of each domain in the server's binary log. */
+/** MariaDB: the last GTID of each domain in the server's binary log (needs no privilege; verified on 10.11). */
 export const MARIADB_GTID_BINLOG_POS = 'SELECT @@GLOBAL.gtid_binlog_pos AS pos';

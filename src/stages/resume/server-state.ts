@@ -3,12 +3,7 @@
 import type { BinlogPosition } from '../../core/binlog/events.js';
 import { mariadbGtidsMissing, normalizeGtidText } from '../../core/binlog/gtid.js';
 import { gtidMissingMessage, type Checkpoint, type ServerIdentity } from '../../core/checkpoint.js';
-import {
-  binlogGtidPos,
-  gtidNotExecuted,
-  MARIADB_GTID_BINLOG_POS,
-  serverIdentitySql,
-} from '../../core/sql/checkpoint.js';
+import { gtidNotExecuted, MARIADB_GTID_BINLOG_POS, serverIdentitySql } from '../../core/sql/checkpoint.js';
 import { binlogStatusSql } from '../../core/sql/server.js';
 import type { Flavor, ServerInfo } from '../../core/types.js';
 import type { Db } from '../../io/db/pool.js';
@@ -26,16 +21,18 @@ export interface ReplayStart {
 
 /** Null when the server reports no binlog position (log_bin off). */
 export async function readReplayStart(db: Db, s: ServerInfo): Promise<ReplayStart | null> {
+  // MariaDB: the GTID position read first, so that every GTID in it lies before the binlog position read next (a
+  // commit in between only makes it older: still GTIDs the server must have). BINLOG_GTID_POS(file, offset) would be
+  // exact but reads the binlog file up to the offset, up to max_binlog_size.
+  const mariadbGtid =
+    s.flavor === 'mariadb' ? (await db.rows<{ pos: string | null }>(MARIADB_GTID_BINLOG_POS))[0]?.pos : null;
   const [row] = await db.rows<{ File: string; Position: string | number; Executed_Gtid_Set?: string | null }>(
     binlogStatusSql(s),
   );
   if (!row) return null;
   const position = { file: String(row.File), position: Number(row.Position) };
-  // MySQL: the set in the same row as the position (one snapshot). MariaDB: the position's own GTIDs.
-  if (s.flavor === 'mysql') return { position, gtid: normalizeGtidText(row.Executed_Gtid_Set) };
-  const st = binlogGtidPos(position);
-  const [pos] = await db.rows<{ pos: string | null }>(st.sql, st.params);
-  return { position, gtid: normalizeGtidText(pos?.pos) };
+  // MySQL: the set in the same row as the position (one snapshot).
+  return { position, gtid: normalizeGtidText(s.flavor === 'mysql' ? row.Executed_Gtid_Set : mariadbGtid) };
 }
 
 /**

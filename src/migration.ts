@@ -394,7 +394,7 @@ class Migration {
       await admin.run(createCheckpointTable(plan.database, plan.checkpoint));
       this.tables.checkpointCreated();
     }
-    // Resumed: checked equal to the checkpoint's by the preflight.
+    // Recorded in every checkpoint; a resumed run's was checked equal to its checkpoint's by the preflight.
     const server = await readServerIdentity(admin, plan.server.flavor);
     // Resumed: every event before the checkpointed position is on the ghost; those after it are replayed (again).
     const fresh = resume === null ? await readReplayStart(admin, plan.server) : null;

@@ -2,8 +2,8 @@
 // It holds the copy's watermark (key values, exactly), the binlog position up to which every event is applied to the
 // ghost (a transaction boundary) with the GTIDs the server had executed there (core/binlog/gtid.ts), the server's
 // identity, and what must be the same for a resumed run to be the same migration: the ALTER, the chunk key, the osc
-// version and both tables' definitions (fingerprints). Pure: rendering, parsing with full
-// validation, and the resume checks; stages/resume writes and reads it.
+// version and both tables' definitions (fingerprints). Pure: rendering, parsing with full validation, and the resume
+// checks; stages/resume writes and reads it.
 //
 // Key values are kept as the copy holds them in memory (mysql2 with bigNumberStrings and dateStrings, strings read
 // as their bytes): Buffers as hex, strings as they are (BIGINT, DECIMAL, temporal values), JS numbers (INT, ENUM and

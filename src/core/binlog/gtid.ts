@@ -2,8 +2,8 @@
 // position to mean what it meant when written. Pure; each flavour in its own syntax, as the server prints it:
 // - MySQL: a GTID set (`uuid:1-5,uuid2:7`, tagged `uuid:tag:9` too); the server checks containment itself
 //   (GTID_SUBTRACT against @@gtid_executed), so osc never parses it.
-// - MariaDB: a GTID position, one `domain-server-seq` per replication domain (@@gtid_binlog_pos,
-//   BINLOG_GTID_POS()); compared here, per domain, by sequence number.
+// - MariaDB: a GTID position, one `domain-server-seq` per replication domain (as @@gtid_binlog_pos prints it);
+//   compared here, per domain, by sequence number.
 import type { Flavor } from '../types.js';
 
 /**

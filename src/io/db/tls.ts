@@ -54,7 +54,7 @@ export function sslFor(c: ConnectionConfig): DriverSsl | undefined {
  * || host || socket._host || 'localhost'), which net.connect leaves unset for an address: the certificate was
  * checked against `localhost`, so any certificate the CA issued for localhost passed for every address. A socket
  * that carries its address there makes Node check the address against the certificate's IP SANs
- * (tls.checkServerIdentity), before the handshake completes and so before any credential is sent.
+ * (tls.checkServerIdentity) as the handshake ends, before mysql2 sends any credential.
  */
 export function identityStream(c: ConnectionConfig): (() => Socket) | undefined {
   if (c.tls?.mode !== 'verify-identity' || isIP(c.host) === 0) return undefined;

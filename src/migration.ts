@@ -20,13 +20,13 @@ import { renderStatusLine, type ProgressSnapshot } from './core/progress.js';
 import { renderSummary } from './core/report.js';
 import { createChangelog, dropTable } from './core/sql/ddl.js';
 import { schemaFingerprint, type Checkpoint, type CheckpointPhase } from './core/checkpoint.js';
+import { foldGtid } from './core/binlog/gtid.js';
 import type { CopyPlanState } from './core/chunk/plan.js';
 import { createCheckpointTable } from './core/sql/checkpoint.js';
 import { qualify } from './core/sql/quote.js';
 import { setLockWaitTimeout } from './core/sql/session.js';
 import { createTunables, initialTunables, type TunablesWriter } from './core/tunables.js';
 import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from './io/db/errors.js';
-import { readBinlogPosition } from './io/db/inspector.js';
 import { openPool, openSession, type Db, type Session, type SessionPool } from './io/db/pool.js';
 import { sleep } from './io/sleep.js';
 import { createHooks, hookFacts, type Hooks } from './operator/hooks.js';
@@ -40,6 +40,7 @@ import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
 import { Preflight, type Preflighted, type SwappedBefore } from './stages/preflight/preflight.js';
 import { Checkpointer } from './stages/resume/checkpointer.js';
+import { readReplayStart, readServerIdentity } from './stages/resume/server-state.js';
 import { movedAsideStore } from './stages/resume/store.js';
 import { Replay } from './stages/replay/replay.js';
 import { Throttler } from './stages/throttle/throttler.js';
@@ -211,7 +212,8 @@ class Migration {
     if (this.phase !== next) this.phaseStarted.set(next, now);
     this.log.info('phase', { from: this.phase, to: next });
     this.phase = next;
-    if (next === 'setup' || next === 'copy' || next === 'postponed' || next === 'cutover') this.checkpointPhase = next;
+    if (next === 'setup' || next === 'copy' || next === 'checksum' || next === 'postponed' || next === 'cutover')
+      this.checkpointPhase = next;
   }
 
   /** Writes the checkpoint now (at a phase change); a no-op before setup started it. */
@@ -392,15 +394,18 @@ class Migration {
       await admin.run(createCheckpointTable(plan.database, plan.checkpoint));
       this.tables.checkpointCreated();
     }
+    // Recorded in every checkpoint; a resumed run's was checked equal to its checkpoint's by the preflight.
+    const server = await readServerIdentity(admin, plan.server.flavor);
+    // Resumed: every event before the checkpointed position is on the ghost; those after it are replayed (again).
+    const fresh = resume === null ? await readReplayStart(admin, plan.server) : null;
+    const start = resume?.checkpoint.binlog ?? fresh?.position;
+    if (!start) throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
+    const startGtid = resume === null ? (fresh?.gtid ?? null) : resume.checkpoint.gtid;
     const pool = openPool(config.connection, POOL_SIZE);
     // Held from here on, so that cleanup stops and closes whatever setup got to start.
     let replay: Replay | null = null;
     let throttler: Throttler | null = null;
     try {
-      // Resumed: every event before the checkpointed position is on the ghost; those after it are replayed (again).
-      const start = resume?.checkpoint.binlog ?? (await readBinlogPosition(admin, plan.server));
-      if (!start)
-        throw new MigrationError('BINLOG_STREAM', 'the server reports no binary log position: is log_bin on?');
       replay = new Replay({
         config,
         plan,
@@ -440,16 +445,22 @@ class Migration {
     }
     const fingerprints = { original: schemaFingerprint(p.original), ghost: schemaFingerprint(p.altered) };
     const started = replay;
-    const current = (): Checkpoint => ({
-      oscVersion: this.deps.version,
-      alter: p.alter.clauses,
-      key: plan.key.name,
-      ...fingerprints,
-      phase: this.checkpointPhase,
-      copy: this.copyState,
-      binlog: started.stats().appliedFrom ?? started.start,
-      writtenAt: Date.now(),
-    });
+    const current = (): Checkpoint => {
+      // Position and GTID from one snapshot of the applier: the GTID is that of the transaction at the position.
+      const { appliedFrom, appliedGtid } = started.stats();
+      return {
+        oscVersion: this.deps.version,
+        alter: p.alter.clauses,
+        key: plan.key.name,
+        ...fingerprints,
+        phase: this.checkpointPhase,
+        copy: this.copyState,
+        binlog: appliedFrom ?? started.start,
+        gtid: appliedFrom === null ? startGtid : foldGtid(plan.server.flavor, startGtid, appliedGtid),
+        server,
+        writtenAt: Date.now(),
+      };
+    };
     const checkpointer = new Checkpointer(pool, plan, current, this.log);
     const running: Running = { pool, replay, throttler, counter, checkpointer };
     this.running = running;
@@ -500,6 +511,8 @@ class Migration {
     if (this.config.skipChecksum) return;
     if (afterPostponing && !recheckDue(this.verifiedAt, Date.now())) return;
     this.enter('checksum');
+    // A crash from here on is recorded as one during the checksum (a resumed run verifies again in full).
+    await this.checkpoint();
     const { pool, replay, throttler } = running;
     const before = this.checksum;
     const result: ChecksumResult = await verifyGhost({

@@ -1,8 +1,9 @@
 // The run's checkpoint, kept in `_<t>_ghk` (core/names.ts): what `--resume` continues from after the process died.
 // It holds the copy's watermark (key values, exactly), the binlog position up to which every event is applied to the
-// ghost (a transaction boundary), and what must be the same for a resumed run to be the same migration: the ALTER,
-// the chunk key, the osc version and both tables' definitions (fingerprints). Pure: rendering, parsing with full
-// validation, and the resume checks; stages/resume writes and reads it.
+// ghost (a transaction boundary) with the GTIDs the server had executed there (core/binlog/gtid.ts), the server's
+// identity, and what must be the same for a resumed run to be the same migration: the ALTER, the chunk key, the osc
+// version and both tables' definitions (fingerprints). Pure: rendering, parsing with full validation, and the resume
+// checks; stages/resume writes and reads it.
 //
 // Key values are kept as the copy holds them in memory (mysql2 with bigNumberStrings and dateStrings, strings read
 // as their bytes): Buffers as hex, strings as they are (BIGINT, DECIMAL, temporal values), JS numbers (INT, ENUM and
@@ -14,11 +15,20 @@ import type { CopyPlanState } from './chunk/plan.js';
 import { OscError, PreflightError } from './errors.js';
 import type { KeyValues, TableSchema } from './types.js';
 
-export const CHECKPOINT_FORMAT = 1;
+/** 2: with the server's identity and GTIDs. Format 1 is refused (see parseCheckpoint). */
+export const CHECKPOINT_FORMAT = 2;
 
 /** The phases a checkpoint is written in; a resumed run goes on from the copy whatever the phase was. */
-export type CheckpointPhase = 'setup' | 'copy' | 'postponed' | 'cutover';
-const PHASES: readonly CheckpointPhase[] = ['setup', 'copy', 'postponed', 'cutover'];
+export type CheckpointPhase = 'setup' | 'copy' | 'checksum' | 'postponed' | 'cutover';
+const PHASES: readonly CheckpointPhase[] = ['setup', 'copy', 'checksum', 'postponed', 'cutover'];
+
+/** The server a checkpoint was written on: a binlog position means something on that server only. */
+export interface ServerIdentity {
+  /** @@server_id (both flavours). */
+  readonly serverId: number;
+  /** @@server_uuid (MySQL); null on MariaDB, which has none. */
+  readonly uuid: string | null;
+}
 
 export interface Checkpoint {
   readonly oscVersion: string;
@@ -34,6 +44,14 @@ export interface Checkpoint {
   readonly copy: CopyPlanState | null;
   /** Every binlog event before this position is applied to the ghost. */
   readonly binlog: BinlogPosition;
+  /**
+   * GTIDs the server must have executed for `binlog` to mean here what it meant when written: the transaction that
+   * starts there (applied; replay restarts at it) or, before any was applied, the server's GTIDs at the start
+   * position (core/binlog/gtid.ts: a MySQL GTID set, a MariaDB GTID position). Null on a server without GTIDs
+   * (MySQL with gtid_mode OFF).
+   */
+  readonly gtid: string | null;
+  readonly server: ServerIdentity;
   /** Epoch milliseconds. */
   readonly writtenAt: number;
 }
@@ -124,6 +142,8 @@ export function renderCheckpoint(c: Checkpoint): string {
             done: c.copy.done,
           },
     binlog: { file: c.binlog.file, position: c.binlog.position },
+    gtid: c.gtid,
+    server: { id: c.server.serverId, uuid: c.server.uuid },
     at: c.writtenAt,
   });
 }
@@ -158,9 +178,15 @@ export function parseCheckpoint(text: string, keyColumns: number | null): Checkp
     throw invalid('not JSON');
   }
   if (!isObject(raw)) throw invalid('not an object');
+  // Format 1 lacks the server's identity and GTIDs: resuming from it could not tell a failed-over or restored server.
+  if (raw['format'] === 1)
+    throw invalid(
+      `format 1, written by an osc that did not record the server's identity and GTIDs, which this osc checks before it resumes: finish the run with the osc that started it, or start over with --initially-drop-ghost-table`,
+    );
   if (raw['format'] !== CHECKPOINT_FORMAT)
     throw invalid(`format ${JSON.stringify(raw['format'])}, this osc reads format ${CHECKPOINT_FORMAT}`);
   const binlog = field(raw, 'binlog', isObject, 'an object');
+  const server = field(raw, 'server', isObject, 'an object');
   const phase = field(raw, 'phase', isString, 'text');
   if (!(PHASES as readonly string[]).includes(phase)) throw invalid(`phase ${JSON.stringify(phase)} is unknown`);
   return {
@@ -174,6 +200,11 @@ export function parseCheckpoint(text: string, keyColumns: number | null): Checkp
     binlog: {
       file: field(binlog, 'file', (v): v is string => isString(v) && v !== '', 'a file name'),
       position: field(binlog, 'position', isCount, 'a binlog offset'),
+    },
+    gtid: field(raw, 'gtid', (v): v is string | null => v === null || (isString(v) && v !== ''), 'a GTID text or null'),
+    server: {
+      serverId: field(server, 'id', isCount, 'a server id'),
+      uuid: field(server, 'uuid', (v): v is string | null => v === null || (isString(v) && v !== ''), 'a UUID or null'),
     },
     writtenAt: field(raw, 'at', isCount, 'a time'),
   };
@@ -203,6 +234,22 @@ export function resumeMismatch(c: Checkpoint, e: ResumeExpectation): string | nu
   if (c.key !== e.key)
     return `the run copied along key ${c.key} and this run would choose ${e.key} (were the table's keys changed?)`;
   return null;
+}
+
+/**
+ * Null when the checkpoint was written on this server; else why resuming here cannot work, naming both. A failover
+ * target or a server restored elsewhere has binary logs of its own: the checkpoint's position means nothing there.
+ */
+export function identityMismatch(checkpointed: ServerIdentity, now: ServerIdentity): string | null {
+  if (checkpointed.serverId === now.serverId && checkpointed.uuid === now.uuid) return null;
+  const name = (s: ServerIdentity) =>
+    s.uuid === null ? `server_id ${s.serverId}` : `server_uuid ${s.uuid}, server_id ${s.serverId}`;
+  return `the checkpoint was written on another server (${name(checkpointed)}) than this one (${name(now)}): after a failover or a restore its binary log position means nothing here; point --host at the server the run began on, or start over with --initially-drop-ghost-table`;
+}
+
+/** Why resuming on a server that lacks the checkpoint's GTIDs cannot work; `missing` names them. */
+export function gtidMissingMessage(c: Pick<Checkpoint, 'binlog'>, missing: string): string {
+  return `this server has not executed ${missing}, which the run had already applied at binlog position ${c.binlog.file}:${c.binlog.position}: it lost transactions since the checkpoint (restored from a backup? failed over to a replica that was behind?), so that position means something else here; start over with --initially-drop-ghost-table`;
 }
 
 /** One row of SHOW BINARY LOGS. */
@@ -239,5 +286,9 @@ export function describeCheckpoint(c: Checkpoint, now: number): string {
           ? 'copy at its start'
           : 'copy part done';
   const age = Math.max(0, Math.round((now - c.writtenAt) / 1000));
-  return `phase ${c.phase}, ${copy}, binlog ${c.binlog.file}:${c.binlog.position}, written ${age} s ago`;
+  // The checksum's progress is not kept: a resumed run verifies the whole table again.
+  const phase =
+    c.phase === 'checksum' ? 'checksum (it died verifying the copy: the checksum runs again in full)' : c.phase;
+  const gtid = c.gtid === null ? '' : ` (GTID ${c.gtid})`;
+  return `phase ${phase}, ${copy}, binlog ${c.binlog.file}:${c.binlog.position}${gtid}, written ${age} s ago`;
 }

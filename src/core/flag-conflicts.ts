@@ -2,7 +2,7 @@
 // rather than osc silently preferring one.
 import type { HostPort } from './config.js';
 import type { FlagName } from './flags.js';
-import { identityProblem, tlsConflicts, type TlsConfig } from './tls.js';
+import { tlsConflicts, type TlsConfig } from './tls.js';
 
 /** The values the checks look at, as parsed. */
 export interface ConflictInput {
@@ -43,7 +43,5 @@ export function flagConflicts(v: ConflictInput): string[] {
     );
   }
   out.push(...tlsConflicts(v.tls, v.given.has('ssl-mode')));
-  const identity = identityProblem(v.tls.mode, v.host);
-  if (identity !== null) out.push(identity);
   return out;
 }

@@ -28,7 +28,7 @@ export interface DriverSsl {
   readonly key?: string;
   /** Verify the server's certificate chain against `ca` (Node's trusted roots without it). */
   readonly rejectUnauthorized: boolean;
-  /** Also check the server's name (or IP) against the certificate. */
+  /** Also check the server's name (or IP address: io/db/tls.ts identityStream) against the certificate. */
   readonly verifyIdentity: boolean;
 }
 
@@ -54,24 +54,6 @@ export function defaultSslMode(files: { readonly ca: string | null; readonly cer
   if (files.ca !== null) return 'verify-ca';
   if (files.cert !== null) return 'required';
   return 'disabled';
-}
-
-/** An IPv4 or IPv6 literal rather than a name. */
-function isAddress(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
-}
-
-/**
- * Why verify-identity cannot hold for this host, or null. The driver (mysql2 3.x) checks a certificate's names
- * only when it connects by name: for an address it checks `localhost` instead, so osc refuses rather than pass
- * a certificate it did not check.
- */
-export function identityProblem(mode: SslMode, host: string): string | null {
-  if (mode !== 'verify-identity' || !isAddress(host)) return null;
-  return (
-    `--ssl-mode verify-identity needs a host name that the server's certificate names, not the address ${host}: ` +
-    'connect by name, or use --ssl-mode verify-ca'
-  );
 }
 
 /** Contradictions among the --ssl-* flags, each a message that says what to do; empty when consistent. */

@@ -17,6 +17,7 @@ import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js
 
 const ROWS = 4_000;
 const ALTER = ORDERS_ALTER;
+const flavor = testServer().flavor;
 
 let admin: Connection;
 
@@ -34,6 +35,32 @@ interface StoredCheckpoint {
   readonly phase: string;
   readonly copy: { readonly watermark: unknown; readonly done: boolean } | null;
   readonly binlog: { readonly file: string; readonly position: number };
+  readonly gtid: string | null;
+  readonly server: { readonly id: number; readonly uuid: string | null };
+}
+
+/** The checkpoint row's text, and a way to put another in its place (to simulate another server). */
+async function checkpointText(database: string): Promise<string> {
+  const [rows] = await admin.query<RowDataPacket[]>(
+    `SELECT value FROM ${qualified(database, '_t_ghk')} WHERE name = 'checkpoint'`,
+  );
+  return String(rows[0]?.['value']);
+}
+
+async function setCheckpointText(database: string, text: string): Promise<void> {
+  await admin.query(`UPDATE ${qualified(database, '_t_ghk')} SET value = ? WHERE name = 'checkpoint'`, [text]);
+}
+
+/** This server's identity and a GTID it has not executed (far beyond its own). */
+async function serverFacts(): Promise<{ id: number; uuid: string | null; unexecuted: string }> {
+  if (flavor === 'mysql') {
+    const [rows] = await admin.query<RowDataPacket[]>('SELECT @@server_id AS id, @@server_uuid AS uuid');
+    const uuid = String(rows[0]?.['uuid']);
+    return { id: Number(rows[0]?.['id']), uuid, unexecuted: `${uuid}:900000000000` };
+  }
+  const [rows] = await admin.query<RowDataPacket[]>('SELECT @@server_id AS id, @@gtid_domain_id AS d');
+  const id = Number(rows[0]?.['id']);
+  return { id, uuid: null, unexecuted: `${Number(rows[0]?.['d'])}-${id}-900000000000` };
 }
 
 async function checkpointOf(database: string): Promise<StoredCheckpoint | null> {
@@ -197,6 +224,38 @@ describe('kill -9, then --resume', () => {
       expect(other.stderr).toContain('code=RESUME_REFUSED');
       expect(other.stderr).toMatch(/the checkpoint is for another ALTER/);
       expect(await tables()).toEqual(left);
+      // The checkpoint names this server and the GTIDs at its position.
+      const text = await checkpointText(r.database);
+      const saved = JSON.parse(text) as StoredCheckpoint;
+      const facts = await serverFacts();
+      expect(saved.server).toEqual({ id: facts.id, uuid: facts.uuid });
+      // MySQL: the GTID of the transaction at the position, as zongji attached it to the events replay applied.
+      expect(saved.gtid).toMatch(flavor === 'mysql' ? /^[0-9a-f-]{36}:\d+$/ : /^\d+-\d+-\d+(,\d+-\d+-\d+)*$/);
+      // Another server (as after a failover to a replica): refused, naming both.
+      await setCheckpointText(
+        r.database,
+        JSON.stringify({ ...saved, server: { ...saved.server, id: facts.id + 1000 } }),
+      );
+      const moved = await osc(r, ['--alter', ALTER, '--execute', '--resume']);
+      expect(moved.code, explainRun(moved)).toBe(2);
+      expect(moved.stderr).toContain('code=RESUME_REFUSED');
+      expect(moved.stderr).toMatch(
+        new RegExp(
+          `the checkpoint was written on another server \\([^)]*server_id ${facts.id + 1000}\\) than this one \\([^)]*server_id ${facts.id}\\).*point --host at the server the run began on, or start over with --initially-drop-ghost-table`,
+        ),
+      );
+      expect(await tables()).toEqual(left);
+      // A GTID the server has not executed (as on a server restored from an older backup): refused, saying which.
+      await setCheckpointText(r.database, JSON.stringify({ ...saved, gtid: facts.unexecuted }));
+      const restored = await osc(r, ['--alter', ALTER, '--execute', '--resume']);
+      expect(restored.code, explainRun(restored)).toBe(2);
+      expect(restored.stderr).toContain('code=RESUME_REFUSED');
+      expect(restored.stderr).toContain(`this server has not executed GTID ${facts.unexecuted}`);
+      expect(restored.stderr).toMatch(
+        /it lost transactions since the checkpoint .* start over with --initially-drop-ghost-table/,
+      );
+      expect(await tables()).toEqual(left);
+      await setCheckpointText(r.database, text);
       // --resume and --initially-drop-ghost-table contradict each other.
       const both = await osc(r, ['--alter', ALTER, '--execute', '--resume', '--initially-drop-ghost-table']);
       expect(both.code, explainRun(both)).toBe(2);
@@ -242,8 +301,14 @@ describe('kill -9, then --resume', () => {
     try {
       const r = await killedRun('checksum', {
         args: ['--hooks-path', dir, '--throttle-flag-file', flag],
-        killWhen: async (run) => {
+        killWhen: async (run, database) => {
           await stderrShows(run, / to=checksum\b/, 'the checksum phase');
+          // The phase change is checkpointed at once.
+          await waitFor(async () => (await checkpointOf(database))?.phase === 'checksum', {
+            timeoutMs: 10_000,
+            intervalMs: 20,
+            message: 'a checkpoint of the checksum phase',
+          });
           // Inside the checksum, waiting on the flag.
           await new Promise((res) => setTimeout(res, 300));
           expect(run.stderr()).not.toMatch(/ checksum_done /);
@@ -251,7 +316,9 @@ describe('kill -9, then --resume', () => {
       });
       rmSync(flag, { force: true });
       const run = await resumeAndVerify(r);
-      expect(run.stdout).toMatch(/resuming the dead run from its checkpoint: phase copy/);
+      expect(run.stdout).toMatch(
+        /resuming the dead run from its checkpoint: phase checksum \(it died verifying the copy: the checksum runs again in full\), copy complete/,
+      );
       expect(run.stdout).toMatch(/verified: +\d+ rows in \d+ chunks, 0 repaired/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
-// Certificates made by openssl for one test: a CA, a server certificate it signed (for the name localhost), a
-// client certificate it signed, and an unrelated CA that signed nothing the server presents.
+// Certificates made by openssl for one test: a CA, a server certificate it signed (for the name localhost and the
+// address 127.0.0.1), a client certificate it signed, and an unrelated CA that signed nothing the server presents.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,7 +72,7 @@ function signed(dir: string, name: string, cn: string, ext: string): void {
 export function makeTestCerts(dir: string): TestCerts {
   selfSignedCa(dir, 'ca', 'osc test CA');
   selfSignedCa(dir, 'other-ca', 'osc unrelated CA');
-  signed(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost');
+  signed(dir, 'server', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1');
   signed(dir, 'client', 'osc test client', 'extendedKeyUsage=clientAuth');
   chmodSync(dir, 0o755);
   for (const f of readdirSync(dir)) chmodSync(join(dir, f), 0o644);

@@ -4,6 +4,8 @@ import {
   decodeKey,
   describeCheckpoint,
   encodeKey,
+  gtidMissingMessage,
+  identityMismatch,
   parseCheckpoint,
   renderCheckpoint,
   resumeMismatch,
@@ -31,6 +33,8 @@ const base: Checkpoint = {
   phase: 'copy',
   copy: { min: [1], max: [1000], watermark: [500], done: false },
   binlog: { file: 'binlog.000042', position: 4711 },
+  gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-77',
+  server: { serverId: 1, uuid: '3e11fa47-71ca-11e1-9e33-c80aa9429562' },
   writtenAt: 1_700_000_000_000,
 };
 
@@ -47,10 +51,11 @@ function refusal(fn: () => unknown): PreflightError {
 describe('checkpoint text', () => {
   it('renders fields in a fixed order', () => {
     expect(renderCheckpoint(base)).toBe(
-      '{"format":1,"osc":"0.1.0","alter":"ADD COLUMN c INT","key":"PRIMARY",' +
+      '{"format":2,"osc":"0.1.0","alter":"ADD COLUMN c INT","key":"PRIMARY",' +
         `"original":"${'a'.repeat(64)}","ghost":"${'b'.repeat(64)}","phase":"copy",` +
         '"copy":{"min":[{"n":1}],"max":[{"n":1000}],"watermark":[{"n":500}],"done":false},' +
-        '"binlog":{"file":"binlog.000042","position":4711},"at":1700000000000}',
+        '"binlog":{"file":"binlog.000042","position":4711},"gtid":"3e11fa47-71ca-11e1-9e33-c80aa9429562:1-77",' +
+        '"server":{"id":1,"uuid":"3e11fa47-71ca-11e1-9e33-c80aa9429562"},"at":1700000000000}',
     );
   });
 
@@ -60,6 +65,11 @@ describe('checkpoint text', () => {
     expect(parseCheckpoint(renderCheckpoint(fresh), 1)).toEqual(fresh);
     const empty = { ...base, copy: { min: null, max: null, watermark: null, done: true } };
     expect(parseCheckpoint(renderCheckpoint(empty), 1)).toEqual(empty);
+    // MariaDB: a GTID position and no server_uuid; MySQL with gtid_mode OFF: no GTIDs.
+    const mariadb = { ...base, phase: 'checksum' as const, gtid: '0-1-42,1-2-7', server: { serverId: 7, uuid: null } };
+    expect(parseCheckpoint(renderCheckpoint(mariadb), 1)).toEqual(mariadb);
+    const noGtid = { ...base, gtid: null };
+    expect(parseCheckpoint(renderCheckpoint(noGtid), 1)).toEqual(noGtid);
   });
 
   it('keeps every key type exactly: big integers, DECIMAL, bytes, ENUM numbers, BIT, fractions, doubles', () => {
@@ -99,7 +109,15 @@ describe('checkpoint text', () => {
 
   it.each([
     ['not JSON', '{', /not JSON/],
-    ['another format', renderCheckpoint(base).replace('"format":1', '"format":2'), /format 2, this osc reads format 1/],
+    ['another format', renderCheckpoint(base).replace('"format":2', '"format":3'), /format 3, this osc reads format 2/],
+    [
+      'format 1 (no server identity, no GTIDs)',
+      renderCheckpoint(base).replace('"format":2', '"format":1'),
+      /format 1, written by an osc that did not record the server's identity and GTIDs, which this osc checks before it resumes: finish the run with the osc that started it, or start over with --initially-drop-ghost-table/,
+    ],
+    ['no server', renderCheckpoint(base).replace(/"server":\{[^}]*\},/, ''), /server is not an object/],
+    ['a bad server id', renderCheckpoint(base).replace('"id":1', '"id":"1"'), /id is not a server id/],
+    ['an empty GTID', renderCheckpoint(base).replace(/"gtid":"[^"]*"/, '"gtid":""'), /gtid is not a GTID text or null/],
     ['an unknown phase', renderCheckpoint(base).replace('"phase":"copy"', '"phase":"swap"'), /phase "swap" is unknown/],
     ['a bad offset', renderCheckpoint(base).replace('"position":4711', '"position":-1'), /position is not a binlog/],
     ['a bad tag', renderCheckpoint(base).replace('[{"n":500}]', '[{"x":500}]'), /tagged "x" is malformed/],
@@ -115,10 +133,18 @@ describe('checkpoint text', () => {
 
   it('describes itself without key values', () => {
     expect(describeCheckpoint(base, base.writtenAt + 3_400)).toBe(
-      'phase copy, copy part done, binlog binlog.000042:4711, written 3 s ago',
+      'phase copy, copy part done, binlog binlog.000042:4711 (GTID 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-77), written 3 s ago',
     );
-    expect(describeCheckpoint({ ...base, copy: null }, base.writtenAt)).toBe(
+    expect(describeCheckpoint({ ...base, copy: null, gtid: null }, base.writtenAt)).toBe(
       'phase copy, copy not started, binlog binlog.000042:4711, written 0 s ago',
+    );
+  });
+
+  it('says that a run that died in the checksum verifies again in full', () => {
+    const done = { ...base, phase: 'checksum' as const, copy: { ...base.copy!, done: true }, gtid: '0-1-9' };
+    expect(describeCheckpoint(done, base.writtenAt)).toBe(
+      'phase checksum (it died verifying the copy: the checksum runs again in full), copy complete, ' +
+        'binlog binlog.000042:4711 (GTID 0-1-9), written 0 s ago',
     );
   });
 });
@@ -147,6 +173,35 @@ describe('resume checks', () => {
     expect(resumeMismatch(base, { ...expected, ghost: 'c' })).toMatch(/^the ghost table definition/);
     expect(resumeMismatch(base, { ...expected, key: 'uk' })).toBe(
       "the run copied along key PRIMARY and this run would choose uk (were the table's keys changed?)",
+    );
+  });
+
+  it('needs the server the checkpoint was written on, naming both', () => {
+    expect(identityMismatch(base.server, { ...base.server })).toBeNull();
+    expect(identityMismatch(base.server, { serverId: 2, uuid: 'f00df00d-0000-11e1-9e33-c80aa9429562' })).toBe(
+      'the checkpoint was written on another server (server_uuid 3e11fa47-71ca-11e1-9e33-c80aa9429562, server_id 1) ' +
+        'than this one (server_uuid f00df00d-0000-11e1-9e33-c80aa9429562, server_id 2): after a failover or a restore ' +
+        'its binary log position means nothing here; point --host at the server the run began on, or start over with ' +
+        '--initially-drop-ghost-table',
+    );
+    // Either part alone differs: a clone keeps its server_id, a reconfigured server its server_uuid.
+    expect(identityMismatch(base.server, { ...base.server, serverId: 2 })).toMatch(
+      /server_id 1\) than this one \(.*server_id 2\)/,
+    );
+    expect(identityMismatch(base.server, { ...base.server, uuid: 'x' })).toMatch(
+      /than this one \(server_uuid x, server_id 1\)/,
+    );
+    expect(identityMismatch({ serverId: 1, uuid: null }, { serverId: 3, uuid: null })).toMatch(
+      /^the checkpoint was written on another server \(server_id 1\) than this one \(server_id 3\)/,
+    );
+  });
+
+  it('says which GTIDs the server lacks and what to do', () => {
+    expect(gtidMissingMessage(base, 'GTID 0-1-99')).toBe(
+      'this server has not executed GTID 0-1-99, which the run had already applied at binlog position ' +
+        'binlog.000042:4711: it lost transactions since the checkpoint (restored from a backup? failed over to a ' +
+        'replica that was behind?), so that position means something else here; start over with ' +
+        '--initially-drop-ghost-table',
     );
   });
 

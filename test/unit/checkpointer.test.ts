@@ -13,6 +13,8 @@ const checkpoint = (n: number): Checkpoint => ({
   phase: 'copy',
   copy: null,
   binlog: { file: 'binlog.000001', position: n },
+  gtid: null,
+  server: { serverId: 1, uuid: null },
   writtenAt: 0,
 });
 

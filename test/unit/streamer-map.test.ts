@@ -42,6 +42,7 @@ describe('mapRowsEvent', () => {
         table: 'orders',
         resume: { file: 'binlog.000003', position: 400 },
         next: { file: 'binlog.000003', position: 900 },
+        gtid: null,
         row: { id: 1, y: 2024, f: 1.5, b: null },
       },
       {
@@ -50,6 +51,7 @@ describe('mapRowsEvent', () => {
         table: 'orders',
         resume: { file: 'binlog.000003', position: 400 },
         next: { file: 'binlog.000003', position: 900 },
+        gtid: null,
         row: { id: '18446744073709551615', y: 0, f: null, b: null },
       },
     ]);
@@ -69,6 +71,7 @@ describe('mapRowsEvent', () => {
         table: 'orders',
         resume: ctx.resume,
         next: { file: 'binlog.000003', position: 900 },
+        gtid: null,
         before: { id: 1, y: 2000, f: 0.1, b: null },
         after: { id: 2, y: 2001, f: 0.1, b: null },
       },
@@ -81,6 +84,14 @@ describe('mapRowsEvent', () => {
   it('uses the transaction start as next when MariaDB wrote end_log_pos 0', () => {
     const [ev] = mapRowsEvent(event('writerows', 7, [{ id: 1, y: null, f: null, b: null }], 0), ctx);
     expect(ev?.next).toEqual({ file: 'binlog.000003', position: 400 });
+  });
+
+  it("carries the transaction's GTID as zongji attached it", () => {
+    const uuid = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+    const row = [{ id: 1, y: null, f: null, b: null }];
+    expect(mapRowsEvent({ ...event('writerows', 7, row), gtid: `${uuid}:78` }, ctx)[0]?.gtid).toBe(`${uuid}:78`);
+    expect(mapRowsEvent({ ...event('writerows', 7, row), gtid: '0-1-42' }, ctx)[0]?.gtid).toBe('0-1-42');
+    expect(mapRowsEvent({ ...event('writerows', 7, row), gtid: undefined }, ctx)[0]?.gtid).toBeNull();
   });
 
   it('drops other tables, other databases and non-row events', () => {

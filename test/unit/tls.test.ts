@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSslMode, driverSsl, identityProblem, tlsConflicts } from '../../src/core/tls.js';
+import { defaultSslMode, driverSsl, tlsConflicts } from '../../src/core/tls.js';
 
 const FILES = { ca: 'CA PEM', cert: 'CERT PEM', key: 'KEY PEM' };
 
@@ -47,19 +47,5 @@ describe('tlsConflicts', () => {
       '--ssl-cert and --ssl-key go together (the client certificate and its private key): give both or neither',
     ]);
     expect(tlsConflicts({ mode: 'required', ca: null, cert: '/c.pem', key: '/k.pem' }, true)).toEqual([]);
-  });
-});
-
-describe('identityProblem', () => {
-  it('refuses verify-identity by address (the driver would check localhost instead)', () => {
-    expect(identityProblem('verify-identity', '127.0.0.1')).toBe(
-      "--ssl-mode verify-identity needs a host name that the server's certificate names, not the address 127.0.0.1: connect by name, or use --ssl-mode verify-ca",
-    );
-    expect(identityProblem('verify-identity', '::1')).not.toBeNull();
-  });
-
-  it('accepts names, and every other mode by address', () => {
-    expect(identityProblem('verify-identity', 'db-primary.example')).toBeNull();
-    expect(identityProblem('verify-ca', '10.0.0.1')).toBeNull();
   });
 });

@@ -21,6 +21,8 @@ interface EventBase {
   readonly resume: BinlogPosition;
   /** End of this event in the binlog. */
   readonly next: BinlogPosition;
+  /** The GTID of the event's transaction (core/binlog/gtid.ts); absent or null when it has none. */
+  readonly gtid?: string | null;
 }
 
 export interface InsertEvent extends EventBase {

@@ -3,7 +3,7 @@
 // in replay's own transaction so that a crash can never lose one (stages/replay/conflicts.ts).
 // The table is not among the tables the binlog reader follows: its writes never reach replay.
 import { createHash } from 'node:crypto';
-import type { Statement } from '../types.js';
+import type { Flavor, Statement } from '../types.js';
 import { qualify, quoteId } from './quote.js';
 
 export const CHECKPOINT_ROW = 'checkpoint';
@@ -46,3 +46,21 @@ export function isMovedRow(name: string): boolean {
 
 /** The server's binary logs, oldest first (both servers; needs REPLICATION CLIENT / BINLOG MONITOR). */
 export const SHOW_BINARY_LOGS = 'SHOW BINARY LOGS';
+
+/**
+ * The server's identity (core/checkpoint.ts ServerIdentity). MariaDB has no server_uuid (10.11: unknown system
+ * variable), MySQL has both (verified on 9.7). No privilege needed.
+ */
+export function serverIdentitySql(flavor: Flavor): string {
+  return flavor === 'mysql'
+    ? 'SELECT @@GLOBAL.server_id AS id, @@GLOBAL.server_uuid AS uuid'
+    : 'SELECT @@GLOBAL.server_id AS id, NULL AS uuid';
+}
+
+/** MySQL: the GTIDs of a set the server has not executed ('' when it has them all); verified on 9.7. */
+export function gtidNotExecuted(gtids: string): Statement {
+  return { sql: 'SELECT GTID_SUBTRACT(?, @@GLOBAL.gtid_executed) AS missing', params: [gtids] };
+}
+
+/** MariaDB: the last GTID of each domain in the server's binary log (needs no privilege; verified on 10.11). */
+export const MARIADB_GTID_BINLOG_POS = 'SELECT @@GLOBAL.gtid_binlog_pos AS pos';

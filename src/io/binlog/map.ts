@@ -20,6 +20,8 @@ export interface ZongjiRowsEvent {
   readonly rows?: readonly unknown[];
   /** End of the event; 0 inside a MariaDB transaction (MariaDB writes end_log_pos=0 there). */
   readonly nextPosition: number;
+  /** Its transaction's GTID (`uuid:n` MySQL, `domain-server-seq` MariaDB); undefined when it has none. */
+  readonly gtid?: string | undefined;
 }
 
 export interface MapContext {
@@ -49,6 +51,7 @@ export function mapRowsEvent(ev: ZongjiRowsEvent, ctx: MapContext): RowEvent[] {
     resume: ctx.resume,
     // MariaDB leaves end_log_pos at 0 inside a transaction: the transaction's start is the best we know there.
     next: ev.nextPosition > 0 ? { file: ctx.resume.file, position: ev.nextPosition } : ctx.resume,
+    gtid: typeof ev.gtid === 'string' && ev.gtid !== '' ? ev.gtid : null,
   };
   const out: RowEvent[] = [];
   for (const raw of ev.rows ?? []) {

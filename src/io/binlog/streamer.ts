@@ -16,7 +16,7 @@ import { sleep } from '../sleep.js';
 import type { Pool as CorePool } from 'mysql2';
 import { errorLabel, errorMessage } from '../db/errors.js';
 import { destroyReaderControlPool, openReaderControlPool } from '../db/pool.js';
-import { sslFor } from '../db/tls.js';
+import { identityStream, sslFor } from '../db/tls.js';
 import type { TlsConfig } from '../../core/tls.js';
 
 export interface StreamerOptions {
@@ -276,11 +276,15 @@ class Streamer implements BinlogStreamer {
   private connect(from: BinlogPosition): Promise<void> {
     const gen = ++this.generation;
     const { host, port, user, password, serverId, database, tls } = this.opts;
-    const ssl = sslFor({ host, port, user, password, ...(tls === undefined ? {} : { tls }) });
+    const connection = { host, port, user, password, ...(tls === undefined ? {} : { tls }) };
+    const ssl = sslFor(connection);
+    // zongji opens its dump connection with the control pool's settings, this socket factory included.
+    const stream = identityStream(connection);
     // A control pool of its own for each reader: a stalled (half-open) path freezes the pool's connections too, and
     // they go with the reader they served (zongji does not close the pool).
     const control = openReaderControlPool({
       ...(ssl === undefined ? {} : { ssl: { ...ssl } }),
+      ...(stream === undefined ? {} : { stream }),
       host,
       port,
       user,

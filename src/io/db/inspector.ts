@@ -1,11 +1,9 @@
-// Reads what osc needs to know from the server: version, variables, replica status, binlog position, table schema.
+// Reads what osc needs to know from the server: version, variables, replica status, table schema.
 // Where the flavours differ, the branch says which servers it was verified on.
 import type { Db, DbRow } from './pool.js';
-import type { BinlogPosition } from '../../core/binlog/events.js';
 import { generationOf } from '../../core/generation.js';
 import { parseVersion } from '../../core/server.js';
 import {
-  binlogStatusSql,
   columnDefaults,
   foreignKeys,
   globalVariables,
@@ -34,12 +32,6 @@ export async function readGlobalVariables(db: Db, names: readonly string[]): Pro
 
 export async function readReplicaStatus(db: Db, s: ServerInfo): Promise<DbRow[]> {
   return db.rows(replicaStatusSql(s));
-}
-
-export async function readBinlogPosition(db: Db, s: ServerInfo): Promise<BinlogPosition | null> {
-  const [row] = await db.rows<{ File: string; Position: string | number }>(binlogStatusSql(s));
-  if (!row) return null;
-  return { file: String(row.File), position: Number(row.Position) };
 }
 
 export interface TableInfo {

@@ -5,7 +5,7 @@ import type { Pool as CorePool } from 'mysql2';
 import type { ConnectionConfig } from '../../core/config.js';
 import { PreflightError } from '../../core/errors.js';
 import { driverCode, errorMessage, sqlErrno } from './errors.js';
-import { fallBackToPlain, sslFor } from './tls.js';
+import { fallBackToPlain, identityStream, sslFor } from './tls.js';
 import {
   SERVER_SQL_MODE_QUERY,
   SESSION_WAIT_TIMEOUT_SECONDS,
@@ -63,8 +63,10 @@ export interface SessionPool extends Db {
 // so TIMESTAMP values read, compared and written never shift.
 function baseOptions(c: ConnectionConfig): mysql.ConnectionOptions {
   const ssl = sslFor(c);
+  const stream = identityStream(c);
   return {
     ...(ssl === undefined ? {} : { ssl: { ...ssl } }),
+    ...(stream === undefined ? {} : { stream }),
     host: c.host,
     port: c.port,
     user: c.user,

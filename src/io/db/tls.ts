@@ -1,8 +1,9 @@
 // The --ssl-* files read once, and mysql2's `ssl` option for a connection (core/tls.ts decides what each mode asks).
 import { readFileSync } from 'node:fs';
+import { connect, isIP, type Socket } from 'node:net';
 import type { ConnectionConfig } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { driverSsl, identityProblem, type DriverSsl, type TlsConfig, type TlsFiles } from '../../core/tls.js';
+import { driverSsl, type DriverSsl, type TlsConfig, type TlsFiles } from '../../core/tls.js';
 
 const files = new Map<string, string>();
 
@@ -44,10 +45,27 @@ const serverKey = (c: ConnectionConfig): string => `${c.host}:${c.port}`;
 export function sslFor(c: ConnectionConfig): DriverSsl | undefined {
   if (c.tls === undefined || c.tls.mode === 'disabled') return undefined;
   if (c.tls.mode === 'preferred' && plainServers.has(serverKey(c))) return undefined;
-  // A replica reached by address under verify-identity: refused here, so it reads as unreadable, never unchecked.
-  const problem = identityProblem(c.tls.mode, c.host);
-  if (problem !== null) throw new ConfigError('BAD_USAGE', problem);
   return driverSsl(c.tls.mode, tlsFiles(c.tls));
+}
+
+/**
+ * mysql2's `stream` for verify-identity to an IP address, or undefined. mysql2 (3.24) passes the TLS `servername`
+ * only for a host name, and Node's identity check then falls back to the socket's `_host` (tls.connect: servername
+ * || host || socket._host || 'localhost'), which net.connect leaves unset for an address: the certificate was
+ * checked against `localhost`, so any certificate the CA issued for localhost passed for every address. A socket
+ * that carries its address there makes Node check the address against the certificate's IP SANs
+ * (tls.checkServerIdentity) as the handshake ends, before mysql2 sends any credential.
+ */
+export function identityStream(c: ConnectionConfig): (() => Socket) | undefined {
+  if (c.tls?.mode !== 'verify-identity' || isIP(c.host) === 0) return undefined;
+  return () => {
+    const socket = connect(c.port, c.host);
+    // What mysql2 does to the sockets it opens itself.
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true);
+    (socket as Socket & { _host: string | null })._host = c.host;
+    return socket;
+  };
 }
 
 /** True when a connect failed only because `preferred` met a server without TLS: then it is retried plain. */

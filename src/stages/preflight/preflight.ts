@@ -124,13 +124,19 @@ export class Preflight {
     }
     const altered = await this.readGhost(admin);
     const plan = this.planFor(alter, server, original, altered);
-    const { checkpoint, moved } = await checkResume(admin, where, plan.key.columns.length, {
-      oscVersion: this.deps.oscVersion,
-      alter: alter.clauses,
-      key: plan.key.name,
-      original: schemaFingerprint(original),
-      ghost: schemaFingerprint(altered),
-    });
+    const { checkpoint, moved } = await checkResume(
+      admin,
+      where,
+      plan.key.columns.length,
+      {
+        oscVersion: this.deps.oscVersion,
+        alter: alter.clauses,
+        key: plan.key.name,
+        original: schemaFingerprint(original),
+        ghost: schemaFingerprint(altered),
+      },
+      server,
+    );
     const resume: ResumePoint = { checkpoint, moved, dropOld: verdict.dropOld };
     const notes = [
       `${config.execute ? 'resuming' : '--execute would resume'} the dead run from its checkpoint: ${describeCheckpoint(checkpoint, Date.now())}`,

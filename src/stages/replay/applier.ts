@@ -74,6 +74,8 @@ export interface ApplierStats {
    * applied event's transaction. Restarting there re-applies at most that transaction, harmlessly. Null before any.
    */
   readonly appliedFrom: BinlogPosition | null;
+  /** The GTID of the transaction at appliedFrom (core/binlog/gtid.ts); null before any, or when it has none. */
+  readonly appliedGtid: string | null;
   readonly heartbeatLagMs: number | null;
   readonly lastHeartbeatAt: number | null;
 }
@@ -88,6 +90,7 @@ export class Applier {
   private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
   private position: BinlogPosition | null = null;
   private appliedFrom: BinlogPosition | null = null;
+  private appliedGtid: string | null = null;
   private readonly heartbeat = new HeartbeatLag();
   /** Events taken from the streamer, and those fully handled (replayed, or read from the changelog). */
   private consumed = 0;
@@ -134,6 +137,7 @@ export class Applier {
       applied: { ...this.applied },
       position: this.position,
       appliedFrom: this.appliedFrom,
+      appliedGtid: this.appliedGtid,
       heartbeatLagMs: this.heartbeat.lagMs,
       lastHeartbeatAt: this.heartbeat.lastAt,
     };
@@ -260,13 +264,11 @@ export class Applier {
       if (entry.sentAt !== null) this.heartbeat.observe(entry.sentAt);
       // Heartbeats are frequent: apply what is pending at least this often even under a steady stream.
       if (this.pending.length > 0) await this.flush();
-      this.position = ev.next;
-      this.appliedFrom = ev.resume;
+      this.appliedTo(ev);
       return;
     }
     await this.flush();
-    this.position = ev.next;
-    this.appliedFrom = ev.resume;
+    this.appliedTo(ev);
     for (const w of [...this.waits]) {
       if (this.stopped) return;
       if (w.token !== entry.token) continue;
@@ -317,10 +319,14 @@ export class Applier {
     for (const ev of batch) this.applied[ev.kind]++;
     this.completed += batch.length;
     const last = batch[batch.length - 1];
-    if (last) {
-      this.position = last.next;
-      this.appliedFrom = last.resume;
-    }
+    if (last) this.appliedTo(last);
+  }
+
+  /** `ev` and everything before it is applied (committed). */
+  private appliedTo(ev: RowEvent): void {
+    this.position = ev.next;
+    this.appliedFrom = ev.resume;
+    this.appliedGtid = ev.gtid ?? null;
   }
 
   private eventApplier(batch: readonly RowEvent[]): (s: Db) => Promise<void> {

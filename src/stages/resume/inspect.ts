@@ -1,8 +1,10 @@
 // --resume's checks, run by the preflight under the run lock: which of a dead run's tables are there, whether its
-// checkpoint belongs to this migration (ALTER, key, osc version, both tables' definitions), and whether the binary
-// log replay must go on from is still on the server. Reads only: every refusal leaves the server as it was.
+// checkpoint belongs to this migration (ALTER, key, osc version, both tables' definitions), whether this is the
+// server it was written on (identity, GTIDs) and whether the binary log replay must go on from is still there.
+// Reads only: every refusal leaves the server as it was.
 import {
   binlogMissing,
+  identityMismatch,
   resumeMismatch,
   schemaFingerprint,
   type Checkpoint,
@@ -13,9 +15,10 @@ import type { TableNames } from '../../core/names.js';
 import { judgeLeftovers, type Leftovers, type LeftoverVerdict } from '../../core/resume.js';
 import { SHOW_BINARY_LOGS } from '../../core/sql/checkpoint.js';
 import { tablesNamed } from '../../core/sql/ddl.js';
-import type { KeyValues } from '../../core/types.js';
+import type { KeyValues, ServerInfo } from '../../core/types.js';
 import { readTableSchema } from '../../io/db/inspector.js';
 import type { Db } from '../../io/db/pool.js';
+import { gtidProblem, readServerIdentity } from './server-state.js';
 import { readStoredState } from './store.js';
 
 /** What a resumed run starts from. */
@@ -64,12 +67,17 @@ export async function judge(
   return verdict;
 }
 
-/** The checkpoint, checked against this migration and the server's binary logs. */
+/**
+ * The checkpoint, checked against this migration and the server: the same server (identity), still holding the
+ * transactions the checkpoint had seen (GTIDs: a restored or failed-over server may reuse the same file names for
+ * other events) and the binary log replay must go on from.
+ */
 export async function checkResume(
   db: Db,
   where: { readonly database: string; readonly table: string; readonly checkpoint: string },
   keyColumns: number,
   expected: ResumeExpectation,
+  server: ServerInfo,
 ): Promise<{ checkpoint: Checkpoint; moved: readonly KeyValues[] }> {
   const { database, table } = where;
   const stored = await readStoredState(db, where, keyColumns);
@@ -82,6 +90,12 @@ export async function checkResume(
     );
   const mismatch = resumeMismatch(checkpoint, expected);
   if (mismatch !== null) throw refuse(database, table, mismatch);
+  const other = identityMismatch(checkpoint.server, await readServerIdentity(db, server.flavor));
+  if (other !== null) throw refuse(database, table, other);
+  if (checkpoint.gtid !== null) {
+    const lost = await gtidProblem(db, server.flavor, { binlog: checkpoint.binlog, gtid: checkpoint.gtid });
+    if (lost !== null) throw refuse(database, table, lost);
+  }
   const logs = await db.rows<{ Log_name: string; File_size: string | number }>(SHOW_BINARY_LOGS);
   const missing = binlogMissing(
     checkpoint.binlog,

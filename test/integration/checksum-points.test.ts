@@ -88,18 +88,19 @@ function count(text: string, re: RegExp): number {
 describe('the checksum at its consistent points', () => {
   test('a session killed mid-pass: a new consistent point, the pass goes on, the migration ends exact', async () => {
     await createTable('k');
-    let killed = 0;
+    let killing: Promise<void> | null = null;
     const run = await migrate('k', [], {
       checksumTesting: {
-        afterChunk: async ({ checked, threadIds }) => {
-          if (killed > 0 || checked !== 3) return;
-          killed++;
-          await kill(threadIds[threadIds.length - 1]!);
+        afterChunk: async ({ checked, threadId }) => {
+          // The session that checked chunk 3 is killed while idle; its next statement meets the loss. The other
+          // worker waits here meanwhile, so that chunks are left for that statement.
+          if (killing === null && checked === 3) killing = kill(threadId);
+          await killing;
         },
       },
     });
     expect(run.code, explainRun(run)).toBe(0);
-    expect(killed).toBe(1);
+    expect(killing).not.toBeNull();
     expect(run.stderr).toMatch(/checksum_reopen reason=.* attempt="?attempt 1\/5"?/);
     expect(count(run.stderr, /checksum_snapshot /g)).toBe(2);
     // Every chunk counted once, and nothing to repair (runOsc fails a run that repaired).
@@ -110,13 +111,8 @@ describe('the checksum at its consistent points', () => {
   test('sessions killed again and again: the checksum gives up after its bound, the original untouched', async () => {
     await createTable('kk');
     const before = await checksum(admin, { database: DB, table: 'kk' });
-    // 51 chunks: more than the six consistent points can check before each one's first kill.
-    const run = await migrate(
-      'kk',
-      [],
-      { checksumTesting: { afterChunk: ({ threadIds }) => kill(threadIds[0]!) } },
-      20,
-    );
+    // Every session killed after its chunk; 51 chunks: more than six consistent points can check that way.
+    const run = await migrate('kk', [], { checksumTesting: { afterChunk: ({ threadId }) => kill(threadId) } }, 20);
     expect(run.code, explainRun(run)).toBe(1);
     expect(errorCodeOf(run)).toBe('CHECKSUM_FAILED');
     expect(run.stderr).toMatch(/lost a session's connection 6 times/);
@@ -130,17 +126,23 @@ describe('the checksum at its consistent points', () => {
     let paused: (ids: readonly number[]) => void = () => undefined;
     const pausedWith = new Promise<readonly number[]>((resolve) => (paused = resolve));
     let openAtPause = -1;
+    let flagged: Promise<void> | null = null;
     let log = '';
     const run = migrate('p', ['--throttle-flag-file', flag], {
       onStderr: (t) => (log += t),
       checksumTesting: {
         afterChunk: async ({ checked, threadIds }) => {
-          if (openAtPause >= 0 || checked !== 3) return;
-          openAtPause = await openTransactions(threadIds);
-          writeFileSync(flag, '');
-          // The throttler reads the flag every 100 ms: the next chunk waits.
-          await new Promise((res) => setTimeout(res, 300));
-          paused(threadIds);
+          if (flagged === null && checked === 3) {
+            flagged = (async () => {
+              openAtPause = await openTransactions(threadIds);
+              writeFileSync(flag, '');
+              // The throttler reads the flag every 100 ms; every worker waits here meanwhile, so the pass
+              // pauses with chunks left.
+              await new Promise((res) => setTimeout(res, 300));
+              paused(threadIds);
+            })();
+          }
+          await flagged;
         },
       },
     });

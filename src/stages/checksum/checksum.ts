@@ -51,8 +51,15 @@ import { openSnapshots, type SnapshotReplay } from './snapshot.js';
 export interface ChecksumTesting {
   /** A cut-over postponed longer than this after the last checksum gets a fresh one (RECHECK_AFTER_MS). */
   readonly recheckAfterMs?: number;
-  /** Awaited after each chunk check: chunks checked in this pass, and the checksum sessions' connection ids. */
-  readonly afterChunk?: (chunk: { readonly checked: number; readonly threadIds: readonly number[] }) => Promise<void>;
+  /**
+   * Awaited after each chunk check: chunks checked in this pass, the connection id of the session that checked it,
+   * and those of all the checksum's sessions.
+   */
+  readonly afterChunk?: (chunk: {
+    readonly checked: number;
+    readonly threadId: number;
+    readonly threadIds: readonly number[];
+  }) => Promise<void>;
 }
 
 export interface ChecksumDeps {
@@ -324,7 +331,11 @@ async function checkChunks(
       source.measured(next.planned, c.original.rows, (Date.now() - began) / 1000);
       checked.push(c);
       onChunk(c);
-      await deps.testing?.afterChunk?.({ checked: checked.length, threadIds: sessions.map((x) => x.threadId) });
+      await deps.testing?.afterChunk?.({
+        checked: checked.length,
+        threadId: s.threadId,
+        threadIds: sessions.map((x) => x.threadId),
+      });
     }
   };
   const results = await Promise.allSettled(

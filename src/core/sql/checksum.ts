@@ -242,6 +242,8 @@ export function buildDeleteGhostRange(t: ChecksumTarget, range: ChunkRange): Sta
   }
   const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
   const where = rangeWhere(t.key.columns, range, o);
+  // The ghost by its qualified name, not an alias: both servers resolve an alias in a DELETE list against the
+  // default database, and osc's sessions have none (error 1046, verified on MariaDB 10.11 and MySQL 9.7).
   const ghost = qualify(t.database, t.ghost);
   return {
     sql:
@@ -250,10 +252,6 @@ export function buildDeleteGhostRange(t: ChecksumTarget, range: ChunkRange): Sta
     params: where.params,
   };
 }
-
-// A multi-table DELETE names the ghost by its qualified name, not an alias: both servers resolve an alias in the
-// DELETE list against the default database, and osc's sessions have none (error 1046, verified on MariaDB 10.11
-// and MySQL 9.7).
 
 /**
  * Join mode: the terms by which the original's row (`o`) is a ghost row's (`g`) own, as ghostMatch says, led by the

@@ -34,7 +34,7 @@ import { createMetrics, type OscMetrics } from './operator/metrics.js';
 import { OperatorSurfaces } from './operator/surfaces.js';
 import type { Terminal } from './operator/terminal.js';
 import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } from './stages/copy/auto-increment.js';
-import { verifyGhost, type ChecksumResult } from './stages/checksum/checksum.js';
+import { verifyGhost, type ChecksumResult, type ChecksumTesting } from './stages/checksum/checksum.js';
 import { copyRows, type CopierDeps } from './stages/copy/copier.js';
 import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
@@ -55,6 +55,8 @@ export interface MigrationDeps {
   readonly version: string;
   /** Tests only: passed to the cut-over (cutover.ts). */
   readonly cutOverTesting?: CutOverTesting;
+  /** Tests only: passed to the checksum (checksum.ts). */
+  readonly checksumTesting?: ChecksumTesting;
 }
 
 export interface MigrationResult {
@@ -509,7 +511,8 @@ class Migration {
    */
   private async verify(p: Preflighted, running: Running, afterPostponing = false): Promise<void> {
     if (this.config.skipChecksum) return;
-    if (afterPostponing && !recheckDue(this.verifiedAt, Date.now())) return;
+    const testing = this.deps.checksumTesting;
+    if (afterPostponing && !recheckDue(this.verifiedAt, Date.now(), testing?.recheckAfterMs)) return;
     this.enter('checksum');
     // A crash from here on is recorded as one during the checksum (a resumed run verifies again in full).
     await this.checkpoint();
@@ -542,6 +545,7 @@ class Migration {
       onProgress: (c) => (this.checksum = sumChecksums(before, c)),
       logger: this.log,
       signal: this.signal,
+      ...(testing === undefined ? {} : { testing }),
     });
     this.checksum = sumChecksums(before, result);
     this.verified = result;

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { CommanderError } from 'commander';
 import { MigrationError, errorCode, isRefusal } from '../core/errors.js';
 import type { MigrationConfig } from '../core/config.js';
+import type { ChecksumTesting } from '../stages/checksum/checksum.js';
 import type { CutOverTesting } from '../stages/cutover/cutover.js';
 import { createLogger } from '../core/log.js';
 import { createTerminal } from '../operator/terminal.js';
@@ -27,6 +28,8 @@ export interface CliIO {
   readFile: (path: string) => string;
   /** Tests only (a pause inside the cut-over, to kill the process there); the command line never sets it. */
   cutOverTesting?: CutOverTesting;
+  /** Tests only (a shorter re-check interval, a pause after each checksum chunk); the command line never sets it. */
+  checksumTesting?: ChecksumTesting;
   /** --ask-pass: shows the prompt and returns what was typed (not echoed). Default: the terminal on stdin. */
   askPassword: (prompt: string) => Promise<string>;
 }
@@ -175,6 +178,7 @@ export async function main(argv: readonly string[], ioOverrides: Partial<CliIO> 
       terminal,
       version: packageVersion(),
       ...(io.cutOverTesting === undefined ? {} : { cutOverTesting: io.cutOverTesting }),
+      ...(io.checksumTesting === undefined ? {} : { checksumTesting: io.checksumTesting }),
     });
     if (result.summary !== '') io.stdout(result.summary.endsWith('\n') ? result.summary : result.summary + '\n');
     return EXIT_OK;

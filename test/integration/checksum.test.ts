@@ -173,6 +173,49 @@ describe('checksum before the swap', () => {
     );
   });
 
+  test('join mode (the ALTER reorders the key) repairs a missing, a changed and an extra row; the migration ends exact', async () => {
+    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, 'j')}, ${qualified(DB, '_j_del')}`);
+    await admin.query(
+      `CREATE TABLE ${qualified(DB, 'j')} (a INT NOT NULL, b INT NOT NULL, v VARCHAR(20) NULL, PRIMARY KEY (a, b))`,
+    );
+    const rows = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${ROWS - i}, 'v ${i + 1}')`);
+    await admin.query(`INSERT INTO ${qualified(DB, 'j')} VALUES ${rows.join(', ')}`);
+    const run = await migrate('j', 'DROP PRIMARY KEY, ADD PRIMARY KEY (b, a)', async (ghost) => {
+      await admin.query(`DELETE FROM ${ghost} WHERE a = 150`); // a missing row
+      await admin.query(`UPDATE ${ghost} SET v = 'changed' WHERE a = 450`); // a changed row
+      await admin.query(`INSERT INTO ${ghost} (a, b, v) VALUES (5000, 5000, 'extra')`); // an extra row
+    });
+    expect(run.code, explainRun(run)).toBe(0);
+    expect(run.stderr).toMatch(/checksum_start mode=join/);
+    expect(run.stderr).toMatch(
+      /checksum_repair extra_rows=1 range="?\(b, a\) from \(5000, 5000\) to \(5000, 5000\)"? repair=1/,
+    );
+    // Two chunks re-copied, the extra row deleted.
+    expect(repairsOf(run.stdout), explainRun(run)).toBe(3);
+    expect(run.stdout).toMatch(/verified:\s+1000 rows in 11 chunks/);
+    expect(await checksum(admin, { database: DB, table: 'j' })).toBe(
+      await checksum(admin, { database: DB, table: '_j_del' }),
+    );
+  });
+
+  test('join mode: a lossy conversion fails with the key range named, the original untouched', async () => {
+    await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, 'jf')}, ${qualified(DB, '_jf_del')}`);
+    await admin.query(
+      `CREATE TABLE ${qualified(DB, 'jf')} (a INT NOT NULL, b INT NOT NULL, x DOUBLE NOT NULL, PRIMARY KEY (a, b))`,
+    );
+    const rows = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${ROWS - i}, ${i + 1 === 420 ? '0.1' : i + 1})`);
+    await admin.query(`INSERT INTO ${qualified(DB, 'jf')} VALUES ${rows.join(', ')}`);
+    const before = await checksum(admin, { database: DB, table: 'jf' });
+    const run = await migrate('jf', 'DROP PRIMARY KEY, ADD PRIMARY KEY (b, a), MODIFY x FLOAT NOT NULL', () =>
+      Promise.resolve(),
+    );
+    expect(run.code, explainRun(run)).toBe(1);
+    expect(errorCodeOf(run)).toBe('CHECKSUM_FAILED');
+    expect(run.stderr).toMatch(/key range \(a, b\) from \(400, 601\) \(exclusive\) to \(500, 501\) after 3 repairs/);
+    expect(await tableNames(admin, DB)).toEqual(expect.not.arrayContaining(['_jf_gho', '_jf_ghc']));
+    expect(await checksum(admin, { database: DB, table: 'jf' })).toBe(before);
+  });
+
   test('a lossy conversion fails with the key range named, the original untouched', async () => {
     await createTable('f', 'x DOUBLE NOT NULL', (id) => (id === 420 ? '0.1' : String(id)));
     const before = await checksum(admin, { database: DB, table: 'f' });

@@ -2,6 +2,7 @@
 // with exactly the documented grants (created here from the admin connection).
 import type { Connection } from 'mysql2/promise';
 import { main } from '../../src/cli/main.js';
+import type { ChecksumTesting } from '../../src/stages/checksum/checksum.js';
 import type { Endpoint } from './load.js';
 import { quoteId } from './load.js';
 
@@ -21,6 +22,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** The run may repair what its checksum found (a test that changes the ghost on purpose); else a repair fails it. */
   readonly allowRepairs?: boolean;
+  /** Passed to main() (the checksum's test-only knobs). */
+  readonly checksumTesting?: ChecksumTesting;
 }
 
 /** `verified: 1000 rows in 3 chunks, 2 repaired` in a summary -> 2; null when the summary has no such line. */
@@ -71,6 +74,7 @@ export async function runOsc(argv: readonly string[], opts: RunOptions = {}): Pr
     },
     env: opts.env ?? {},
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+    ...(opts.checksumTesting === undefined ? {} : { checksumTesting: opts.checksumTesting }),
   });
   const run = { code, stdout, stderr, ms: Date.now() - started };
   // Every migration the suite runs is checked: a repair where nothing changed the ghost behind osc's back is a

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildChunkChecksum,
+  buildDeleteGhostExtras,
   buildDeleteGhostRange,
+  buildGhostExtras,
   buildRangeEdge,
   framing,
   ghostRangeColumns,
@@ -185,10 +187,62 @@ describe('buildChunkChecksum', () => {
         ` FROM \`d\`.\`t\` AS \`o\` FORCE INDEX (\`PRIMARY\`) JOIN \`d\`.\`_t_gho\` AS \`g\` ON ${on} WHERE ${where}`,
       params: [Buffer.from('m')],
     });
+    // The ghost by its qualified name: an alias in a DELETE list needs a default database (error 1046).
+    const onQualified = on.replaceAll('`g`.', '`d`.`_t_gho`.');
     expect(buildDeleteGhostRange(t, { lower: null, upper: [Buffer.from('m')] })).toEqual({
-      sql: `DELETE \`g\` FROM \`d\`.\`_t_gho\` AS \`g\` JOIN \`d\`.\`t\` AS \`o\` FORCE INDEX (\`PRIMARY\`) ON ${on} WHERE ${where}`,
+      sql: `DELETE \`d\`.\`_t_gho\` FROM \`d\`.\`_t_gho\` JOIN \`d\`.\`t\` AS \`o\` FORCE INDEX (\`PRIMARY\`) ON ${onQualified} WHERE ${where}`,
       params: [Buffer.from('m')],
     });
+  });
+});
+
+describe('join mode: extra ghost rows', () => {
+  it('finds them by looking each ghost row up in the original by its key, then as the chunks match', () => {
+    // DROP PRIMARY KEY, ADD PRIMARY KEY (b, a): the ghost's key orders the rows otherwise.
+    const a = col('a');
+    const b = col('b');
+    const key: ChunkKey = {
+      name: 'PRIMARY',
+      ghostName: 'PRIMARY',
+      columns: [a, b],
+      ghostColumns: [b, a],
+      ghostSources: [b, a],
+      exactColumns: [],
+    };
+    const t: ChecksumTarget = {
+      ...target,
+      mapping: [
+        { source: a, target: a },
+        { source: b, target: b },
+      ],
+      key,
+    };
+    const unmatched =
+      'NOT EXISTS (SELECT 1 FROM `d`.`t` AS `o` FORCE INDEX (`PRIMARY`) WHERE `o`.`a` = `g`.`a` AND `o`.`b` = `g`.`b` AND `g`.`b` = `o`.`b` AND `g`.`a` = `o`.`a`)';
+    expect(buildGhostExtras(t, 1000)).toEqual({
+      sql: `SELECT \`g\`.\`b\` AS \`b\`, \`g\`.\`a\` AS \`a\` FROM \`d\`.\`_t_gho\` AS \`g\` FORCE INDEX (\`PRIMARY\`) WHERE ${unmatched} ORDER BY \`g\`.\`b\`, \`g\`.\`a\` LIMIT 1000`,
+      params: [],
+    });
+    expect(
+      buildDeleteGhostExtras(t, [
+        [7, 1],
+        [9, 2],
+      ]),
+    ).toEqual({
+      sql: `DELETE \`d\`.\`_t_gho\` FROM \`d\`.\`_t_gho\` WHERE ((\`d\`.\`_t_gho\`.\`b\` = ? AND \`d\`.\`_t_gho\`.\`a\` = ?) OR (\`d\`.\`_t_gho\`.\`b\` = ? AND \`d\`.\`_t_gho\`.\`a\` = ?)) AND ${unmatched.replaceAll('`g`.', '`d`.`_t_gho`.')}`,
+      params: [7n, 1n, 9n, 2n],
+    });
+    expect(() => buildDeleteGhostExtras(t, [])).toThrow(/no keys/);
+    expect(() => buildGhostExtras(t, 0)).toThrow(/bad limit/);
+  });
+  it("converts a recollated key back to the original's charset for the lookup, and matches its bytes", () => {
+    const s = { ...latin1('s'), nullable: false };
+    const s2 = { ...utf8('s'), nullable: false };
+    const key: ChunkKey = { ...plainKey(), columns: [s], ghostColumns: [s2], ghostSources: [s], exactColumns: ['s'] };
+    const t: ChecksumTarget = { ...target, mapping: [{ source: s, target: s2 }], key };
+    expect(buildGhostExtras(t, 5).sql).toContain(
+      'WHERE `o`.`s` = CONVERT(`g`.`s` USING latin1) COLLATE latin1_swedish_ci AND `g`.`s` = CONVERT(`o`.`s` USING utf8mb4) COLLATE utf8mb4_general_ci AND CAST(`g`.`s` AS BINARY) = CAST(CONVERT(`o`.`s` USING utf8mb4) AS BINARY))',
+    );
   });
 });
 

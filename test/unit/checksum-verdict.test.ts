@@ -5,6 +5,7 @@ import {
   describeRange,
   MAX_REPAIRS,
   nextChunk,
+  rangeOfKeys,
   RECHECK_AFTER_MS,
   recheckDue,
   sameFigures,
@@ -39,6 +40,18 @@ describe('checksum decisions', () => {
   it('checks again before a swap postponed for longer than a few minutes', () => {
     expect(recheckDue(0, RECHECK_AFTER_MS)).toBe(false);
     expect(recheckDue(0, RECHECK_AFTER_MS + 1)).toBe(true);
+    expect(recheckDue(0, 1001, 1000)).toBe(true);
+    expect(recheckDue(0, 1000, 1000)).toBe(false);
+  });
+  it('names extra rows by the range of their keys', () => {
+    expect(rangeOfKeys([])).toBeNull();
+    const r = rangeOfKeys([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(r).toEqual({ lower: { key: [1, 2], inclusive: true }, upper: [5, 6] });
+    expect(describeRange([col('b'), col('a')], r!)).toBe('(b, a) from (1, 2) to (5, 6)');
   });
   it('names a key range by its columns and bounds, values cut short', () => {
     expect(describeRange([col('id')], { lower: { key: [100], inclusive: false }, upper: [200] })).toBe(

@@ -56,8 +56,36 @@ export function afterCheck(matches: boolean, repairs: number): ChunkStep {
  */
 export const RECHECK_AFTER_MS = 5 * 60_000;
 
-export function recheckDue(lastVerifiedAt: number, now: number): boolean {
-  return now - lastVerifiedAt > RECHECK_AFTER_MS;
+/** `afterMs`: RECHECK_AFTER_MS, or a test's shorter interval (ChecksumTesting; no flag sets it). */
+export function recheckDue(lastVerifiedAt: number, now: number, afterMs = RECHECK_AFTER_MS): boolean {
+  return now - lastVerifiedAt > afterMs;
+}
+
+/**
+ * Consistent points a checksum run opens again after losing a session's connection (killed, network) before it
+ * fails: the chunks verified so far stay verified, the rest are checked at the new point.
+ */
+export const MAX_REOPENS = 5;
+
+/**
+ * A pause for load (max-load, throttle flag, user throttle) longer than this releases the checksum's snapshots, and
+ * a new consistent point opens when it ends: a REPEATABLE READ snapshot held open keeps InnoDB from purging the
+ * history of every change made meanwhile, which is what a busy server can least afford. Shorter pauses keep them,
+ * as a new point costs a brief lock on the original.
+ */
+export const PAUSE_HOLD_MS = 2_000;
+
+/**
+ * Join mode: extra ghost rows (rows that are no row of the original's) read and deleted per repair, at most. More
+ * than a few means a fault far beyond what a repair should cover up: after MAX_REPAIRS repairs the run fails.
+ */
+export const EXTRAS_PER_REPAIR = 1_000;
+
+/** The first and last key of ghost rows, as a range (describeRange) for the operator; null when there are none. */
+export function rangeOfKeys(keys: readonly KeyValues[]): ChunkRange | null {
+  const [first, last] = [keys[0], keys[keys.length - 1]];
+  if (first === undefined || last === undefined) return null;
+  return { lower: { key: first, inclusive: true }, upper: last };
 }
 
 const MAX_VALUE_CHARS = 40;

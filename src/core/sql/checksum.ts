@@ -22,9 +22,9 @@
 // only on MySQL (MariaDB 10.11: syntax error, verified).
 import { OscError } from '../errors.js';
 import type { ChunkKey, Column, ColumnMapping, Flavor, KeyValues, Statement } from '../types.js';
-import { ghostMatch, keyColumns, rangeCondition, type ColumnRef } from './copy.js';
+import { ghostMatch, keyColumns, keyEquals, rangeCondition, type ColumnRef } from './copy.js';
 import { qualify, quoteId } from './quote.js';
-import { isText } from './values.js';
+import { asColumnValue, isText, keyRead } from './values.js';
 
 const INTEGERS: ReadonlySet<string> = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint']);
 const BYTES: ReadonlySet<string> = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
@@ -242,11 +242,70 @@ export function buildDeleteGhostRange(t: ChecksumTarget, range: ChunkRange): Sta
   }
   const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
   const where = rangeWhere(t.key.columns, range, o);
+  // The ghost by its qualified name, not an alias: both servers resolve an alias in a DELETE list against the
+  // default database, and osc's sessions have none (error 1046, verified on MariaDB 10.11 and MySQL 9.7).
+  const ghost = qualify(t.database, t.ghost);
   return {
     sql:
-      `DELETE ${GHOST} FROM ${qualify(t.database, t.ghost)} AS ${GHOST} JOIN ${originalFrom(t, ORIGINAL)}` +
-      ` ON ${ghostMatch(t.key, o, GHOST).join(' AND ')} WHERE ${where.sql}`,
+      `DELETE ${ghost} FROM ${ghost} JOIN ${originalFrom(t, ORIGINAL)}` +
+      ` ON ${ghostMatch(t.key, o, ghost).join(' AND ')} WHERE ${where.sql}`,
     params: where.params,
+  };
+}
+
+/**
+ * Join mode: the terms by which the original's row (`o`) is a ghost row's (`g`) own, as ghostMatch says, led by the
+ * original's key columns equal to the ghost's values converted back, so that the lookup goes by the original's key.
+ */
+function originalOf(key: ChunkKey, ghost: string): string {
+  const o: ColumnRef = (c) => `${ORIGINAL}.${quoteId(c.name)}`;
+  const lookup = key.columns.map((c) => {
+    const i = key.ghostSources.findIndex((s) => s.name.toLowerCase() === c.name.toLowerCase());
+    const g = key.ghostColumns[i];
+    if (g === undefined) throw new OscError('INTERNAL', `key column ${quoteId(c.name)} is not in the ghost key`);
+    const ref = `${ghost}.${quoteId(g.name)}`;
+    const converted = c.charset !== null && (c.charset !== g.charset || c.collation !== g.collation);
+    return `${o(c)} = ${converted ? asColumnValue(c, ref) : ref}`;
+  });
+  return [...lookup, ...ghostMatch(key, o, ghost)].join(' AND ');
+}
+
+/** The ghost's row (at `ghost`, an alias or the qualified name) is no row of the original's. */
+function unmatched(t: ChecksumTarget, ghost: string): string {
+  return `NOT EXISTS (SELECT 1 FROM ${originalFrom(t, ORIGINAL)} WHERE ${originalOf(t.key, ghost)})`;
+}
+
+/**
+ * Join mode: the keys of ghost rows that are no row of the original's (extra rows), in the ghost's key order, read
+ * exactly (for buildDeleteGhostExtras). In a checksum session, so at its consistent point.
+ */
+export function buildGhostExtras(t: ChecksumTarget, limit: number): Statement {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new OscError('INTERNAL', `bad limit ${limit}`);
+  const cols = t.key.ghostColumns;
+  const read = cols.map((c) => `${keyRead(c, `${GHOST}.${quoteId(c.name)}`, false)} AS ${quoteId(c.name)}`).join(', ');
+  const order = cols.map((c) => `${GHOST}.${quoteId(c.name)}`).join(', ');
+  return {
+    sql:
+      `SELECT ${read} FROM ${qualify(t.database, t.ghost)} AS ${GHOST} FORCE INDEX (${quoteId(t.key.ghostName)})` +
+      ` WHERE ${unmatched(t, GHOST)} ORDER BY ${order} LIMIT ${limit}`,
+    params: [],
+  };
+}
+
+/**
+ * Join mode's repair of extra rows: these ghost rows go, each only while it is still no row of the original's (a
+ * row the original holds by now stays: replay or the copy put it there).
+ */
+export function buildDeleteGhostExtras(t: ChecksumTarget, keys: readonly KeyValues[]): Statement {
+  if (keys.length === 0) throw new OscError('INTERNAL', 'no keys to delete');
+  const ghost = qualify(t.database, t.ghost);
+  const g: ColumnRef = (c) => `${ghost}.${quoteId(c.name)}`;
+  const conds = keys.map((k) => keyEquals(t.key.ghostColumns, k, g));
+  return {
+    sql:
+      `DELETE ${ghost} FROM ${ghost}` +
+      ` WHERE (${conds.map((c) => `(${c.sql})`).join(' OR ')}) AND ${unmatched(t, ghost)}`,
+    params: conds.flatMap((c) => c.params),
   };
 }
 

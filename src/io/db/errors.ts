@@ -36,6 +36,21 @@ export function isRetryable(err: unknown): boolean {
   return code !== undefined && RETRYABLE_CODES.has(code);
 }
 
+const LOST_ERRNOS: ReadonlySet<number> = new Set([2006, 2013, 1927, 4031]); // 4031: MySQL's idle-timeout notice
+
+/**
+ * The connection itself is gone (killed, timed out, network), not just the statement: the session cannot go on, a
+ * new one can. mysql2 marks every error that ended its connection `fatal`, and a closed connection's next statement
+ * fails with one.
+ */
+export function isConnectionLost(err: unknown): boolean {
+  if ((err as { fatal?: unknown } | null)?.fatal === true) return true;
+  const n = sqlErrno(err);
+  if (n !== undefined && LOST_ERRNOS.has(n)) return true;
+  const code = driverCode(err);
+  return code !== undefined && RETRYABLE_CODES.has(code);
+}
+
 /** errno and symbolic code only (`server error 1205 ER_LOCK_WAIT_TIMEOUT`): safe in any message or log line. */
 export function describeSqlError(err: unknown): string {
   const n = sqlErrno(err);

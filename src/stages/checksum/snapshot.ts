@@ -10,7 +10,7 @@ import { lockForSnapshot, SNAPSHOT_ISOLATION, START_SNAPSHOT } from '../../core/
 import { UNLOCK_TABLES } from '../../core/sql/ddl.js';
 import { setLockWaitTimeout } from '../../core/sql/session.js';
 import type { ConnectionConfig } from '../../core/config.js';
-import { describeSqlError } from '../../io/db/errors.js';
+import { describeSqlError, isConnectionLost } from '../../io/db/errors.js';
 import { openSession, type Session } from '../../io/db/pool.js';
 import { sleep } from '../../io/sleep.js';
 import type { TablePlan } from '../../plan.js';
@@ -40,7 +40,8 @@ const IDLE_MARGIN_SECONDS = 5;
 
 /**
  * Opens a REPEATABLE READ snapshot on each session at one consistent point; resolves with how long the original
- * was locked (ms). Retried like the cut-over (a long transaction on the table makes the lock wait time out).
+ * was locked (ms). Retried like the cut-over (a long transaction on the table makes the lock wait time out); a lost
+ * connection is thrown as it is, for the caller to open new sessions.
  */
 export async function openSnapshots(deps: SnapshotDeps, sessions: readonly Session[]): Promise<number> {
   const { retries, logger, signal } = deps;
@@ -55,6 +56,8 @@ export async function openSnapshots(deps: SnapshotDeps, sessions: readonly Sessi
       return lockMs;
     } catch (err) {
       if (signal.aborted || (err instanceof OscError && err.code === 'ABORTED')) throw err;
+      // A checksum session is gone: retrying on it cannot succeed; the checksum opens new ones (checksum.ts).
+      if (isConnectionLost(err)) throw err;
       const reason = err instanceof OscError ? err.message : describeSqlError(err);
       logger.warn('checksum_snapshot_failed', { attempt: describeAttempt(n, retries), reason });
       if (n >= retries) {

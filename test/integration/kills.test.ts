@@ -35,16 +35,15 @@ import {
 } from '../scenarios/runner.js';
 import { tableNames } from '../support/verify.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
-import { serverAlgorithm } from '../support/cutover-points.js';
+import { algorithmFor } from '../support/cutover-points.js';
 import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 let admin: Connection;
 /** The cut-over algorithm osc takes on this server (core/cutover/plan.ts). */
-let algorithm: CutOverAlgorithm = 'two-connection';
+const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
 beforeAll(async () => {
   admin = await exactConnection(testServer().primary);
-  algorithm = await serverAlgorithm(admin);
 });
 
 afterAll(async () => {

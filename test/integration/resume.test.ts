@@ -14,7 +14,7 @@ import { spawnOsc, type ChildRun } from '../support/kill.js';
 import { describeComparison, snapshotTable, tableNames, verifyMigration } from '../support/verify.js';
 import { expectedDatabase, prepareTable, recreateDatabase } from '../scenarios/runner.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
-import { pointStep, serverAlgorithm, type CutOverPoint } from '../support/cutover-points.js';
+import { pointStep, algorithmFor, type CutOverPoint } from '../support/cutover-points.js';
 import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 const ROWS = 4_000;
@@ -319,10 +319,7 @@ describe('kill -9, then --resume', () => {
   // Inside the cut-over, at each point (support/cutover-points.ts) of the algorithm osc takes on this server: the
   // writers go on while osc is dead, the table must take their writes at once, and --resume must end exact.
   describe('inside the cut-over', () => {
-    let algorithm: CutOverAlgorithm = 'two-connection';
-    beforeAll(async () => {
-      algorithm = await serverAlgorithm(admin);
-    });
+    const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
     /** Kills osc right after the point's step; returns the dead run and the tables it left. */
     async function killedAt(point: CutOverPoint): Promise<{ r: DeadRun; left: string[] }> {

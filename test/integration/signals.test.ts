@@ -19,16 +19,15 @@ import {
   type DuringContext,
 } from '../scenarios/runner.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
-import { pointStep, serverAlgorithm, type CutOverPoint } from '../support/cutover-points.js';
+import { pointStep, algorithmFor, type CutOverPoint } from '../support/cutover-points.js';
 import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 let admin: Connection;
 /** The cut-over algorithm osc takes on this server (core/cutover/plan.ts). */
-let algorithm: CutOverAlgorithm = 'two-connection';
+const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
 beforeAll(async () => {
   admin = await exactConnection(testServer().primary);
-  algorithm = await serverAlgorithm(admin);
 });
 
 afterAll(async () => {

@@ -47,14 +47,15 @@ async function attempt(deps: CutOverDeps, token: string): Promise<number> {
       deps.logger.debug('cut_over_step', { step: name });
       await deps.testing?.afterStep?.(name, a);
     };
-    // The idle limit frees the tables should osc's host vanish: the server ends A, which renamed nothing yet.
+    // 1. No replay batch may be under way on another session once A holds the ghost.
+    await applier.pause();
+    await step('hold-replay');
+    // The idle limit frees the tables should osc's host vanish: the server ends A, which renamed nothing yet. (Set
+    // after the pause, which waits for a batch of any length.)
     const timeouts = setLockWaitTimeout(timeoutSeconds, timeoutSeconds + LOCK_HOLDER_IDLE_MARGIN_SECONDS);
     await a.run(timeouts.sql, timeouts.params);
     // Replay's transactions on A end with COMMIT, which keeps the table locks (START TRANSACTION would drop them).
     await a.run(AUTOCOMMIT_OFF);
-    // 1. No replay batch may be under way on another session once A holds the ghost.
-    await applier.pause();
-    await step('hold-replay');
     // 2. Writers to the original queue from here on; the ghost is A's alone, so replay goes on through A.
     st.lockSent = true;
     await a.run(lockForSwap(database, table, ghost));

@@ -80,6 +80,10 @@ async function attempt(deps: CutOverDeps, token: string): Promise<number> {
     // The last moment an abort (Ctrl-C, panic) is honoured.
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the cut-over, before the swap');
     // 5. The swap, atomic and under A's lock: writers queued on t still wait. A `_t_del` that exists fails it (1050).
+    // It may wait for another session's shared lock (a HANDLER, say) only until the attempt's deadline (MySQL's
+    // lock_wait_timeout is at least 1 s).
+    const left = setLockWaitTimeout(Math.max(1, Math.ceil((st.lockedAt + timeoutMs - Date.now()) / 1000)));
+    await a.run(left.sql, left.params);
     const rename = (st.rename = settleWatch(a.run(renameForCutOver(database, table, old, ghost))));
     await rename.promise;
     await step('rename-completes');

@@ -37,6 +37,7 @@ import { counterToCarry, raiseCounter, type CounterMoment, type CounterTables } 
 import { verifyGhost, type ChecksumResult, type ChecksumTesting } from './stages/checksum/checksum.js';
 import { copyRows, type CopierDeps } from './stages/copy/copier.js';
 import { cutOver, type CutOverTesting } from './stages/cutover/cutover.js';
+import { cutOverAlgorithm } from './core/cutover/plan.js';
 import { OwnTables } from './stages/preflight/own-tables.js';
 import { Preflight, type Preflighted, type SwappedBefore } from './stages/preflight/preflight.js';
 import { Checkpointer } from './stages/resume/checkpointer.js';
@@ -272,6 +273,7 @@ class Migration {
         connection: config.connection,
         pool,
         plan: prepared.plan,
+        algorithm: cutOverAlgorithm(prepared.plan.server),
         timeoutSeconds: config.cutOverLockTimeoutSeconds,
         retries: config.defaultRetries,
         applier: replay.control,
@@ -286,7 +288,7 @@ class Migration {
         },
         movedAsideRows: () => replay.movedAsideRows(),
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
-        beforeRename: () => this.raiseCounter(running, 'under-lock'),
+        beforeRename: (db) => this.raiseCounter(running, 'under-lock', db),
         checkRunLock: () => this.preflight.checkRunLock(),
         ...(this.deps.cutOverTesting === undefined ? {} : { testing: this.deps.cutOverTesting }),
       });
@@ -476,9 +478,9 @@ class Migration {
   }
 
   /** CREATE TABLE ... LIKE does not copy the AUTO_INCREMENT counter: the ghost gets the original's. */
-  private async raiseCounter(r: Running, when: CounterMoment): Promise<void> {
+  private async raiseCounter(r: Running, when: CounterMoment, db: Db = r.pool): Promise<void> {
     // The pool: the admin session idles through the copy and may be gone by the cut-over.
-    if (r.counter !== null) await raiseCounter(r.pool, r.counter, this.log, when);
+    if (r.counter !== null) await raiseCounter(db, r.counter, this.log, when);
   }
 
   /**

@@ -7,7 +7,12 @@ export function parseVersion(version: string): ServerInfo {
   return { flavor: /mariadb/i.test(version) ? 'mariadb' : 'mysql', version, major, minor, patch };
 }
 
-export function atLeast(s: ServerInfo, major: number, minor = 0, patch = 0): boolean {
+export function atLeast(
+  s: Pick<ServerInfo, 'major' | 'minor' | 'patch'>,
+  major: number,
+  minor = 0,
+  patch = 0,
+): boolean {
   if (s.major !== major) return s.major > major;
   if (s.minor !== minor) return s.minor > minor;
   return s.patch >= patch;

@@ -4,7 +4,9 @@
 // - the binlog dump thread: the reader reconnects where it was (faults.test.ts kills it mid-copy);
 // - the run-lock session: the run stops (RUN_LOCK_LOST: another run could start now), takes the lock back for its
 //   cleanup, and fails cleanly with the original untouched;
-// - the cut-over's lock holder and its renamer: that attempt fails with the original intact, the next one swaps.
+// - the cut-over's lock holder and its renamer: that attempt fails with the original intact, the next one swaps. The
+//   single-session cut-over (MySQL 8.0.13+) has one session for both: its RENAME is made to wait (another session's
+//   HANDLER holds a shared lock on the table) and killed there.
 // osc's connections are found in the processlist by the migration user and what they run (or, for the run lock,
 // IS_USED_LOCK); the lock holder and the renamer are given time to be found by a session holding a metadata lock.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,8 +35,12 @@ import {
 } from '../scenarios/runner.js';
 import { tableNames } from '../support/verify.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+import { algorithmFor } from '../support/cutover-points.js';
+import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 let admin: Connection;
+/** The cut-over algorithm osc takes on this server (core/cutover/plan.ts). */
+const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
 beforeAll(async () => {
   admin = await exactConnection(testServer().primary);
@@ -171,61 +177,103 @@ describe("the server KILLs one of osc's connections", () => {
     }
   });
 
-  test('the renamer, queued behind the lock: the attempt fails, the original intact, the next swaps', async () => {
-    const { r, database } = await migrateWithKill('renamer', [], async (ctx, { release }) => {
-      await postponed(ctx);
-      release();
-      // The RENAME waits behind the lock holder for a few milliseconds: poll for it as fast as the server answers.
-      await killFirst(admin, { info: 'RENAME TABLE%' }, 'the RENAME waiting', 30_000, 0);
-    });
-    expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\//);
-    expect(r.run.stderr).toMatch(/cut_over_done attempt="attempt 2\//);
-    await expectExact(admin, r, database);
-  });
-
-  test('another session holds the ghost at cut-over and the lock holder is killed: the sentry stays, no write is lost', async () => {
-    const locker = await exactConnection(testServer().primary);
+  test('the renamer, queued behind the lock (single session: the lock holder, its RENAME waiting): the attempt fails, the original intact, the next swaps', async () => {
+    const handler = await exactConnection(testServer().primary);
     try {
-      const { r, database } = await migrateWithKill(
-        'holderghost',
-        ['--cut-over-lock-timeout-seconds', '3'],
-        async (ctx, { database, release }) => {
-          await postponed(ctx);
-          const before = new Set(await oscThreads(admin));
-          await holdMetadataLock(locker, database, '_t_gho');
-          release();
-          const renamer = await waitFor(async () => (await oscThreads(admin, { info: 'RENAME TABLE%' }))[0], {
-            timeoutMs: 30_000,
-            intervalMs: 2,
-            message: 'the RENAME waiting',
-          });
-          // Were the sentry dropped now, the RENAME would wait on the ghost and nothing but the lock holder (which
-          // opened its session just before the renamer's) would keep it from the table: kill the holder there.
-          // (The sentry gone while the RENAME still waits; after a failed attempt osc ends the RENAME first.)
-          const dropped = await waitFor(
-            async () => {
-              const sentry = (await tableNames(admin, database)).includes('_t_del');
-              const waiting = (await oscThreads(admin, { info: 'RENAME TABLE%' })).includes(renamer);
-              if (!sentry && waiting) return 'dropped';
-              return /cut_over_failed attempt="attempt 1\//.test(ctx.stderr()) ? 'kept' : null;
-            },
-            { timeoutMs: 10_000, intervalMs: 2, message: 'the sentry dropped, or the attempt failed' },
-          );
-          if (dropped === 'dropped') {
-            const holder = Math.max(...(await oscThreads(admin)).filter((id) => !before.has(id) && id < renamer));
-            await admin.query(`KILL ${holder}`);
-            // The writers get the table back; then the ghost is free too.
-            await new Promise((res) => setTimeout(res, 200));
-          }
-          await locker.query('COMMIT');
-        },
-      );
+      const { r, database } = await migrateWithKill('renamer', [], async (ctx, { database, release }) => {
+        await postponed(ctx);
+        // Single session: a HANDLER's shared lock on the table lets LOCK TABLES ... WRITE through and holds up the
+        // RENAME's exclusive one (verified on MySQL 9.7).
+        if (algorithm === 'single-session') await handler.query(`HANDLER ${quoteId(database)}.t OPEN`);
+        release();
+        // Two connections: the RENAME waits behind the lock holder for a few milliseconds: poll for it as fast as
+        // the server answers.
+        await killFirst(admin, { info: 'RENAME TABLE%' }, 'the RENAME waiting', 30_000, 0);
+        if (algorithm === 'single-session') await handler.query('HANDLER t CLOSE');
+      });
+      expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\//);
+      expect(r.run.stderr).toMatch(/cut_over_done attempt="attempt 2\//);
       await expectExact(admin, r, database);
-      expect(r.run.stderr).toMatch(
-        /cut_over_failed attempt="attempt 1\/\d+" reason="another session holds a lock on _t_gho/,
-      );
     } finally {
-      await locker.end();
+      await handler.end();
     }
   });
+
+  test.runIf(testServer().flavor === 'mysql')(
+    'single session: another session holds the ghost at cut-over and the lock holder is killed waiting for it: the attempt fails, the next swaps, no write is lost',
+    async () => {
+      expect(algorithm).toBe('single-session');
+      const locker = await exactConnection(testServer().primary);
+      try {
+        const { r, database } = await migrateWithKill(
+          'holderghost1',
+          ['--cut-over-lock-timeout-seconds', '5'],
+          async (ctx, { database, release }) => {
+            await postponed(ctx);
+            await holdMetadataLock(locker, database, '_t_gho');
+            release();
+            await killFirst(admin, { info: 'LOCK TABLES%' }, "the lock holder's LOCK TABLES", 30_000);
+            await waitFor(() => /cut_over_attempt attempt="attempt 2\//.test(ctx.stderr()), {
+              timeoutMs: 30_000,
+              message: 'attempt 2',
+            });
+            await locker.query('COMMIT');
+          },
+        );
+        expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\//);
+        await expectExact(admin, r, database);
+      } finally {
+        await locker.end();
+      }
+    },
+  );
+
+  test.runIf(testServer().flavor === 'mariadb')(
+    'another session holds the ghost at cut-over and the lock holder is killed: the sentry stays, no write is lost',
+    async () => {
+      const locker = await exactConnection(testServer().primary);
+      try {
+        const { r, database } = await migrateWithKill(
+          'holderghost',
+          ['--cut-over-lock-timeout-seconds', '3'],
+          async (ctx, { database, release }) => {
+            await postponed(ctx);
+            const before = new Set(await oscThreads(admin));
+            await holdMetadataLock(locker, database, '_t_gho');
+            release();
+            const renamer = await waitFor(async () => (await oscThreads(admin, { info: 'RENAME TABLE%' }))[0], {
+              timeoutMs: 30_000,
+              intervalMs: 2,
+              message: 'the RENAME waiting',
+            });
+            // Were the sentry dropped now, the RENAME would wait on the ghost and nothing but the lock holder (which
+            // opened its session just before the renamer's) would keep it from the table: kill the holder there.
+            // (The sentry gone while the RENAME still waits; after a failed attempt osc ends the RENAME first.)
+            const dropped = await waitFor(
+              async () => {
+                const sentry = (await tableNames(admin, database)).includes('_t_del');
+                const waiting = (await oscThreads(admin, { info: 'RENAME TABLE%' })).includes(renamer);
+                if (!sentry && waiting) return 'dropped';
+                return /cut_over_failed attempt="attempt 1\//.test(ctx.stderr()) ? 'kept' : null;
+              },
+              { timeoutMs: 10_000, intervalMs: 2, message: 'the sentry dropped, or the attempt failed' },
+            );
+            if (dropped === 'dropped') {
+              const holder = Math.max(...(await oscThreads(admin)).filter((id) => !before.has(id) && id < renamer));
+              await admin.query(`KILL ${holder}`);
+              // The writers get the table back; then the ghost is free too.
+              await new Promise((res) => setTimeout(res, 200));
+            }
+            await locker.query('COMMIT');
+          },
+        );
+        await expectExact(admin, r, database);
+        expect(r.run.stderr).toMatch(
+          /cut_over_failed attempt="attempt 1\/\d+" reason="another session holds a lock on _t_gho/,
+        );
+      } finally {
+        await locker.end();
+      }
+    },
+  );
 });

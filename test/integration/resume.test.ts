@@ -14,6 +14,8 @@ import { spawnOsc, type ChildRun } from '../support/kill.js';
 import { describeComparison, snapshotTable, tableNames, verifyMigration } from '../support/verify.js';
 import { expectedDatabase, prepareTable, recreateDatabase } from '../scenarios/runner.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+import { pointStep, algorithmFor, type CutOverPoint } from '../support/cutover-points.js';
+import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 const ROWS = 4_000;
 const ALTER = ORDERS_ALTER;
@@ -175,6 +177,17 @@ async function ghostRows(database: string): Promise<number> {
 
 const stderrShows = (run: ChildRun, re: RegExp, message: string) =>
   waitFor(() => re.test(run.stderr()), { timeoutMs: 60_000, intervalMs: 20, message });
+
+/** The table takes a write at once (a no-op UPDATE, which needs the same locks as any write; 2 s at most). */
+async function expectWritable(database: string): Promise<void> {
+  const conn = await exactConnection(testServer().primary);
+  try {
+    await conn.query('SET SESSION lock_wait_timeout = 2, innodb_lock_wait_timeout = 2');
+    await conn.query(`UPDATE ${qualified(database, 't')} SET id = id ORDER BY id LIMIT 1`);
+  } finally {
+    await conn.end();
+  }
+}
 
 describe('kill -9, then --resume', () => {
   test('during the copy: refusals first (leftovers, noop, another ALTER), then --resume copies on from the watermark', async () => {
@@ -370,25 +383,63 @@ describe('kill -9, then --resume', () => {
     }
   });
 
-  test('inside the cut-over, holding the lock (the sentry is left behind)', async () => {
-    const r = await killedRun('locked', {
-      env: { OSC_TEST_PAUSE_AT: 'lock-tables' },
-      killWhen: (run) => stderrShows(run, /osc-test-paused lock-tables/, 'the cut-over to hold its lock'),
-    });
-    expect((await tableNames(admin, r.database)).sort()).toEqual(['_t_del', '_t_ghc', '_t_ghk', '_t_gho', 't']);
-    const run = await resumeAndVerify(r);
-    expect(run.stdout).toMatch(/_t_del is the dead run's cut-over sentry/);
-  });
+  // Inside the cut-over, at each point (support/cutover-points.ts) of the algorithm osc takes on this server: the
+  // writers go on while osc is dead, the table must take their writes at once, and --resume must end exact.
+  describe('inside the cut-over', () => {
+    const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
-  test('inside the cut-over, after the sentry was dropped (the RENAME was queued)', async () => {
-    const r = await killedRun('renaming', {
-      env: { OSC_TEST_PAUSE_AT: 'drop-sentry' },
-      killWhen: (run) => stderrShows(run, /osc-test-paused drop-sentry/, 'the cut-over to drop its sentry'),
+    /** Kills osc right after the point's step; returns the dead run and the tables it left. */
+    async function killedAt(point: CutOverPoint): Promise<{ r: DeadRun; left: string[] }> {
+      const step = pointStep(point, algorithm);
+      const r = await killedRun(`co_${point}`, {
+        env: { OSC_TEST_PAUSE_AT: step },
+        killWhen: (run) => stderrShows(run, new RegExp(`osc-test-paused ${step}\\b`), `the cut-over at ${step}`),
+      });
+      try {
+        expect(r.dead.stderr()).toContain(`algorithm=${algorithm}`);
+        await expectWritable(r.database);
+      } catch (err) {
+        await r.load.stop().catch(() => undefined);
+        throw err;
+      }
+      return { r, left: (await tableNames(admin, r.database)).sort() };
+    }
+
+    test('holding the lock: nothing renamed (two connections: the sentry is left behind)', async () => {
+      const { r, left } = await killedAt('locked');
+      const sentry = algorithm === 'two-connection';
+      expect(left).toEqual([...(sentry ? ['_t_del'] : []), '_t_ghc', '_t_ghk', '_t_gho', 't']);
+      const run = await resumeAndVerify(r);
+      if (sentry) expect(run.stdout).toMatch(/_t_del is the dead run's cut-over sentry/);
     });
-    // Once osc's lock connection is gone the server runs the queued RENAME: --resume finds the tables swapped and
-    // only drops what is left (or, had the RENAME not run, resumes the run).
-    const run = await resumeAndVerify(r);
-    expect(run.stdout + run.stderr).toMatch(/the dead run's cut-over had completed|resuming the dead run/);
+
+    test('the marker replayed, the lock held', async () => {
+      const { r, left } = await killedAt('replayed');
+      expect(left).toEqual([...(algorithm === 'two-connection' ? ['_t_del'] : []), '_t_ghc', '_t_ghk', '_t_gho', 't']);
+      await resumeAndVerify(r);
+    });
+
+    test('at the rename: two connections, the RENAME queued with the sentry dropped; single session, just before it', async () => {
+      const { r, left } = await killedAt('renaming');
+      if (algorithm === 'single-session') {
+        // osc died holding the lock with the RENAME next: its session ended, the lock went, nothing was renamed.
+        expect(left).toEqual(['_t_ghc', '_t_ghk', '_t_gho', 't']);
+        const run = await resumeAndVerify(r);
+        expect(run.stdout).toMatch(/resuming the dead run from its checkpoint: phase cutover/);
+      } else {
+        // Once osc's lock connection is gone the server runs the queued RENAME: --resume finds the tables swapped
+        // and only drops what is left (or, had the RENAME not run, resumes the run).
+        const run = await resumeAndVerify(r);
+        expect(run.stdout + run.stderr).toMatch(/the dead run's cut-over had completed|resuming the dead run/);
+      }
+    });
+
+    test('the tables swapped (single session: before the unlock)', async () => {
+      const { r, left } = await killedAt('swapped');
+      expect(left).toEqual(['_t_del', '_t_ghc', '_t_ghk', 't']);
+      const run = await resumeAndVerify(r);
+      expect(run.stdout + run.stderr).toMatch(/the dead run's cut-over had completed/);
+    });
   });
 
   test('a composite key of awkward types, killed mid-copy: the resumed copy starts exactly after the watermark', async () => {

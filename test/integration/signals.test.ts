@@ -19,8 +19,12 @@ import {
   type DuringContext,
 } from '../scenarios/runner.js';
 import { ORDERS_ALTER, ORDERS_CREATE, ordersModel } from '../scenarios/models.js';
+import { pointStep, algorithmFor, type CutOverPoint } from '../support/cutover-points.js';
+import type { CutOverAlgorithm } from '../../src/core/cutover/plan.js';
 
 let admin: Connection;
+/** The cut-over algorithm osc takes on this server (core/cutover/plan.ts). */
+const algorithm: CutOverAlgorithm = algorithmFor(testServer().flavor);
 
 beforeAll(async () => {
   admin = await exactConnection(testServer().primary);
@@ -37,6 +41,10 @@ const ROWS = 8_000;
 interface Point {
   readonly name: string;
   readonly args?: readonly string[];
+  /** osc stops after this cut-over point until the signal comes (support/osc-pausing-child.ts). */
+  readonly pauseAt?: CutOverPoint;
+  /** The signals sent at this point (default both). */
+  readonly signals?: readonly NodeJS.Signals[];
   /** Waits for the point, sends the signal, and returns what to undo once it was sent. */
   reach(ctx: DuringContext, env: { database: string; flag: string; send: () => void }): Promise<void>;
 }
@@ -61,6 +69,7 @@ async function abortAt(point: Point, signal: NodeJS.Signals): Promise<void> {
       seededRows: ROWS,
       alter: ORDERS_ALTER,
       child: true,
+      ...(point.pauseAt === undefined ? {} : { childPauseAt: pointStep(point.pauseAt, algorithm) }),
       // The cut-over waits for the flag file (removed by the point, or never); --verbose logs each cut-over step.
       args: ['--chunk-size', '100', '--postpone-cut-over-flag-file', flag, '--verbose', ...(point.args ?? [])],
       replicaServerId: uniqueServerId(),
@@ -120,7 +129,8 @@ const POINTS: readonly Point[] = [
     },
   },
   {
-    // A session's open transaction on the table: the lock holder's LOCK TABLES waits (the sentry exists).
+    // A session's open transaction on the table: the lock holder's LOCK TABLES waits (two connections: the sentry
+    // exists; single session: replay is paused for the lock).
     name: 'cutlock',
     args: ['--cut-over-lock-timeout-seconds', '1'],
     async reach(ctx, { database, flag, send }) {
@@ -129,7 +139,11 @@ const POINTS: readonly Point[] = [
       try {
         await holdMetadataLock(locker, database, 't');
         rmSync(flag);
-        await waitFor(() => /step=create-sentry/.test(ctx.stderr()), { timeoutMs: 20_000, message: 'the sentry' });
+        const before = algorithm === 'two-connection' ? 'create-sentry' : 'hold-replay';
+        await waitFor(() => new RegExp(`step=${before}\\b`).test(ctx.stderr()), {
+          timeoutMs: 20_000,
+          message: `the step ${before}`,
+        });
         send();
         await ctx.done;
       } finally {
@@ -139,9 +153,10 @@ const POINTS: readonly Point[] = [
     },
   },
   {
-    // A session's open transaction on the ghost: the RENAME is queued behind the lock holder, which holds the table
-    // locked while it checks that the ghost is free (MySQL waits 1 s for it there; MariaDB fails the check at once and
-    // the signal comes during the pause before the next attempt).
+    // A session's open transaction on the ghost. Two connections: the RENAME is queued behind the lock holder, which
+    // holds the table locked while it checks that the ghost is free (MySQL waits 1 s for it there; MariaDB fails the
+    // check at once and the signal comes during the pause before the next attempt). Single session: the lock holder's
+    // LOCK TABLES waits for the ghost.
     name: 'cutrename',
     args: ['--cut-over-lock-timeout-seconds', '1'],
     async reach(ctx, { database, flag, send }) {
@@ -150,9 +165,10 @@ const POINTS: readonly Point[] = [
       try {
         await holdMetadataLock(locker, database, '_t_gho');
         rmSync(flag);
-        await waitFor(() => /step=wait-rename-blocked/.test(ctx.stderr()), {
+        const queued = algorithm === 'two-connection' ? 'wait-rename-blocked' : 'hold-replay';
+        await waitFor(() => new RegExp(`step=${queued}\\b`).test(ctx.stderr()), {
           timeoutMs: 20_000,
-          message: 'the RENAME queued',
+          message: `the step ${queued}`,
         });
         send();
         // The session ends once osc cleans up (the next test keeps it open through the cleanup).
@@ -163,11 +179,36 @@ const POINTS: readonly Point[] = [
       }
     },
   },
+  {
+    // Stopped holding the lock, the marker not yet written: the attempt fails on the abort, the lock goes.
+    name: 'cutlocked',
+    pauseAt: 'locked',
+    signals: ['SIGTERM'],
+    async reach(ctx, { flag, send }) {
+      await waitFor(() => / to=postponed\b/.test(ctx.stderr()), { timeoutMs: 60_000, message: 'the postponed phase' });
+      rmSync(flag);
+      await waitFor(() => /osc-test-paused /.test(ctx.stderr()), { timeoutMs: 20_000, message: 'the pause' });
+      send();
+    },
+  },
+  {
+    // Stopped at the last moment an abort is honoured: the lock held, the marker replayed, the run lock checked,
+    // no RENAME sent (single session: it is A's next statement).
+    name: 'cutlast',
+    pauseAt: 'last-abort',
+    signals: ['SIGINT'],
+    async reach(ctx, { flag, send }) {
+      await waitFor(() => / to=postponed\b/.test(ctx.stderr()), { timeoutMs: 60_000, message: 'the postponed phase' });
+      rmSync(flag);
+      await waitFor(() => /osc-test-paused /.test(ctx.stderr()), { timeoutMs: 20_000, message: 'the pause' });
+      send();
+    },
+  },
 ];
 
 describe('a signal to the osc process', () => {
   for (const point of POINTS) {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    for (const signal of point.signals ?? (['SIGTERM', 'SIGINT'] as const)) {
       test(`${signal} during ${point.name}: clean abort, own tables dropped, original intact`, () =>
         abortAt(point, signal));
     }

@@ -195,6 +195,8 @@ export interface UnderLoadInput {
   readonly onStderr?: (text: string) => void;
   /** Runs the CLI as a child process (test/support/osc-child.ts), so that the test can send it real signals. */
   readonly child?: boolean;
+  /** With `child`: osc stops after this cut-over step until it gets a signal (support/osc-pausing-child.ts). */
+  readonly childPauseAt?: string;
 }
 
 export interface DuringContext {
@@ -335,7 +337,14 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
     if (i.echo === true) process.stderr.write(t);
     i.onStderr?.(t);
   };
-  const child = i.child === true ? spawnOsc(argv, { onStderr, timeoutMs: i.runTimeoutMs ?? 150_000 }) : null;
+  const child =
+    i.child === true
+      ? spawnOsc(argv, {
+          onStderr,
+          timeoutMs: i.runTimeoutMs ?? 150_000,
+          ...(i.childPauseAt === undefined ? {} : { pauseAt: i.childPauseAt }),
+        })
+      : null;
   const done = child?.done ?? runOsc(argv, { onStderr, signal: stopRun.signal });
   const ctx: DuringContext = {
     stderr: () => stderr,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { OscRun } from './run-osc.js';
 
 const BIN = fileURLToPath(new URL('../../bin/osc.ts', import.meta.url));
+const PAUSING = fileURLToPath(new URL('./osc-pausing-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface OscChild {
@@ -18,6 +19,8 @@ export interface ChildOptions {
   readonly onStderr?: (text: string) => void;
   /** Ended with SIGKILL after this long (a hung child must not outlive the test). */
   readonly timeoutMs?: number;
+  /** A cut-over step osc stops after until it gets a signal (osc-pausing-child.ts runs instead of bin/osc.ts). */
+  readonly pauseAt?: string;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
@@ -26,8 +29,13 @@ const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIG
 export function spawnOsc(argv: readonly string[], opts: ChildOptions = {}): OscChild {
   const started = Date.now();
   // The environment without a password: only the flags given here reach the child.
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/' };
-  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...argv.slice(2)], {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? '/',
+    ...(opts.pauseAt === undefined ? {} : { OSC_TEST_PAUSE_AT: opts.pauseAt }),
+  };
+  const script = opts.pauseAt === undefined ? BIN : PAUSING;
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...argv.slice(2)], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

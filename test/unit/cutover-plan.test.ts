@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cutOverBackoffMillis, describeAttempt, judgeTables, renameLockPlan } from '../../src/core/cutover/plan.js';
+import {
+  CUT_OVER_STEPS,
+  cutOverAlgorithm,
+  cutOverBackoffMillis,
+  describeAttempt,
+  judgeTables,
+  renameLockPlan,
+} from '../../src/core/cutover/plan.js';
+import { parseVersion } from '../../src/core/server.js';
 
 describe('cut-over plan', () => {
   it('backs off from 500 ms, doubling, capped at 5 s', () => {
@@ -10,6 +18,51 @@ describe('cut-over plan', () => {
   });
   it('describes attempts', () => {
     expect(describeAttempt(2, 60)).toBe('attempt 2/60');
+  });
+});
+
+describe('which algorithm swaps the tables', () => {
+  it.each([
+    ['8.0.13', 'single-session'],
+    ['8.0.36', 'single-session'],
+    ['8.4.3', 'single-session'],
+    ['9.7.4-2', 'single-session'],
+    ['10.0.0', 'single-session'],
+    ['8.0.12', 'two-connection'],
+    ['8.0.0', 'two-connection'],
+    ['5.7.44-log', 'two-connection'],
+    // A version osc cannot parse reads as 0.0.0: the algorithm every server accepts.
+    ['8.0.mysql_aurora.3.04.0', 'two-connection'],
+    ['10.11.18-MariaDB-0+deb12u1-log', 'two-connection'],
+    ['11.4.2-MariaDB', 'two-connection'],
+    ['5.5.5-10.11.6-MariaDB', 'two-connection'],
+  ])('%s: %s', (version, algorithm) => {
+    expect(cutOverAlgorithm(parseVersion(version))).toBe(algorithm);
+  });
+  it('each algorithm has its steps, the shared ones in the same order', () => {
+    expect(CUT_OVER_STEPS['single-session']).toEqual([
+      'hold-replay',
+      'lock-tables',
+      'write-marker',
+      'wait-marker-replayed',
+      'check-run-lock',
+      'rename-completes',
+      'unlock',
+    ]);
+    expect(CUT_OVER_STEPS['two-connection']).toEqual([
+      'create-sentry',
+      'lock-tables',
+      'write-marker',
+      'wait-marker-replayed',
+      'check-run-lock',
+      'issue-rename',
+      'wait-rename-blocked',
+      'check-ghost-free',
+      'drop-sentry',
+      'wait-rename-queued-on-table',
+      'unlock',
+      'rename-completes',
+    ]);
   });
 });
 

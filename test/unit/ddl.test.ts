@@ -12,6 +12,7 @@ import {
   dropTable,
   lockForCutOver,
   lockGhostAlone,
+  lockForSwap,
   renameForCutOver,
   writeChangelog,
 } from '../../src/core/sql/ddl.js';
@@ -44,6 +45,9 @@ describe('ddl', () => {
     );
     expect(lockForCutOver('shop', 'orders', '_orders_del')).toBe(
       'LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_del` WRITE',
+    );
+    expect(lockForSwap('shop', 'orders', '_orders_gho')).toBe(
+      'LOCK TABLES `shop`.`orders` WRITE, `shop`.`_orders_gho` WRITE',
     );
     expect(lockGhostAlone('shop', '_orders_gho')).toBe('LOCK TABLES `shop`.`_orders_gho` WRITE');
     expect(renameForCutOver('shop', 'orders', '_orders_del', '_orders_gho')).toBe(

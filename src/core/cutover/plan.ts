@@ -1,4 +1,29 @@
-// The cut-over's ordered steps and its retry policy (gh-ost's two-connection algorithm).
+// The cut-over's ordered steps and its retry policy. Two algorithms swap the tables; cutOverAlgorithm() picks one.
+//
+// ## Single session (MySQL 8.0.13 and later)
+//
+// Since 8.0.13 MySQL lets the session holding LOCK TABLES ... WRITE rename the tables it locked (MySQL 8.0 and 8.4
+// Reference Manual, RENAME TABLE: "As of MySQL 8.0.13, you can rename tables locked with a LOCK TABLES statement,
+// provided that they are locked with a WRITE lock or are the product of renaming WRITE-locked tables from earlier
+// steps in a multiple-table rename operation"). So one session A does it all: LOCK TABLES t WRITE, _t_gho WRITE;
+// the marker is written and replayed (replay applies its last batches through A, the only session that may write
+// the ghost now); the run lock is checked; RENAME TABLE t TO _t_del, _t_gho TO t; UNLOCK TABLES. Writers queued on
+// t wait through the RENAME and, once A unlocks, open the new t. If osc dies anywhere before the RENAME, A's
+// session ends, its locks go and nothing was renamed: the original is intact and writable, and the window the
+// two-connection algorithm leaves (below) does not exist. No sentry is needed: RENAME never replaces a table, so
+// a `_t_del` that exists makes it fail (1050) with the tables where they were.
+// Verified on MySQL 9.7: the RENAME works with t and the ghost locked and the name `_t_del` unlocked (without the
+// ghost locked it fails, 1100); a writer queued on t is still waiting after the RENAME and, after UNLOCK, writes
+// into the new t; with `_t_del` present the RENAME fails and A keeps its locks; under autocommit=0 (never START
+// TRANSACTION, which releases the locks) A's COMMIT, ROLLBACK, SAVEPOINT and ALTER TABLE ... AUTO_INCREMENT on the
+// ghost keep the locks too (the manual's "SET autocommit = 0 ... LOCK TABLES ... COMMIT ... UNLOCK TABLES").
+//
+// MariaDB (verified on 10.11) refuses RENAME TABLE under LOCK TABLES (1192, with or without a sentry). ALTER TABLE
+// ... RENAME is allowed there, one table per statement: after `ALTER TABLE t RENAME TO _t_del` a writer queued on
+// t gets "table doesn't exist" (1146) before the ghost takes the name, so it is no atomic swap. MariaDB, MySQL
+// before 8.0.13 and versions osc cannot parse take the two-connection algorithm.
+//
+// ## Two connections (gh-ost's)
 //
 // Why two connections: MariaDB refuses RENAME TABLE from a session that holds LOCK TABLES, and a
 // RENAME issued without a lock leaves a window where writes reach the original after the ghost
@@ -28,16 +53,19 @@
 // lost. That window lasts microseconds unless another session holds a lock on the ghost, which B then waits for
 // (measured: a transaction that read the ghost, A killed, then the transaction ended: rows lost on MariaDB
 // 10.11). So before dropping the sentry C takes and releases a write lock on the ghost: when another session
-// holds it, the attempt fails with the sentry still in place.
+// holds it, the attempt fails with the sentry still in place. What is left (osc dying in those microseconds with
+// no such session) is why MySQL takes the single-session algorithm.
 //
 // On any failure B's RENAME is killed, and its end seen in the processlist, before A's locks go; then
 // the server says which table is which (a lost reply may hide a RENAME that ran), and `_t_del` is
 // dropped only when it is this attempt's sentry (its COMMENT carries the attempt's token).
 
 import { OscError } from '../errors.js';
+import { atLeast } from '../server.js';
+import type { ServerInfo } from '../types.js';
 
-/** The steps of one attempt, in order; logged by name. */
-export const CUT_OVER_STEPS = [
+/** The steps of a two-connection attempt, in order; logged by name. */
+export const TWO_CONNECTION_STEPS = [
   // A: the sentry table that blocks B's RENAME until A drops it.
   'create-sentry',
   // A: LOCK TABLES t WRITE, _t_del WRITE. Writers on t now queue; failure here: nothing changed.
@@ -64,7 +92,44 @@ export const CUT_OVER_STEPS = [
   'rename-completes',
 ] as const;
 
-export type CutOverStep = (typeof CUT_OVER_STEPS)[number];
+/**
+ * The steps of a single-session attempt, in order; logged by name. The names both algorithms share mean the same
+ * moment: the original locked, the marker replayed, the last check before the swap, the tables swapped.
+ */
+export const SINGLE_SESSION_STEPS = [
+  // Replay ends the batch it is applying and waits: from the lock on it applies through A (a batch applied by
+  // another session would wait for A's lock while A waits for the marker behind that batch).
+  'hold-replay',
+  // A (autocommit=0): LOCK TABLES t WRITE, _t_gho WRITE. Writers on t now queue; replay applies through A.
+  'lock-tables',
+  // C: write a marker row to the changelog; every change committed before the lock precedes it.
+  'write-marker',
+  // Wait until replay (through A) applied the marker: the ghost holds every change made to t.
+  'wait-marker-replayed',
+  // The run lock is still this run's: no other run can have touched the ghost.
+  'check-run-lock',
+  // A: RENAME TABLE t TO _t_del, _t_gho TO t, under A's lock: swapped; writers still wait.
+  'rename-completes',
+  // A: UNLOCK TABLES. The writers queued on t open the new t.
+  'unlock',
+] as const;
+
+export type CutOverAlgorithm = 'two-connection' | 'single-session';
+
+export type CutOverStep = (typeof TWO_CONNECTION_STEPS)[number] | (typeof SINGLE_SESSION_STEPS)[number];
+
+export const CUT_OVER_STEPS: Readonly<Record<CutOverAlgorithm, readonly CutOverStep[]>> = {
+  'two-connection': TWO_CONNECTION_STEPS,
+  'single-session': SINGLE_SESSION_STEPS,
+};
+
+/**
+ * MySQL 8.0.13 and later: one session locks, renames and unlocks (see the top of this file). Everything else
+ * (MariaDB, older MySQL, a version string that does not parse, which reads as 0.0.0): two connections.
+ */
+export function cutOverAlgorithm(server: Pick<ServerInfo, 'flavor' | 'major' | 'minor' | 'patch'>): CutOverAlgorithm {
+  return server.flavor === 'mysql' && atLeast(server, 8, 0, 13) ? 'single-session' : 'two-connection';
+}
 
 const FIRST_BACKOFF_MILLIS = 500;
 const MAX_BACKOFF_MILLIS = 5_000;

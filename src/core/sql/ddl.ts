@@ -78,6 +78,14 @@ export function lockForCutOver(database: string, table: string, old: string): st
   return `LOCK TABLES ${qualify(database, table)} WRITE, ${qualify(database, old)} WRITE`;
 }
 
+/**
+ * The single-session cut-over's lock (MySQL 8.0.13+): RENAME under LOCK TABLES needs every table it renames locked
+ * WRITE, the ghost included; the new name `_t_del` needs no lock.
+ */
+export function lockForSwap(database: string, table: string, ghost: string): string {
+  return `LOCK TABLES ${qualify(database, table)} WRITE, ${qualify(database, ghost)} WRITE`;
+}
+
 /** The cut-over's check that no other session holds the ghost (UNLOCK_TABLES right after). */
 export function lockGhostAlone(database: string, ghost: string): string {
   return `LOCK TABLES ${qualify(database, ghost)} WRITE`;

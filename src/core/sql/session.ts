@@ -101,6 +101,11 @@ export const SHOW_WARNINGS = 'SHOW WARNINGS';
 export const START_TRANSACTION = 'START TRANSACTION';
 export const COMMIT = 'COMMIT';
 export const ROLLBACK = 'ROLLBACK';
+/**
+ * For a session that holds LOCK TABLES and writes in transactions: START TRANSACTION would release its table locks,
+ * COMMIT and ROLLBACK under autocommit=0 do not (MySQL manual, "Interaction of Table Locking and Transactions").
+ */
+export const AUTOCOMMIT_OFF = 'SET SESSION autocommit = 0';
 /** Batched replay: after its DELETE, so that a failed multi-row INSERT undoes only itself. */
 export const SAVEPOINT_BATCH = 'SAVEPOINT osc_batch';
 export const ROLLBACK_TO_BATCH = 'ROLLBACK TO SAVEPOINT osc_batch';

@@ -1,49 +1,34 @@
-// The atomic cut-over, gh-ost's two-connection algorithm (core/cutover/plan.ts explains each step).
-// Verified on MariaDB 10.11 (which refuses RENAME under LOCK TABLES) and MySQL 9.7; the same steps work on
-// MySQL 8.0/8.4, so one algorithm serves every flavour.
+// The atomic cut-over: bounded attempts of one of two algorithms (core/cutover/plan.ts says which and why), each
+// failure leaving the original intact and writable. single-session.ts: MySQL 8.0.13 and later, one session locks,
+// renames and unlocks. two-connection.ts: gh-ost's algorithm with its sentry, for MariaDB and older MySQL.
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../io/sleep.js';
 import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
 import {
-  createSentry,
-  dropSentry,
-  dropTable,
-  lockForCutOver,
-  lockGhostAlone,
-  PREPARE_PROBE,
-  probeStatement,
-  renameForCutOver,
-  sentryComment,
-  tablesNamed,
-  UNLOCK_TABLES,
-} from '../../core/sql/ddl.js';
-import { kill, LOWER_CASE_TABLE_NAMES_QUERY, processPresent, processState } from '../../core/sql/server.js';
-import { setLockWaitTimeout } from '../../core/sql/session.js';
-import {
   cutOverBackoffMillis,
   describeAttempt,
-  judgeTables,
-  renameLockPlan,
+  type CutOverAlgorithm,
   type CutOverStep,
-  type FoundTable,
-  type RenameLockPlan,
 } from '../../core/cutover/plan.js';
 import type { ConnectionConfig } from '../../core/config.js';
-import { describeSqlError, ER_LOCK_WAIT_TIMEOUT, sqlErrno } from '../../io/db/errors.js';
-import { openSession, settlesWithin, type Session, type SessionPool } from '../../io/db/pool.js';
-import { withRetries } from '../../io/db/retry.js';
+import { describeSqlError } from '../../io/db/errors.js';
+import type { Db, Session, SessionPool } from '../../io/db/pool.js';
 import type { Applier } from '../replay/applier.js';
 import type { Logger } from '../../core/log.js';
 import type { TablePlan } from '../../plan.js';
+import { singleSessionAttempts } from './single-session.js';
+import { twoConnectionAttempts } from './two-connection.js';
 
 export interface CutOverDeps {
   readonly connection: ConnectionConfig;
   readonly pool: SessionPool;
   /** The tables swapped: the original becomes `old`, the ghost takes the original's name. */
   readonly plan: Pick<TablePlan, 'database' | 'table' | 'ghost' | 'old'>;
+  /** cutOverAlgorithm(server): single-session on MySQL 8.0.13+, two-connection elsewhere. */
+  readonly algorithm: CutOverAlgorithm;
   readonly timeoutSeconds: number;
   readonly retries: number;
-  readonly applier: Pick<Applier, 'waitForMarker' | 'release' | 'idle'>;
+  readonly applier: Pick<Applier, 'waitForMarker' | 'release' | 'idle' | 'pause' | 'resume'>;
   readonly writeMarker: (token: string) => Promise<void>;
   readonly logger: Logger;
   readonly signal: AbortSignal;
@@ -55,10 +40,11 @@ export interface CutOverDeps {
   /** Each attempt's duration, and whether it swapped the tables. */
   readonly onAttemptDone?: (ms: number, ok: boolean) => void;
   /**
-   * Runs while A holds the lock, after the marker is replayed and before B's RENAME is issued: the original can no
-   * longer change and replay is held. Counts in the lock time; a failure fails the attempt (nothing swapped).
+   * Runs under the lock, after the marker is replayed and before the RENAME: the original can no longer change and
+   * replay is held. `db` may write the ghost (single-session: the lock holder, the only session that may; two
+   * connections: the pool). Counts in the lock time; a failure fails the attempt (nothing swapped).
    */
-  readonly beforeRename?: () => Promise<void>;
+  readonly beforeRename?: (db: Db) => Promise<void>;
   /** Throws unless this run still holds its run lock; asked under the lock, just before the RENAME. */
   readonly checkRunLock?: () => Promise<void>;
   /** For tests only; the command line never sets it. */
@@ -68,7 +54,7 @@ export interface CutOverDeps {
 export interface CutOverTesting {
   /** gh-ost's order: UNLOCK straight after dropping the sentry (the unlock-order test shows what that loses). */
   readonly unlockRightAfterDrop?: boolean;
-  /** Awaited after each step that ran, with A's session: to look at the tables under the lock, or to stall. */
+  /** Awaited after each step that ran, with the lock holder's session: to look at the tables under the lock, or to stall. */
   readonly afterStep?: (step: CutOverStep, a: Session) => Promise<void>;
 }
 
@@ -78,32 +64,17 @@ export interface CutOverResult {
   readonly lockMs: number;
 }
 
-/**
- * A's server-side idle limit, over the lock timeout: A is never idle longer than that while osc runs, so if osc's
- * host freezes or vanishes the server ends A by itself and the application's tables are free again. (A dying
- * before the sentry is dropped makes the RENAME fail; after, B is already first in line.)
- */
-const A_IDLE_MARGIN_SECONDS = 5;
-/** After UNLOCK, B's RENAME has this long beyond the attempt's deadline to report back. */
-const RENAME_REPLY_GRACE_MS = 5_000;
-const RECOVERY_TRIES = 3;
-/** How long a KILLed connection may take to leave the processlist. */
-const KILL_CONFIRM_MS = 10_000;
+/** One attempt with this token (`<run>-<n>`, the marker's and the sentry's); resolves with the lock time in ms. */
+export type Attempt = (token: string) => Promise<number>;
 
 /** Errors after which another attempt would not help. */
 const FINAL_CODES: ReadonlySet<string> = new Set(['DATA_CONFLICT', 'ABORTED', 'RUN_LOCK_LOST', 'CUT_OVER_UNCERTAIN']);
 
 export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   const { retries, logger } = deps;
-  const locks = await lockPlan(deps);
-  logger.debug('cut_over_plan', {
-    lock_order: locks.order.join(','),
-    first_wait: locks.firstWait,
-    queues_on_table: locks.queuesOnTable,
-  });
-  // Every sentry this run created: `_t_del` carrying one of these comments is provably ours.
+  logger.info('cut_over_algorithm', { algorithm: deps.algorithm });
+  const attempt = deps.algorithm === 'single-session' ? singleSessionAttempts(deps) : await twoConnectionAttempts(deps);
   const run = randomBytes(6).toString('hex');
-  const sentries: string[] = [];
   for (let n = 1; n <= retries; n++) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     deps.onAttempt?.(n);
@@ -114,10 +85,8 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     logger.info('cut_over_attempt', { attempt: describeAttempt(n, retries) });
     const began = Date.now();
-    const token = `${run}-${n}`;
-    sentries.push(sentryComment(token));
     try {
-      const lockMs = await attempt(deps, locks, token, sentries);
+      const lockMs = await attempt(`${run}-${n}`);
       deps.onAttemptDone?.(Date.now() - began, true);
       logger.info('cut_over_done', { attempt: describeAttempt(n, retries), lock_ms: lockMs });
       return { attempts: n, lockMs };
@@ -133,284 +102,4 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
     'CUT_OVER_FAILED',
     `cut-over failed ${retries} times (see the cut_over_failed lines: usually a long transaction or lock on the table); the original table is untouched`,
   );
-}
-
-async function lockPlan(deps: CutOverDeps): Promise<RenameLockPlan> {
-  const [row] = await deps.pool.rows<{ l: unknown }>(LOWER_CASE_TABLE_NAMES_QUERY);
-  const { table, old, ghost } = deps.plan;
-  return renameLockPlan(table, old, ghost, Number(row?.l ?? 0));
-}
-
-/** What one attempt opened and how far it got: the recovery after a failure reads it. */
-interface AttemptState {
-  a: Session | null;
-  b: Session | null;
-  probe: Session | null;
-  /** LOCK TABLES was sent (its reply may be lost). */
-  lockSent: boolean;
-  /** B's RENAME, once sent; settles with 'ok' or the error. */
-  rename: SettleWatch | null;
-  /** Replay is held at this attempt's marker. */
-  held: boolean;
-  lockedAt: number;
-}
-
-/** One attempt; resolves with the time writes were blocked when the tables were swapped. */
-async function attempt(
-  deps: CutOverDeps,
-  locks: RenameLockPlan,
-  token: string,
-  sentries: readonly string[],
-): Promise<number> {
-  const { pool, timeoutSeconds } = deps;
-  const { database, table, ghost, old } = deps.plan;
-  const timeoutMs = timeoutSeconds * 1000;
-  const st: AttemptState = { a: null, b: null, probe: null, lockSent: false, rename: null, held: false, lockedAt: 0 };
-  // Replay may go on only once the tables are known to be where they were.
-  let releaseReplay = false;
-  let clean = false;
-  try {
-    const a = (st.a = await openSession(deps.connection));
-    const b = (st.b = await openSession(deps.connection));
-    // Each step by its name in CUT_OVER_STEPS, as it completes (with --verbose): where an attempt stopped is in the log.
-    const step = async (name: CutOverStep) => {
-      deps.logger.debug('cut_over_step', { step: name });
-      await deps.testing?.afterStep?.(name, a);
-    };
-    const aTimeouts = setLockWaitTimeout(timeoutSeconds, timeoutSeconds + A_IDLE_MARGIN_SECONDS);
-    await a.run(aTimeouts.sql, aTimeouts.params);
-    const bTimeout = setLockWaitTimeout(timeoutSeconds);
-    await b.run(bTimeout.sql, bTimeout.params);
-    const probe = (st.probe = await openSession(deps.connection));
-    // MariaDB takes 0 as "do not wait" (verified on 10.11); MySQL's minimum is 1 s and strict mode refuses 0
-    // (verified on 9.7). The probe never waits that long either way: a wait is seen in the processlist.
-    const [zero, one] = [setLockWaitTimeout(0), setLockWaitTimeout(1)];
-    await probe.run(zero.sql, zero.params).catch(() => probe.run(one.sql, one.params));
-    // 1. The sentry: while it exists, RENAME ... TO _t_del fails, so the swap cannot happen without A's say.
-    await a.run(createSentry(database, old, token));
-    await step('create-sentry');
-    // 2. Block writers to the original (and hold the sentry). From here on every wait ends by one deadline.
-    st.lockSent = true;
-    await a.run(lockForCutOver(database, table, old));
-    st.lockedAt = Date.now();
-    const deadline = st.lockedAt + timeoutMs;
-    await step('lock-tables');
-    // 3. Every change made before the lock is replayed once this marker is; replay then holds.
-    const replayed = deps.applier.waitForMarker(token, true, timeoutMs, deps.signal);
-    replayed.catch(() => undefined);
-    await deps.writeMarker(token);
-    await step('write-marker');
-    await replayed;
-    st.held = true;
-    await step('wait-marker-replayed');
-    // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
-    if ((deps.movedAsideRows?.() ?? 0) > 0)
-      throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
-    // The hook's work counts in the lock time (e.g. the AUTO_INCREMENT counter raised under the lock).
-    await deps.beforeRename?.();
-    // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
-    await deps.checkRunLock?.();
-    await step('check-run-lock');
-    // The last moment an abort (Ctrl-C, panic) is honoured: once the RENAME is issued the swap may happen.
-    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the cut-over, before the swap');
-    // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
-    const rename = (st.rename = settleWatch(
-      b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const),
-    ));
-    await step('issue-rename');
-    await waitUntilQueued(pool, probe, database, locks.firstWait, rename, deadline);
-    await step('wait-rename-blocked');
-    // Once the sentry is gone only A keeps B from the table: nobody else may hold B up on the ghost meanwhile.
-    await probe.run(lockGhostAlone(database, ghost)).catch((err: unknown) => {
-      throw new MigrationError(
-        'CUT_OVER_FAILED',
-        `another session holds a lock on ${ghost} (${describeSqlError(err)}); the sentry stays until it is free`,
-        { cause: err },
-      );
-    });
-    await probe.run(UNLOCK_TABLES);
-    await step('check-ghost-free');
-    // 6. Drop the sentry. When t sorts last, B now takes _t_del, then _t_gho, then queues on t behind A.
-    await a.run(dropSentry(database, old));
-    await step('drop-sentry');
-    // 7. Unlock only once B is queued on t: then B's pending RENAME goes before the pending writers.
-    if (locks.queuesOnTable === 'after-drop' && deps.testing?.unlockRightAfterDrop !== true) {
-      await waitUntilQueued(pool, probe, database, table, rename, deadline);
-      await step('wait-rename-queued-on-table');
-    }
-    await a.run(UNLOCK_TABLES);
-    await step('unlock');
-    if (!(await settlesWithin(rename.promise, Math.max(0, deadline - Date.now()) + RENAME_REPLY_GRACE_MS))) {
-      if (rename.state === 'rejected') throw rename.error;
-      throw new MigrationError('CUT_OVER_FAILED', 'RENAME did not report back after the unlock');
-    }
-    await step('rename-completes');
-    clean = true;
-    return Date.now() - st.lockedAt;
-  } catch (err) {
-    const verdict = await recover(deps, st, sentries, err);
-    if (verdict === 'swapped') {
-      deps.logger.warn('cut_over_swapped_after_error', {
-        reason: err instanceof OscError ? err.message : describeSqlError(err),
-      });
-      return Date.now() - st.lockedAt;
-    }
-    releaseReplay = true;
-    throw err;
-  } finally {
-    // After a swap replay stays held: the orchestrator stops it (the original name now holds the ghost).
-    if (st.held && releaseReplay) deps.applier.release();
-    // After a failure the sessions may be killed or half-open: their sockets are just closed (B is gone by now).
-    const sessions = [st.a, st.b, st.probe].filter((s): s is Session => s !== null);
-    if (clean) await Promise.all(sessions.map((s) => s.close()));
-    else for (const s of sessions) s.destroy();
-  }
-}
-
-/**
- * After a failed attempt: makes sure B's RENAME can no longer run, then frees A's locks, then asks the server which
- * table is which, and drops `_t_del` only when it is this run's sentry. Throws CUT_OVER_UNCERTAIN when any of
- * that cannot be established: nothing is touched then.
- */
-async function recover(
-  deps: CutOverDeps,
-  st: AttemptState,
-  sentries: readonly string[],
-  cause: unknown,
-): Promise<'swapped' | 'intact'> {
-  const { pool } = deps;
-  const { database, table, ghost, old } = deps.plan;
-  try {
-    // B first: once A's locks go, a RENAME still pending would run (the server runs it even after B's client is gone).
-    if (st.rename !== null && st.b !== null && st.rename.state !== 'resolved') await endConnection(pool, st.b.threadId);
-    if (st.a !== null) {
-      const a = st.a;
-      const unlocked = !st.lockSent || (a.lostWith() === null && (await settlesWithin(a.run(UNLOCK_TABLES), 2_000)));
-      if (!unlocked) await endConnection(pool, a.threadId);
-    }
-    const q = tablesNamed(database, [table, ghost, old]);
-    const found = await again(() => pool.rows<{ name: string; comment: string | null }>(q.sql, q.params));
-    const verdict = judgeTables(
-      found.map((r): FoundTable => ({ name: r.name, comment: r.comment ?? '' })),
-      { table, ghost, old },
-      sentries,
-    );
-    if (verdict.state === 'unknown') {
-      throw new CutOverError(
-        'CUT_OVER_UNCERTAIN',
-        `after a failed cut-over attempt the server shows only [${verdict.found.join(', ')}] of ${table}, ${ghost} and ${old}; nothing was touched: check the tables by hand`,
-        { cause },
-      );
-    }
-    if (verdict.state === 'intact' && verdict.dropOld) await again(() => pool.run(dropTable(database, old)));
-    return verdict.state;
-  } catch (err) {
-    if (err instanceof CutOverError && err.code === 'CUT_OVER_UNCERTAIN') throw err;
-    throw new CutOverError(
-      'CUT_OVER_UNCERTAIN',
-      `a cut-over attempt failed (${cause instanceof OscError ? cause.message : describeSqlError(cause)}) and whether the tables were swapped cannot be established (${describeSqlError(err)}); nothing was touched: check ${table}, ${ghost} and ${old} by hand`,
-      { cause: err },
-    );
-  }
-}
-
-/** The recovery's reads and drops are idempotent: a lost pool connection is worth another try, not a stop. */
-function again<T>(fn: () => Promise<T>): Promise<T> {
-  return withRetries(RECOVERY_TRIES, fn);
-}
-
-/** KILLs a connection of osc's user and waits until the processlist no longer shows it. */
-async function endConnection(pool: SessionPool, threadId: number): Promise<void> {
-  const deadline = Date.now() + KILL_CONFIRM_MS;
-  for (let n = 0; ; n++) {
-    // Sent again now and then, in case a KILL was lost with its pool connection. An unknown thread (1094) is
-    // already gone: the processlist says so.
-    const killIt = kill(threadId);
-    if (n % 25 === 0) await pool.run(killIt.sql, killIt.params).catch(() => undefined);
-    const present = processPresent(threadId);
-    const rows = await again(() => pool.rows(present.sql, present.params));
-    if (rows.length === 0) return;
-    if (Date.now() > deadline)
-      throw new CutOverError(
-        'CUT_OVER_UNCERTAIN',
-        `connection ${threadId} is still there ${KILL_CONFIRM_MS} ms after KILL`,
-      );
-    await sleep(10);
-  }
-}
-
-interface SettleWatch {
-  readonly promise: Promise<unknown>;
-  readonly state: 'pending' | 'resolved' | 'rejected';
-  /** The rejection, once rejected. */
-  readonly error: unknown;
-}
-
-function settleWatch(p: Promise<unknown>): SettleWatch {
-  const w: { promise: Promise<unknown>; state: SettleWatch['state']; error: unknown } = {
-    promise: p,
-    state: 'pending',
-    error: undefined,
-  };
-  p.then(
-    () => {
-      w.state = 'resolved';
-    },
-    (err: unknown) => {
-      w.state = 'rejected';
-      w.error = err;
-    },
-  );
-  return w;
-}
-
-function throwIfSettled(rename: SettleWatch): void {
-  if (rename.state === 'resolved')
-    throw new MigrationError('INTERNAL', 'RENAME completed while the original table was locked');
-  if (rename.state === 'rejected') throw rename.error;
-}
-
-async function threadState(pool: SessionPool, threadId: number): Promise<string> {
-  const st = processState(threadId);
-  const [row] = await pool.rows<{ STATE: string | null }>(st.sql, st.params);
-  return String(row?.STATE ?? '');
-}
-
-const METADATA_LOCK_WAIT = /metadata lock/i;
-
-/**
- * Resolves once an exclusive metadata lock request on `name` is pending: B's, the only one during the cut-over.
- * The probe prepares a SELECT on it, which takes a plain shared lock: A's LOCK TABLES ... WRITE lets it through,
- * a pending (or granted) exclusive request blocks it (verified on MariaDB 10.11 and MySQL 9.7). Blocked, the probe
- * fails at once (MariaDB, lock_wait_timeout 0) or is seen waiting in the processlist (MySQL, minimum 1 s).
- */
-async function waitUntilQueued(
-  pool: SessionPool,
-  probe: Session,
-  database: string,
-  name: string,
-  rename: SettleWatch,
-  deadline: number,
-): Promise<void> {
-  const st = probeStatement(database, name);
-  await probe.run(st.sql, st.params);
-  for (;;) {
-    throwIfSettled(rename);
-    if (Date.now() > deadline)
-      throw new MigrationError('CUT_OVER_FAILED', `RENAME was not seen queued on ${name} in time`);
-    const read = settleWatch(probe.run(PREPARE_PROBE));
-    for (;;) {
-      await sleep(1);
-      if (read.state !== 'pending') break;
-      if (METADATA_LOCK_WAIT.test(await threadState(pool, probe.threadId))) {
-        const killQuery = kill(probe.threadId, 'query');
-        await pool.run(killQuery.sql, killQuery.params).catch(() => undefined);
-        while (read.state === 'pending') await sleep(1);
-        return;
-      }
-    }
-    if (read.state === 'resolved') continue;
-    if (sqlErrno(read.error) === ER_LOCK_WAIT_TIMEOUT) return;
-    throw read.error;
-  }
 }

@@ -84,6 +84,7 @@ interface MarkerWait {
   readonly token: string;
   readonly hold: boolean;
   resolve(): void;
+  reject(err: Error): void;
 }
 
 export class Applier {
@@ -100,6 +101,12 @@ export class Applier {
   private pendingSince: number | null = null;
   private readonly waits = new Set<MarkerWait>();
   private releaseHold: (() => void) | null = null;
+  /** Set by pause(): no batch starts until resume(). */
+  private gate: { readonly opened: Promise<void>; readonly open: () => void } | null = null;
+  /** The batch being applied, if any: pause() waits for it. */
+  private applying: Promise<void> | null = null;
+  /** While set, batches are applied through this session: the single-session cut-over's, holding the ghost locked. */
+  private through: Db | null = null;
   private loop: Promise<void> | null = null;
   private failure: Error | null = null;
   private stopped = false;
@@ -175,6 +182,10 @@ export class Applier {
           cleanup();
           resolve();
         },
+        reject: (err) => {
+          cleanup();
+          reject(err);
+        },
       };
       const timer = setTimeout(() => {
         cleanup();
@@ -204,6 +215,38 @@ export class Applier {
   stop(): void {
     this.stopped = true;
     this.release();
+    this.openGate();
+  }
+
+  /**
+   * For the single-session cut-over: resolves once no batch is being applied, and none starts until resume(). A
+   * batch applied by a pool session after the cut-over locked the ghost would wait for that lock, while the cut-over
+   * waits for its marker behind the batch.
+   */
+  async pause(): Promise<void> {
+    if (this.gate === null) {
+      let open = (): void => undefined;
+      const opened = new Promise<void>((r) => (open = r));
+      this.gate = { opened, open };
+    }
+    while (this.applying !== null) await this.applying.catch(() => undefined);
+  }
+
+  /**
+   * Ends pause(). With `session` (the cut-over's, holding LOCK TABLES on the ghost, autocommit=0), batches are then
+   * applied through it, each committed with COMMIT (never START TRANSACTION, which would release the locks) and
+   * never retried there: a failure fails the marker waits (so the attempt fails at once), and the batch is applied
+   * again on the pool once the session is withdrawn by resume(null).
+   */
+  resume(session: Db | null): void {
+    this.through = session;
+    this.openGate();
+  }
+
+  private openGate(): void {
+    const g = this.gate;
+    this.gate = null;
+    g?.open();
   }
 
   /** Lets replay go on after a held marker. */
@@ -283,11 +326,27 @@ export class Applier {
   }
 
   private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
+    while (this.gate !== null) await this.gate.opened;
+    if (this.pending.length === 0 || this.stopped) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingSince = null;
+    const applying = this.applyBatch(batch);
+    this.applying = applying;
+    try {
+      await applying;
+    } finally {
+      this.applying = null;
+    }
+    for (const ev of batch) this.applied[ev.kind]++;
+    this.completed += batch.length;
+    const last = batch[batch.length - 1];
+    if (last) this.appliedTo(last);
+  }
+
+  private async applyBatch(batch: readonly RowEvent[]): Promise<void> {
     const apply = this.mode === 'batched' ? this.batchApplier(batch) : this.eventApplier(batch);
+    if (await this.appliedThrough(apply)) return;
     const retries = this.deps.retries;
     try {
       await withRetries(
@@ -315,11 +374,32 @@ export class Applier {
             { cause: err },
           );
     }
-    if (this.deps.conflicts.size > 0) await this.deps.conflicts.recopy(this.deps.pool, 'fresh');
-    for (const ev of batch) this.applied[ev.kind]++;
-    this.completed += batch.length;
-    const last = batch[batch.length - 1];
-    if (last) this.appliedTo(last);
+    // Not while the cut-over holds the ghost: the re-copy would wait for its lock (the cut-over fails on moved rows).
+    if (this.deps.conflicts.size > 0 && this.through === null)
+      await this.deps.conflicts.recopy(this.deps.pool, 'fresh');
+  }
+
+  /** True when the batch was applied through the cut-over's session (see resume); false: apply it on the pool. */
+  private async appliedThrough(apply: (s: Db) => Promise<void>): Promise<boolean> {
+    const via = this.through;
+    if (via === null) return false;
+    try {
+      await apply(via);
+      await via.run(COMMIT);
+      return true;
+    } catch (err) {
+      await via.run(ROLLBACK).catch(() => undefined);
+      const failure = new MigrationError(
+        'CUT_OVER_FAILED',
+        `replay under the cut-over lock failed (${err instanceof OscError ? err.message : describeSqlError(err)}); the changes are applied again once the lock is gone`,
+        { cause: err },
+      );
+      for (const w of [...this.waits]) w.reject(failure);
+      while (this.through === via && !this.stopped) await sleep(2);
+      // Stopped: nothing may be applied now, and the position must not move past this batch.
+      if (this.stopped) throw failure;
+      return false;
+    }
   }
 
   /** `ev` and everything before it is applied (committed). */

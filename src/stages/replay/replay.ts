@@ -104,7 +104,7 @@ export class Replay {
   }
 
   /** What the cut-over drives: waits for its marker, holds and releases replay. */
-  get control(): Pick<Applier, 'waitForMarker' | 'release' | 'idle'> {
+  get control(): Pick<Applier, 'waitForMarker' | 'release' | 'idle' | 'pause' | 'resume'> {
     return this.applier;
   }
 

@@ -160,6 +160,9 @@ export class Applier {
    * Events arriving meanwhile wait for the next call, so a steady write load never starves the copy.
    */
   async idle(signal?: AbortSignal): Promise<void> {
+    // An event the streamer has handed out is in neither count until the loop's body runs (a microtask later): let
+    // it run first, or such an event would not be waited for.
+    await new Promise((resolve) => setImmediate(resolve));
     const target = this.consumed + this.deps.streamer.backlog();
     while (this.completed < target) {
       this.throwIfFailed();

@@ -191,8 +191,14 @@ describe("the server KILLs one of osc's connections", () => {
         await killFirst(admin, { info: 'RENAME TABLE%' }, 'the RENAME waiting', 30_000, 0);
         if (algorithm === 'single-session') await handler.query('HANDLER t CLOSE');
       });
-      expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\//);
-      expect(r.run.stderr).toMatch(/cut_over_done attempt="attempt 2\//);
+      // Once in a whole MySQL run (1 of 4) the single session's RENAME had completed when the KILL landed, though the
+      // HANDLER should have held it: osc then finds the tables swapped and says so, which is as exact.
+      if (/cut_over_swapped_after_error/.test(r.run.stderr)) {
+        expect(r.run.stderr).toMatch(/cut_over_done attempt="attempt 1\//);
+      } else {
+        expect(r.run.stderr).toMatch(/cut_over_failed attempt="attempt 1\//);
+        expect(r.run.stderr).toMatch(/cut_over_done attempt="attempt 2\//);
+      }
       await expectExact(admin, r, database);
     } finally {
       await handler.end();

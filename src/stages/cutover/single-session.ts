@@ -1,7 +1,7 @@
 // The single-session cut-over (MySQL 8.0.13 and later): one session locks the original and the ghost, lets replay
 // finish through it, renames both and unlocks. core/cutover/plan.ts explains why and what was verified where.
 // Verified on MySQL 9.7; the statements used are those the 8.0 and 8.4 manuals document for 8.0.13 and later.
-import { CutOverError, MigrationError, OscError } from '../../core/errors.js';
+import { CutOverError, OscError } from '../../core/errors.js';
 import { lockForSwap, renameForCutOver, UNLOCK_TABLES } from '../../core/sql/ddl.js';
 import { AUTOCOMMIT_OFF, setLockWaitTimeout } from '../../core/sql/session.js';
 import type { CutOverStep } from '../../core/cutover/plan.js';
@@ -15,6 +15,7 @@ import {
   type SettleWatch,
 } from './recovery.js';
 import type { Attempt, CutOverDeps } from './cutover.js';
+import { drainUnderLock } from './under-lock.js';
 
 export function singleSessionAttempts(deps: CutOverDeps): Attempt {
   return (token) => attempt(deps, token);
@@ -62,23 +63,8 @@ async function attempt(deps: CutOverDeps, token: string): Promise<number> {
     st.lockedAt = Date.now();
     applier.resume(a);
     await step('lock-tables');
-    // 3. Every change made before the lock is replayed once this marker is; replay then holds.
-    const replayed = applier.waitForMarker(token, true, timeoutMs, deps.signal);
-    replayed.catch(() => undefined);
-    await deps.writeMarker(token);
-    await step('write-marker');
-    await replayed;
-    st.held = true;
-    await step('wait-marker-replayed');
-    if ((deps.movedAsideRows?.() ?? 0) > 0)
-      throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
-    // Under the lock only A may write the ghost (the AUTO_INCREMENT counter raised there); counts in the lock time.
-    await deps.beforeRename?.(a);
-    // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
-    await deps.checkRunLock?.();
-    await step('check-run-lock');
-    // The last moment an abort (Ctrl-C, panic) is honoured.
-    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the cut-over, before the swap');
+    // 3-4. The marker replayed through A (the ghost is A's alone), the checks, the hook on A.
+    await drainUnderLock(deps, token, timeoutMs, step, () => (st.held = true), a);
     // 5. The swap, atomic and under A's lock: writers queued on t still wait. A `_t_del` that exists fails it (1050).
     // It may wait for another session's shared lock (a HANDLER, say) only until the attempt's deadline (MySQL's
     // lock_wait_timeout is at least 1 s).

@@ -28,6 +28,7 @@ import {
   type SettleWatch,
 } from './recovery.js';
 import type { Attempt, CutOverDeps } from './cutover.js';
+import { drainUnderLock } from './under-lock.js';
 
 /** After UNLOCK, B's RENAME has this long beyond the attempt's deadline to report back. */
 const RENAME_REPLY_GRACE_MS = 5_000;
@@ -108,25 +109,8 @@ async function attempt(
     st.lockedAt = Date.now();
     const deadline = st.lockedAt + timeoutMs;
     await step('lock-tables');
-    // 3. Every change made before the lock is replayed once this marker is; replay then holds.
-    const replayed = deps.applier.waitForMarker(token, true, timeoutMs, deps.signal);
-    replayed.catch(() => undefined);
-    await deps.writeMarker(token);
-    await step('write-marker');
-    await replayed;
-    st.held = true;
-    await step('wait-marker-replayed');
-    // A row moved aside while replaying up to the marker is not back in the ghost yet: not now.
-    if ((deps.movedAsideRows?.() ?? 0) > 0)
-      throw new MigrationError('CUT_OVER_FAILED', 'rows moved aside by replay are waiting to be re-copied');
-    // The hook's work counts in the lock time (e.g. the AUTO_INCREMENT counter raised under the lock). The ghost
-    // is not locked here: any session may write it.
-    await deps.beforeRename?.(pool);
-    // 4. Without the run lock another run may have dropped or replaced the ghost: never swap then.
-    await deps.checkRunLock?.();
-    await step('check-run-lock');
-    // The last moment an abort (Ctrl-C, panic) is honoured: once the RENAME is issued the swap may happen.
-    if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted during the cut-over, before the swap');
+    // 3-4. The marker replayed, the checks; the ghost is not locked here, so the hook may write it on any session.
+    await drainUnderLock(deps, token, timeoutMs, step, () => (st.held = true), pool);
     // 5. B queues the swap; it first waits on the sentry A holds (or on t, when t sorts first).
     const rename = (st.rename = settleWatch(
       b.run(renameForCutOver(database, table, old, ghost)).then(() => 'ok' as const),

@@ -285,6 +285,8 @@ class Migration {
           await replay.settleConflicts(this.signal);
           // Outside the lock: under it, the counter then has only the last moments' inserts to catch up with.
           await this.raiseCounter(running, 'before-cut-over');
+          // Last: the lock follows, with only what was written since left to replay under it.
+          await replay.catchUpBeforeLock(this.signal);
         },
         movedAsideRows: () => replay.movedAsideRows(),
         onAttemptDone: (ms, ok) => this.metrics.observeCutOver(ms / 1000, ok),
@@ -792,6 +794,7 @@ function sumChecksums(before: ChecksumProgress | null, now: ChecksumProgress): C
     rowsChecked: before.rowsChecked + now.rowsChecked,
     mismatches: before.mismatches + now.mismatches,
     repairs: before.repairs + now.repairs,
+    snapshots: before.snapshots + now.snapshots,
     seconds: before.seconds + now.seconds,
     lockMs: Math.max(before.lockMs ?? 0, now.lockMs ?? 0),
   };

@@ -3,6 +3,7 @@
 import type { Connection } from 'mysql2/promise';
 import { main } from '../../src/cli/main.js';
 import type { ChecksumTesting } from '../../src/stages/checksum/checksum.js';
+import type { CutOverTesting } from '../../src/stages/cutover/cutover.js';
 import type { Endpoint } from './load.js';
 import { quoteId } from './load.js';
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   readonly allowRepairs?: boolean;
   /** Passed to main() (the checksum's test-only knobs). */
   readonly checksumTesting?: ChecksumTesting;
+  /** Passed to main() (the cut-over's test-only hooks). */
+  readonly cutOverTesting?: CutOverTesting;
 }
 
 /** `verified: 1000 rows in 3 chunks, 2 repaired` in a summary -> 2; null when the summary has no such line. */
@@ -75,6 +78,7 @@ export async function runOsc(argv: readonly string[], opts: RunOptions = {}): Pr
     env: opts.env ?? {},
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     ...(opts.checksumTesting === undefined ? {} : { checksumTesting: opts.checksumTesting }),
+    ...(opts.cutOverTesting === undefined ? {} : { cutOverTesting: opts.cutOverTesting }),
   });
   const run = { code, stdout, stderr, ms: Date.now() - started };
   // Every migration the suite runs is checked: a repair where nothing changed the ghost behind osc's back is a

@@ -18,9 +18,10 @@ import type { Applier } from '../replay/applier.js';
 
 /** What the consistent point needs of replay (stages/replay/replay.ts). */
 export interface SnapshotReplay {
-  readonly control: Pick<Applier, 'waitForMarker' | 'release' | 'idle'>;
+  readonly control: Pick<Applier, 'waitForMarker' | 'release'>;
   writeMarker(token: string): Promise<void>;
   settleConflicts(signal: AbortSignal): Promise<void>;
+  catchUpBeforeLock(signal: AbortSignal): Promise<void>;
   movedAsideRows(): number;
 }
 
@@ -49,7 +50,7 @@ export async function openSnapshots(deps: SnapshotDeps, sessions: readonly Sessi
     if (signal.aborted) throw new MigrationError('ABORTED', 'aborted before the checksum');
     // Replay first, so the time under lock is spent on the few events written while locking.
     await deps.replay.settleConflicts(signal);
-    await deps.replay.control.idle(signal);
+    await deps.replay.catchUpBeforeLock(signal);
     try {
       const lockMs = await attempt(deps, sessions);
       logger.info('checksum_snapshot', { attempt: describeAttempt(n, retries), lock_ms: lockMs });

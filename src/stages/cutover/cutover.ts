@@ -52,6 +52,8 @@ export interface CutOverDeps {
 }
 
 export interface CutOverTesting {
+  /** Awaited as each attempt begins, before osc prepares it (settles conflicts, catches replay up). */
+  readonly beforeAttempt?: () => Promise<void>;
   /** gh-ost's order: UNLOCK straight after dropping the sentry (the unlock-order test shows what that loses). */
   readonly unlockRightAfterDrop?: boolean;
   /** Awaited after each step that ran, with the lock holder's session: to look at the tables under the lock, or to stall. */
@@ -78,6 +80,7 @@ export async function cutOver(deps: CutOverDeps): Promise<CutOverResult> {
   for (let n = 1; n <= retries; n++) {
     if (deps.signal.aborted) throw new MigrationError('ABORTED', 'aborted before the cut-over');
     deps.onAttempt?.(n);
+    await deps.testing?.beforeAttempt?.();
     // Replay first, so the time under lock is spent on the few events written while locking.
     await deps.beforeAttempt?.();
     await deps.applier.idle(deps.signal);

@@ -87,6 +87,9 @@ interface MarkerWait {
   reject(err: Error): void;
 }
 
+/** A marker not yet replayed when its wait ran out: replay is behind, not failed (a caller may wait longer). */
+export class MarkerTimeoutError extends MigrationError {}
+
 export class Applier {
   private readonly applied: Record<RowEventKind, number> = { insert: 0, update: 0, delete: 0 };
   private position: BinlogPosition | null = null;
@@ -193,7 +196,7 @@ export class Applier {
       const timer = setTimeout(() => {
         cleanup();
         reject(
-          new MigrationError(
+          new MarkerTimeoutError(
             'REPLAY_FAILED',
             `marker not replayed within ${timeoutMs} ms (replay backlog ${this.backlog()})`,
           ),

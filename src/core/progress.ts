@@ -109,10 +109,14 @@ export function renderStatusLine(s: ProgressSnapshot): string {
   return parts.join(' ');
 }
 
-/** `checksum=12/40 repairs=0` (chunks checked of planned so far); ` mismatches=n` once one differed. */
+/**
+ * `checksum=12/40 repairs=0` (chunks checked of planned so far); ` mismatches=n` once one differed; ` snapshots=n`
+ * once a pause for load or a lost connection made it open more than one consistent point.
+ */
 function checksumParts(c: ChecksumProgress): string[] {
   const parts = [`checksum=${c.chunksDone}/${c.chunksTotal}`, `repairs=${c.repairs}`];
   if (c.mismatches > 0) parts.push(`mismatches=${c.mismatches}`);
+  if (c.snapshots > 1) parts.push(`snapshots=${c.snapshots}`);
   return parts;
 }
 

@@ -216,6 +216,11 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
     help: 'Key ranges the checksum re-copied into the ghost.',
     registers,
   });
+  const checksumSnapshots = new Counter({
+    name: 'osc_checksum_snapshots_total',
+    help: 'Consistent points the checksum opened: more than one per run when a pause for load or a lost connection made it open a new one.',
+    registers,
+  });
   const checksumDuration = new Gauge({
     name: 'osc_checksum_duration_seconds',
     help: 'Time the checksum has taken so far (every run of it).',
@@ -239,6 +244,7 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
   let lastAttempts = 0;
   let lastMismatches = 0;
   let lastRepairs = 0;
+  let lastSnapshots = 0;
   const lastApplied: Record<EventKind, number> = { insert: 0, update: 0, delete: 0 };
   let lastReason: ThrottleCategory | null = null;
   let lastReplicas = new Set<string>();
@@ -305,6 +311,7 @@ export function createMetrics(labels: MetricsOptions): OscMetrics {
     checksumChunksTotal.set(c?.chunksTotal ?? 0);
     lastMismatches = advance(checksumMismatches, lastMismatches, c?.mismatches ?? 0);
     lastRepairs = advance(checksumRepairs, lastRepairs, c?.repairs ?? 0);
+    lastSnapshots = advance(checksumSnapshots, lastSnapshots, c?.snapshots ?? 0);
     checksumDuration.set(c?.seconds ?? 0);
     setOrRemove(checksumLock, c?.lockMs == null ? null : c.lockMs / 1000);
   }

@@ -103,6 +103,7 @@ describe('the checksum at its consistent points', () => {
     expect(killing).not.toBeNull();
     expect(run.stderr).toMatch(/checksum_reopen reason=.* attempt="?attempt 1\/5"?/);
     expect(count(run.stderr, /checksum_snapshot /g)).toBe(2);
+    expect(run.stderr).toMatch(/checksum_done .*snapshots=2 /);
     // Every chunk counted once, and nothing to repair (runOsc fails a run that repaired).
     expect(run.stdout).toMatch(/verified:\s+1000 rows in 11 chunks, 0 repaired/);
     await exact('k');
@@ -206,6 +207,7 @@ describe('the checksum at its consistent points', () => {
     const r = await run;
     expect(r.code, explainRun(r)).toBe(0);
     expect(count(r.stderr, /checksum_snapshot /g)).toBe(2);
+    expect(r.stderr).toMatch(/checksum_done .*snapshots=2 /);
     expect(r.stdout).toMatch(/verified:\s+1000 rows in 11 chunks, 0 repaired/);
     await exact('p');
   });

@@ -90,6 +90,7 @@ describe('createMetrics', () => {
       '# TYPE osc_checksum_chunks_total gauge',
       '# TYPE osc_checksum_mismatches_total counter',
       '# TYPE osc_checksum_repairs_total counter',
+      '# TYPE osc_checksum_snapshots_total counter',
       '# TYPE osc_checksum_duration_seconds gauge',
       '# TYPE osc_checksum_lock_seconds gauge',
       '# TYPE osc_errors_total counter',
@@ -180,19 +181,33 @@ describe('createMetrics', () => {
       `osc_checksum_chunks_total{${L}} 0`,
       `osc_checksum_mismatches_total{${L}} 0`,
       `osc_checksum_repairs_total{${L}} 0`,
+      `osc_checksum_snapshots_total{${L}} 0`,
     ]);
   });
 
-  it('renders the checksum: chunks, mismatches and repairs, its time and its lock', async () => {
+  it('renders the checksum: chunks, mismatches, repairs and consistent points, its time and its lock', async () => {
     const m = createMetrics({ database: 'shop', table: 'orders' });
-    const checksum = { chunksDone: 7, chunksTotal: 9, rowsChecked: 7000, mismatches: 2, repairs: 1, seconds: 1.5 };
+    const checksum = {
+      chunksDone: 7,
+      chunksTotal: 9,
+      rowsChecked: 7000,
+      mismatches: 2,
+      repairs: 1,
+      snapshots: 1,
+      seconds: 1.5,
+    };
     m.update({ ...base, phase: 'checksum', checksum: { ...checksum, lockMs: null } });
-    m.update({ ...base, phase: 'checksum', checksum: { ...checksum, mismatches: 3, repairs: 2, lockMs: 12 } });
+    m.update({
+      ...base,
+      phase: 'checksum',
+      checksum: { ...checksum, mismatches: 3, repairs: 2, snapshots: 3, lockMs: 12 },
+    });
     const text = await m.registry.metrics();
     expect(samples(text, 'osc_checksum_chunks_done')).toEqual([`osc_checksum_chunks_done{${L}} 7`]);
     expect(samples(text, 'osc_checksum_chunks_total')).toEqual([`osc_checksum_chunks_total{${L}} 9`]);
     expect(samples(text, 'osc_checksum_mismatches_total')).toEqual([`osc_checksum_mismatches_total{${L}} 3`]);
     expect(samples(text, 'osc_checksum_repairs_total')).toEqual([`osc_checksum_repairs_total{${L}} 2`]);
+    expect(samples(text, 'osc_checksum_snapshots_total')).toEqual([`osc_checksum_snapshots_total{${L}} 3`]);
     expect(samples(text, 'osc_checksum_duration_seconds')).toEqual([`osc_checksum_duration_seconds{${L}} 1.5`]);
     expect(samples(text, 'osc_checksum_lock_seconds')).toEqual([`osc_checksum_lock_seconds{${L}} 0.012`]);
     expect(samples(text, 'osc_phase')).toContain(`osc_phase{phase="checksum",${L}} 1`);
@@ -336,7 +351,7 @@ describe('createMetrics', () => {
     expect(names.has('osc_chunk_duration_seconds_sum')).toBe(true);
     expect(names.has('osc_cutover_duration_seconds_count')).toBe(true);
     expect(names.has('osc_chunk_duration_seconds')).toBe(false);
-    expect(names.size).toBe(27 + 2 * 3);
+    expect(names.size).toBe(28 + 2 * 3);
   });
 });
 

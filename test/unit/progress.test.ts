@@ -66,6 +66,7 @@ describe('renderStatusLine', () => {
       rowsChecked: 80000,
       mismatches: 0,
       repairs: 0,
+      snapshots: 1,
       seconds: 2,
       lockMs: 3,
     };
@@ -75,6 +76,10 @@ describe('renderStatusLine', () => {
     );
     expect(renderStatusLine({ ...at, checksum: { ...checksum, mismatches: 2, repairs: 1 } })).toMatch(
       / checksum=4\/9 repairs=1 mismatches=2$/,
+    );
+    // A pause for load released the snapshots, a new point opened.
+    expect(renderStatusLine({ ...at, checksum: { ...checksum, snapshots: 2 } })).toMatch(
+      / checksum=4\/9 repairs=0 snapshots=2$/,
     );
   });
 });

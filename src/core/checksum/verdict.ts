@@ -122,6 +122,11 @@ export interface ChecksumProgress {
   /** Chunk checks that found a difference (each check of a chunk counts). */
   readonly mismatches: number;
   readonly repairs: number;
+  /**
+   * Consistent points opened: one per run unless a pause for load released the snapshots or a lost connection
+   * replaced them (each new point re-reads the chunks left, never those proven).
+   */
+  readonly snapshots: number;
   readonly seconds: number;
   /** The consistent point's lock (the longest, when the checksum opened several), ms. */
   readonly lockMs: number | null;
@@ -133,6 +138,7 @@ export const NO_CHECKSUM: ChecksumProgress = Object.freeze({
   rowsChecked: 0,
   mismatches: 0,
   repairs: 0,
+  snapshots: 0,
   seconds: 0,
   lockMs: null,
 });

@@ -110,7 +110,9 @@ export async function verifyGhost(deps: ChecksumDeps): Promise<ChecksumResult> {
   };
   const joinMode = ghostRangeColumns(plan.key, plan.mapping) === null;
   logger.info('checksum_start', { mode: joinMode ? 'join' : 'range', threads: deps.threads });
-  const sessions = new CheckSessions(deps, (lockMs) => report({ lockMs: Math.max(lockMs, progress.lockMs ?? 0) }));
+  const sessions = new CheckSessions(deps, (lockMs) =>
+    report({ lockMs: Math.max(lockMs, progress.lockMs ?? 0), snapshots: progress.snapshots + 1 }),
+  );
   try {
     // By range text: a full pass after an extras repair plans its chunks anew.
     const repairs = new Map<string, number>();
@@ -175,6 +177,7 @@ export async function verifyGhost(deps: ChecksumDeps): Promise<ChecksumResult> {
       chunks,
       mismatches: progress.mismatches,
       repairs: progress.repairs,
+      snapshots: progress.snapshots,
       seconds: progress.seconds.toFixed(1),
       lock_ms: progress.lockMs ?? 0,
     });

@@ -22,6 +22,7 @@ import { createChangelog, dropTable } from './core/sql/ddl.js';
 import { schemaFingerprint, type Checkpoint, type CheckpointPhase } from './core/checkpoint.js';
 import { foldGtid } from './core/binlog/gtid.js';
 import type { CopyPlanState } from './core/chunk/plan.js';
+import type { KeyValues } from './core/types.js';
 import { createCheckpointTable } from './core/sql/checkpoint.js';
 import { qualify } from './core/sql/quote.js';
 import { setLockWaitTimeout } from './core/sql/session.js';
@@ -107,6 +108,8 @@ class Migration {
   private chunkSize = 0;
   /** The most ranges copied at once. */
   private peakThreads = 0;
+  /** The upper bounds of the copy's ranges when this process copied the whole table (for the checksum). */
+  private copyBounds: readonly KeyValues[] | null = null;
   /** The checksum's progress (summed over its runs); null before it began or with --skip-checksum. */
   private checksum: ChecksumProgress | null = null;
   private verifiedAt = 0;
@@ -534,6 +537,7 @@ class Migration {
         const t = this.tunables.current();
         return checksumSizing(t.chunkSize, t.chunkTime);
       },
+      boundaries: this.copyBounds,
       waitWhileLoaded: () => throttler.waitWhileLoaded(this.signal),
       copyRange: async (first, last) => {
         await copyRows(
@@ -560,18 +564,24 @@ class Migration {
   // ---- copy
   private async copy(p: Preflighted, running: Running): Promise<void> {
     const startedAt = Date.now();
-    // A resumed run copies on from the dead run's watermark.
+    // A resumed run copies on from the dead run's watermark; the ranges of a whole copy serve the checksum.
+    const initial = p.resume?.checkpoint.copy ?? undefined;
+    const bounds: KeyValues[] = [];
     this.copyState = await copyRows(
-      this.copierDeps(p, running, (s) => {
-        this.metrics.observeChunk(s.durationMs / 1000);
-        this.chunkSize = s.size;
-        this.peakThreads = Math.max(this.peakThreads, s.concurrent);
-        this.rowsCopied += s.rowsRead;
-        this.copySeconds = (Date.now() - startedAt) / 1000;
-        this.copyState = s.state;
-      }),
-      p.resume?.checkpoint.copy ?? undefined,
+      {
+        ...this.copierDeps(p, running, (s) => {
+          this.metrics.observeChunk(s.durationMs / 1000);
+          this.chunkSize = s.size;
+          this.peakThreads = Math.max(this.peakThreads, s.concurrent);
+          this.rowsCopied += s.rowsRead;
+          this.copySeconds = (Date.now() - startedAt) / 1000;
+          this.copyState = s.state;
+        }),
+        onRange: (r) => bounds.push(r.upper),
+      },
+      initial,
     );
+    this.copyBounds = initial === undefined ? bounds : null;
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
     this.log.info('copy_done', {

@@ -101,6 +101,7 @@ describe('the checksum at its consistent points', () => {
     });
     expect(run.code, explainRun(run)).toBe(0);
     expect(killing).not.toBeNull();
+    expect(run.stderr).toMatch(/checksum_start mode=range chunks=copy-ranges /);
     expect(run.stderr).toMatch(/checksum_reopen reason=.* attempt="?attempt 1\/5"?/);
     expect(count(run.stderr, /checksum_snapshot /g)).toBe(2);
     expect(run.stderr).toMatch(/checksum_done .*snapshots=2 /);

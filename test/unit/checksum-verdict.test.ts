@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   afterCheck,
   chunkFigures,
+  chunksAlong,
   describeRange,
   MAX_REPAIRS,
   nextChunk,
@@ -21,6 +22,19 @@ describe('checksum decisions', () => {
     const last = nextChunk(second, null);
     expect(last).toEqual({ lower: { key: [200], inclusive: false }, upper: null });
     expect(() => nextChunk(last, [300])).toThrow(/no chunk follows/);
+  });
+  it("chunks along the copy's boundaries: each range, then one open above the last", () => {
+    expect(chunksAlong([[100], [200]])).toEqual([
+      { lower: null, upper: [100] },
+      { lower: { key: [100], inclusive: false }, upper: [200] },
+      { lower: { key: [200], inclusive: false }, upper: null },
+    ]);
+    // Composite keys keep their tuples; an empty table (no range copied) is one open chunk.
+    expect(chunksAlong([[1, 'a']])).toEqual([
+      { lower: null, upper: [1, 'a'] },
+      { lower: { key: [1, 'a'], inclusive: false }, upper: null },
+    ]);
+    expect(chunksAlong([])).toEqual([{ lower: null, upper: null }]);
   });
   it('compares rows and hash as the server printed them', () => {
     const a = chunkFigures({ n: 10, h: '18446744073709551615' });

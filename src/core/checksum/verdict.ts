@@ -35,6 +35,17 @@ export function nextChunk(previous: ChunkRange | null, boundary: KeyValues | nul
   return { lower, upper: boundary };
 }
 
+/** Chunks up to each boundary in turn, then one open above the last (rows the original gained beyond it). */
+export function chunksAlong(boundaries: readonly KeyValues[]): ChunkRange[] {
+  const chunks: ChunkRange[] = [];
+  let previous: ChunkRange | null = null;
+  for (const b of [...boundaries, null]) {
+    previous = nextChunk(previous, b);
+    chunks.push(previous);
+  }
+  return chunks;
+}
+
 /**
  * Repairs of one chunk before its difference counts as real: a repair re-copies the range from the original, so a
  * difference that survives it is data the new table cannot hold (a lossy conversion, a new UNIQUE over duplicates).

@@ -47,6 +47,8 @@ export interface CopierDeps {
   /** Resolves when every binlog event written up to now is applied. */
   readonly catchUp: () => Promise<void>;
   readonly onChunk: (stats: ChunkStats) => void;
+  /** Each range as it is handed out, in key order: its upper bound is a boundary the checksum can reuse. */
+  readonly onRange?: (range: CopyRange) => void;
 }
 
 // A duplicate on another unique key can be transient: the ghost may still hold a row's older image (its change
@@ -149,6 +151,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
     // handOut reads the state as it is now: ranges may have finished while the query ran.
     const next = handOut(state, boundary[0] ? keyOf(boundary[0], key) : search.max, !boundary[0]);
     state = next.state;
+    deps.onRange?.(next.range);
     return { range: next.range, planned };
   };
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatPosition } from './core/binlog/events.js';
 import { checksumSizing } from './core/checksum/sizing.js';
-import { recheckDue, type ChecksumProgress } from './core/checksum/verdict.js';
+import { BoundaryKeeper, recheckDue, type ChecksumProgress } from './core/checksum/verdict.js';
 import { backlogDecision, DEFAULT_BACKLOG_BOUNDS, replaySecondsBehind } from './core/chunk/backlog.js';
 import { defaultThreads } from './core/chunk/ranges.js';
 import { defaultSizing } from './core/chunk/sizer.js';
@@ -566,7 +566,7 @@ class Migration {
     const startedAt = Date.now();
     // A resumed run copies on from the dead run's watermark; the ranges of a whole copy serve the checksum.
     const initial = p.resume?.checkpoint.copy ?? undefined;
-    const bounds: KeyValues[] = [];
+    const bounds = new BoundaryKeeper();
     this.copyState = await copyRows(
       {
         ...this.copierDeps(p, running, (s) => {
@@ -577,11 +577,11 @@ class Migration {
           this.copySeconds = (Date.now() - startedAt) / 1000;
           this.copyState = s.state;
         }),
-        onRange: (r) => bounds.push(r.upper),
+        onRange: (r) => bounds.add(r.upper),
       },
       initial,
     );
-    this.copyBounds = initial === undefined ? bounds : null;
+    this.copyBounds = initial === undefined ? bounds.boundaries : null;
     this.checkAborted();
     this.copySeconds = (Date.now() - startedAt) / 1000;
     this.log.info('copy_done', {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   afterCheck,
   chunkFigures,
+  BoundaryKeeper,
   chunksAlong,
   describeRange,
   MAX_REPAIRS,
@@ -35,6 +36,21 @@ describe('checksum decisions', () => {
       { lower: { key: [1, 'a'], inclusive: false }, upper: null },
     ]);
     expect(chunksAlong([])).toEqual([{ lower: null, upper: null }]);
+  });
+  it("keeps at most so many of the copy's boundaries, thinning them by half", () => {
+    const k = new BoundaryKeeper(4);
+    for (let i = 1; i <= 3; i++) k.add([i * 10]);
+    expect(k.boundaries).toEqual([[10], [20], [30]]);
+    // The fourth reaches the bound: every second one stays, and from now on every second range's.
+    k.add([40]);
+    expect(k.boundaries).toEqual([[10], [30]]);
+    for (let i = 5; i <= 8; i++) k.add([i * 10]);
+    expect(k.boundaries).toEqual([[10], [50]]);
+    for (let i = 9; i <= 100; i++) k.add([i * 10]);
+    expect(k.boundaries.length).toBeLessThan(4);
+    const flat = k.boundaries.map((b) => Number(b[0]));
+    expect(flat).toEqual([...flat].sort((a, b) => a - b));
+    expect(() => new BoundaryKeeper(1)).toThrow(/bad boundary bound/);
   });
   it('compares rows and hash as the server printed them', () => {
     const a = chunkFigures({ n: 10, h: '18446744073709551615' });

@@ -47,6 +47,37 @@ export function chunksAlong(boundaries: readonly KeyValues[]): ChunkRange[] {
 }
 
 /**
+ * The copy's range boundaries kept for the checksum, at most `max` of them whatever the table's size: past that the
+ * list is thinned by half (every second one kept, and from then on every second range's), so that memory stays
+ * bounded and the chunks grow instead; any subset of increasing boundaries chunks the key as well.
+ */
+export class BoundaryKeeper {
+  private readonly list: KeyValues[] = [];
+  private stride = 1;
+  private seen = 0;
+
+  constructor(private readonly max = MAX_KEPT_BOUNDARIES) {
+    if (!Number.isSafeInteger(max) || max < 2) throw new OscError('INTERNAL', `bad boundary bound ${max}`);
+  }
+
+  add(boundary: KeyValues): void {
+    if (this.seen++ % this.stride !== 0) return;
+    this.list.push(boundary);
+    if (this.list.length < this.max) return;
+    const kept = this.list.filter((_, i) => i % 2 === 0);
+    this.list.splice(0, this.list.length, ...kept);
+    this.stride *= 2;
+  }
+
+  get boundaries(): readonly KeyValues[] {
+    return this.list;
+  }
+}
+
+/** At 50,000-row copy chunks, tables up to 200M rows keep every boundary; a 1B-row one gets ~250k-row chunks. */
+export const MAX_KEPT_BOUNDARIES = 4096;
+
+/**
  * Repairs of one chunk before its difference counts as real: a repair re-copies the range from the original, so a
  * difference that survives it is data the new table cannot hold (a lossy conversion, a new UNIQUE over duplicates).
  * More than one, because writes and replay go on beside the repair and a key range can be busy.

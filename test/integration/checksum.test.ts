@@ -129,6 +129,23 @@ describe('checksum before the swap', () => {
     for (const ms of locks) expect(ms).toBeLessThan(3000);
   });
 
+  test("the hash's frame: a '#' moved across two strings, NULL for '' in the last string, an empty string moved", async () => {
+    // b is the last string, hashed without its length (rowHash); a keeps its length.
+    await createTable('f', 'a VARCHAR(20) NULL, b VARCHAR(20) NULL', (id) =>
+      id === 5 ? `'x#', 'y'` : id === 150 ? `'p', ''` : id === 250 ? `'', 'q'` : `'a${id}', 'b${id}'`,
+    );
+    const run = await migrate('f', 'ADD INDEX b_idx (b)', async (ghost) => {
+      await admin.query(`UPDATE ${ghost} SET a = 'x', b = '#y' WHERE id = 5`);
+      await admin.query(`UPDATE ${ghost} SET b = NULL WHERE id = 150`);
+      await admin.query(`UPDATE ${ghost} SET a = 'q', b = '' WHERE id = 250`);
+    });
+    expect(run.code, explainRun(run)).toBe(0);
+    expect(repairsOf(run.stdout), explainRun(run)).toBe(3);
+    expect(await checksum(admin, { database: DB, table: 'f' })).toBe(
+      await checksum(admin, { database: DB, table: '_f_del' }),
+    );
+  });
+
   test('repairs under a write load: writes and replay go on through the checksum and its repairs', async () => {
     await admin.query(`DROP TABLE IF EXISTS ${qualified(DB, 't')}, ${qualified(DB, '_t_del')}`);
     await prepareTable(admin, DB, ORDERS_CREATE, 't', ordersModel(), 3000);

@@ -88,12 +88,23 @@ describe('rowHash and its frame', () => {
   it('frames strings by length (N for NULL), nullable numbers by ISNULL, NOT NULL numbers not at all', () => {
     expect(
       rowHash([
-        { sql: '`a`', framing: 'length' },
-        { sql: '`b`', framing: 'null' },
-        { sql: '`c`', framing: 'none' },
+        { sql: '`a`', framing: 'length', nullable: true },
+        { sql: '`b`', framing: 'null', nullable: true },
+        { sql: '`c`', framing: 'none', nullable: false },
+        { sql: '`d`', framing: 'length', nullable: false },
       ]),
-    ).toBe("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), 'N'), ISNULL(`b`), `a`, `b`, `c`))");
+    ).toBe("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), 'N'), ISNULL(`b`), `a`, `b`, `c`, `d`))");
     expect(() => rowHash([])).toThrow(/at least one column/);
+  });
+  it('needs no length for the last string, moved to the end: only its ISNULL when it can be NULL', () => {
+    expect(
+      rowHash([
+        { sql: '`a`', framing: 'length', nullable: false },
+        { sql: '`s`', framing: 'length', nullable: true },
+        { sql: '`c`', framing: 'none', nullable: false },
+      ]),
+    ).toBe("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), 'N'), ISNULL(`s`), `a`, `c`, `s`))");
+    expect(rowHash([{ sql: '`s`', framing: 'length', nullable: false }])).toBe("CRC32(CONCAT_WS('#', `s`))");
   });
   it('decides the frame from the mapping, the same on both sides', () => {
     expect(framing({ source: col('i'), target: col('i', 'bigint') })).toBe('none');
@@ -150,9 +161,9 @@ const target: ChecksumTarget = {
   flavor: 'mysql',
 };
 const HASH_O =
-  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(CAST(CONVERT(`s` USING utf8mb4) AS BINARY)), 'N'), `id`, CAST(CONVERT(`s` USING utf8mb4) AS BINARY)))), 0) AS `h`";
+  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ISNULL(CAST(CONVERT(`s` USING utf8mb4) AS BINARY)), `id`, CAST(CONVERT(`s` USING utf8mb4) AS BINARY)))), 0) AS `h`";
 const HASH_G =
-  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(CAST(`s` AS BINARY)), 'N'), `id`, CAST(`s` AS BINARY)))), 0) AS `h`";
+  "COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', ISNULL(CAST(`s` AS BINARY)), `id`, CAST(`s` AS BINARY)))), 0) AS `h`";
 
 describe('buildChunkChecksum', () => {
   const range = { lower: { key: [100], inclusive: false }, upper: [200] };
@@ -183,7 +194,7 @@ describe('buildChunkChecksum', () => {
     const where = '(`o`.`s` <= CONVERT(? USING latin1) COLLATE latin1_swedish_ci)';
     expect(buildChunkChecksum(t, 'ghost', { lower: null, upper: [Buffer.from('m')] })).toEqual({
       sql:
-        "SELECT COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', COALESCE(LENGTH(CAST(`g`.`s` AS BINARY)), 'N'), CAST(`g`.`s` AS BINARY)))), 0) AS `h`" +
+        "SELECT COUNT(*) AS `n`, COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', CAST(`g`.`s` AS BINARY)))), 0) AS `h`" +
         ` FROM \`d\`.\`t\` AS \`o\` FORCE INDEX (\`PRIMARY\`) JOIN \`d\`.\`_t_gho\` AS \`g\` ON ${on} WHERE ${where}`,
       params: [Buffer.from('m')],
     });

@@ -4,7 +4,10 @@
 // Each row is hashed as CRC32(CONCAT_WS('#', <frame>, <each value>)), the frame making the string a one-to-one
 // encoding of the values: each string's length (N for NULL: '' is 0, and a '#' inside a value cannot shift a
 // boundary) and each nullable number's ISNULL; a number or date prints without '#' and never empty, so a NOT NULL
-// one needs neither (leaving them out saved a quarter of the hashing time here). A chunk's figures are COUNT(*) and
+// one needs neither (leaving them out saved a quarter of the hashing time here). One string needs no length: put
+// last, it is whatever follows the values before it, whose extents the frame gives; only whether it is NULL
+// (ISNULL, when it can be) remains to say. Its LENGTH was an eighth of MySQL 9.7's hashing time on the bench's
+// table (0.81 s -> 0.71 s per 1M rows; MariaDB 10.11 unchanged at 0.34 s). A chunk's figures are COUNT(*) and
 // BIT_XOR of the row hashes. Every value is hashed as the ghost's
 // column holds it: the original's value is converted to the ghost column's type first, as storing it there would
 // (verified on MariaDB 10.11 and MySQL 9.7, which agree on every form used here):
@@ -114,13 +117,27 @@ export function framing(m: ColumnMapping): Framing {
   return m.source.nullable || m.target.nullable ? 'null' : 'none';
 }
 
-/** CRC32 of one row: the frame first, then the values. */
-export function rowHash(values: readonly { readonly sql: string; readonly framing: Framing }[]): string {
+/** One value of a row's hash: its SQL, its framing, and whether it can be NULL (on either side). */
+export interface RowValue {
+  readonly sql: string;
+  readonly framing: Framing;
+  readonly nullable: boolean;
+}
+
+/** CRC32 of one row: the frame first, then the values, the last length-framed one moved to the end, unframed. */
+export function rowHash(values: readonly RowValue[]): string {
   if (values.length === 0) throw new OscError('INTERNAL', 'a checksum needs at least one column');
-  const frame = values.flatMap((v) =>
-    v.framing === 'length' ? [`COALESCE(LENGTH(${v.sql}), 'N')`] : v.framing === 'null' ? [`ISNULL(${v.sql})`] : [],
-  );
-  return `CRC32(CONCAT_WS('#', ${[...frame, ...values.map((v) => v.sql)].join(', ')}))`;
+  const lastText = values.findLastIndex((v) => v.framing === 'length');
+  const ordered = [...values.filter((_, i) => i !== lastText), ...values.filter((_, i) => i === lastText)];
+  const frame = values.flatMap((v, i) => {
+    if (i === lastText) return v.nullable ? [`ISNULL(${v.sql})`] : [];
+    return v.framing === 'length'
+      ? [`COALESCE(LENGTH(${v.sql}), 'N')`]
+      : v.framing === 'null'
+        ? [`ISNULL(${v.sql})`]
+        : [];
+  });
+  return `CRC32(CONCAT_WS('#', ${[...frame, ...ordered.map((v) => v.sql)].join(', ')}))`;
 }
 
 /**
@@ -193,6 +210,7 @@ function figures(t: ChecksumTarget, side: ChecksumSide, ref: ColumnRef): string 
   const values = t.mapping.map((m) => ({
     sql: hashedValue(m, side, ref(side === 'ghost' ? m.target : m.source), t.flavor),
     framing: framing(m),
+    nullable: m.source.nullable || m.target.nullable,
   }));
   return `COUNT(*) AS ${quoteId('n')}, COALESCE(BIT_XOR(${rowHash(values)}), 0) AS ${quoteId('h')}`;
 }

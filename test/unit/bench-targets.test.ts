@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeTargets, renderTargets, type TargetRun } from '../../scripts/bench-targets.js';
+import { judgeTargets, knownLimit, renderTargets, type TargetRun } from '../../scripts/bench-targets.js';
 
 const run = (tool: string, load: string, seconds: number, extra: Partial<TargetRun> = {}): TargetRun => ({
   tool,
@@ -78,8 +78,24 @@ describe('judgeTargets', () => {
       'checksum <= 10% of the copy',
       'checksum snapshot lock <= 100 ms',
     ]);
-    expect(renderTargets(verdicts).split('\n')[0]).toBe(
+    expect(renderTargets(verdicts, 'mysql').split('\n')[0]).toBe(
       'idle: <= 0.7x pt-osc                                  met      0.70x',
     );
+  });
+
+  it('follows a target not met with what limits it on this machine', () => {
+    const lines = renderTargets(
+      [
+        { target: 'checksum <= 10% of the copy', measured: '18% (worst load)', met: false },
+        { target: 'peak RSS at 4M rows <= 150 MB', measured: '77 MiB', met: true },
+      ],
+      'mysql',
+    ).split('\n');
+    expect(lines).toEqual([
+      'checksum <= 10% of the copy    NOT MET  18% (worst load)',
+      `${' '.repeat(40)}limit: ${knownLimit('checksum <= 10% of the copy', 'mysql')}`,
+      'peak RSS at 4M rows <= 150 MB  met      77 MiB',
+    ]);
+    expect(knownLimit('checksum <= 10% of the copy', 'mysql')).toMatch(/MySQL 9.7 takes about 0.7 us per row to hash/);
   });
 });

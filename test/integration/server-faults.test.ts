@@ -229,7 +229,9 @@ describe('server faults (a private sandbox)', () => {
         model: ordersModel(),
         seededRows: ROWS,
         alter: ORDERS_ALTER,
-        args: ['--chunk-size', '100', '--throttle-control-replicas', `127.0.0.1:${fwd.port}`],
+        // Slowed down (--nice-ratio): on a quiet machine the copy was done 3 ms before the throttler first found
+        // the replica gone.
+        args: ['--chunk-size', '100', '--nice-ratio', '8', '--throttle-control-replicas', `127.0.0.1:${fwd.port}`],
         replicaServerId: uniqueServerId(),
         during: async (ctx) => {
           expect(await copyStarted(admin, database, 't', ctx.stderr, ctx.done)).toBe(true);

@@ -578,6 +578,13 @@ class Migration {
           this.copyState = s.state;
         }),
         onRange: (r) => bounds.add(r.upper),
+        // Rows written from here on beyond the range read are the binlog's to bring, not the copy's.
+        onStart: ({ firstChunkRows, threads }) =>
+          this.log.info('copy_started', {
+            resumed: initial !== undefined,
+            first_chunk_rows: firstChunkRows,
+            threads,
+          }),
       },
       initial,
     );

@@ -23,7 +23,9 @@ const CREATE = `CREATE TABLE t (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
 
 const ROWS = 6000;
-// Below the seeded ids (1..ROWS) and the load's: the copy never reaches it, only replay does.
+// Below the seeded ids (1..ROWS) and the load's, and written once the copy has read its key range (copy_started):
+// the copy never reaches it, only replay does. (Written before that, it would be the copy's first row and the copy
+// would wait on B's lock with replay.)
 const STUCK = -5;
 
 let admin: Connection;
@@ -115,7 +117,11 @@ async function migrateWithReplayStuck(
       load: { rate },
       during: async ({ stderr, record }) => {
         try {
-          await waitFor(() => / to=copy\b/.test(stderr()), { timeoutMs: 60_000, intervalMs: 20, message: 'the copy' });
+          await waitFor(() => / copy_started /.test(stderr()), {
+            timeoutMs: 60_000,
+            intervalMs: 20,
+            message: 'the copy',
+          });
           await holdReplay(admin, b, database, model, record);
           await whileStuck({ database, stderr, record, releaseCopy: () => rmSync(throttle, { force: true }) });
         } finally {
@@ -135,7 +141,7 @@ describe('the copy beside replay', () => {
       const [rows] = await admin.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${ghost} WHERE ${where}`, params);
       return Number(rows[0]?.['n']);
     };
-    const result = await migrateWithReplayStuck(ROWS, 50, async ({ releaseCopy }) => {
+    const result = await migrateWithReplayStuck(ROWS, 50, async ({ stderr, releaseCopy }) => {
       // Replay is stuck: the copy still goes on (until replay is 5 s behind, the backlog bound the next test meets).
       const before = await committed('id BETWEEN 1 AND ?', [ROWS]);
       releaseCopy();
@@ -143,6 +149,12 @@ describe('the copy beside replay', () => {
         timeoutMs: 40_000,
         intervalMs: 20,
         message: 'the copy to go on while replay is stuck',
+        detail: async () => {
+          const [sessions] = await admin.query<RowDataPacket[]>(
+            `SELECT ID, TIME, STATE, LEFT(INFO, 160) AS INFO FROM information_schema.PROCESSLIST WHERE INFO IS NOT NULL`,
+          );
+          return `osc's log:\n${stderr().slice(-4000)}\nsessions: ${JSON.stringify(sessions)}`;
+        },
       });
       expect(await committed('id = ?', [STUCK]), 'replay has not applied the stuck event yet').toBe(0);
     });

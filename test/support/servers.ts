@@ -110,6 +110,8 @@ export interface WaitForOptions {
   readonly intervalMs?: number;
   /** Said in the error when the time runs out. */
   readonly message?: string;
+  /** What else to say then, read at that moment (the log of the run waited on, say). */
+  readonly detail?: () => string | Promise<string>;
 }
 
 /**
@@ -119,7 +121,7 @@ export interface WaitForOptions {
  */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
-  { timeoutMs = 10_000, intervalMs = 100, message = 'condition' }: WaitForOptions = {},
+  { timeoutMs = 10_000, intervalMs = 100, message = 'condition', detail }: WaitForOptions = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -133,7 +135,8 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`waitFor: ${message} not met within ${timeoutMs} ms`, { cause: lastError });
+      const more = detail === undefined ? '' : `\n${await detail()}`;
+      throw new Error(`waitFor: ${message} not met within ${timeoutMs} ms${more}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

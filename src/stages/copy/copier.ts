@@ -49,6 +49,8 @@ export interface CopierDeps {
   readonly onChunk: (stats: ChunkStats) => void;
   /** Each range as it is handed out, in key order: its upper bound is a boundary the checksum can reuse. */
   readonly onRange?: (range: CopyRange) => void;
+  /** Once the key range to copy is fixed (read, or the resumed one), before the first chunk waits or runs. */
+  readonly onStart?: (start: { readonly firstChunkRows: number; readonly threads: number }) => void;
 }
 
 // A duplicate on another unique key can be transient: the ghost may still hold a row's older image (its change
@@ -95,6 +97,7 @@ export async function copyRows(deps: CopierDeps, initial?: CopyPlanState): Promi
   );
   const { database, table, ghost, mapping, key, lock } = deps.plan;
   let size = firstChunkSize(deps.sizing());
+  deps.onStart?.({ firstChunkRows: size, threads: deps.threads() });
   const inFlight = new Set<Promise<void>>();
   let failure: unknown = null;
 

@@ -396,10 +396,14 @@ export async function migrateUnderLoad(i: UnderLoadInput): Promise<UnderLoadResu
     throw new Error(`the write load failed (${message}); osc: ${explainRun(run)}`, { cause: err });
   });
   const duringError = await during;
-  if (duringError !== null)
-    throw duringError instanceof Error
-      ? duringError
-      : new Error(`fault injection failed: ${JSON.stringify(duringError)}`);
+  if (duringError !== null) {
+    // What osc was doing is what tells a failed step's cause: its log goes with the step's own message.
+    const log = `\nosc: ${explainRun(run)}`;
+    if (!(duringError instanceof Error))
+      throw new Error(`fault injection failed: ${JSON.stringify(duringError)}${log}`);
+    duringError.message += log;
+    throw duringError;
+  }
 
   const comparison =
     run.code === 0

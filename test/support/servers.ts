@@ -135,7 +135,13 @@ export async function waitFor<T>(
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const more = detail === undefined ? '' : `\n${await detail()}`;
+      // A detail that fails must not hide the timeout it was to explain.
+      const more =
+        detail === undefined
+          ? ''
+          : `\n${await Promise.resolve()
+              .then(detail)
+              .catch((err: unknown) => `(detail unavailable: ${String(err)})`)}`;
       throw new Error(`waitFor: ${message} not met within ${timeoutMs} ms${more}`, { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
